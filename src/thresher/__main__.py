@@ -1,0 +1,5 @@
+import sys
+
+from thresher.cli import main
+
+sys.exit(main())

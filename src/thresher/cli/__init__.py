@@ -1,0 +1,64 @@
+"""The ``thresher`` command line: a thin layer over the Python API.
+
+Each command group lives in its own module with a ``register(app)`` function. Errors the user
+can fix (:class:`~thresher.errors.ThresherError`) end as one line on stderr and exit code 2,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from thresher import __version__
+from thresher.cli import crawl, extract, pipeline, refine, store
+from thresher.errors import ThresherError
+
+app = typer.Typer(
+    name="thresher",
+    help="Turn the web into clean training data for language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"thresher {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Turn the web into clean training data for language models."""
+
+
+for _module in (crawl, extract, refine, pipeline, store):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``thresher`` script."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as e:
+        code = e.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except ThresherError as e:
+        print(f"thresher: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("thresher: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Settings of the output (the YAML ``output:`` section)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from thresher.settings_base import Section
+
+Format = Literal["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]
+
+
+class OutputConfig(Section):
+    dir: str | None = Field(None, description="output folder")
+    formats: list[Format] = Field(
+        default_factory=lambda: ["jsonl.gz"], description="one or more part formats"
+    )
+    part_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024, description="rotate parts at this many uncompressed bytes"
+    )
+    csv: bool = Field(False, description="also export a CSV per part (nested fields as JSON)")
