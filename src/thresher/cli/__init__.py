@@ -12,7 +12,7 @@ import sys
 import typer
 
 from thresher import __version__
-from thresher.cli import crawl, extract, pipeline, refine, store
+from thresher.cli import crawl, extract, models, pipeline, refine, store
 from thresher.errors import ThresherError
 
 app = typer.Typer(
@@ -40,7 +40,7 @@ def _root(
     """Turn the web into clean training data for language models."""
 
 
-for _module in (crawl, extract, refine, pipeline, store):
+for _module in (crawl, extract, refine, models, pipeline, store):
     _module.register(app)
 
 
