@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass
 class StepStats:
-    """Counts for one step. ``dropped`` maps a reason to a count; ``counters`` holds anything else."""
+    """Counts for one step: ``dropped`` maps a reason to a count, ``counters`` holds the rest."""
 
     name: str
     seen: int = 0

@@ -1,0 +1,172 @@
+"""The manifest of an output folder and its verification.
+
+``manifest.json`` records the thresher version, the resolved configuration, the inputs and
+every part with its SHA-256, document count and size; ``stats.json`` records what each step
+kept and dropped, and why. :func:`verify` checks a folder against its manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from thresher import __version__
+from thresher.errors import VerifyError
+from thresher.stats import StepStats
+from thresher.store.readers import count_documents
+from thresher.store.writers import Part, sha256_file
+
+MANIFEST = "manifest.json"
+STATS = "stats.json"
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False, default=str)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_manifest(
+    out_dir: str | Path,
+    *,
+    kind: str,
+    config: Any = None,
+    inputs: Sequence[str | Path] = (),
+    parts: Iterable[Part] = (),
+    stats: Iterable[StepStats] = (),
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``manifest.json`` and ``stats.json`` into ``out_dir`` (atomically) and return the
+    manifest's path. ``config`` may be a pydantic model or a plain mapping."""
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    if hasattr(config, "model_dump"):
+        config = config.model_dump(mode="json")
+    part_list = sorted((p.to_dict() for p in parts), key=lambda p: p["path"])
+    primary = _primary_format(part_list)
+    by_folder: dict[str, int] = {}
+    for p in part_list:
+        if _fmt(p["path"]) == primary:
+            folder = p["path"].rsplit("/", 1)[0] if "/" in p["path"] else "."
+            by_folder[folder] = by_folder.get(folder, 0) + p["documents"]
+    step_stats = [s.to_dict() for s in stats]
+    manifest = {
+        "thresher_version": __version__,
+        "kind": kind,
+        "created_at": utc_now(),
+        "python": platform.python_version(),
+        "config": config,
+        "inputs": [str(i) for i in inputs],
+        "counts": {"documents": sum(by_folder.values()), "by_folder": by_folder},
+        "parts": part_list,
+        **(extra or {}),
+    }
+    _write_json_atomic(root / STATS, {"steps": step_stats})
+    _write_json_atomic(root / MANIFEST, manifest)
+    return root / MANIFEST
+
+
+def _fmt(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.split(".", 1)[1] if "." in name else ""
+
+
+def _primary_format(parts: list[dict[str, Any]]) -> str | None:
+    """Each format of a corpus holds the same documents: counts come from one of them."""
+    formats = {_fmt(p["path"]) for p in parts}
+    for fmt in ("parquet", "jsonl.zst", "jsonl.gz", "jsonl", "csv"):
+        if fmt in formats:
+            return fmt
+    return next(iter(sorted(formats)), None)
+
+
+def read_manifest(out_dir: str | Path) -> dict[str, Any]:
+    path = Path(out_dir) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VerifyError(f"{path}: no manifest") from None
+    except (OSError, ValueError) as e:
+        raise VerifyError(f"{path}: unreadable manifest: {e}") from None
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of :func:`verify` for one manifest."""
+
+    manifest: Path
+    parts: int = 0
+    documents: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
+    """Check every part listed in ``out_dir/manifest.json``: present, same size, same SHA-256
+    and (with ``count``) the same number of documents; report unlisted part files too."""
+    root = Path(out_dir)
+    manifest = read_manifest(root)
+    result = VerifyResult(manifest=root / MANIFEST)
+    listed = set()
+    for entry in manifest.get("parts", []):
+        rel = entry["path"]
+        listed.add(rel)
+        path = root / rel
+        result.parts += 1
+        if not path.is_file():
+            result.problems.append(f"{rel}: missing")
+            continue
+        size = path.stat().st_size
+        if size != entry["bytes"]:
+            result.problems.append(f"{rel}: {size} bytes, manifest says {entry['bytes']}")
+            continue
+        if sha256_file(path) != entry["sha256"]:
+            result.problems.append(f"{rel}: SHA-256 differs from the manifest")
+            continue
+        if count:
+            try:
+                n = count_documents(path)
+            except Exception as e:
+                result.problems.append(f"{rel}: unreadable: {type(e).__name__}: {e}")
+                continue
+            if n != entry["documents"]:
+                result.problems.append(f"{rel}: {n} documents, manifest says {entry['documents']}")
+                continue
+        result.documents += entry["documents"]
+    for path in sorted(root.rglob("part-*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel not in listed and not _under_other_manifest(root, path):
+            result.problems.append(f"{rel}: part not listed in the manifest")
+    return result
+
+
+def _under_other_manifest(root: Path, path: Path) -> bool:
+    parent = path.parent
+    while parent != root and root in parent.parents:
+        if (parent / MANIFEST).is_file():
+            return True
+        parent = parent.parent
+    return False
+
+
+def find_manifests(root: str | Path) -> list[Path]:
+    """Folders under ``root`` (itself included) that hold a manifest."""
+    base = Path(root)
+    return sorted(p.parent for p in base.rglob(MANIFEST) if not p.name.startswith("."))

@@ -1,0 +1,170 @@
+"""Read documents back from JSONL (plain, gzip, zstd) and Parquet files or folders.
+
+A record needs only ``text``; other fields are null when missing, unknown keys go to
+``metadata``. A line that is not valid JSON, or has no text, is skipped and counted; a file
+that ends early (truncated gzip/zstd) yields every record before the damage and counts one
+error — the run goes on.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from thresher.document import Document
+from thresher.errors import InputError
+from thresher.stats import StepStats
+from thresher.store.formats import format_of, text_lines
+from thresher.store.schema import row_to_document
+
+
+def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Expand files and folders into document files, in a stable (sorted) order.
+
+    Folders are searched recursively; hidden files (temporary parts) are ignored. A path that
+    does not exist raises :class:`InputError`.
+    """
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(
+                f
+                for f in path.rglob("*")
+                if f.is_file()
+                and not any(part.startswith(".") for part in f.relative_to(path).parts)
+                and format_of(f) is not None
+            )
+            yield from _one_format_per_part(found)
+        elif path.is_file():
+            yield path
+        else:
+            raise InputError(f"{path}: no such file or folder")
+
+
+_PREFERENCE = ("parquet", "jsonl.zst", "jsonl.gz", "jsonl")
+
+
+def _one_format_per_part(files: list[Path]) -> list[Path]:
+    """A corpus folder may hold each part in several formats (part-00000.parquet and
+    part-00000.jsonl.gz): keep one copy per part, preferring Parquet."""
+    best: dict[tuple[Path, str], Path] = {}
+    order: list[tuple[Path, str]] = []
+    for f in files:
+        fmt = format_of(f) or ""
+        stem = f.name[: -len(fmt) - 1] if fmt and f.name.endswith("." + fmt) else f.name
+        key = (f.parent, stem if stem.startswith("part-") else f.name)
+        if key not in best:
+            best[key] = f
+            order.append(key)
+        elif _PREFERENCE.index(fmt) < _PREFERENCE.index(format_of(best[key]) or "jsonl"):
+            best[key] = f
+    return [best[k] for k in order]
+
+
+class DocumentReader:
+    """Iterates documents from files; ``stats`` counts files, records and skips by reason."""
+
+    def __init__(self, paths: Iterable[str | Path], batch_rows: int = 4096) -> None:
+        self.paths = list(paths)
+        self.batch_rows = batch_rows
+        self.stats = StepStats("read")
+
+    def __iter__(self) -> Iterator[Document]:
+        for path in iter_document_files(self.paths):
+            yield from self.read_file(path)
+
+    def read_file(self, path: Path) -> Iterator[Document]:
+        fmt = format_of(path)
+        self.stats.count("files")
+        if fmt == "parquet":
+            yield from self._read_parquet(path)
+        else:
+            yield from self._read_jsonl(path)
+
+    def _read_jsonl(self, path: Path) -> Iterator[Document]:
+        stats = self.stats
+        try:
+            lines = text_lines(path)
+        except OSError as e:
+            raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
+        with lines:
+            lineno = 0
+            try:
+                for line in lines:
+                    lineno += 1
+                    if not line.strip():
+                        continue
+                    stats.seen += 1
+                    try:
+                        data = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        stats.drop("invalid_json")
+                        continue
+                    if not isinstance(data, dict):
+                        stats.drop("not_an_object")
+                        continue
+                    try:
+                        doc = Document.from_dict(data)
+                    except (ValueError, TypeError):
+                        stats.drop("no_text")
+                        continue
+                    if doc.source is None:
+                        doc.source = f"{path}:{lineno}"
+                    stats.kept += 1
+                    yield doc
+            except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
+                stats.drop("truncated_file")
+                stats.count(f"error: {path.name}: {type(e).__name__}")
+
+    def _read_parquet(self, path: Path) -> Iterator[Document]:
+        stats = self.stats
+        try:
+            pf = pq.ParquetFile(path)
+        except (OSError, pa.ArrowException) as e:
+            stats.drop("unreadable_file")
+            stats.count(f"error: {path.name}: {str(e).splitlines()[0][:120]}")
+            return
+        row_no = 0
+        try:
+            for batch in pf.iter_batches(batch_size=self.batch_rows):
+                for row in batch.to_pylist():
+                    row_no += 1
+                    stats.seen += 1
+                    try:
+                        doc = row_to_document(row)
+                    except (ValueError, TypeError):
+                        stats.drop("no_text")
+                        continue
+                    if doc.source is None:
+                        doc.source = f"{path}#{row_no}"
+                    stats.kept += 1
+                    yield doc
+        except (OSError, pa.ArrowException):
+            stats.drop("truncated_file")
+
+
+def read_documents(paths: Iterable[str | Path] | str | Path) -> Iterator[Document]:
+    """Iterate the documents of files and folders (JSONL plain/gz/zst, Parquet)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    return iter(DocumentReader(paths))
+
+
+def count_documents(path: str | Path) -> int:
+    """Count records in one part file (lines for JSONL, rows for Parquet, rows for CSV)."""
+    p = Path(path)
+    if p.name.endswith(".parquet"):
+        return pq.ParquetFile(p).metadata.num_rows
+    if p.name.endswith(".csv"):
+        import csv
+
+        with open(p, encoding="utf-8", newline="") as f:
+            return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+    with text_lines(p) as lines:
+        return sum(1 for line in lines if line.strip())
