@@ -1,9 +1,76 @@
-"""Commands of the pipeline stage."""
+"""Commands that run the whole flow: ``run`` (from a YAML file) and ``demo``."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from thresher.flow import FlowResult
+
+
+def print_summary(result: FlowResult, seconds: float, console: Console | None = None) -> None:
+    """The table a person reads after a run: documents per language, drops and where output is."""
+    console = console or Console()
+    langs = Table(title="Documents per language", show_edge=False)
+    langs.add_column("language")
+    langs.add_column("documents", justify="right")
+    for lang, n in sorted(result.languages.items(), key=lambda kv: (-kv[1], kv[0])):
+        langs.add_row(lang, str(n))
+    langs.add_row("[bold]total", f"[bold]{result.documents}")
+    console.print(langs)
+    drops = Table(title="Dropped, by step and reason", show_edge=False)
+    drops.add_column("step")
+    drops.add_column("reason")
+    drops.add_column("documents", justify="right")
+    for step, reason, n in result.dropped():
+        drops.add_row(step, reason, str(n))
+    if not result.dropped():
+        drops.add_row("-", "nothing dropped", "0")
+    console.print(drops)
+    crawl = result.crawl
+    if crawl:
+        keys = [k for k in ("pages", "fetched", "failed", "robots_disallowed") if k in crawl]
+        if keys:
+            console.print("crawl: " + ", ".join(f"{k} {crawl[k]}" for k in keys))
+    console.print(f"corpus:   {result.corpus_dir}  (verify with: thresher verify {result.out_dir})")
+    console.print(f"finished in {seconds:.1f} s")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+
+    @app.command("run")
+    def run_cmd(
+        pipeline: Path = typer.Argument(
+            ..., help="Pipeline YAML file (crawl, extract, refine, output)."
+        ),
+        out: Path | None = typer.Option(
+            None, "-o", "--out", help="Output folder (default: output.dir from the file)."
+        ),
+    ) -> None:
+        """Run crawl → extract → refine from one YAML file."""
+        from thresher.config import load_config
+        from thresher.flow import run_pipeline
+
+        config = load_config(pipeline)
+        start = time.monotonic()
+        result = run_pipeline(config, out)
+        print_summary(result, time.monotonic() - start)
+
+    @app.command("demo")
+    def demo_cmd(
+        out: Path = typer.Option(Path("thresher-demo"), "-o", "--out", help="Output folder."),
+    ) -> None:
+        """Run the whole flow on a small multilingual site shipped with thresher (no network)."""
+        from thresher.demo import run_demo
+
+        console = Console()
+        start = time.monotonic()
+        console.print("[bold]thresher demo[/]: serving the demo site on 127.0.0.1 and crawling it")
+        result, site = run_demo(out)
+        console.print(f"site stopped; it answered {len(site.requests)} requests")
+        print_summary(result, time.monotonic() - start, console)

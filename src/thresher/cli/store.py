@@ -1,9 +1,58 @@
-"""Commands of the store stage."""
+"""Commands over finished output folders: ``verify``, ``export`` and ``report``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from thresher.errors import VerifyError
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+
+    @app.command("verify")
+    def verify_cmd(
+        folder: Path = typer.Argument(
+            ..., help="Output folder; every manifest under it is checked."
+        ),
+        no_count: bool = typer.Option(
+            False, "--no-count", help="Check sizes and SHA-256 only, do not count documents."
+        ),
+    ) -> None:
+        """Check every part against its manifest (size, SHA-256, document count)."""
+        from thresher.store import find_manifests, verify
+
+        if not folder.is_dir():
+            raise VerifyError(f"{folder}: no such folder")
+        roots = find_manifests(folder)
+        if not roots:
+            raise VerifyError(f"{folder}: no manifest.json found")
+        console = Console()
+        bad = 0
+        for root in roots:
+            res = verify(root, count=not no_count)
+            if res.ok:
+                console.print(
+                    f"[green]ok[/]   {res.manifest}: {res.parts} parts, {res.documents} documents"
+                )
+            else:
+                bad += 1
+                console.print(f"[red]FAIL[/] {res.manifest}: {len(res.problems)} problem(s)")
+                for problem in res.problems:
+                    console.print(f"       {problem}")
+        if bad:
+            raise typer.Exit(1)
+
+    @app.command("export")
+    def export_cmd(
+        inputs: list[Path] = typer.Argument(..., help="Document files or folders."),
+        out: Path = typer.Option(..., "-o", "--out", help="CSV file to write."),
+    ) -> None:
+        """Export documents to one CSV file for spreadsheets (nested fields as JSON strings)."""
+        from thresher.store.export import export_csv
+
+        n = export_csv(inputs, out)
+        Console().print(f"wrote {n} documents to {out}")
