@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal
 
@@ -63,6 +63,21 @@ def open_binary_writer(raw: IO[bytes], fmt: str) -> IO[bytes]:
     return raw
 
 
-def text_lines(path: str | Path) -> io.BufferedReader:
-    """Binary line iterator over a (possibly compressed) file."""
-    return io.BufferedReader(open_binary_reader(path), buffer_size=1 << 20)  # type: ignore[arg-type]
+def iter_lines(path: str | Path, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """Yield the lines of a (possibly compressed) file, in small decompressed chunks.
+
+    If the file ends early (a truncated gzip or zstd stream), every complete line before the
+    damage is yielded first and then the decoder's error is raised.
+    """
+    with open_binary_reader(path) as f:
+        read = getattr(f, "read1", f.read)
+        rest = b""
+        while True:
+            chunk = read(chunk_size)
+            if not chunk:
+                break
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest

@@ -20,7 +20,7 @@ import zstandard
 from thresher.document import Document
 from thresher.errors import InputError
 from thresher.stats import StepStats
-from thresher.store.formats import format_of, text_lines
+from thresher.store.formats import format_of, iter_lines
 from thresher.store.schema import row_to_document
 
 
@@ -89,38 +89,36 @@ class DocumentReader:
 
     def _read_jsonl(self, path: Path) -> Iterator[Document]:
         stats = self.stats
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        lineno = 0
         try:
-            lines = text_lines(path)
-        except OSError as e:
-            raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
-        with lines:
-            lineno = 0
-            try:
-                for line in lines:
-                    lineno += 1
-                    if not line.strip():
-                        continue
-                    stats.seen += 1
-                    try:
-                        data = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        stats.drop("invalid_json")
-                        continue
-                    if not isinstance(data, dict):
-                        stats.drop("not_an_object")
-                        continue
-                    try:
-                        doc = Document.from_dict(data)
-                    except (ValueError, TypeError):
-                        stats.drop("no_text")
-                        continue
-                    if doc.source is None:
-                        doc.source = f"{path}:{lineno}"
-                    stats.kept += 1
-                    yield doc
-            except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
-                stats.drop("truncated_file")
-                stats.count(f"error: {path.name}: {type(e).__name__}")
+            for line in iter_lines(path):
+                lineno += 1
+                if not line.strip():
+                    continue
+                stats.seen += 1
+                try:
+                    data = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    stats.drop("invalid_json")
+                    continue
+                if not isinstance(data, dict):
+                    stats.drop("not_an_object")
+                    continue
+                try:
+                    doc = Document.from_dict(data)
+                except (ValueError, TypeError):
+                    stats.drop("no_text")
+                    continue
+                if doc.source is None:
+                    doc.source = f"{path}:{lineno}"
+                stats.kept += 1
+                yield doc
+        except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
+            # everything before the damage has been yielded; count the file once and go on
+            stats.drop("truncated_file")
+            stats.count(f"error: {path.name}: {type(e).__name__}")
 
     def _read_parquet(self, path: Path) -> Iterator[Document]:
         stats = self.stats
@@ -166,5 +164,4 @@ def count_documents(path: str | Path) -> int:
 
         with open(p, encoding="utf-8", newline="") as f:
             return max(sum(1 for _ in csv.reader(f)) - 1, 0)
-    with text_lines(p) as lines:
-        return sum(1 for line in lines if line.strip())
+    return sum(1 for line in iter_lines(p) if line.strip())
