@@ -46,6 +46,19 @@ def register(app: typer.Typer) -> None:
         if bad:
             raise typer.Exit(1)
 
+    @app.command("report")
+    def report_cmd(
+        folder: Path = typer.Argument(..., help="Output folder of a crawl, extract or refine run."),
+        out: Path | None = typer.Option(
+            None, "-o", "--out", help="HTML file to write (default: FOLDER/report.html)."
+        ),
+    ) -> None:
+        """Write an HTML report (counts, drops by reason, distributions) of a corpus or crawl."""
+        from thresher.report import build_report
+
+        path = build_report(folder, out)
+        Console().print(f"report written to {path}")
+
     @app.command("export")
     def export_cmd(
         inputs: list[Path] = typer.Argument(..., help="Document files or folders."),
