@@ -2,8 +2,58 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+
+def train_lm_command(
+    text: list[Path] = typer.Argument(
+        ..., help="Reference text: plain text files (one line each) or document files/folders."
+    ),
+    lang: str = typer.Option(..., "--lang", help="Language code the model is for (e.g. en)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Model folder (refine --lm-dir)."),
+    order: int = typer.Option(5, "--order", min=2, max=6, help="n-gram order of the KenLM model."),
+    vocab_size: int | None = typer.Option(
+        None,
+        "--vocab-size",
+        min=100,
+        help="SentencePiece vocabulary; default fits the corpus.",
+    ),
+    sp_sample: int = typer.Option(
+        2_000_000, "--sp-sample", min=1000, help="Lines SentencePiece trains on (random sample)."
+    ),
+    memory: str = typer.Option("20%", "--memory", help="Memory for lmplz/build_binary (-S)."),
+    prune: str | None = typer.Option(
+        None, "--prune", help="lmplz --prune thresholds per order, e.g. '0 0 1' for big corpora."
+    ),
+) -> None:
+    """Train a SentencePiece + KenLM 5-gram model of language LANG for perplexity scoring."""
+    from thresher.errors import ConfigError
+    from thresher.refine.lm_train import train_lm
+
+    prune_counts: list[int] | None = None
+    if prune:
+        try:
+            prune_counts = [int(x) for x in prune.replace(",", " ").split()]
+        except ValueError:
+            raise ConfigError(f"--prune {prune!r}: expected integers, e.g. '0 0 1'") from None
+    info = train_lm(
+        text,
+        lang,
+        out,
+        order=order,
+        vocab_size=vocab_size,
+        sp_sample=sp_sample,
+        memory=memory,
+        prune=prune_counts,
+    )
+    typer.echo(
+        f"{lang}: {info.lines} lines, {info.tokens} tokens, vocabulary {info.vocab_size}, "
+        f"{info.order}-gram -> {out / info.lm_model} ({info.seconds} s)"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+    app.command("train-lm")(train_lm_command)

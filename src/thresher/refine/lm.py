@@ -1,0 +1,239 @@
+"""Language-model perplexity, CCNet's way: SentencePiece tokens scored by a KenLM 5-gram.
+
+A model folder (``refine --lm-dir DIR``, written by ``thresher train-lm``) holds, per language
+``L``, the files CCNet uses: ``L.sp.model`` (SentencePiece unigram) and ``L.arpa.bin`` (KenLM
+binary; a plain ``L.arpa`` also loads), plus ``L.json`` with how the model was trained.
+
+Each line of a document is normalised as CCNet does before its language model (strip,
+lowercase, accents stripped, every digit → ``0``, Unicode punctuation mapped to ASCII,
+non-printing characters removed), cut into SentencePiece pieces and scored with ``<s>`` and
+``</s>``. Document perplexity is ``10 ** (-Σ log10 p / Σ tokens)`` where each line counts its
+pieces plus one for ``</s>``, rounded to one decimal, as in CCNet's ``DocLM``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from thresher.document import Document
+from thresher.errors import ConfigError
+from thresher.pipeline.base import Step
+
+log = logging.getLogger(__name__)
+
+#: File names of a language's model inside a model folder.
+SP_SUFFIX = ".sp.model"
+LM_SUFFIXES = (".arpa.bin", ".arpa")
+META_SUFFIX = ".json"
+
+#: Unicode punctuation CCNet maps to ASCII before its language model.
+_UNICODE_PUNCT = {
+    "，": ",",
+    "。": ".",
+    "、": ",",
+    "„": '"',
+    "”": '"',
+    "“": '"',
+    "«": '"',
+    "»": '"',
+    "１": '"',
+    "」": '"',
+    "「": '"',
+    "《": '"',
+    "》": '"',
+    "´": "'",
+    "∶": ":",
+    "：": ":",
+    "？": "?",
+    "！": "!",
+    "（": "(",
+    "）": ")",
+    "；": ";",
+    "–": "-",
+    "—": " - ",
+    "．": ". ",
+    "～": "~",
+    "’": "'",
+    "…": "...",
+    "━": "-",
+    "〈": "<",
+    "〉": ">",
+    "【": "[",
+    "】": "]",
+    "％": "%",
+    "►": "-",
+}
+_PUNCT_TABLE: dict[int, str | None] = {ord(k): v for k, v in _UNICODE_PUNCT.items()}
+#: C0 and C1 control characters, removed (CCNet's non-printing characters).
+_CONTROL_TABLE: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
+_LM_TABLE = {**_PUNCT_TABLE, **_CONTROL_TABLE}
+_DIGIT_RE = re.compile(r"\d")
+
+
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """Translation table deleting every combining mark (Unicode category Mn)."""
+    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Mn"}
+
+
+def strip_accents(text: str) -> str:
+    """Decompose (NFD) and drop combining marks: ``é`` → ``e``."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFD", text).translate(_combining_marks())
+
+
+def normalize_for_lm(line: str) -> str:
+    """CCNet's normalisation before its language model (``text_normalizer.normalize``)."""
+    line = line.strip()
+    if not line:
+        return line
+    line = strip_accents(line.lower())
+    line = _DIGIT_RE.sub("0", line)
+    return line.translate(_LM_TABLE)
+
+
+def _import_lm_modules() -> tuple[Any, Any]:
+    try:
+        import kenlm
+        import sentencepiece
+    except ImportError as e:
+        raise ConfigError(
+            f"perplexity needs the {e.name} module: pip install 'thresher[lm]'"
+        ) from None
+    return kenlm, sentencepiece
+
+
+class LanguageModel:
+    """A SentencePiece model and a KenLM model for one language; scores texts."""
+
+    def __init__(self, sp_path: str | Path, lm_path: str | Path) -> None:
+        kenlm, spm = _import_lm_modules()
+        self.sp_path = Path(sp_path)
+        self.lm_path = Path(lm_path)
+        try:
+            self.sp = spm.SentencePieceProcessor(model_file=str(self.sp_path))
+        except (OSError, RuntimeError) as e:
+            raise ConfigError(f"{self.sp_path}: not a SentencePiece model: {e}") from None
+        try:
+            self.lm = kenlm.Model(str(self.lm_path))
+        except (OSError, RuntimeError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"{self.lm_path}: not a KenLM model: {first}") from None
+
+    @classmethod
+    def from_dir(cls, lm_dir: str | Path, lang: str) -> LanguageModel | None:
+        """Load language ``lang`` from a model folder, or None when the folder has no model."""
+        d = Path(lm_dir)
+        sp = d / f"{lang}{SP_SUFFIX}"
+        lm = next((d / f"{lang}{s}" for s in LM_SUFFIXES if (d / f"{lang}{s}").is_file()), None)
+        if lm is None or not sp.is_file():
+            return None
+        return cls(sp, lm)
+
+    def tokenize(self, lines: list[str]) -> list[list[str]]:
+        """Normalise lines and cut them into SentencePiece pieces (empty lines give [])."""
+        norm = [normalize_for_lm(line) for line in lines]
+        return self.sp.encode(norm, out_type=str)
+
+    def log_score(self, text: str) -> tuple[float, int]:
+        """Σ log10 p over the lines of ``text`` and the number of tokens (pieces + ``</s>``)."""
+        lines = [line for line in text.split("\n") if line.strip()]
+        if not lines:
+            return 0.0, 0
+        score = self.lm.score
+        total = 0.0
+        n = 0
+        for pieces in self.tokenize(lines):
+            if not pieces:
+                continue
+            total += score(" ".join(pieces))
+            n += len(pieces) + 1
+        return total, n
+
+    def perplexity(self, text: str) -> float | None:
+        """Document perplexity (one decimal), or None when the text has no tokens."""
+        total, n = self.log_score(text)
+        if n == 0:
+            return None
+        return round(10.0 ** (-total / n), 1)
+
+
+def available_languages(lm_dir: str | Path) -> list[str]:
+    """Languages with both a SentencePiece and a KenLM model in ``lm_dir``."""
+    d = Path(lm_dir)
+    langs = []
+    for sp in sorted(d.glob(f"*{SP_SUFFIX}")):
+        lang = sp.name[: -len(SP_SUFFIX)]
+        if any((d / f"{lang}{s}").is_file() for s in LM_SUFFIXES):
+            langs.append(lang)
+    return langs
+
+
+class LanguageModels:
+    """The models of a folder, loaded on first use per language."""
+
+    def __init__(self, lm_dir: str | Path | None) -> None:
+        self.lm_dir = Path(lm_dir) if lm_dir is not None else None
+        if self.lm_dir is not None and not self.lm_dir.is_dir():
+            raise ConfigError(f"{self.lm_dir}: language model folder not found")
+        self._loaded: dict[str, LanguageModel | None] = {}
+
+    def get(self, lang: str | None) -> LanguageModel | None:
+        """The model for ``lang``, or None (no folder, no language, or no model for it)."""
+        if lang is None or self.lm_dir is None:
+            return None
+        if lang not in self._loaded:
+            self._loaded[lang] = LanguageModel.from_dir(self.lm_dir, lang)
+        return self._loaded[lang]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"lm_dir": self.lm_dir, "_loaded": {}}
+
+
+class Perplexity(Step):
+    """Sets ``doc.perplexity`` with the model of the document's language; never drops.
+
+    A language without a model gets no perplexity (its documents go to bucket ``all``); that
+    is logged once per language.
+    """
+
+    name: ClassVar[str] = "perplexity"
+
+    def __init__(self, lm_dir: str | Path | None, languages: Iterable[str] | None = None) -> None:
+        super().__init__()
+        self.models = LanguageModels(lm_dir)
+        self.languages = set(languages) if languages is not None else None
+        self._warned: set[str] = set()
+
+    def process(self, doc: Document) -> Document | str:
+        lang = doc.language
+        if self.languages is not None and lang not in self.languages:
+            self.stats.count("language_not_scored")
+            return doc
+        model = self.models.get(lang)
+        if model is None:
+            self._no_model(lang)
+            return doc
+        ppl = model.perplexity(doc.text)
+        if ppl is None:
+            self.stats.count("no_tokens")
+        else:
+            doc.perplexity = ppl
+            self.stats.count("scored")
+        return doc
+
+    def _no_model(self, lang: str | None) -> None:
+        key = lang or "<none>"
+        self.stats.count(f"no_model:{key}")
+        if key not in self._warned:
+            self._warned.add(key)
+            where = self.models.lm_dir or "(no --lm-dir given)"
+            log.warning("no language model for %r in %s: no perplexity, bucket 'all'", key, where)
