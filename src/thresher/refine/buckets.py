@@ -1,0 +1,152 @@
+"""Perplexity buckets, as CCNet: ``head`` / ``middle`` / ``tail`` per language.
+
+A language's two cutoffs are the 30th and 60th percentiles of its documents' perplexity.
+They are given in the config, or measured on the first ``sample`` documents of each language
+in the stream (those documents wait until their language's cutoffs are known). A document
+without perplexity (no model for its language) goes to bucket ``all``.
+
+With several workers each worker measures its own sample; to get the same cutoffs everywhere,
+measure them once (:func:`cutoffs_from_sample`) and pass them to every worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from thresher.document import Document
+from thresher.pipeline.base import Step
+from thresher.settings_base import Section
+
+log = logging.getLogger(__name__)
+
+HEAD, MIDDLE, TAIL, ALL = "head", "middle", "tail", "all"
+
+Cutoffs = tuple[float, float]
+
+
+class LmConfig(Section):
+    """Perplexity with the models of ``lm_dir`` and CCNet's head/middle/tail buckets."""
+
+    enabled: bool = Field(True, description="score perplexity when a model folder is given")
+    languages: list[str] | None = Field(
+        None, description="score only these languages (null: every language with a model)"
+    )
+    percentiles: tuple[float, float] = Field(
+        (30.0, 60.0), description="percentiles of perplexity that end head and middle (CCNet)"
+    )
+    cutoffs: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="fixed perplexity cutoffs per language {lang: [head_max, middle_max]}",
+    )
+    sample: int = Field(
+        2000,
+        ge=0,
+        description="documents per language measured for cutoffs not given (0: bucket 'all')",
+    )
+
+    @field_validator("cutoffs")
+    @classmethod
+    def _ordered(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for lang, (lo, hi) in value.items():
+            if lo > hi:
+                raise ValueError(f"{lang}: the head cutoff {lo} is above the middle cutoff {hi}")
+        return value
+
+
+def cutoffs_from_sample(
+    perplexities: Mapping[str, Sequence[float]],
+    percentiles: tuple[float, float] = (30.0, 60.0),
+) -> dict[str, Cutoffs]:
+    """Per-language cutoffs: the given percentiles of each language's perplexities."""
+    out: dict[str, Cutoffs] = {}
+    for lang, values in perplexities.items():
+        if len(values) == 0:
+            continue
+        lo, hi = np.percentile(np.asarray(values, dtype=np.float64), percentiles)
+        out[lang] = (round(float(lo), 2), round(float(hi), 2))
+    return out
+
+
+def bucket_of(perplexity: float | None, cutoffs: Cutoffs | None) -> str:
+    """CCNet's rule: below the first cutoff ``head``, below the second ``middle``, else ``tail``."""
+    if perplexity is None or perplexity < 0 or cutoffs is None:
+        return ALL
+    if perplexity < cutoffs[0]:
+        return HEAD
+    if perplexity < cutoffs[1]:
+        return MIDDLE
+    return TAIL
+
+
+class Buckets(Step):
+    """Sets ``doc.bucket`` from the perplexity and the cutoffs of the document's language."""
+
+    name: ClassVar[str] = "buckets"
+
+    def __init__(
+        self,
+        cutoffs: Mapping[str, Sequence[float]] | None = None,
+        sample: int = 2000,
+        percentiles: tuple[float, float] = (30.0, 60.0),
+        max_buffered: int = 50_000,
+    ) -> None:
+        super().__init__()
+        self.cutoffs: dict[str, Cutoffs] = {}
+        for lang, pair in (cutoffs or {}).items():
+            lo, hi = (float(x) for x in pair)
+            self.cutoffs[lang] = (lo, hi)
+        #: Languages whose cutoffs were measured here (not given).
+        self.measured: set[str] = set()
+        self.sample = sample
+        self.percentiles = percentiles
+        self.max_buffered = max(1, max_buffered)
+
+    @classmethod
+    def from_config(cls, config: LmConfig) -> Buckets:
+        return cls(config.cutoffs, sample=config.sample, percentiles=config.percentiles)
+
+    def _assign(self, doc: Document) -> Document:
+        doc.bucket = bucket_of(doc.perplexity, self.cutoffs.get(doc.language or ""))
+        self.stats.count(f"bucket:{doc.bucket}")
+        self.stats.kept += 1
+        return doc
+
+    def _calibrate(self, lang: str, docs: list[Document]) -> None:
+        values = [d.perplexity for d in docs if d.perplexity is not None]
+        self.cutoffs.update(cutoffs_from_sample({lang: values}, self.percentiles))
+        self.measured.add(lang)
+        log.info(
+            "perplexity cutoffs for %r from %d documents: %s", lang, len(values), self.cutoffs[lang]
+        )
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        waiting: dict[str, list[Document]] = {}
+        buffered = 0
+        for doc in docs:
+            self.stats.seen += 1
+            lang = doc.language or ""
+            if doc.perplexity is None or lang in self.cutoffs or self.sample == 0:
+                yield self._assign(doc)
+                continue
+            queue = waiting.setdefault(lang, [])
+            queue.append(doc)
+            buffered += 1
+            if len(queue) < self.sample and buffered <= self.max_buffered:
+                continue
+            if len(queue) < self.sample:  # too much held: settle the largest waiting language
+                lang = max(waiting, key=lambda k: len(waiting[k]))
+                queue = waiting[lang]
+            self._calibrate(lang, queue)
+            del waiting[lang]
+            buffered -= len(queue)
+            for held in queue:
+                yield self._assign(held)
+        for lang, queue in waiting.items():
+            self._calibrate(lang, queue)
+            for held in queue:
+                yield self._assign(held)
