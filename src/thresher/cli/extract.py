@@ -1,9 +1,97 @@
-"""Commands of the extract stage."""
+"""Commands of the extract stage: ``thresher extract``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from thresher.errors import ConfigError
+
+FORMATS = {
+    "jsonl": "jsonl.gz",
+    "jsonl.gz": "jsonl.gz",
+    "jsonl.zst": "jsonl.zst",
+    "parquet": "parquet",
+}
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+
+    @app.command("extract")
+    def extract_cmd(
+        inputs: list[str] = typer.Argument(
+            ..., help="WARC/WET/ARC files (plain, .gz, .lz4), HTML files, folders or URLs."
+        ),
+        out: Path = typer.Option(..., "-o", "--out", help="Output folder for the documents."),
+        fmt: str = typer.Option(
+            "jsonl", "--format", help="Part format: jsonl (gzip), jsonl.zst or parquet."
+        ),
+        markdown: bool = typer.Option(
+            False, "--markdown", help="Also write the main content as Markdown."
+        ),
+        recipe: Path | None = typer.Option(
+            None, "--recipe", help="YAML recipe of selectors: write structured records instead."
+        ),
+        workers: int | None = typer.Option(None, "--workers", help="Worker processes."),
+        comments: bool = typer.Option(
+            False, "--comments", help="Keep comment sections in the main content."
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", help="YAML file with an 'extract:' section (options override it)."
+        ),
+    ) -> None:
+        """Extract main content and metadata from web archives and HTML files into documents."""
+        from thresher.config import load_section
+        from thresher.extract import ExtractConfig, extract
+        from thresher.progress import report
+        from thresher.stats import StepStats
+        from thresher.store import CorpusWriter, write_manifest
+
+        if fmt not in FORMATS:
+            raise ConfigError(f"--format: unknown format {fmt!r}; choose jsonl or parquet")
+        cfg = load_section(
+            ExtractConfig,
+            config,
+            "extract",
+            markdown=markdown or None,
+            recipe=str(recipe) if recipe else None,
+            workers=workers,
+            include_comments=comments or None,
+        )
+        if cfg.recipe:
+            from thresher.extract.recipes import load_recipe
+
+            load_recipe(cfg.recipe)  # fail early with a one-line error
+        from thresher.extract.inputs import expand_inputs
+
+        expand_inputs(inputs)  # a missing input is an error before anything is written
+        stats = StepStats("extract")
+        writer = CorpusWriter(out, formats=(FORMATS[fmt],), partition=())
+        try:
+            with report("extract") as bar:
+                for doc in extract(inputs, cfg, stats=stats):
+                    writer.write(doc)
+                    bar.advance(1, dropped=sum(stats.dropped.values()))
+        except BaseException:
+            parts = writer.close()
+            write_manifest(
+                out,
+                kind="extract",
+                config=cfg,
+                inputs=inputs,
+                parts=parts,
+                stats=[stats],
+                extra={"complete": False},
+            )
+            raise
+        parts = writer.close()
+        write_manifest(out, kind="extract", config=cfg, inputs=inputs, parts=parts, stats=[stats])
+        dropped = ", ".join(f"{k}={v}" for k, v in sorted(stats.dropped.items())) or "none"
+        errors = stats.counters.get("errors", 0)
+        Console(stderr=True).print(
+            f"extracted {stats.kept} documents from {stats.seen} pages into {out} "
+            f"(dropped: {dropped}; damaged files: {errors})"
+        )

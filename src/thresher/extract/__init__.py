@@ -1,1 +1,15 @@
-"""The extract stage."""
+"""The extract stage: main content, metadata and structured records from WARC, WET, ARC and
+HTML.
+
+``extract(inputs, config)`` streams :class:`~thresher.document.Document` objects from files
+and folders; ``extract_html(html, url)`` does one page. Counts of what was kept and dropped
+(and why) are gathered in a :class:`~thresher.stats.StepStats`.
+"""
+
+from __future__ import annotations
+
+from thresher.extract.config import ExtractConfig
+from thresher.extract.page import extract_html
+from thresher.extract.run import extract, process_page
+
+__all__ = ["ExtractConfig", "extract", "extract_html", "process_page"]

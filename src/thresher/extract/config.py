@@ -13,3 +13,14 @@ class ExtractConfig(Section):
     include_comments: bool = Field(False, description="keep comment sections")
     min_text_chars: int = Field(1, ge=0, description="documents with less text are dropped")
     workers: int = Field(1, ge=1, description="processes")
+    links: bool = Field(True, description="keep the page's links (URL, anchor text) in metadata")
+    max_html_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="pages larger than this are cut to this size"
+    )
+    max_record_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="archive records larger than this are skipped"
+    )
+    timeout: float = Field(
+        10.0, gt=0, description="seconds one page may take before it is cut off and counted"
+    )
+    batch_size: int = Field(32, ge=1, description="records sent to a worker at a time")

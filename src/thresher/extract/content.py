@@ -1,0 +1,469 @@
+"""Main-content extraction: one walk over a lexbor DOM builds text blocks, a subtree score
+picks the content container, and context rules drop the boilerplate left inside it.
+
+Scoring: each block weighs its UTF-8 length (so CJK text counts fairly) as positive when it is
+prose (long, few links) and negative when it is link lists or marked boilerplate (navigation,
+footers, share bars, comments, ...). The element whose subtree has the largest sum is the
+content; short blocks inside it are kept only when prose surrounds them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+#: Elements whose content is never text (removed before the walk).
+JUNK_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "option",
+    "audio",
+    "video",
+    "source",
+    "link",
+    "meta",
+    "head",
+    "dialog",
+)
+#: Elements that are boilerplate by their semantics.
+BOILER_TAGS = frozenset({"nav", "aside", "footer", "header", "menu"})
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd",
+        "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "table", "tr", "thead",
+        "tbody", "tfoot", "caption", "figure", "figcaption", "address", "hr", "form",
+        "fieldset", "center", "details", "summary", "body", "html", "nav", "aside",
+        "footer", "header", "menu", "legend", "noframes", "frameset", "frame",
+    }
+)  # fmt: skip
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_CELL = frozenset({"td", "th"})
+_WS = re.compile(r"\s+")
+
+_BOILER_WORDS = (
+    r"nav|navbar|navigation|menu|menus|mainmenu|submenu|breadcrumbs?|crumbs?|sidebar|side-bar|"
+    r"widgets?|footer|site-footer|masthead|banner|cookies?|consent|gdpr|share|sharing|"
+    r"sharedaddy|social|socials|sns|shariff|related|recommend\w*|popular|trending|newsletter|"
+    r"subscribe|subscription|signup|promo|promotion|advert\w*|ads|adsense|ad-slot|sponsor\w*|"
+    r"tags?|tagcloud|tag-list|categories|pagination|pager|paging|author-?bio|about-author|"
+    r"byline|postmeta|post-meta|entry-meta|article-meta|meta-data|metadata|dateline|"
+    r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|teaser|teasers|"
+    r"disclaimer|copyright|rating|ratings|vote|votes|jump|toc|outbrain|taboola|"
+    r"hidden|sr-only|screen-reader-text|visually-hidden|caption-credit|credits?"
+)
+_COMMENT_WORDS = r"comments?|comment-list|commentlist|disqus\w*|respond|replies|reply|discussion"
+_TOKEN_RE = r"(?:^|[\s_-])(?:{words})(?:$|[\s_-])"
+BOILER_RE = re.compile(_TOKEN_RE.format(words=_BOILER_WORDS), re.IGNORECASE)
+COMMENT_RE = re.compile(_TOKEN_RE.format(words=_COMMENT_WORDS), re.IGNORECASE)
+# class/id names that say "this is the content"
+CONTENT_RE = re.compile(
+    r"(?:^|[\s_-])(?:article|content|entry|post|story|main|body|text|blog|page)"
+    r"(?:-?(?:body|content|text|entry|inner|main))?(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_ROLES_BOILER = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search",
+     "dialog", "alert", "toolbar", "tablist"}
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Block:
+    """A run of text owned by one block-level element."""
+
+    text: str
+    md: str
+    link_chars: int
+    tag: str
+    ancestors: tuple[int, ...]
+    boiler: tuple[int, ...]
+    weight: float = 0.0
+    size: int = 0
+
+
+@dataclass(slots=True)
+class Content:
+    """The result of main-content extraction."""
+
+    text: str
+    markdown: str | None
+    blocks: list[Block] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    root: LexborNode | None = None
+
+
+class _Walker:
+    """Turns a DOM into blocks with ancestor ids; one pass, no tree mutation."""
+
+    def __init__(self, markdown: bool, include_comments: bool, base_tags: bool = True) -> None:
+        self.markdown = markdown
+        self.include_comments = include_comments
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.md_parts: list[str] = []
+        self.link_chars = 0
+        self.stack: list[int] = []  # ancestor element ids
+        self.boiler: list[int] = []  # ancestor ids marked as boilerplate
+        self.block_tag: list[str] = ["body"]
+        self.counter = 0
+        self.in_link = 0
+        self.in_pre = 0
+        self.nodes: dict[int, LexborNode] = {}
+        self.list_stack: list[list[int]] = []  # [ordered, counter]
+        self.table_row_cells = 0
+        self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
+        self.boiler_tags = BOILER_TAGS if base_tags else frozenset()
+
+    # ------------------------------------------------------------------ blocks
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        raw = "".join(self.parts)
+        if self.in_pre:
+            text = raw.strip("\n")
+        else:
+            text = "\n".join(
+                s for s in (_WS.sub(" ", line).strip() for line in raw.split("\n")) if s
+            )
+        if text:
+            md = ""
+            if self.markdown:
+                md = "".join(self.md_parts)
+                if not self.in_pre:
+                    md = "\n".join(
+                        s for s in (_WS.sub(" ", line).strip() for line in md.split("\n")) if s
+                    )
+            self.blocks.append(
+                Block(
+                    text=text,
+                    md=md,
+                    link_chars=self.link_chars,
+                    tag=self.block_tag[-1],
+                    ancestors=tuple(self.stack),
+                    boiler=tuple(self.boiler),
+                )
+            )
+        self.parts = []
+        self.md_parts = []
+        self.link_chars = 0
+
+    def is_boiler(self, node: LexborNode, tag: str) -> bool:
+        if tag in self.boiler_tags:
+            return True
+        attrs = node.attributes
+        if not attrs:
+            return False
+        if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+            return True
+        style = attrs.get("style")
+        if style and "none" in style and re.search(r"display\s*:\s*none", style):
+            return True
+        role = attrs.get("role")
+        if role and role.lower() in _ROLES_BOILER:
+            return True
+        names = " ".join(v for k, v in attrs.items() if k in ("class", "id") and v)
+        if not names:
+            return False
+        if tag in ("body", "html", "main", "article"):
+            return False
+        if BOILER_RE.search(names):
+            return not CONTENT_RE.search(names) or bool(COMMENT_RE.search(names))
+        return not self.include_comments and bool(COMMENT_RE.search(names))
+
+    # ------------------------------------------------------------------ walk
+    def walk(self, node: LexborNode) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                t = child.text_content
+                if t:
+                    self.parts.append(t)
+                    if self.markdown:
+                        self.md_parts.append(_md_escape(t) if not self.in_pre else t)
+                    if self.in_link:
+                        self.link_chars += len(t.strip())
+                continue
+            if tag is None or tag[0] in "-!_":
+                continue
+            if tag == "br":
+                self.parts.append("\n")
+                if self.markdown:
+                    self.md_parts.append("\n")
+                continue
+            if tag == "img":
+                self._image(child)
+                continue
+            if tag in BLOCK_TAGS:
+                self._block(child, tag)
+            elif tag in _CELL:
+                self._cell(child)
+            else:
+                self._inline(child, tag)
+
+    def _block(self, node: LexborNode, tag: str) -> None:
+        self.flush()
+        self.counter += 1
+        eid = self.counter
+        self.nodes[eid] = node
+        self.stack.append(eid)
+        boiler = self.is_boiler(node, tag)
+        if boiler:
+            self.boiler.append(eid)
+        self.block_tag.append(tag)
+        md = self.markdown
+        if tag == "pre":
+            self.in_pre += 1
+            if md:
+                self.md_parts.append("```\n")
+        elif md:
+            self._md_open(tag)
+        if tag in ("ul", "ol"):
+            self.list_stack.append([tag == "ol", 0])
+        if tag == "tr":
+            self.table_row_cells = 0
+        self.walk(node)
+        if tag == "pre":
+            if md:
+                self.md_parts.append("\n```")
+            self.flush()
+            self.in_pre -= 1
+        else:
+            self.flush()
+        if tag in ("ul", "ol"):
+            self.list_stack.pop()
+        self.block_tag.pop()
+        if boiler:
+            self.boiler.pop()
+        self.stack.pop()
+
+    def _md_open(self, tag: str) -> None:
+        level = HEADINGS.get(tag)
+        if level:
+            self.md_parts.append("#" * level + " ")
+        elif tag == "li":
+            depth = max(len(self.list_stack) - 1, 0)
+            if self.list_stack and self.list_stack[-1][0]:
+                self.list_stack[-1][1] += 1
+                self.md_parts.append("   " * depth + f"{self.list_stack[-1][1]}. ")
+            else:
+                self.md_parts.append("   " * depth + "- ")
+        elif tag == "blockquote":
+            self.md_parts.append("> ")
+
+    def _cell(self, node: LexborNode) -> None:
+        # table cells are inline parts of their row block, separated by " | "
+        if self.table_row_cells:
+            self.parts.append(" | ")
+            if self.markdown:
+                self.md_parts.append(" | ")
+        elif self.markdown:
+            self.md_parts.append("| ")
+        self.table_row_cells += 1
+        saved = self.table_row_cells
+        self.walk(node)
+        self.table_row_cells = saved
+
+    def _inline(self, node: LexborNode, tag: str) -> None:
+        if tag == "a":
+            self.in_link += 1
+            if self.markdown:
+                start = len(self.md_parts)
+                self.walk(node)
+                href = node.attributes.get("href") or ""
+                inner = "".join(self.md_parts[start:]).strip()
+                del self.md_parts[start:]
+                if inner and href and not href.startswith(("javascript:", "#")):
+                    self.md_parts.append(f"[{inner}]({href})")
+                else:
+                    self.md_parts.append(inner)
+            else:
+                self.walk(node)
+            self.in_link -= 1
+            return
+        if self.markdown and tag in _MD_INLINE and not self.in_pre:
+            mark = _MD_INLINE[tag]
+            start = len(self.md_parts)
+            self.walk(node)
+            inner = "".join(self.md_parts[start:])
+            del self.md_parts[start:]
+            stripped = inner.strip()
+            if stripped:
+                lead = inner[: len(inner) - len(inner.lstrip())]
+                trail = inner[len(inner.rstrip()) :]
+                self.md_parts.append(f"{lead}{mark}{stripped}{mark}{trail}")
+            return
+        if self.is_boiler(node, tag) and tag in ("span", "time", "small", "label"):
+            # inline boilerplate (dates, share labels): drop without splitting the block
+            return
+        self.walk(node)
+
+    def _image(self, node: LexborNode) -> None:
+        attrs = node.attributes
+        src = attrs.get("src") or attrs.get("data-src") or ""
+        if src and not src.startswith("data:"):
+            self.images.append((tuple(self.stack), {"src": src, "alt": attrs.get("alt") or ""}))
+            if self.markdown:
+                self.md_parts.append(f"![{_md_escape(attrs.get('alt') or '')}]({src})")
+
+
+_MD_INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`", "kbd": "`"}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+
+
+def _md_escape(text: str) -> str:
+    return (
+        _MD_SPECIAL.sub(r"\\\1", text)
+        if ("*" in text or "_" in text or "[" in text or "`" in text or "\\" in text)
+        else text
+    )
+
+
+# ---------------------------------------------------------------------- scoring
+
+_PUNCT = re.compile(r"[.!?。！？…]|[,;:，、；]")
+
+
+def _score(block: Block) -> None:
+    text = block.text
+    size = len(text.encode("utf-8"))
+    block.size = size
+    if block.boiler:
+        block.weight = -0.5 * size
+        return
+    ld = block.link_chars / max(len(text), 1)
+    if ld >= 0.5:
+        block.weight = -1.0 * size
+    elif size >= 80:
+        block.weight = size * (1.0 - ld)
+    elif size >= 25 and ld < 0.3 and _PUNCT.search(text):
+        block.weight = 0.5 * size
+    else:
+        block.weight = -0.1 * size
+
+
+def select_content(blocks: list[Block]) -> int | None:
+    """The id of the element whose subtree of blocks has the largest total weight."""
+    totals: dict[int, float] = {}
+    for b in blocks:
+        w = b.weight
+        for a in b.ancestors:
+            totals[a] = totals.get(a, 0.0) + w
+    if not totals:
+        return None
+    best = None
+    best_score = float("-inf")
+    # ancestors come in document order: prefer the deepest of equal scores
+    for eid, score in totals.items():
+        if score > best_score or (score == best_score and best is not None and eid > best):
+            best, best_score = eid, score
+    return best
+
+
+def _keep(blocks: list[Block]) -> list[Block]:
+    """Context rules inside the container: prose stays, link lists and boilerplate go, short
+    blocks stay only between prose blocks (headings also right before prose)."""
+    good = [b.weight > 0 and b.size >= 80 for b in blocks]
+    bad = [bool(b.boiler) or b.link_chars / max(len(b.text), 1) >= 0.5 for b in blocks]
+    n = len(blocks)
+    # index of the next / previous good block, skipping short ones
+    out: list[Block] = []
+    first_good = next((i for i in range(n) if good[i]), None)
+    last_good = next((i for i in range(n - 1, -1, -1) if good[i]), None)
+    if first_good is None or last_good is None:
+        return [b for i, b in enumerate(blocks) if not bad[i]]
+    for i, b in enumerate(blocks):
+        if bad[i]:
+            continue
+        if good[i]:
+            out.append(b)
+            continue
+        if (
+            first_good < i < last_good
+            or (
+                i < first_good
+                and b.tag in HEADINGS
+                and all(
+                    not good[j] and not bad[j] and blocks[j].tag in HEADINGS
+                    for j in range(i, first_good)
+                )
+            )
+            or (i > last_good and b.size >= 25 and b.weight > 0)
+        ):
+            out.append(b)
+    return out
+
+
+def extract_content(
+    tree: LexborHTMLParser, *, markdown: bool = False, include_comments: bool = False
+) -> Content:
+    """The main content of a parsed page as text (and Markdown when asked)."""
+    tree.strip_tags(list(JUNK_TAGS))
+    body = tree.body
+    if body is None:
+        return Content(text="", markdown="" if markdown else None)
+    walker = _Walker(markdown, include_comments)
+    walker.counter += 1
+    walker.stack.append(walker.counter)
+    walker.nodes[walker.counter] = body
+    walker.walk(body)
+    walker.flush()
+    blocks = walker.blocks
+    for b in blocks:
+        _score(b)
+    best = select_content(blocks)
+    if best is None:
+        return Content(text="", markdown="" if markdown else None)
+    chosen = [b for b in blocks if best in b.ancestors]
+    kept = _keep(chosen)
+    total = sum(b.size for b in blocks if not b.boiler)
+    if sum(b.size for b in kept) < 0.1 * total and total < 2000:
+        # tiny page or nothing prose-like: fall back to everything that is not boilerplate
+        kept = [b for b in blocks if not b.boiler and b.link_chars < 0.5 * len(b.text)]
+    text = "\n".join(b.text for b in kept)
+    md = None
+    if markdown:
+        md = _join_markdown(kept)
+    images = [img for anc, img in walker.images if best in anc]
+    return Content(text=text, markdown=md, blocks=kept, images=images, root=walker.nodes[best])
+
+
+def _join_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    prev_tag = ""
+    prev_row = False
+    for b in blocks:
+        md = b.md.strip("\n") if b.tag == "pre" else b.md.strip()
+        if not md:
+            continue
+        md = "\n".join(line.rstrip() for line in md.split("\n"))
+        is_row = b.tag == "tr"
+        if is_row:
+            cells = md.count(" | ") + 1
+            md = md if md.startswith("|") else "| " + md
+            md = md + " |"
+            if not prev_row:
+                out.append("\n" + md + "\n" + "|" + " --- |" * cells)
+            else:
+                out.append(md)
+        elif b.tag == "li" and prev_tag == "li":
+            out.append(md)
+        else:
+            out.append("\n" + md)
+        prev_tag = b.tag
+        prev_row = is_row
+    return "\n".join(out).strip("\n") + "\n" if out else ""

@@ -1,0 +1,237 @@
+"""The extract stage: inputs → Documents, in one process or a pool, with per-page budgets.
+
+Reading happens in the calling process (it is cheap and streams with bounded memory); pages
+go to workers in batches, so a single large WARC is spread over the pool as well as many
+small files. Output order is not guaranteed; output content is deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from thresher.archive import CorruptInput, TruncatedInput
+from thresher.document import Document, stable_id
+from thresher.errors import InputError
+from thresher.extract.config import ExtractConfig
+from thresher.extract.decode import decode_html
+from thresher.extract.inputs import (
+    Page,
+    expand_inputs,
+    iter_archive,
+    read_html_file,
+    record_to_page,
+)
+from thresher.extract.page import extract_html
+from thresher.stats import StepStats
+
+log = logging.getLogger("thresher.extract")
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
+
+
+class PageTimeout(Exception):
+    """A page used up its time budget."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise PageTimeout in this block after ``seconds`` (main thread only; else no limit)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise PageTimeout()
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _looks_like_html(payload: bytes) -> bool:
+    head = payload[:1024].lstrip().lower()
+    return head.startswith((b"<", b"\xef\xbb\xbf<")) or b"<html" in head or b"<body" in head
+
+
+def triage(page: Page) -> tuple[str | None, str | None]:
+    """(drop reason, counter key) for pages that must not become documents."""
+    if page.kind == "text":
+        return None, None
+    if page.status is not None and page.status != 200:
+        return "non_200_status", f"status:{page.status}"
+    ct = page.content_type
+    if ct is not None and ct not in HTML_TYPES:
+        return "not_html", f"content_type:{ct}"
+    if not _looks_like_html(page.payload):
+        return "not_html", f"content_type:{ct or 'unknown'}"
+    return None, None
+
+
+def process_page(
+    page: Page, config: ExtractConfig
+) -> tuple[Document | None, str | None, list[str]]:
+    """Extract one page under the size and time budgets: (document, drop reason, counters)."""
+    counters: list[str] = []
+    payload = page.payload
+    if len(payload) > config.max_html_bytes:
+        payload = payload[: config.max_html_bytes]
+        counters.append("cut_to_size")
+    doc_id = stable_id(page.record_id) if page.record_id else stable_id(page.url, page.fetched_at)
+    extra: dict[str, Any] = {}
+    if page.status is not None:
+        extra["http_status"] = page.status
+    if page.content_type:
+        extra["content_type"] = page.content_type
+    if page.record_id:
+        extra["warc_record_id"] = page.record_id
+    try:
+        with time_budget(config.timeout):
+            if page.kind == "text":
+                text, _ = decode_html(payload, page.charset or "utf-8")
+                text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+                doc: Document | None = Document(
+                    text=text, id=doc_id, url=page.url, source=page.source,
+                    fetched_at=page.fetched_at, metadata=extra,
+                )  # fmt: skip
+            else:
+                doc = extract_html(
+                    payload,
+                    page.url,
+                    markdown=config.markdown,
+                    include_comments=config.include_comments,
+                    links=config.links,
+                    charset=page.charset,
+                    doc_id=doc_id,
+                    source=page.source,
+                    fetched_at=page.fetched_at,
+                    extra=extra,
+                )
+    except PageTimeout:
+        return None, "timeout", counters
+    except RecursionError:
+        return None, "too_deep", counters
+    except (ValueError, UnicodeError, MemoryError) as e:
+        log.warning("%s: cannot extract: %s", page.source, e)
+        return None, "parse_error", counters
+    if doc is None:
+        return None, "no_text", counters
+    if len(doc.text) < max(config.min_text_chars, 1):
+        return None, "too_short", counters
+    return doc, None, counters
+
+
+def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> Iterator[Page]:
+    """Every page of every input; damaged archives yield their good records and one error."""
+    for path, kind in expand_inputs(inputs):
+        stats.count("files")
+        if kind == "html":
+            try:
+                yield read_html_file(path)
+            except InputError as e:
+                log.warning("%s", e)
+                stats.count("errors")
+                stats.count("error:unreadable")
+            continue
+        try:
+            for rec in iter_archive(path, config.max_record_bytes):
+                stats.count(f"records:{rec.kind}")
+                if rec.error == "too_large":
+                    stats.seen += 1
+                    stats.drop("too_large")
+                    continue
+                yield record_to_page(rec)
+        except TruncatedInput as e:
+            log.warning("%s", e)
+            stats.count("errors")
+            stats.count("error:truncated")
+        except CorruptInput as e:
+            log.warning("%s", e)
+            stats.count("errors")
+            stats.count("error:corrupt")
+        except InputError as e:
+            log.warning("%s", e)
+            stats.count("errors")
+            stats.count("error:unreadable")
+
+
+def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
+    batch: list[Page] = []
+    for p in pages:
+        batch.append(p)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_WORKER_CONFIG: ExtractConfig | None = None
+
+
+def _init_worker(config: ExtractConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work(batch: list[Page]) -> list[tuple[Document | None, str | None, list[str]]]:
+    assert _WORKER_CONFIG is not None
+    return [process_page(p, _WORKER_CONFIG) for p in batch]
+
+
+def extract(
+    inputs: list[str], config: ExtractConfig | None = None, *, stats: StepStats | None = None
+) -> Iterator[Document]:
+    """Documents from WARC/WET/ARC and HTML inputs; counts land in ``stats`` (a StepStats)."""
+    config = config or ExtractConfig()
+    stats = stats if stats is not None else StepStats("extract")
+    if config.recipe:
+        from thresher.extract.recipes import extract_records
+
+        yield from extract_records(inputs, config, stats=stats)
+        return
+    pages = _triaged(iter_pages(inputs, config, stats), stats)
+    if config.workers <= 1:
+        for page in pages:
+            yield from _account(stats, [process_page(page, config)])
+        return
+    ctx = mp.get_context("forkserver" if hasattr(mp, "get_context") else None)
+    with ctx.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
+        for results in pool.imap_unordered(_work, _batches(pages, config.batch_size)):
+            yield from _account(stats, results)
+
+
+def _triaged(pages: Iterable[Page], stats: StepStats) -> Iterator[Page]:
+    for page in pages:
+        reason, counter = triage(page)
+        if reason is None:
+            yield page
+            continue
+        stats.seen += 1
+        stats.drop(reason)
+        if counter:
+            stats.count(counter)
+
+
+def _account(
+    stats: StepStats, results: list[tuple[Document | None, str | None, list[str]]]
+) -> Iterator[Document]:
+    for doc, reason, counters in results:
+        stats.seen += 1
+        for c in counters:
+            stats.count(c)
+        if doc is None:
+            stats.drop(reason or "no_text")
+        else:
+            stats.kept += 1
+            yield doc

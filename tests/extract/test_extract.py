@@ -1,0 +1,115 @@
+"""extract() and extract_html(): boilerplate removal, Markdown, stats, inputs of every kind."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from thresher.extract import ExtractConfig, extract, extract_html
+from thresher.stats import StepStats
+
+from .warcs import page, warc_record, write_warc
+
+
+def test_nav_and_footer_are_dropped() -> None:
+    doc = extract_html(page("Hello", "Main words here."), "http://example.com/a")
+    assert doc is not None
+    assert "Main words here." in doc.text
+    assert "About" not in doc.text and "Copyright" not in doc.text and "Imprint" not in doc.text
+    assert doc.title == "Hello"
+    assert doc.url == "http://example.com/a"
+
+
+def test_markdown_keeps_structure() -> None:
+    html = """<html><body><article><h2>Section</h2>
+    <p>Some <strong>bold</strong> and <em>italic</em> text with a <a href="/x">link</a> in it,
+    long enough to be prose.</p><ul><li>one</li><li>two</li></ul>
+    <pre><code>x = 1
+y = 2</code></pre><table><tr><th>k</th><th>v</th></tr><tr><td>a</td><td>1</td></tr></table>
+    <p>Another paragraph of the article that is long enough to be kept as prose.</p>
+    </article></body></html>"""
+    doc = extract_html(html, "http://example.com/m", markdown=True)
+    assert doc is not None and doc.markdown is not None
+    md = doc.markdown
+    assert "## Section" in md
+    assert "**bold**" in md and "*italic*" in md
+    assert "[link](/x)" in md
+    assert "- one\n- two" in md
+    assert "```\nx = 1\ny = 2\n```" in md
+    assert "| k | v |\n| --- | --- |\n| a | 1 |" in md
+    assert "**" not in doc.text and "one\ntwo" in doc.text
+
+
+def test_extract_warc_counts_drops(tmp_path: Path) -> None:
+    recs = [
+        warc_record("http://example.com/ok", page("Ok", "Good page.")),
+        warc_record("http://example.com/missing", b"not found", status="404 Not Found"),
+        warc_record("http://example.com/x.pdf", b"%PDF-1.4", content_type="application/pdf"),
+        warc_record("http://example.com/ok2", page("Ok2", "Another good page.")),
+    ]
+    path = tmp_path / "a.warc.gz"
+    offsets = write_warc(path, recs, "gzip")
+    stats = StepStats("extract")
+    docs = list(extract([str(path)], ExtractConfig(), stats=stats))
+    assert [d.url for d in docs] == ["http://example.com/ok", "http://example.com/ok2"]
+    assert docs[0].source == f"{path}@{offsets[0]}"
+    assert docs[0].fetched_at == "2024-05-01T12:00:00Z"
+    assert docs[0].metadata["http_status"] == 200
+    assert docs[0].metadata["content_type"] == "text/html"
+    assert stats.seen == 4 and stats.kept == 2
+    assert stats.dropped == {"non_200_status": 1, "not_html": 1}
+    assert stats.counters["status:404"] == 1
+    assert stats.counters["content_type:application/pdf"] == 1
+    # ids are stable across runs
+    assert [d.id for d in extract([str(path)])] == [d.id for d in docs]
+
+
+def test_truncated_warc_keeps_good_records(tmp_path: Path) -> None:
+    recs = [warc_record(f"http://example.com/{i}", page(f"P{i}", f"Text {i}.")) for i in range(3)]
+    path = tmp_path / "t.warc.gz"
+    offsets = write_warc(path, recs, "gzip")
+    path.write_bytes(path.read_bytes()[: offsets[2] + 30])
+    other = tmp_path / "z.html"
+    other.write_bytes(page("After", "The run goes on after a damaged file."))
+    stats = StepStats("extract")
+    docs = list(extract([str(path), str(other)], stats=stats))
+    assert [d.url for d in docs][:2] == ["http://example.com/0", "http://example.com/1"]
+    assert len(docs) == 3
+    assert stats.counters["errors"] == 1 and stats.counters["error:truncated"] == 1
+
+
+def test_wet_records_keep_text(tmp_path: Path) -> None:
+    text = "Line one of the converted text.\nLine two."
+    rec = warc_record(
+        "http://example.com/w", text.encode(), kind="conversion", content_type="text/plain"
+    )
+    path = tmp_path / "a.warc.wet.gz"
+    write_warc(path, [rec], "gzip")
+    (doc,) = list(extract([str(path)]))
+    assert doc.text == text
+
+
+def test_html_files_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.html").write_bytes(page("A", "Alpha text."))
+    (tmp_path / "b.htm.gz").write_bytes(gzip.compress(page("B", "Beta text.")))
+    (tmp_path / "notes.txt").write_text("ignored")
+    docs = sorted(extract([str(tmp_path)]), key=lambda d: d.title or "")
+    assert [d.title for d in docs] == ["A", "B"]
+    assert docs[0].url == (tmp_path / "sub" / "a.html").resolve().as_uri()
+    assert docs[0].source == str(tmp_path / "sub" / "a.html")
+    assert docs[0].fetched_at is not None and docs[0].fetched_at.endswith("Z")
+
+
+def test_workers_give_same_documents(tmp_path: Path) -> None:
+    recs = [warc_record(f"http://example.com/{i}", page(f"P{i}", f"Text {i}.")) for i in range(40)]
+    path = tmp_path / "many.warc.gz"
+    write_warc(path, recs, "gzip")
+    one = {d.id: d.to_dict() for d in extract([str(path)])}
+    stats = StepStats("extract")
+    two = {
+        d.id: d.to_dict()
+        for d in extract([str(path)], ExtractConfig(workers=2, batch_size=8), stats=stats)
+    }
+    assert one == two and len(one) == 40
+    assert stats.kept == 40
