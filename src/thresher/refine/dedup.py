@@ -1,0 +1,258 @@
+"""Paragraph dedup across shards, CCNet's way: a paragraph (line) is keyed by the first 64 bits
+of the SHA-1 of its normalised form; repeated paragraphs are removed from documents.
+
+Two passes that parallelise over shards:
+
+1. *scan* (per shard): the hash of every line, in order, goes to ``NNNNN.lines.npy``
+   (8 bytes a line, so pass 2 never normalises again); the sorted distinct hashes to
+   ``NNNNN.uniq.npy`` and those repeated inside the shard to ``NNNNN.dups.npy``.
+2. *merge* (once): for every shard, the sorted hashes it must drop entirely
+   (``NNNNN.remove.npy``): with policy ``ccnet`` every hash seen twice anywhere (every copy goes,
+   as in the paper); with ``keep-first`` the hashes already seen in an earlier shard (the first
+   occurrence in shard order, document order, line order stays).
+3. *filter* (per shard): a boolean mask over the shard's lines is computed in numpy, and each
+   document loses the lines the mask marks. A document left empty is dropped.
+
+Memory. Hashes are ``uint64`` in numpy arrays, never Python objects. The merge holds one hash
+partition at a time: the 64-bit space is split by its top bits into 2^k partitions so that
+16 bytes per hash of a partition fit ``memory_mb`` (``ccnet``: the partition's hashes of all
+shards, 8 bytes each, sorted in place, plus a 1-byte mask; ``keep-first``: the distinct hashes
+seen so far plus the merged copy np.insert makes, 8 + 8 bytes). A billion distinct hashes
+(8 GB as ``uint64``) with the default 1 GB budget are merged as 16 partitions of about 62 M
+hashes, each read from every shard's sorted ``uniq`` file with a binary search (memory-mapped,
+so only the partition's slice is paged in).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from thresher.document import Document
+from thresher.errors import InputError
+from thresher.refine.config import DedupConfig
+from thresher.refine.corpus_step import CorpusStep
+from thresher.refine.normalize import hash64, normalize_for_dedup
+
+#: Hash value of a line that is never deduplicated (empty or too short once normalised).
+SKIP = 0
+
+
+def line_hashes(text: str, min_chars: int = 0) -> list[int]:
+    """The dedup hash of every ``\\n``-separated line of a text; :data:`SKIP` for lines whose
+    normalised form is empty or shorter than ``min_chars``."""
+    out: list[int] = []
+    append = out.append
+    floor = max(min_chars, 1)
+    for line in text.split("\n"):
+        key = normalize_for_dedup(line)
+        if len(key) < floor:
+            append(SKIP)
+        else:
+            append(hash64(key) or 1)
+    return out
+
+
+def _paths(work: Path, shard: int) -> dict[str, Path]:
+    stem = f"{shard:05d}"
+    return {
+        kind: work / f"{stem}.{kind}.npy" for kind in ("lines", "uniq", "dups", "remove", "docs")
+    }
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    """Write an array atomically (temporary name, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, array)
+    os.replace(tmp, path)
+
+
+def _partition_bits(entries: int, memory_mb: int) -> int:
+    """Smallest k such that 16 bytes x entries / 2^k fits the memory budget (k <= 12)."""
+    budget = memory_mb * 1024 * 1024
+    k = 0
+    while k < 12 and 16 * entries / (1 << k) > budget:
+        k += 1
+    return k
+
+
+def _in_sorted(sorted_arr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` occur in the sorted array."""
+    if len(sorted_arr) == 0 or len(values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pos = np.searchsorted(sorted_arr, values)
+    pos[pos == len(sorted_arr)] = 0
+    return sorted_arr[pos] == values
+
+
+class ParagraphDedup(CorpusStep):
+    """Removes repeated paragraphs (lines) across the corpus; drops documents left empty."""
+
+    name: ClassVar[str] = "paragraph_dedup"
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or DedupConfig()
+        self._removed: list[int] | None = None  # sorted line positions to remove in the shard
+        self._line = 0  # position of the next document's first line in the shard
+        self._cursor = 0  # index into _removed
+        self._total_lines = 0
+
+    # -- pass 1 --------------------------------------------------------------------------------
+    def scan_shard(self, docs: Iterable[Document], work: Path, shard: int) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        paths = _paths(work, shard)
+        hashes: list[int] = []
+        doc_lines: list[int] = []
+        min_chars = self.config.min_chars
+        for doc in docs:
+            h = line_hashes(doc.text, min_chars)
+            hashes.extend(h)
+            doc_lines.append(len(h))
+        lines = np.array(hashes, dtype=np.uint64)
+        real = lines[lines != SKIP]
+        uniq, counts = np.unique(real, return_counts=True)
+        _save(paths["lines"], lines)
+        _save(paths["docs"], np.array(doc_lines, dtype=np.uint32))
+        _save(paths["dups"], uniq[counts > 1])
+        _save(paths["uniq"], uniq)
+
+    # -- merge ---------------------------------------------------------------------------------
+    def merge(self, work: Path, shards: int) -> dict[str, Any]:
+        uniq = [np.load(_paths(work, i)["uniq"], mmap_mode="r") for i in range(shards)]
+        dups = [np.load(_paths(work, i)["dups"], mmap_mode="r") for i in range(shards)]
+        entries = sum(len(u) for u in uniq) + sum(len(d) for d in dups)
+        bits = _partition_bits(entries, self.config.memory_mb)
+        removes: list[list[np.ndarray]] = [[] for _ in range(shards)]
+        for p in range(1 << bits):
+            lo = np.uint64(p << (64 - bits)) if bits else np.uint64(0)
+            last = p == (1 << bits) - 1
+            hi = None if last else np.uint64((p + 1) << (64 - bits))
+
+            def part(a: np.ndarray, lo: np.uint64 = lo, hi: np.uint64 | None = hi) -> np.ndarray:
+                start = int(np.searchsorted(a, lo)) if bits else 0
+                end = len(a) if hi is None else int(np.searchsorted(a, hi))
+                return np.asarray(a[start:end])
+
+            slices = [part(u) for u in uniq]
+            if self.config.policy == "ccnet":
+                both = np.concatenate(
+                    [*slices, *(part(d) for d in dups)] or [np.empty(0, np.uint64)]
+                )
+                both.sort()
+                repeated = both[1:][both[1:] == both[:-1]]
+                del both
+                repeated = np.unique(repeated)
+                for i, s in enumerate(slices):
+                    removes[i].append(s[_in_sorted(repeated, s)])
+            else:
+                seen = np.empty(0, dtype=np.uint64)
+                for i, s in enumerate(slices):
+                    found = _in_sorted(seen, s)
+                    removes[i].append(s[found])
+                    new = s[~found]
+                    if len(new):
+                        seen = np.insert(seen, np.searchsorted(seen, new), new)
+        removed_hashes = 0
+        for i in range(shards):
+            arr = np.concatenate(removes[i]) if removes[i] else np.empty(0, np.uint64)
+            removed_hashes += len(arr)
+            _save(_paths(work, i)["remove"], arr.astype(np.uint64, copy=False))
+        return {
+            "hash partitions": 1 << bits,
+            "distinct hashes per shard (sum)": int(sum(len(u) for u in uniq)),
+            "hashes removed per shard (sum)": int(removed_hashes),
+        }
+
+    # -- pass 2 --------------------------------------------------------------------------------
+    def bind_shard(self, work: Path, shard: int) -> None:
+        paths = _paths(work, shard)
+        lines = np.load(paths["lines"])
+        remove = np.load(paths["remove"])
+        drop = _in_sorted(remove, lines)
+        if self.config.policy == "keep-first":
+            dups = np.load(paths["dups"])
+            if len(dups):
+                # inside the shard, a repeated hash keeps only its first line
+                cand = np.flatnonzero(~drop & _in_sorted(dups, lines))
+                _, first = np.unique(lines[cand], return_index=True)
+                later = np.ones(len(cand), dtype=bool)
+                later[first] = False
+                drop[cand[later]] = True
+        self._removed = np.flatnonzero(drop).tolist()
+        self._line = 0
+        self._cursor = 0
+        self._total_lines = len(lines)
+
+    def _bind_stream(self, docs: list[Document]) -> None:
+        """Dedup one in-memory stream as a single shard (used outside :func:`refine`)."""
+        hashes = np.array(
+            [h for d in docs for h in line_hashes(d.text, self.config.min_chars)], dtype=np.uint64
+        )
+        real = np.flatnonzero(hashes != SKIP)
+        vals = hashes[real]
+        drop = np.zeros(len(hashes), dtype=bool)
+        if len(vals):
+            _, inverse, counts = np.unique(vals, return_inverse=True, return_counts=True)
+            repeated = counts[inverse] > 1
+            if self.config.policy == "ccnet":
+                drop[real[repeated]] = True
+            else:
+                _, first = np.unique(vals, return_index=True)
+                later = np.ones(len(vals), dtype=bool)
+                later[first] = False
+                drop[real[later]] = True
+        self._removed = np.flatnonzero(drop).tolist()
+        self._line = 0
+        self._cursor = 0
+        self._total_lines = len(hashes)
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        if self._removed is None:
+            buffered = list(docs)
+            self._bind_stream(buffered)
+            docs = buffered
+        return super().run(docs)
+
+    def process(self, doc: Document) -> Document | str:
+        removed = self._removed
+        assert removed is not None, "ParagraphDedup used before bind_shard()"
+        text = doc.text
+        n = text.count("\n") + 1
+        start = self._line
+        end = start + n
+        self._line = end
+        if end > self._total_lines:
+            raise InputError(
+                f"{doc.source or doc.id}: input changed since the paragraph hash pass; "
+                "remove the output folder and run again"
+            )
+        cursor = self._cursor
+        if cursor >= len(removed) or removed[cursor] >= end:
+            return doc
+        stop = bisect_left(removed, end, cursor)
+        self._cursor = stop
+        gone = {pos - start for pos in removed[cursor:stop]}
+        kept = [line for i, line in enumerate(text.split("\n")) if i not in gone]
+        new_text = "\n".join(kept)
+        stats = self.stats
+        stats.count("paragraphs removed", len(gone))
+        stats.count("chars removed", len(text) - len(new_text))
+        if not new_text.strip():
+            return "empty after dedup"
+        doc.text = new_text
+        return doc
+
+
+def write_meta(path: Path, data: dict[str, Any]) -> None:
+    """Write a small JSON file atomically."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,386 @@
+"""Quality filters with the published defaults: Gopher quality and repetition (Rae et al. 2021),
+C4 (Raffel et al. 2020), FineWeb (Penedo et al. 2024) and a plain length bound.
+
+Words are whitespace tokens with surrounding punctuation stripped (no NLP tokenizer: that is
+what makes these filters cheap). Each filter drops with a reason that names the rule, and
+applies only to the languages listed in its config (``null``: every language).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import ClassVar
+
+import numpy as np
+
+from thresher.document import Document
+from thresher.pipeline.base import Filter, Step
+from thresher.refine.config import (
+    C4Config,
+    FineWebConfig,
+    GopherQualityConfig,
+    GopherRepetitionConfig,
+    LengthConfig,
+)
+
+#: ASCII and common Unicode punctuation stripped from the ends of a token to get a word.
+PUNCT = string.punctuation + "«»“”„‘’‚…–—‐‑·•¡¿、。，：；！？（）【】《》「」『』"
+_ALPHA = re.compile(r"[^\W\d_]")
+_BULLETS = ("•", "‣", "◦", "⁃", "●", "▪", "▸", "►", "-", "*", "–", "—")
+_ELLIPSIS = ("...", "…")
+_PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
+#: rolling-hash multiplier for word n-grams (odd, so multiplication mod 2^64 is a bijection)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def words_of(text: str) -> list[str]:
+    """Whitespace tokens with punctuation stripped from both ends; empty ones left out."""
+    strip = str.strip
+    return [w for w in (strip(t, PUNCT) for t in text.split()) if w]
+
+
+class LanguageGated(Filter):
+    """A filter that applies only to documents in some languages (``None``: all)."""
+
+    def __init__(self, languages: list[str] | None) -> None:
+        super().__init__()
+        self.languages = set(languages) if languages else None
+
+    def skips(self, doc: Document) -> bool:
+        """True (and counted) when the document's language is not one this filter is for."""
+        if self.languages is None or doc.language is None or doc.language in self.languages:
+            return False
+        self.stats.count("not applied (language)")
+        return True
+
+    def process(self, doc: Document) -> Document | str:
+        if self.skips(doc):
+            return doc
+        reason = self.reject(doc)
+        return doc if reason is None else reason
+
+
+class LengthFilter(Filter):
+    """Drops documents shorter (or longer) than the configured bounds."""
+
+    name: ClassVar[str] = "length"
+
+    def __init__(self, config: LengthConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or LengthConfig()
+
+    def reject(self, doc: Document) -> str | None:
+        c = self.config
+        n = len(doc.text)
+        if n < c.min_chars:
+            return f"fewer than {c.min_chars} chars"
+        if c.max_chars is not None and n > c.max_chars:
+            return f"more than {c.max_chars} chars"
+        if c.min_words and len(doc.text.split()) < c.min_words:
+            return f"fewer than {c.min_words} words"
+        return None
+
+
+class GopherQuality(LanguageGated):
+    """Gopher's quality rules: word count and length, symbols, bullets, ellipses, letters,
+    stop words."""
+
+    name: ClassVar[str] = "gopher_quality"
+
+    def __init__(self, config: GopherQualityConfig | None = None) -> None:
+        self.config = config or GopherQualityConfig()
+        super().__init__(self.config.languages)
+        self.stop_words = frozenset(self.config.stop_words)
+
+    def reject(self, doc: Document) -> str | None:
+        c = self.config
+        text = doc.text
+        words = words_of(text)
+        n = len(words)
+        if n < c.min_doc_words:
+            return "gopher: too few words"
+        if n > c.max_doc_words:
+            return "gopher: too many words"
+        mean = sum(map(len, words)) / n
+        if mean < c.min_avg_word_length:
+            return "gopher: words too short"
+        if mean > c.max_avg_word_length:
+            return "gopher: words too long"
+        if text.count("#") / n > c.max_symbol_word_ratio:
+            return "gopher: too many #"
+        if (text.count("...") + text.count("…")) / n > c.max_symbol_word_ratio:
+            return "gopher: too many ellipses"
+        lines = [line for line in text.split("\n") if line.strip()]
+        if lines:
+            bullets = sum(1 for line in lines if line.lstrip().startswith(_BULLETS))
+            if bullets / len(lines) > c.max_bullet_lines_ratio:
+                return "gopher: too many bullet lines"
+            ellipses = sum(1 for line in lines if line.rstrip().endswith(_ELLIPSIS))
+            if ellipses / len(lines) > c.max_ellipsis_lines_ratio:
+                return "gopher: too many lines ending in an ellipsis"
+        search = _ALPHA.search
+        alpha = sum(1 for w in words if search(w))
+        if alpha / n < c.max_non_alpha_words_ratio:
+            return "gopher: too few words with a letter"
+        if c.min_stop_words:
+            stop = self.stop_words
+            found = 0
+            for w in words:
+                if w in stop or (w.lower() in stop):
+                    found += 1
+                    if found >= c.min_stop_words:
+                        break
+            else:
+                return "gopher: too few stop words"
+        return None
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """Number of items that repeat an earlier one, and their characters."""
+    seen: set[str] = set()
+    count = chars = 0
+    for item in items:
+        if item in seen:
+            count += 1
+            chars += len(item)
+        else:
+            seen.add(item)
+    return count, chars
+
+
+def ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
+    """A 64-bit rolling hash of every run of ``n`` consecutive word ids."""
+    m = len(ids) - n + 1
+    h = ids[:m].copy()
+    for k in range(1, n):
+        h = h * _MULT + ids[k : k + m]
+    return h
+
+
+def dup_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
+    """Fraction of word characters covered by n-grams that repeat an earlier n-gram."""
+    if len(ids) < n or total == 0:
+        return 0.0
+    h = ngram_hashes(ids, n)
+    _, first = np.unique(h, return_index=True)
+    if len(first) == len(h):
+        return 0.0
+    repeat = np.ones(len(h), dtype=bool)
+    repeat[first] = False
+    starts = np.flatnonzero(repeat)
+    delta = np.zeros(len(ids) + 1, dtype=np.int32)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, starts + n, -1)
+    covered = np.cumsum(delta[:-1]) > 0
+    return float(lens[covered].sum()) / total
+
+
+def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
+    """Fraction of word characters in all occurrences of the most frequent repeated n-gram."""
+    if len(ids) < n or total == 0:
+        return 0.0
+    h = ngram_hashes(ids, n)
+    _, first, counts = np.unique(h, return_index=True, return_counts=True)
+    top = int(np.argmax(counts))
+    count = int(counts[top])
+    if count < 2:
+        return 0.0
+    start = int(first[top])
+    return float(lens[start : start + n].sum()) * count / total
+
+
+class GopherRepetition(LanguageGated):
+    """Gopher's repetition rules: duplicate lines and paragraphs, top n-grams, duplicated
+    n-grams."""
+
+    name: ClassVar[str] = "gopher_repetition"
+
+    def __init__(self, config: GopherRepetitionConfig | None = None) -> None:
+        self.config = config or GopherRepetitionConfig()
+        super().__init__(self.config.languages)
+        self.top = sorted(self.config.top_ngrams.items())
+        self.dup = sorted(self.config.dup_ngrams.items())
+
+    def reject(self, doc: Document) -> str | None:
+        c = self.config
+        text = doc.text
+        total_chars = len(text)
+        if total_chars == 0:
+            return None
+        paragraphs = [p for p in (p.strip() for p in _PARAGRAPH_SPLIT.split(text)) if p]
+        if len(paragraphs) > 1:
+            n_dup, chars = _duplicates(paragraphs)
+            if n_dup / len(paragraphs) > c.dup_para_frac:
+                return "gopher: duplicate paragraphs"
+            if chars / total_chars > c.dup_para_char_frac:
+                return "gopher: duplicate paragraph characters"
+        lines = [line for line in (x.strip() for x in text.split("\n")) if line]
+        if len(lines) > 1:
+            n_dup, chars = _duplicates(lines)
+            if n_dup / len(lines) > c.dup_line_frac:
+                return "gopher: duplicate lines"
+            if chars / total_chars > c.dup_line_char_frac:
+                return "gopher: duplicate line characters"
+        words = words_of(text)
+        if len(words) < 2:
+            return None
+        vocab: dict[str, int] = {}
+        setdefault = vocab.setdefault
+        ids = np.array([setdefault(w, len(vocab)) for w in words], dtype=np.uint64)
+        if len(vocab) == len(words):
+            return None  # no word repeats: no n-gram can
+        lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        total = int(lens.sum())
+        for n, limit in self.top:
+            if top_ngram_char_fraction(ids, lens, n, total) > limit:
+                return f"gopher: top {n}-gram"
+        if self.dup:
+            # covered(n+1) is a subset of covered(n): once a fraction is under every remaining
+            # limit, no larger n can fail.
+            for i, (n, limit) in enumerate(self.dup):
+                frac = dup_ngram_char_fraction(ids, lens, n, total)
+                if frac > limit:
+                    return f"gopher: duplicated {n}-grams"
+                if frac <= min(lim for _, lim in self.dup[i:]):
+                    break
+        return None
+
+
+_C4_END = (".", "?", "!", '"')
+_C4_POLICY = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+_CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?=\s|$)")
+
+
+class C4Filter(LanguageGated):
+    """C4's rules: keep lines that end in terminal punctuation and have 3+ words, drop lines
+    with 'javascript' or cookie/policy notices, drop pages with 'lorem ipsum', a curly
+    bracket, or fewer than 5 sentences."""
+
+    name: ClassVar[str] = "c4"
+
+    def __init__(self, config: C4Config | None = None) -> None:
+        self.config = config or C4Config()
+        super().__init__(self.config.languages)
+
+    def process(self, doc: Document) -> Document | str:
+        if self.skips(doc):
+            return doc
+        c = self.config
+        text = doc.text
+        if c.curly_bracket and "{" in text:
+            return "c4: curly bracket"
+        lower_text = text.lower()
+        if c.lorem_ipsum and "lorem ipsum" in lower_text:
+            return "c4: lorem ipsum"
+        check_js = c.javascript and "javascript" in lower_text
+        check_policy = c.policy and any(p in lower_text for p in _C4_POLICY)
+        check_cite = c.citations and "[" in text
+        kept: list[str] = []
+        count = self.stats.count
+        for raw in text.split("\n"):
+            line = raw.strip()
+            if not line:
+                continue
+            if check_cite:
+                line = _CITATION.sub("", line)
+            if c.terminal_punct and not line.endswith(_C4_END):
+                count("c4 lines: no terminal punctuation")
+                continue
+            words = line.split()
+            if len(words) < c.min_words_per_line:
+                count("c4 lines: too few words")
+                continue
+            if max(map(len, words)) > c.max_word_length:
+                count("c4 lines: word too long")
+                continue
+            if check_js or check_policy:
+                lower = line.lower()
+                if check_js and "javascript" in lower:
+                    count("c4 lines: javascript")
+                    continue
+                if check_policy and any(p in lower for p in _C4_POLICY):
+                    count("c4 lines: policy")
+                    continue
+            kept.append(line)
+        if not kept:
+            return "c4: no line left"
+        new_text = "\n".join(kept)
+        if c.min_sentences and len(_SENTENCE_END.findall(new_text)) < c.min_sentences:
+            return "c4: too few sentences"
+        doc.text = new_text
+        return doc
+
+
+_FW_END = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？", ")", ":", ";")
+
+
+class FineWebFilter(LanguageGated):
+    """FineWeb's rules: enough lines ending in punctuation, few duplicated-line characters,
+    not mostly short lines, not too many newlines per word."""
+
+    name: ClassVar[str] = "fineweb"
+
+    def __init__(self, config: FineWebConfig | None = None) -> None:
+        self.config = config or FineWebConfig()
+        super().__init__(self.config.languages)
+
+    def reject(self, doc: Document) -> str | None:
+        c = self.config
+        text = doc.text
+        lines = [line for line in (x.strip() for x in text.split("\n")) if line]
+        if not lines:
+            return "fineweb: empty"
+        n = len(lines)
+        ratio = sum(1 for line in lines if line.endswith(_FW_END)) / n
+        if ratio < c.line_punct_thr and not (ratio == 0 and c.line_punct_exclude_zero):
+            return "fineweb: few lines end in punctuation"
+        short = c.short_line_length
+        if sum(1 for line in lines if len(line) <= short) / n > c.short_line_thr:
+            return "fineweb: too many short lines"
+        chars = sum(map(len, lines))
+        _, dup_chars = _duplicates(lines)
+        if chars and dup_chars / chars > c.char_duplicates_ratio:
+            return "fineweb: duplicated line characters"
+        words = len(text.split())
+        if words and text.count("\n") / words > c.new_line_ratio:
+            return "fineweb: too many newlines"
+        return None
+
+
+def quality_steps(
+    gopher_repetition: GopherRepetitionConfig,
+    gopher_quality: GopherQualityConfig,
+    c4: C4Config,
+    fineweb: FineWebConfig,
+) -> list[Step]:
+    """The enabled quality filters in their usual order (repetition first, as Gopher)."""
+    steps: list[Step] = []
+    if gopher_repetition.enabled:
+        steps.append(GopherRepetition(gopher_repetition))
+    if gopher_quality.enabled:
+        steps.append(GopherQuality(gopher_quality))
+    if c4.enabled:
+        steps.append(C4Filter(c4))
+    if fineweb.enabled:
+        steps.append(FineWebFilter(fineweb))
+    return steps
+
+
+__all__ = [
+    "C4Filter",
+    "FineWebFilter",
+    "GopherQuality",
+    "GopherRepetition",
+    "LengthFilter",
+    "quality_steps",
+    "words_of",
+]

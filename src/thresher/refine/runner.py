@@ -1,0 +1,394 @@
+"""``refine()``: run the refine steps over document files into a corpus folder, resumably.
+
+Each input file is a *shard*, the unit of parallel work and of resume. The run goes through
+rounds, each recorded in a hidden work folder (``DIR/.refine-work``) so that a killed run picks
+up where it stopped:
+
+1. for every :class:`~thresher.refine.corpus_step.CorpusStep` (paragraph dedup first): a scan
+   of every shard, then one merge;
+2. for every :class:`~thresher.refine.corpus_step.Calibrated` step: a sample of documents run
+   through the steps before it, whose calibration is saved once for all workers;
+3. the final pass: each shard through all steps, written to its own staging folder;
+4. finalise: staged parts move to ``DIR/<language>/<bucket>/part-NNNNN.<ext>`` numbered in
+   shard order, then ``manifest.json`` and ``stats.json`` are written and the work folder goes.
+
+A finished shard is never redone; a second run on a finished folder with the same inputs and
+settings does nothing; with other inputs or settings it stops with an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from thresher.document import Document
+from thresher.errors import InputError
+from thresher.execute.local import executor_for
+from thresher.pipeline.base import Step
+from thresher.refine.config import RefineConfig
+from thresher.refine.corpus_step import Calibrated, CorpusStep
+from thresher.refine.dedup import write_meta
+from thresher.refine.steps import build_steps
+from thresher.stats import StepStats, merge_stats
+from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, write_manifest
+from thresher.store.config import OutputConfig
+from thresher.store.manifest import MANIFEST, STATS
+from thresher.store.readers import iter_document_files
+
+WORK = ".refine-work"
+DEFAULT_BUCKET = "all"
+_PROGRESS_EVERY = 2000
+
+#: set by refine() when shards run in this process, to report progress inside a shard
+_progress_hook: Callable[[int], None] | None = None
+
+
+@dataclass
+class RefineResult:
+    """What a refine run produced."""
+
+    out_dir: Path
+    documents: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    folders: dict[str, int] = field(default_factory=dict)
+    stats: list[StepStats] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
+    skipped: bool = False  # True when the folder was already complete
+
+
+@dataclass(frozen=True)
+class _Task:
+    config: RefineConfig
+    output: OutputConfig
+    work: str
+    shard: int
+    path: str
+    round: int  # index of the CorpusStep to scan; -1 for the final pass
+    calibration: dict[int, dict[str, Any]]
+
+
+def _formats(output: OutputConfig) -> list[str]:
+    formats = list(dict.fromkeys(output.formats))
+    if output.csv and "csv" not in formats:
+        formats.append("csv")
+    return formats
+
+
+def _fingerprint(shards: list[Path], config: RefineConfig, output: OutputConfig) -> str:
+    """Identifies a run: same inputs (path, size, mtime) and same settings (workers aside)."""
+    h = hashlib.sha256()
+    h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
+    h.update(json.dumps([_formats(output), output.part_bytes]).encode())
+    for p in shards:
+        st = p.stat()
+        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def _prepared_steps(
+    config: RefineConfig, work: Path, shard: int, calibration: dict[int, dict[str, Any]], upto: int
+) -> list[Step]:
+    steps = build_steps(config)
+    for j, step in enumerate(steps[:upto]):
+        if isinstance(step, CorpusStep):
+            step.bind_shard(work / f"step{j:02d}", shard)
+        if isinstance(step, Calibrated) and j in calibration:
+            step.load_calibration(calibration[j])
+    return steps
+
+
+def _chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
+    stream: Iterable[Document] = docs
+    for step in steps:
+        stream = step.run(stream)
+    return iter(stream)
+
+
+def _scan_task(task: _Task) -> dict[str, Any]:
+    work = Path(task.work)
+    steps = _prepared_steps(task.config, work, task.shard, task.calibration, task.round)
+    reader = DocumentReader([task.path])
+    stream = _chain(steps[: task.round], reader.read_file(Path(task.path)))
+    target = steps[task.round]
+    assert isinstance(target, CorpusStep)
+    target.scan_shard(stream, work / f"step{task.round:02d}", task.shard)
+    for step in steps:
+        step.close()
+    info = {"documents": reader.stats.kept}
+    write_meta(work / f"scan{task.round:02d}-{task.shard:05d}.done.json", info)
+    return info
+
+
+def _final_task(task: _Task) -> dict[str, Any]:
+    work = Path(task.work)
+    stage = work / "out" / f"{task.shard:05d}"
+    if stage.exists():  # a killed attempt: start this shard again
+        shutil.rmtree(stage)
+    steps = _prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
+    reader = DocumentReader([task.path])
+    write_stats = StepStats("write")
+    writer = CorpusWriter(stage, formats=_formats(task.output), part_bytes=task.output.part_bytes)
+    hook = _progress_hook
+    n = 0
+    try:
+        for doc in _chain(steps, reader.read_file(Path(task.path))):
+            if doc.bucket is None:
+                doc.bucket = DEFAULT_BUCKET
+            writer.write(doc)
+            n += 1
+            if hook is not None and n % _PROGRESS_EVERY == 0:
+                hook(_PROGRESS_EVERY)
+    except BaseException:
+        writer.abort()
+        raise
+    parts = writer.close()
+    for step in steps:
+        step.close()
+    write_stats.seen = write_stats.kept = n
+    if hook is not None:
+        hook(n % _PROGRESS_EVERY)
+    info = {
+        "documents": n,
+        "read": reader.stats.seen,
+        "parts": [p.to_dict() for p in parts],
+        "stats": [s.to_dict() for s in [reader.stats, *(s.stats for s in steps), write_stats]],
+    }
+    write_meta(work / "out" / f"{task.shard:05d}.done.json", info)
+    return info
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _result_from_manifest(out: Path) -> RefineResult:
+    manifest = read_manifest(out)
+    stats_path = out / STATS
+    stats = []
+    if stats_path.is_file():
+        stats = [StepStats.from_dict(s) for s in _read_json(stats_path).get("steps", [])]
+    folders = dict(manifest.get("counts", {}).get("by_folder", {}))
+    languages: dict[str, int] = {}
+    for folder, n in folders.items():
+        lang = folder.split("/", 1)[0]
+        languages[lang] = languages.get(lang, 0) + n
+    return RefineResult(
+        out_dir=out,
+        documents=int(manifest.get("counts", {}).get("documents", 0)),
+        languages=languages,
+        folders=folders,
+        stats=stats,
+        parts=[Part(**p) for p in manifest.get("parts", [])],
+    )
+
+
+def _final_parts_exist(out: Path) -> bool:
+    for child in out.iterdir():
+        if child.name.startswith(".") or not child.is_dir():
+            continue
+        if any(p.is_file() for p in child.rglob("part-*")):
+            return True
+    return False
+
+
+def _check_folder(out: Path, fingerprint: str) -> RefineResult | None:
+    """A finished folder of the same run: its result. Another run's folder: an error."""
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    work = out / WORK
+    if (out / MANIFEST).is_file():
+        manifest = read_manifest(out)
+        if manifest.get("kind") == "refine" and manifest.get("fingerprint") == fingerprint:
+            result = _result_from_manifest(out)
+            result.skipped = True
+            return result
+        raise InputError(
+            f"{out}: already holds output of another run (other inputs or settings); "
+            "choose a new folder or remove it"
+        )
+    plan = work / "plan.json"
+    if plan.is_file() and _read_json(plan).get("fingerprint") == fingerprint:
+        return None  # resume
+    if _final_parts_exist(out):
+        raise InputError(
+            f"{out}: holds part files of an unfinished run with other inputs or settings; "
+            "choose a new folder or remove it"
+        )
+    if work.exists():
+        shutil.rmtree(work)  # stale work of another unfinished run, nothing final yet
+    return None
+
+
+def refine(
+    inputs: Iterable[str | Path] | str | Path,
+    out_dir: str | Path,
+    config: RefineConfig | None = None,
+    output: OutputConfig | None = None,
+    *,
+    reporter: Any = None,
+    workers: int | None = None,
+) -> RefineResult:
+    """Refine document files (JSONL plain/gz/zst, Parquet; files or folders) into
+    ``out_dir/<language>/<bucket>/part-NNNNN.<ext>`` with a manifest and step stats.
+
+    ``reporter`` is an optional :class:`thresher.progress.Reporter` (``advance(n)`` is called
+    with documents written). ``workers`` overrides ``config.workers``.
+    """
+    global _progress_hook
+    config = config or RefineConfig()
+    output = output or OutputConfig()
+    if isinstance(inputs, str | Path):
+        inputs = [inputs]
+    inputs = [str(i) for i in inputs]
+    if not inputs:
+        raise InputError("no input given")
+    shards = list(iter_document_files(inputs))
+    if not shards:
+        raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
+    out = Path(out_dir)
+    fingerprint = _fingerprint(shards, config, output)
+    done = _check_folder(out, fingerprint)
+    if done is not None:
+        return done
+    work = out / WORK
+    work.mkdir(parents=True, exist_ok=True)
+    write_meta(work / "plan.json", {"fingerprint": fingerprint, "shards": [str(s) for s in shards]})
+
+    n_workers = workers if workers is not None else config.workers
+    executor = executor_for(config.executor, n_workers)
+    inline = n_workers == 1 or len(shards) == 1
+    template = build_steps(config)
+    calibration: dict[int, dict[str, Any]] = {}
+    merge_counters: dict[int, dict[str, Any]] = {}
+
+    def task(shard: int, rnd: int) -> _Task:
+        return _Task(config, output, str(work), shard, str(shards[shard]), rnd, dict(calibration))
+
+    for j, step in enumerate(template):
+        if isinstance(step, CorpusStep):
+            todo = [
+                task(i, j)
+                for i in range(len(shards))
+                if not (work / f"scan{j:02d}-{i:05d}.done.json").is_file()
+            ]
+            executor.map(_scan_task, todo)
+            merged = work / f"merge{j:02d}.done.json"
+            if not merged.is_file():
+                write_meta(merged, step.merge(work / f"step{j:02d}", len(shards)))
+            merge_counters[j] = _read_json(merged)
+        if isinstance(step, Calibrated):
+            saved = work / f"calibration{j:02d}.json"
+            if not saved.is_file():
+                write_meta(saved, _calibrate(config, work, shards, j, calibration))
+            calibration[j] = _read_json(saved)
+
+    todo = [
+        task(i, -1)
+        for i in range(len(shards))
+        if not (work / "out" / f"{i:05d}.done.json").is_file()
+    ]
+
+    def advance(_: int, info: dict[str, Any]) -> None:
+        if reporter is not None and not inline:
+            reporter.advance(info["documents"])
+
+    if reporter is not None and inline:
+        _progress_hook = reporter.advance
+    try:
+        executor.map(_final_task, todo, on_done=advance)
+    finally:
+        _progress_hook = None
+    return _finalise(out, work, shards, config, fingerprint, merge_counters, template)
+
+
+def _calibrate(
+    config: RefineConfig,
+    work: Path,
+    shards: list[Path],
+    j: int,
+    calibration: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    """Run the first documents of every shard through the steps before step ``j`` and let
+    step ``j`` calibrate itself on them."""
+    per_shard = max(1, math.ceil(config.sample_docs / len(shards)))
+    sample: list[Document] = []
+    for i, path in enumerate(shards):
+        steps = _prepared_steps(config, work, i, calibration, j)
+        reader = DocumentReader([path])
+        sample.extend(_chain(steps[:j], islice(reader.read_file(path), per_shard)))
+    target = build_steps(config)[j]
+    assert isinstance(target, Calibrated)
+    return target.calibrate(sample)
+
+
+def _finalise(
+    out: Path,
+    work: Path,
+    shards: list[Path],
+    config: RefineConfig,
+    fingerprint: str,
+    merge_counters: dict[int, dict[str, Any]],
+    template: list[Step],
+) -> RefineResult:
+    """Move staged parts into place (numbered in shard order) and write the manifest."""
+    next_index: dict[str, int] = {}
+    parts: list[Part] = []
+    groups: list[list[StepStats]] = []
+    for i in range(len(shards)):
+        info = _read_json(work / "out" / f"{i:05d}.done.json")
+        groups.append([StepStats.from_dict(s) for s in info["stats"]])
+        staged: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for p in info["parts"]:
+            folder, name = p["path"].rsplit("/", 1) if "/" in p["path"] else ("", p["path"])
+            index = int(name.split("-", 1)[1].split(".", 1)[0])
+            staged.setdefault((folder, index), []).append(p)
+        for folder, index in sorted(staged):
+            new_index = next_index.get(folder, 0)
+            next_index[folder] = new_index + 1
+            for p in staged[(folder, index)]:
+                ext = p["path"].rsplit("/", 1)[-1].split(".", 1)[1]
+                rel = (
+                    f"{folder}/part-{new_index:05d}.{ext}"
+                    if folder
+                    else f"part-{new_index:05d}.{ext}"
+                )
+                src = work / "out" / f"{i:05d}" / p["path"]
+                dst = out / rel
+                if src.is_file():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, dst)
+                elif not dst.is_file():
+                    raise InputError(f"{src}: staged part is missing; remove {out} and run again")
+                parts.append(
+                    Part(path=rel, sha256=p["sha256"], documents=p["documents"], bytes=p["bytes"])
+                )
+    stats = merge_stats(groups)
+    by_name = {s.name: s for s in stats}
+    for j, counters in merge_counters.items():
+        st = by_name.get(template[j].stats.name)
+        if st is not None:
+            for key, value in counters.items():
+                st.counters[key] += int(value)
+    write_manifest(
+        out,
+        kind="refine",
+        config=config.model_dump(mode="json", exclude={"workers", "executor"}),
+        inputs=[str(s) for s in shards],
+        parts=parts,
+        stats=stats,
+        extra={"fingerprint": fingerprint},
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    result = _result_from_manifest(out)
+    result.stats = stats
+    return result

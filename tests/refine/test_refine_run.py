@@ -1,0 +1,120 @@
+"""refine(): output layout, manifest and stats, formats, rerun on the same folder, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from thresher.errors import InputError
+from thresher.refine import RefineConfig, build_steps, refine
+from thresher.store import verify
+from thresher.store.config import OutputConfig
+
+from .helpers import SENTENCES, corpus, write_jsonl
+
+
+def _records() -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for lang, sentences in SENTENCES.items():
+        for i, s in enumerate(sentences):
+            out.append({"id": f"{lang}-{i}", "url": f"https://{lang}.example/{i}", "text": s})
+    out.append({"text": "Navigation\nnavigation"})  # no id; emptied by dedup
+    return out
+
+
+def _light() -> RefineConfig:
+    """Dedup and langid on; quality filters off (the sentences are short on purpose)."""
+    return RefineConfig.model_validate(
+        {
+            "gopher_repetition": {"enabled": False},
+            "gopher_quality": {"enabled": False},
+            "c4": {"enabled": False},
+            "fineweb": {"enabled": False},
+        }
+    )
+
+
+def test_build_steps_order_and_switches() -> None:
+    names = [s.name for s in build_steps(RefineConfig())]
+    assert names == [
+        "paragraph_dedup",
+        "langid",
+        "length",
+        "gopher_repetition",
+        "gopher_quality",
+        "c4",
+        "fineweb",
+        "pii",
+    ]
+    off = RefineConfig.model_validate({"dedup": {"enabled": False}, "pii": {"enabled": False}})
+    assert "paragraph_dedup" not in [s.name for s in build_steps(off)]
+    assert "pii" not in [s.name for s in build_steps(off)]
+
+
+def test_layout_manifest_and_stats(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "docs.jsonl", _records())
+    out = tmp_path / "out"
+    output = OutputConfig(formats=["jsonl.gz", "parquet"])
+    result = refine([src], out, _light(), output)
+    assert result.languages == {"en": 3, "de": 3, "fr": 3}
+    assert result.documents == 9
+    for lang in ("en", "de", "fr"):
+        assert (out / lang / "all" / "part-00000.jsonl.gz").is_file()
+        assert (out / lang / "all" / "part-00000.parquet").is_file()
+    assert not (out / ".refine-work").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "refine"
+    assert manifest["counts"]["by_folder"] == {"de/all": 3, "en/all": 3, "fr/all": 3}
+    assert len(manifest["parts"]) == 6
+    stats = json.loads((out / "stats.json").read_text())["steps"]
+    assert [s["name"] for s in stats][:3] == ["read", "paragraph_dedup", "langid"]
+    assert stats[-1]["name"] == "write" and stats[-1]["kept"] == 9
+    assert verify(out).ok
+    docs = corpus(out)
+    assert docs["de-1"].language == "de" and docs["de-1"].language_score > 0.9
+    assert docs["de-1"].bucket == "all"
+    assert docs["de-1"].url == "https://de.example/1"
+    with gzip.open(out / "en" / "all" / "part-00000.jsonl.gz", "rt") as f:
+        first = json.loads(f.readline())
+    assert list(first)[:3] == ["id", "url", "source"]
+
+
+def test_rerun_on_finished_folder_does_nothing(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "docs.jsonl", _records())
+    out = tmp_path / "out"
+    first = refine([src], out, _light())
+    before = (out / "manifest.json").read_bytes()
+    again = refine([src], out, _light(), workers=2)  # workers do not change the result
+    assert again.skipped and again.documents == first.documents
+    assert (out / "manifest.json").read_bytes() == before
+    other = _light()
+    other.langid.threshold = 0.9
+    with pytest.raises(InputError, match="another run"):
+        refine([src], out, other)
+
+
+def test_inputs_folder_gz_and_parquet(tmp_path: Path) -> None:
+    recs = _records()
+    write_jsonl(tmp_path / "in" / "a.jsonl", recs[:4])
+    with gzip.open(tmp_path / "in" / "b.jsonl.gz", "wt", encoding="utf-8") as f:
+        for r in recs[4:7]:
+            f.write(json.dumps(r) + "\n")
+        f.write("{not json\n")
+    first = refine([tmp_path / "in"], tmp_path / "mid", _light(), OutputConfig(formats=["parquet"]))
+    assert first.documents == 7
+    read = {s.name: s for s in first.stats}["read"]
+    assert read.dropped["invalid_json"] == 1
+    # refined Parquet is valid input again
+    second = refine([tmp_path / "mid"], tmp_path / "again", _light())
+    assert second.languages == first.languages
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        refine([tmp_path / "missing.jsonl"], tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no document files"):
+        refine([tmp_path / "empty"], tmp_path / "out")
