@@ -1,0 +1,181 @@
+"""MinHash LSH: near-duplicates found, distinct texts kept, the survivor deterministic."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from thresher.config import load_section
+from thresher.document import Document
+from thresher.errors import ConfigError
+from thresher.refine.minhash import (
+    MinHashConfig,
+    MinHashDedup,
+    MinHasher,
+    Signatures,
+    drop_ids_of,
+    find_duplicates,
+    jaccard_estimate,
+    signatures,
+)
+
+_VOCAB = [f"w{i}" for i in range(5000)]
+
+
+def _text(rng: random.Random, n: int = 300) -> str:
+    return " ".join(rng.choice(_VOCAB) for _ in range(n))
+
+
+def _edit(rng: random.Random, text: str, frac: float) -> str:
+    words = text.split()
+    for i in rng.sample(range(len(words)), int(len(words) * frac)):
+        words[i] = rng.choice(_VOCAB)
+    return " ".join(words)
+
+
+def _shingles(text: str) -> set[str]:
+    w = text.split()
+    return {" ".join(w[i : i + 5]) for i in range(len(w) - 4)}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[Document], dict[str, str]]:
+    """200 distinct documents, 60 of them with 1-3 near copies; maps each id to its original."""
+    rng = random.Random(7)
+    docs, origin = [], {}
+    for i in range(200):
+        text = _text(rng)
+        docs.append(Document(text=text, id=f"doc-{i:04d}"))
+        origin[f"doc-{i:04d}"] = f"doc-{i:04d}"
+        if i < 60:
+            for j in range(rng.randint(1, 3)):
+                copy_id = f"x-copy-{i:04d}-{j}"  # "x" > "doc": the original is the survivor
+                docs.append(Document(text=_edit(rng, text, 0.01), id=copy_id))
+                origin[copy_id] = f"doc-{i:04d}"
+    return docs, origin
+
+
+def test_shingles_ignore_case_and_punctuation() -> None:
+    h = MinHasher()
+    a = h.shingles("Hello, world! This is a test of the shingles.")
+    b = h.shingles("hello world -- this IS a test; of the «shingles»")
+    assert len(a) == 5 and np.array_equal(a, b)
+    assert not np.array_equal(h.shingles("ab c d e f"), h.shingles("a bc d e f"))
+    assert len(h.shingles("two words")) == 1  # shorter than 5 words: one shingle
+    assert len(h.shingles(" ,;! ")) == 0
+    assert len(h.shingles("Ελληνικά κείμενα με τόνους και σημεία, στίξης εδώ.")) == 4
+
+
+def test_signature_estimates_jaccard() -> None:
+    rng = random.Random(1)
+    h = MinHasher()
+    errors = []
+    for frac in (0.02, 0.05, 0.1, 0.2, 0.4):
+        for _ in range(4):
+            a = _text(rng, 400)
+            b = _edit(rng, a, frac)
+            sa, sb = _shingles(a), _shingles(b)
+            true = len(sa & sb) / len(sa | sb)
+            errors.append(abs(jaccard_estimate(h.signature(a), h.signature(b)) - true))
+    assert float(np.mean(errors)) < 0.05
+
+
+def test_stream_dedup_keeps_the_smallest_id(
+    corpus: tuple[list[Document], dict[str, str]],
+) -> None:
+    docs, _ = corpus
+    kept_sets = []
+    for seed in (0, 1):
+        shuffled = docs[:]
+        random.Random(seed).shuffle(shuffled)
+        step = MinHashDedup()
+        kept = list(step.run(shuffled))
+        kept_sets.append({d.id for d in kept})
+        assert step.stats.seen == len(docs)
+        assert step.stats.dropped["near_duplicate"] == len(docs) - 200
+    assert kept_sets[0] == kept_sets[1] == {f"doc-{i:04d}" for i in range(200)}
+
+
+def test_documents_survive_the_spill_unchanged() -> None:
+    doc = Document(
+        text="only one\nwith two lines",
+        url="https://a.example/",
+        language="en",
+        perplexity=12.5,
+        metadata={"links": ["x"], "n": 3},
+    )
+    empty1, empty2 = Document(text="", id="e1"), Document(text="...", id="e2")
+    out = list(MinHashDedup().run([doc, empty1, empty2]))
+    assert out[0] == doc and [d.id for d in out[1:]] == ["e1", "e2"]  # no words: never dups
+
+
+def test_transitive_clusters_have_one_survivor() -> None:
+    rng = random.Random(5)
+    a = _text(rng, 400)
+    b = _edit(rng, a, 0.01)
+    c = _edit(rng, b, 0.01)
+    docs = [Document(text=t, id=i) for t, i in ((c, "c"), (a, "b"), (b, "a"))]
+    assert [d.id for d in MinHashDedup().run(docs)] == ["a"]
+    # A shares a band with B, B with C, A and C nothing: one cluster, smallest id kept
+    keys = np.array([[1, 2, 3], [1, 5, 6], [7, 5, 9], [10, 11, 12]], dtype=np.uint64)
+    sig = Signatures(["m", "z", "b", "k"], keys)
+    assert find_duplicates([sig])[0].tolist() == [True, True, False, False]
+    split = find_duplicates([Signatures(["m", "z"], keys[:2]), Signatures(["b", "k"], keys[2:])])
+    assert [m.tolist() for m in split] == [[True, True], [False, False]]
+
+
+def test_corpus_wide_two_passes_match_one_stream(
+    corpus: tuple[list[Document], dict[str, str]],
+) -> None:
+    docs, _ = corpus
+    shuffled = docs[:]
+    random.Random(3).shuffle(shuffled)
+    shards = [shuffled[i::3] for i in range(3)]
+    h = MinHasher()
+    sigs = [signatures(s, h) for s in shards]
+    masks = find_duplicates(sigs)
+    assert sum(int(m.sum()) for m in masks) == len(docs) - 200
+    drop = drop_ids_of(sigs)
+    kept = []
+    for shard in shards:
+        step = MinHashDedup(drop_ids=drop)
+        kept += [d.id for d in step.run(shard)]
+    assert set(kept) == {d.id for d in MinHashDedup().run(docs)}
+    # per shard: each shard dedups on its own
+    per_shard = [MinHashDedup().run(s) for s in shards]
+    assert sum(len(list(p)) for p in per_shard) >= 200
+
+
+def test_signatures_roundtrip(
+    tmp_path: Path, corpus: tuple[list[Document], dict[str, str]]
+) -> None:
+    path = tmp_path / "s.npz"
+    sig = signatures(corpus[0][:10], MinHasher())
+    sig.save(path)
+    back = Signatures.load(path)
+    assert back.ids == sig.ids and np.array_equal(back.keys, sig.keys)
+
+
+def test_distinct_documents_are_kept() -> None:
+    rng = random.Random(11)
+    docs = [Document(text=_text(rng, 200), id=str(i)) for i in range(500)]
+    step = MinHashDedup()
+    assert len(list(step.run(docs))) == 500
+
+
+def test_config_and_speed() -> None:
+    cfg = load_section(MinHashConfig, None, "minhash", bands=20, rows=5)
+    step = MinHashDedup.from_config(cfg)
+    assert step.hasher.bands == 20 and len(step.hasher.band_keys("a b c d e f")) == 20
+    with pytest.raises(ConfigError, match="scope"):
+        load_section(MinHashConfig, None, "minhash", scope="galaxy")
+    h = MinHasher()
+    text = _text(random.Random(2), 450)
+    start = time.perf_counter()
+    for _ in range(200):
+        h.band_keys(text)
+    assert (time.perf_counter() - start) / 200 < 0.005  # well under 5 ms a document
