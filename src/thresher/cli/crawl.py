@@ -1,9 +1,124 @@
-"""Commands of the crawl stage."""
+"""Commands of the crawl stage: ``thresher crawl`` and ``thresher robots``."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
+
+from thresher.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
+
+    @app.command("crawl")
+    def crawl_command(
+        urls: list[str] = typer.Argument(None, help="Seed URLs (added to the config's seeds)."),
+        out: Path = typer.Option(..., "-o", "--out", help="Output folder (WARC, state, stats)."),
+        config: Path | None = typer.Option(
+            None, "--config", help="YAML file with a crawl: section."
+        ),
+        max_pages: int | None = typer.Option(None, "--max-pages", help="Stop after N pages."),
+        max_depth: int | None = typer.Option(None, "--max-depth", help="Follow links D deep."),
+        rate: float | None = typer.Option(
+            None, "--rate", help="Requests per second per host [default: 1]."
+        ),
+        concurrency: int | None = typer.Option(
+            None, "--concurrency", help="Requests in flight in total [default: 16]."
+        ),
+        per_host: int | None = typer.Option(
+            None, "--per-host", help="Requests in flight per host [default: 1]."
+        ),
+        user_agent: str | None = typer.Option(
+            None, "--user-agent", help="User-Agent header [default: thresher/VERSION (+URL)]."
+        ),
+        contact: str | None = typer.Option(
+            None, "--contact", help="Contact URL or e-mail put in the default User-Agent."
+        ),
+        allow_private: bool | None = typer.Option(
+            None,
+            "--allow-private/--no-allow-private",
+            help="Permit loopback and private addresses [default: no].",
+            show_default=False,
+        ),
+        render: bool | None = typer.Option(
+            None,
+            "--render/--no-render",
+            help="Render pages with headless Chromium [default: no].",
+            show_default=False,
+        ),
+        proxy: list[str] | None = typer.Option(
+            None, "--proxy", help="Proxy URL; repeat to rotate over several."
+        ),
+        include: list[str] | None = typer.Option(
+            None, "--include", help="Only follow URLs matching this regex (repeatable)."
+        ),
+        exclude: list[str] | None = typer.Option(
+            None, "--exclude", help="Never follow URLs matching this regex (repeatable)."
+        ),
+        same_domain: bool | None = typer.Option(
+            None,
+            "--same-domain/--any-domain",
+            help="Stay on the seeds' domains [default: same-domain].",
+            show_default=False,
+        ),
+        recrawl: bool | None = typer.Option(
+            None,
+            "--recrawl",
+            help="Fetch done pages again with conditional requests (revisit records).",
+            show_default=False,
+        ),
+    ) -> None:
+        """Crawl politely from seed URLs into DIR/warc/*.warc.gz; run again to resume."""
+        from thresher.config import load_section
+        from thresher.crawl import CrawlConfig, crawl
+        from thresher.progress import report
+
+        overrides = {
+            "max_pages": max_pages,
+            "max_depth": max_depth,
+            "rate": rate,
+            "concurrency": concurrency,
+            "per_host": per_host,
+            "user_agent": user_agent,
+            "contact": contact,
+            "allow_private": allow_private,
+            "render": render,
+            "proxies": proxy or None,
+            "include": include or None,
+            "exclude": exclude or None,
+            "same_domain": same_domain,
+            "recrawl": recrawl,
+        }
+        cfg = load_section(CrawlConfig, config, "crawl", **overrides)
+        if urls:
+            cfg.seeds = [*cfg.seeds, *urls]
+        with report("crawl", cfg.max_pages) as reporter:
+            result = crawl(cfg, out, reporter=reporter)
+        fails = sum(result.failures.values())
+        print(
+            f"crawled {result.pages} pages ({result.fetched} requests this run, {fails} failed)"
+            f" into {out / 'warc'}; stats in {out / 'crawl-stats.json'}"
+        )
+
+    @app.command("robots")
+    def robots_command(
+        robots_file: Path = typer.Argument(..., help="A robots.txt file."),
+        url: str = typer.Argument(..., help="The URL to check."),
+        user_agent: str = typer.Argument(..., help="The crawler's product token, e.g. FooBot."),
+    ) -> None:
+        """Exit 0 if USER_AGENT may fetch URL under ROBOTS_FILE, 1 if not."""
+        from thresher.crawl.robots import parse_robots
+
+        try:
+            data = robots_file.read_bytes()
+        except OSError as e:
+            raise InputError(f"{robots_file}: cannot read: {e.strerror or e}") from None
+        allowed = parse_robots(data).allowed(user_agent, url)
+        print(
+            f"user-agent '{user_agent}' with URI '{url}': {'ALLOWED' if allowed else 'DISALLOWED'}",
+            file=sys.stderr,
+        )
+        raise typer.Exit(0 if allowed else 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from thresher.settings_base import Section
@@ -31,3 +33,44 @@ class CrawlConfig(Section):
     max_retries: int = Field(3, ge=0, description="retries for transient failures")
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="bodies are cut here")
     warc_max_bytes: int = Field(1024**3, ge=1024 * 1024, description="WARC files rotate here")
+    max_redirects: int = Field(5, ge=0, description="redirect hops followed from one URL")
+    max_url_length: int = Field(2048, ge=64, description="longer URLs are skipped as traps")
+    max_path_segments: int = Field(32, ge=1, description="deeper paths are skipped as traps")
+    max_pages_per_host: int | None = Field(None, ge=1, description="page cap per host")
+    max_crawl_delay: float = Field(60.0, ge=0, description="robots.txt crawl-delay is capped here")
+    robots_ttl: float = Field(86400.0, gt=0, description="seconds a robots.txt stays cached")
+    robots_max_attempts: int = Field(
+        5, ge=1, description="robots.txt fetch failures (5xx, network) before a host's URLs fail"
+    )
+    retry_base_delay: float = Field(2.0, ge=0, description="first retry waits about this long")
+    retry_max_delay: float = Field(600.0, ge=0, description="retry waits are capped here")
+    max_retry_after: float = Field(3600.0, ge=0, description="Retry-After values are capped here")
+    slow_response: float = Field(
+        5.0, gt=0, description="responses slower than this (seconds) slow the host down"
+    )
+    strip_tracking: bool = Field(True, description="drop utm_* and similar tracking parameters")
+    non_html: Literal["archive", "skip"] = Field(
+        "archive", description="archive or skip responses that are not HTML, XML or text"
+    )
+    opt_out: Literal["skip", "record"] = Field(
+        "skip",
+        description="noindex/noai/tdm-reservation pages: skip them, or archive and record",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="host[:port] names exempt from the private-address guard",
+    )
+    recrawl: bool = Field(
+        False, description="fetch done pages again with If-None-Match / If-Modified-Since"
+    )
+    fsync: bool = Field(True, description="fsync WARC files and state at every checkpoint")
+    checkpoint_interval: float = Field(
+        1.0, gt=0, description="seconds between commits of WARC data and crawl state"
+    )
+    warc_gzip_level: int = Field(6, ge=1, le=9, description="gzip level of WARC records")
+    render_timeout: float = Field(20.0, gt=0, description="seconds to wait for a page to render")
+    render_concurrency: int = Field(2, ge=1, description="pages rendered at once")
+    chromium: str = Field("/usr/bin/chromium", description="browser executable for --render")
+    contact: str | None = Field(
+        None, description="contact URL or e-mail added to the default User-Agent"
+    )

@@ -1,0 +1,187 @@
+"""Discovery: links from HTML, URLs from sitemaps (index, gzip) and RSS/Atom feeds, and the
+opt-out signals a page carries (robots meta, ``X-Robots-Tag``, ``noai``, TDMRep)."""
+
+from __future__ import annotations
+
+import html
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser
+
+__all__ = [
+    "PageInfo",
+    "parse_feed",
+    "parse_html",
+    "parse_sitemap",
+    "robots_directives",
+    "sniff_kind",
+]
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_MAX_XML_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class PageInfo:
+    """What a crawler needs from an HTML page."""
+
+    links: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    base: str | None = None
+    directives: set[str] = field(default_factory=set)  # noindex, nofollow, noai, ...
+    tdm_reserved: bool = False
+
+
+def robots_directives(value: str, agent: str) -> set[str]:
+    """Directives of a robots meta content or ``X-Robots-Tag`` value that apply to ``agent``.
+
+    ``X-Robots-Tag: otherbot: noindex`` applies to ``otherbot`` only; ``none`` means
+    ``noindex, nofollow``.
+    """
+    out: set[str] = set()
+    agent = agent.lower()
+    scope_ok = True
+    for raw in value.split(","):
+        part = raw.strip().lower()
+        if not part:
+            continue
+        if ":" in part:
+            head, rest = part.split(":", 1)
+            head = head.strip()
+            if (
+                head
+                and " " not in head
+                and head
+                not in (
+                    "max-snippet",
+                    "max-image-preview",
+                    "max-video-preview",
+                    "unavailable_after",
+                )
+            ):
+                scope_ok = head in (agent, "*")
+                part = rest.strip()
+            else:
+                continue
+        if not scope_ok:
+            continue
+        for word in part.split():
+            if word == "none":
+                out.update(("noindex", "nofollow"))
+            elif word == "all":
+                continue
+            else:
+                out.add(word)
+    return out
+
+
+def parse_html(body: bytes, agent: str) -> PageInfo:
+    """Links (``a``, ``area``, ``link rel=next/prev/canonical/alternate``), feeds, ``<base>``
+    and the opt-out signals of an HTML page, in document order."""
+    info = PageInfo()
+    tree = LexborHTMLParser(body)
+    agent_l = agent.lower()
+    for node in tree.css("a[href], area[href], link[href], base[href], meta[name], meta[content]"):
+        tag = node.tag
+        attrs = node.attributes
+        if tag == "a" or tag == "area":
+            href = attrs.get("href")
+            if href:
+                info.links.append(href)
+        elif tag == "link":
+            rel = (attrs.get("rel") or "").lower()
+            href = attrs.get("href")
+            if not href:
+                continue
+            rels = rel.split()
+            if "alternate" in rels and (attrs.get("type") or "").lower() in _FEED_TYPES:
+                info.feeds.append(href)
+            elif "next" in rels or "prev" in rels or "canonical" in rels:
+                info.links.append(href)
+        elif tag == "base":
+            if info.base is None:
+                info.base = attrs.get("href")
+        elif tag == "meta":
+            name = (attrs.get("name") or "").lower()
+            content = attrs.get("content") or ""
+            if name in ("robots", agent_l):
+                info.directives |= robots_directives(content, agent_l)
+            elif name == "tdm-reservation":
+                info.tdm_reserved = content.strip() == "1"
+    return info
+
+
+_LOC = re.compile(rb"<(?:[A-Za-z0-9_]+:)?loc>\s*(.*?)\s*</(?:[A-Za-z0-9_]+:)?loc>", re.S | re.I)
+_SITEMAP_INDEX = re.compile(rb"<(?:[A-Za-z0-9_]+:)?sitemapindex[\s>]", re.I)
+_RSS_LINK = re.compile(rb"<item[\s>].*?<link>\s*(.*?)\s*</link>", re.S | re.I)
+_ATOM_ENTRY = re.compile(rb"<entry[\s>](.*?)</entry>", re.S | re.I)
+_ATOM_HREF = re.compile(rb"<link\b([^>]*)>", re.I)
+_ATTR = re.compile(rb"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CDATA = re.compile(rb"^<!\[CDATA\[(.*)\]\]>$", re.S)
+
+
+def gunzip_bounded(data: bytes, limit: int = _MAX_XML_BYTES) -> bytes:
+    """Decompress gzip data, refusing to grow beyond ``limit`` bytes (no decompression bombs)."""
+    d = zlib.decompressobj(47)
+    out = d.decompress(data, limit)
+    if d.unconsumed_tail:
+        raise ValueError(f"decompressed size exceeds {limit} bytes")
+    return out
+
+
+def _text(raw: bytes) -> str:
+    m = _CDATA.match(raw)
+    if m:
+        raw = m.group(1)
+    return html.unescape(raw.decode("utf-8", "replace")).strip()
+
+
+def parse_sitemap(body: bytes) -> tuple[list[str], bool]:
+    """The ``<loc>`` URLs of a sitemap and whether it is a sitemap index (gzip accepted)."""
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip_bounded(body)
+    is_index = _SITEMAP_INDEX.search(body[:4096]) is not None
+    return [_text(m) for m in _LOC.findall(body)], is_index
+
+
+def parse_feed(body: bytes) -> list[str]:
+    """Entry links of an RSS or Atom feed."""
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip_bounded(body)
+    links = [_text(m) for m in _RSS_LINK.findall(body)]
+    for entry in _ATOM_ENTRY.findall(body):
+        best = None
+        for m in _ATOM_HREF.finditer(entry):
+            attrs = {k.lower(): (a or b) for k, a, b in _ATTR.findall(m.group(1))}
+            href = attrs.get(b"href")
+            if not href:
+                continue
+            rel = attrs.get(b"rel", b"alternate")
+            if rel == b"alternate" or best is None:
+                best = href
+        if best:
+            links.append(_text(best))
+    return [u for u in links if u]
+
+
+def sniff_kind(content_type: str, body: bytes) -> str:
+    """``html``, ``sitemap``, ``feed``, ``text`` or ``other`` from the type and first bytes."""
+    ct = content_type.split(";", 1)[0].strip().lower()
+    head = body[:1024].lstrip().lower()
+    if ct in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if ct in _FEED_TYPES:
+        return "feed"
+    if ct in ("application/xml", "text/xml") or head.startswith(b"<?xml"):
+        if b"<urlset" in head or b"<sitemapindex" in head or b":urlset" in head:
+            return "sitemap"
+        if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+            return "feed"
+        return "other"
+    if not ct and (head.startswith(b"<!doctype html") or head.startswith(b"<html")):
+        return "html"
+    if ct.startswith("text/"):
+        return "text"
+    return "other"

@@ -1,0 +1,311 @@
+"""The frontier and seen-URL set on disk: one SQLite file (WAL) in the crawl folder.
+
+Every change between two checkpoints happens in one open transaction; :meth:`Frontier.commit`
+stores the committed length of each WARC file in the same transaction. After a crash the
+state is the last commit, and the WARC files are cut back to the lengths that commit knew
+(see :meth:`Frontier.warc_lengths`), so a page is archived exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Entry", "Frontier", "HostRecord"]
+
+# URL kinds
+PAGE, SITEMAP, FEED = 0, 1, 2
+# URL states
+QUEUED, LEASED, DONE, FAILED, SKIPPED = 0, 1, 2, 3, 4
+STATE_NAMES = {
+    QUEUED: "queued",
+    LEASED: "leased",
+    DONE: "done",
+    FAILED: "failed",
+    SKIPPED: "skipped",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (
+    fp INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    host TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    kind INTEGER NOT NULL DEFAULT 0,
+    state INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0,
+    hops INTEGER NOT NULL DEFAULT 0,
+    via TEXT,
+    status INTEGER,
+    reason TEXT,
+    decision TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,
+    record_id TEXT,
+    warc_date TEXT,
+    fetched_at REAL
+);
+CREATE INDEX IF NOT EXISTS queue ON urls (host, depth, seq) WHERE state = 0;
+CREATE TABLE IF NOT EXISTS hosts (
+    host TEXT PRIMARY KEY,
+    robots BLOB,
+    robots_status TEXT,
+    robots_fetched REAL,
+    robots_attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS warc (name TEXT PRIMARY KEY, committed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+@dataclass(slots=True)
+class Entry:
+    """One URL taken from the frontier to fetch."""
+
+    fp: int
+    url: str
+    host: str
+    depth: int
+    kind: int
+    attempts: int
+    hops: int
+    via: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    record_id: str | None = None
+    warc_date: str | None = None
+
+
+@dataclass(slots=True)
+class HostRecord:
+    """What is stored about a host: its robots.txt and how it was obtained."""
+
+    host: str
+    robots: bytes | None
+    robots_status: str | None  # "ok", "missing" (4xx), "error"
+    robots_fetched: float | None
+    robots_attempts: int
+
+
+class Frontier:
+    """SQLite-backed queue, seen set and host table of one crawl."""
+
+    def __init__(self, path: str | Path, *, fsync: bool = True) -> None:
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+        self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB
+        self.db.execute("PRAGMA temp_store=MEMORY")
+        self.db.executescript(_SCHEMA)
+        self._seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM urls").fetchone()[0]
+        self.db.execute("BEGIN")
+
+    # -- recovery ----------------------------------------------------------------------
+    def recover(self) -> None:
+        """Return URLs leased by a run that died to the queue."""
+        self.db.execute("UPDATE urls SET state = 0 WHERE state = 1")
+
+    def warc_lengths(self) -> dict[str, int]:
+        """Committed length of every WARC file, as of the last commit."""
+        return dict(self.db.execute("SELECT name, committed FROM warc").fetchall())
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- queue -------------------------------------------------------------------------
+    def add(
+        self,
+        rows: Iterable[tuple[int, str, str, int, int, int, str | None]],
+        state: int = QUEUED,
+        reason: str | None = None,
+    ) -> list[tuple[int, str, str, int, int, int, str | None]]:
+        """Insert ``(fp, url, host, depth, kind, hops, via)`` rows not seen before; returns the
+        rows that were new."""
+        fresh = list(rows)
+        if not fresh:
+            return []
+        # Which of them does the database already know?
+        known: set[int] = set()
+        for i in range(0, len(fresh), 500):
+            chunk = [r[0] for r in fresh[i : i + 500]]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r[0] for r in self.db.execute(f"SELECT fp FROM urls WHERE fp IN ({marks})", chunk)
+            )
+        new = [r for r in fresh if r[0] not in known]
+        if new:
+            base = self._seq
+            self._seq += len(new)
+            self.db.executemany(
+                "INSERT OR IGNORE INTO urls (fp, seq, url, host, depth, kind, hops, via, state,"
+                " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (fp, base + i + 1, url, host, depth, kind, hops, via, state, reason)
+                    for i, (fp, url, host, depth, kind, hops, via) in enumerate(new)
+                ],
+            )
+        return new
+
+    def lease(self, host: str, limit: int, now: float | None = None) -> list[Entry]:
+        """Take up to ``limit`` ready URLs of ``host``, shallowest first, oldest first."""
+        now = time.time() if now is None else now
+        rows = self.db.execute(
+            "SELECT fp, url, host, depth, kind, attempts, hops, via, etag, last_modified,"
+            " payload_digest, record_id, warc_date FROM urls"
+            " WHERE state = 0 AND host = ? AND next_at <= ? ORDER BY depth, seq LIMIT ?",
+            (host, now, limit),
+        ).fetchall()
+        if rows:
+            self.db.executemany("UPDATE urls SET state = 1 WHERE fp = ?", [(r[0],) for r in rows])
+        return [Entry(*r) for r in rows]
+
+    def release(self, fps: Iterable[int]) -> None:
+        """Give leased URLs back to the queue (shutdown before they were fetched)."""
+        self.db.executemany("UPDATE urls SET state = 0 WHERE fp = ?", [(fp,) for fp in fps])
+
+    def hosts_ready(self, now: float | None = None) -> list[str]:
+        """Hosts with at least one URL ready to fetch."""
+        now = time.time() if now is None else now
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT host FROM urls WHERE state = 0 AND next_at <= ?", (now,)
+            )
+        ]
+
+    def next_ready_at(self) -> float | None:
+        """Earliest time a queued URL becomes ready (None when the queue is empty)."""
+        return self.db.execute("SELECT MIN(next_at) FROM urls WHERE state = 0").fetchone()[0]
+
+    def finish(
+        self,
+        fp: int,
+        state: int,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        decision: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        payload_digest: str | None = None,
+        record_id: str | None = None,
+        warc_date: str | None = None,
+    ) -> None:
+        """Record the outcome of a URL (done, failed or skipped)."""
+        self.db.execute(
+            "UPDATE urls SET state = ?, status = ?, reason = ?, decision = ?,"
+            " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+            " payload_digest = COALESCE(?, payload_digest), record_id = COALESCE(?, record_id),"
+            " warc_date = COALESCE(?, warc_date), fetched_at = ?, attempts = attempts + 1"
+            " WHERE fp = ?",
+            (
+                state,
+                status,
+                reason,
+                decision,
+                etag,
+                last_modified,
+                payload_digest,
+                record_id,
+                warc_date,
+                time.time(),
+                fp,
+            ),
+        )
+
+    def retry(self, fp: int, next_at: float, reason: str) -> None:
+        """Put a URL back in the queue for another attempt at ``next_at``."""
+        self.db.execute(
+            "UPDATE urls SET state = 0, attempts = attempts + 1, next_at = ?, reason = ?"
+            " WHERE fp = ?",
+            (next_at, reason, fp),
+        )
+
+    def defer_host(self, host: str, next_at: float) -> None:
+        """Hold back every queued URL of a host until ``next_at``."""
+        self.db.execute(
+            "UPDATE urls SET next_at = MAX(next_at, ?) WHERE host = ? AND state = 0",
+            (next_at, host),
+        )
+
+    def fail_host(self, host: str, reason: str) -> int:
+        """Fail every queued URL of a host (for example when its robots.txt stays unreachable)."""
+        cur = self.db.execute(
+            "UPDATE urls SET state = 3, reason = ? WHERE host = ? AND state IN (0, 1)",
+            (reason, host),
+        )
+        return cur.rowcount
+
+    def requeue_done(self) -> int:
+        """Queue every fetched page again (a recrawl pass)."""
+        cur = self.db.execute(
+            "UPDATE urls SET state = 0, attempts = 0, next_at = 0 WHERE state = 2 AND status = 200"
+        )
+        return cur.rowcount
+
+    # -- hosts -------------------------------------------------------------------------
+    def get_host(self, host: str) -> HostRecord | None:
+        row = self.db.execute(
+            "SELECT host, robots, robots_status, robots_fetched, robots_attempts FROM hosts"
+            " WHERE host = ?",
+            (host,),
+        ).fetchone()
+        return None if row is None else HostRecord(*row)
+
+    def put_host(self, rec: HostRecord) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO hosts VALUES (?, ?, ?, ?, ?)",
+            (rec.host, rec.robots, rec.robots_status, rec.robots_fetched, rec.robots_attempts),
+        )
+
+    # -- counts ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """URLs per state."""
+        out = {name: 0 for name in STATE_NAMES.values()}
+        for state, n in self.db.execute("SELECT state, COUNT(*) FROM urls GROUP BY state"):
+            out[STATE_NAMES.get(state, str(state))] = n
+        return out
+
+    def failures(self) -> dict[str, int]:
+        """Final failures by reason."""
+        return dict(
+            self.db.execute(
+                "SELECT reason, COUNT(*) FROM urls WHERE state = 3 GROUP BY reason"
+            ).fetchall()
+        )
+
+    def host_pages(self, host: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM urls WHERE host = ? AND state = 2", (host,)
+        ).fetchone()[0]
+
+    # -- durability --------------------------------------------------------------------
+    def commit(self, warc_lengths: dict[str, int]) -> None:
+        """Commit everything since the last commit, with the WARC lengths that match it."""
+        if warc_lengths:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO warc VALUES (?, ?)", list(warc_lengths.items())
+            )
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.db.execute("COMMIT")
+        self.db.close()

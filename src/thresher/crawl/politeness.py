@@ -1,0 +1,86 @@
+"""Per-host politeness: request spacing, adaptive slow-down, Retry-After, and retry backoff."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+from thresher.crawl.frontier import Entry
+from thresher.crawl.robots import RobotsRules
+
+__all__ = ["HostState", "backoff_delay", "parse_retry_after"]
+
+MAX_SLOWDOWN = 32.0
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter around the nominal delay (attempt 0 → ~base)."""
+    nominal = min(cap, base * (2.0**attempt))
+    return nominal * random.uniform(0.5, 1.5)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass(eq=False)
+class HostState:
+    """Scheduling state of one ``scheme://host[:port]`` origin."""
+
+    key: str
+    base_interval: float
+    queue: deque[Entry] = field(default_factory=deque)
+    inflight: int = 0
+    next_slot: float = 0.0  # monotonic time of the earliest next request start
+    paused_until: float = 0.0
+    slowdown: float = 1.0
+    crawl_delay: float = 0.0
+    rules: RobotsRules | None = None
+    robots_expires: float = 0.0  # wall-clock time the cached robots.txt goes stale
+    robots_busy: bool = False
+    in_heap: bool = False
+    exhausted: bool = False  # the database had no more ready URLs at the last look
+    pages: int = 0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between request starts: rate, crawl-delay and slow-down combined."""
+        return max(self.base_interval, self.crawl_delay) * self.slowdown
+
+    def take_slot(self, now: float) -> float:
+        """Reserve the next start time (never earlier than ``now``) and return it."""
+        start = max(now, self.next_slot)
+        self.next_slot = start + self.interval
+        return start
+
+    def ready_at(self) -> float:
+        return max(self.next_slot, self.paused_until)
+
+    def slow_down(self) -> None:
+        """The host answered slowly or with an error: double the spacing (bounded)."""
+        self.slowdown = min(MAX_SLOWDOWN, self.slowdown * 2.0)
+
+    def recover(self) -> None:
+        """A healthy answer: ease the spacing back towards the configured rate."""
+        if self.slowdown > 1.0:
+            self.slowdown = max(1.0, self.slowdown * 0.8)
+
+    def pause(self, seconds: float, now: float) -> None:
+        """Send nothing to this host for ``seconds`` (Retry-After, robots.txt errors)."""
+        self.paused_until = max(self.paused_until, now + seconds)

@@ -1,0 +1,222 @@
+"""robots.txt per RFC 9309, matching the way Google's reference parser does.
+
+Groups start at ``user-agent`` lines; consecutive ``user-agent`` lines share one group and
+groups for the same agent are merged. A crawler obeys the groups naming its product token
+(case-insensitive, the value's leading ``[A-Za-z_-]`` run), else the ``*`` groups. The longest
+matching pattern wins and ``allow`` wins a tie; ``*`` matches any run of characters and a final
+``$`` anchors the end. Patterns are percent-encoded (UTF-8) before matching, paths are
+compared as sent. Common misspellings of the directives are accepted, as Google does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+__all__ = ["MAX_ROBOTS_BYTES", "RobotsRules", "parse_robots", "product_token", "url_path"]
+
+#: How much of a robots.txt is parsed (RFC 9309 asks for at least 500 KiB).
+MAX_ROBOTS_BYTES = 512 * 1024
+#: Longer lines are cut here (Google: 8 × the longest URL a browser takes).
+MAX_LINE_BYTES = 2083 * 8
+
+_USER_AGENT = {"user-agent", "useragent", "user agent"}
+_ALLOW = {"allow"}
+_DISALLOW = {"disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
+_SITEMAP = {"sitemap", "site-map"}
+_CRAWL_DELAY = {"crawl-delay", "crawl_delay", "crawldelay"}
+_TOKEN = re.compile(r"[A-Za-z_-]*")
+_HEX = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def product_token(user_agent: str) -> str:
+    """The product token of a User-Agent string (``thresher/0.1 (+url)`` → ``thresher``)."""
+    m = _TOKEN.match(user_agent.strip())
+    return m.group(0) if m else ""
+
+
+def _escape_pattern(raw: bytes) -> str:
+    """Percent-encode non-ASCII bytes and upper-case existing escapes, as Google does."""
+    if all(b < 0x80 for b in raw) and b"%" not in raw:
+        return raw.decode("ascii")
+    raw = _HEX.sub(lambda m: b"%" + m.group(1).upper(), raw)
+    return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
+
+
+@dataclass(slots=True)
+class _Rule:
+    allow: bool
+    pattern: str
+    regex: re.Pattern[str] | None  # None: a plain prefix
+
+    def match_len(self, path: str) -> int:
+        """The pattern length when it matches ``path``, else -1."""
+        if self.regex is None:
+            return len(self.pattern) if path.startswith(self.pattern) else -1
+        return len(self.pattern) if self.regex.match(path) else -1
+
+
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    if "*" not in pattern and not pattern.endswith("$"):
+        return None
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    rx = ".*".join(re.escape(piece) for piece in body.split("*"))
+    return re.compile(rx + (r"\Z" if anchored else ""), re.DOTALL)
+
+
+@dataclass
+class _Group:
+    agents: list[str] = field(default_factory=list)
+    rules: list[_Rule] = field(default_factory=list)
+    crawl_delay: float | None = None
+
+
+def url_path(url: str) -> str:
+    """The path, parameters and query of a URL (``/`` when empty), as robots rules see it."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    if parts.query or url.split("#", 1)[0].endswith("?"):
+        path += "?" + parts.query
+    return path
+
+
+@dataclass
+class RobotsRules:
+    """Parsed robots.txt: rule groups, sitemaps, and the verdict for an agent and URL."""
+
+    groups: list[_Group] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    allow_all: bool = False
+    disallow_all: bool = False
+
+    @classmethod
+    def allowing_all(cls) -> RobotsRules:
+        """Rules for a site whose robots.txt is missing (4xx): everything may be fetched."""
+        return cls(allow_all=True)
+
+    @classmethod
+    def disallowing_all(cls) -> RobotsRules:
+        """Rules for a site whose robots.txt is unreachable (5xx, network): nothing may be."""
+        return cls(disallow_all=True)
+
+    def _groups_for(self, agent: str) -> tuple[list[_Group], bool]:
+        token = agent.lower()
+        specific = [g for g in self.groups if any(a.lower() == token for a in g.agents if a != "*")]
+        if specific:
+            return specific, True
+        return [g for g in self.groups if "*" in g.agents], False
+
+    def allowed(self, agent: str, url_or_path: str) -> bool:
+        """May ``agent`` (a product token) fetch this URL (or ``/path?query``)?"""
+        if self.allow_all:
+            return True
+        if self.disallow_all:
+            return False
+        path = url_or_path if url_or_path.startswith("/") else url_path(url_or_path)
+        groups, _ = self._groups_for(agent)
+        best_allow = -1
+        best_disallow = -1
+        for g in groups:
+            for rule in g.rules:
+                n = rule.match_len(path)
+                if n < 0:
+                    continue
+                if rule.allow:
+                    best_allow = max(best_allow, n)
+                else:
+                    best_disallow = max(best_disallow, n)
+        # An empty pattern matches with length 0 and decides nothing.
+        if best_disallow <= 0:
+            return True
+        return best_allow >= best_disallow
+
+    def crawl_delay(self, agent: str) -> float | None:
+        """The ``crawl-delay`` of the group that applies to ``agent`` (seconds), if any."""
+        groups, _ = self._groups_for(agent)
+        delays = [g.crawl_delay for g in groups if g.crawl_delay is not None]
+        return max(delays) if delays else None
+
+
+def _split_line(line: bytes) -> tuple[str, bytes] | None:
+    """Key and value of one line (comments and surrounding whitespace removed)."""
+    hash_at = line.find(b"#")
+    if hash_at >= 0:
+        line = line[:hash_at]
+    line = line.strip(b" \t\v\f")
+    if not line:
+        return None
+    colon = line.find(b":")
+    if colon >= 0:
+        key, value = line[:colon], line[colon + 1 :]
+    else:
+        # Forgotten colon: accepted when the line is exactly two whitespace-separated words.
+        fields_ = line.split()
+        if len(fields_) != 2:
+            return None
+        key, value = fields_
+    key_s = key.strip(b" \t").decode("latin-1").lower()
+    return key_s, value.strip(b" \t")
+
+
+def parse_robots(data: bytes | str) -> RobotsRules:
+    """Parse a robots.txt body (bytes beyond :data:`MAX_ROBOTS_BYTES` are ignored)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    data = data[:MAX_ROBOTS_BYTES]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    rules = RobotsRules()
+    current: _Group | None = None
+    in_agents = False  # the previous meaningful line was a user-agent line
+    for raw in re.split(rb"\r\n|\r|\n", data):
+        kv = _split_line(raw[:MAX_LINE_BYTES])
+        if kv is None:
+            continue
+        key, value = kv
+        if key in _USER_AGENT:
+            text = value.decode("utf-8", "replace")
+            if text.startswith("*") and (len(text) == 1 or text[1] in " \t"):
+                agent = "*"
+            else:
+                agent = product_token(text)
+            if current is None or not in_agents:
+                current = _Group()
+                rules.groups.append(current)
+            if agent:
+                current.agents.append(agent)
+            in_agents = True
+        elif key in _SITEMAP:
+            url = value.decode("utf-8", "replace").strip()
+            if url:
+                rules.sitemaps.append(url)
+        elif key in _ALLOW or key in _DISALLOW:
+            in_agents = False
+            if current is None:
+                continue  # rules before any user-agent line belong to nobody
+            pattern = _escape_pattern(value)
+            allow = key in _ALLOW
+            current.rules.append(_Rule(allow, pattern, _compile(pattern)))
+            if allow and (pattern.endswith("/index.html") or pattern.endswith("/index.htm")):
+                # Google: allowing a directory's index page allows the directory itself.
+                bare = pattern[: pattern.rfind("/") + 1] + "$"
+                current.rules.append(_Rule(True, bare, _compile(bare)))
+        elif key in _CRAWL_DELAY:
+            if current is None:
+                continue
+            try:
+                delay = float(value.decode("ascii", "replace"))
+            except ValueError:
+                continue
+            if delay >= 0 and delay == delay:  # not NaN
+                current.crawl_delay = delay
+        else:
+            # Unknown directives neither end a user-agent run nor start a group.
+            continue
+    return rules

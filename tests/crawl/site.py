@@ -1,0 +1,101 @@
+"""A real HTTP server on 127.0.0.1 for crawler tests: a small site with robots rules, traps,
+redirect loops, slow and failing endpoints, huge and binary bodies; it logs every request."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Hit:
+    path: str
+    at: float
+    headers: dict[str, str]
+
+
+@dataclass
+class SiteServer:
+    """Serves ``routes`` (path → handler) in a background thread; ``hits`` logs requests."""
+
+    routes: dict[str, Callable[[web.Request], object]] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+    port: int = 0
+    default: Callable[[web.Request], object] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def paths(self) -> list[str]:
+        return [h.path for h in self.hits]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path_qs
+        self.hits.append(Hit(path, time.monotonic(), dict(request.headers)))
+        handler = self.routes.get(path) or self.routes.get(request.path) or self.default
+        if handler is None:
+            return web.Response(status=404, text="not found")
+        out = handler(request)
+        if asyncio.iscoroutine(out):
+            out = await out
+        return out  # type: ignore[return-value]
+
+    def start(self) -> SiteServer:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handle)
+            runner = web.AppRunner(app, access_log=None)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", self.port)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self._runner = runner
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        text=f"<!doctype html><html><head><title>t</title></head><body>{body}</body></html>",
+        content_type="text/html",
+        status=status,
+        headers=headers,
+    )
+
+
+def page(links: list[str], extra: str = "", head: str = "") -> Callable[[web.Request], object]:
+    body = "".join(f'<a href="{href}">link</a> ' for href in links)
+    return lambda r: web.Response(
+        text=f"<!doctype html><html><head><title>{r.path}</title>{head}</head><body>"
+        f"<p>Text of {r.path}.</p>{body}{extra}</body></html>",
+        content_type="text/html",
+    )
+
+
+def text(body: str, status: int = 200, content_type: str = "text/plain") -> Callable:
+    return lambda r: web.Response(text=body, status=status, content_type=content_type)
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data)
