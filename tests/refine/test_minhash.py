@@ -12,6 +12,7 @@ import pytest
 from thresher.config import load_section
 from thresher.document import Document
 from thresher.errors import ConfigError
+from thresher.refine import RefineConfig, refine
 from thresher.refine.minhash import (
     MinHashConfig,
     MinHashDedup,
@@ -22,6 +23,9 @@ from thresher.refine.minhash import (
     jaccard_estimate,
     signatures,
 )
+
+from .helpers import corpus as read_corpus
+from .helpers import write_jsonl
 
 _VOCAB = [f"w{i}" for i in range(5000)]
 
@@ -179,3 +183,47 @@ def test_config_and_speed() -> None:
     for _ in range(200):
         h.band_keys(text)
     assert (time.perf_counter() - start) / 200 < 0.005  # well under 5 ms a document
+
+
+def _refine_config(scope: str) -> RefineConfig:
+    off = {"enabled": False}
+    return RefineConfig.model_validate(
+        {
+            "dedup": off,
+            "langid": off,
+            "gopher_repetition": off,
+            "gopher_quality": off,
+            "c4": off,
+            "fineweb": off,
+            "pii": off,
+            "minhash": {"enabled": True, "scope": scope},
+        }
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_refine_corpus_wide_across_shards(
+    tmp_path: Path, corpus: tuple[list[Document], dict[str, str]], workers: int
+) -> None:
+    docs, _ = corpus
+    shuffled = docs[:]
+    random.Random(workers).shuffle(shuffled)
+    for i in range(3):  # copies land in other shards than their originals
+        write_jsonl(tmp_path / "in" / f"s{i}.jsonl", [d.to_dict() for d in shuffled[i::3]])
+    result = refine([tmp_path / "in"], tmp_path / "out", _refine_config("corpus"), workers=workers)
+    assert result.documents == 200
+    assert set(read_corpus(tmp_path / "out")) == {f"doc-{i:04d}" for i in range(200)}
+    st = {s.name: s for s in result.stats}["minhash"]
+    assert st.dropped["near_duplicate"] == len(docs) - 200
+    assert st.counters["near_duplicates_found"] == len(docs) - 200
+
+
+def test_refine_per_shard_scope(tmp_path: Path, corpus: tuple[list[Document], dict]) -> None:
+    originals = [d for d in corpus[0] if d.id.startswith("doc-")]
+    again = [{"id": f"y-{d.id}", "text": d.text} for d in originals]
+    write_jsonl(tmp_path / "in" / "a.jsonl", [d.to_dict() for d in originals])
+    write_jsonl(tmp_path / "in" / "b.jsonl", again)
+    result = refine([tmp_path / "in"], tmp_path / "shard", _refine_config("shard"))
+    assert result.documents == 400  # each shard on its own holds no near-duplicates
+    result = refine([tmp_path / "in"], tmp_path / "corpus", _refine_config("corpus"))
+    assert set(read_corpus(tmp_path / "corpus")) == {d.id for d in originals}

@@ -1,25 +1,24 @@
 """Perplexity buckets, as CCNet: ``head`` / ``middle`` / ``tail`` per language.
 
 A language's two cutoffs are the 30th and 60th percentiles of its documents' perplexity.
-They are given in the config, or measured on the first ``sample`` documents of each language
-in the stream (those documents wait until their language's cutoffs are known). A document
-without perplexity (no model for its language) goes to bucket ``all``.
-
-With several workers each worker measures its own sample; to get the same cutoffs everywhere,
-measure them once (:func:`cutoffs_from_sample`) and pass them to every worker.
+They are given in the config, or measured once on a sample of the corpus by the refine runner
+(:meth:`Buckets.calibrate`, the same cutoffs for every worker). A language still without
+cutoffs is measured on the first ``sample`` documents of that language in the stream (they wait
+until the cutoffs are known). A document without perplexity (no model for its language) goes
+to bucket ``all``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field, field_validator
 
 from thresher.document import Document
-from thresher.pipeline.base import Step
+from thresher.refine.corpus_step import Calibrated
 from thresher.settings_base import Section
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def bucket_of(perplexity: float | None, cutoffs: Cutoffs | None) -> str:
     return TAIL
 
 
-class Buckets(Step):
+class Buckets(Calibrated):
     """Sets ``doc.bucket`` from the perplexity and the cutoffs of the document's language."""
 
     name: ClassVar[str] = "buckets"
@@ -94,6 +93,7 @@ class Buckets(Step):
         sample: int = 2000,
         percentiles: tuple[float, float] = (30.0, 60.0),
         max_buffered: int = 50_000,
+        min_sample: int = 20,
     ) -> None:
         super().__init__()
         self.cutoffs: dict[str, Cutoffs] = {}
@@ -105,10 +105,31 @@ class Buckets(Step):
         self.sample = sample
         self.percentiles = percentiles
         self.max_buffered = max(1, max_buffered)
+        self.min_sample = min_sample
 
     @classmethod
     def from_config(cls, config: LmConfig) -> Buckets:
         return cls(config.cutoffs, sample=config.sample, percentiles=config.percentiles)
+
+    def calibrate(self, docs: Iterable[Document]) -> dict[str, Any]:
+        """Cutoffs of every language not given that has ``min_sample`` scored documents."""
+        values: dict[str, list[float]] = {}
+        for doc in docs:
+            if doc.perplexity is not None and doc.language and doc.language not in self.cutoffs:
+                values.setdefault(doc.language, []).append(doc.perplexity)
+        enough = {k: v for k, v in values.items() if len(v) >= self.min_sample}
+        cutoffs = cutoffs_from_sample(enough, self.percentiles)
+        return {
+            "cutoffs": {k: list(v) for k, v in sorted(cutoffs.items())},
+            "documents": {k: len(v) for k, v in sorted(values.items())},
+        }
+
+    def load_calibration(self, state: dict[str, Any]) -> None:
+        """Use cutoffs measured on the corpus sample (languages given in the config win)."""
+        for lang, (lo, hi) in state.get("cutoffs", {}).items():
+            if lang not in self.cutoffs:
+                self.cutoffs[lang] = (float(lo), float(hi))
+                self.measured.add(lang)
 
     def _assign(self, doc: Document) -> Document:
         doc.bucket = bucket_of(doc.perplexity, self.cutoffs.get(doc.language or ""))

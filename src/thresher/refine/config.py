@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from thresher.refine.buckets import LmConfig
+from thresher.refine.minhash import MinHashConfig
 from thresher.settings_base import Section
 
 
@@ -163,6 +165,8 @@ class RefineConfig(Section):
     c4: C4Config = Field(default_factory=C4Config)
     fineweb: FineWebConfig = Field(default_factory=FineWebConfig)
     pii: PIIConfig = Field(default_factory=PIIConfig)
+    minhash: MinHashConfig = Field(default_factory=MinHashConfig)
+    lm: LmConfig = Field(default_factory=LmConfig)
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
     workers: int = Field(1, ge=1, description="worker processes")
     executor: Literal["local", "ray"] = Field("local", description="where workers run")

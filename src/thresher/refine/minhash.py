@@ -29,6 +29,7 @@ from pydantic import Field
 
 from thresher.document import Document
 from thresher.pipeline.base import Step
+from thresher.refine.corpus_step import CorpusStep
 from thresher.settings_base import Section
 
 _U64 = np.uint64
@@ -59,7 +60,9 @@ def _word_chars() -> np.ndarray:
 class MinHashConfig(Section):
     """MinHash LSH near-duplicate removal over word n-gram shingles."""
 
-    enabled: bool = Field(True, description="drop near-duplicate documents")
+    enabled: bool = Field(
+        False, description="drop near-duplicate documents (adds a scan pass over the corpus)"
+    )
     scope: Literal["corpus", "shard"] = Field(
         "corpus", description="find duplicates across the whole corpus or within each shard"
     )
@@ -187,13 +190,14 @@ class Signatures:
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         with open(tmp, "wb") as f:
-            np.savez(f, keys=self.keys, ids=np.array(self.ids, dtype=np.str_))
+            ids = np.array([i.encode("utf-8") for i in self.ids], dtype=np.bytes_)
+            np.savez(f, keys=self.keys, ids=ids)
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Signatures:
         with np.load(path) as z:
-            return cls(ids=[str(x) for x in z["ids"]], keys=z["keys"])
+            return cls(ids=[x.decode("utf-8") for x in z["ids"].tolist()], keys=z["keys"])
 
 
 def signatures(docs: Iterable[Document], hasher: MinHasher) -> Signatures:
@@ -217,7 +221,7 @@ def find_duplicates(shards: Sequence[Signatures]) -> list[np.ndarray]:
     n = sum(sizes)
     if n == 0:
         return [np.zeros(0, dtype=bool) for _ in shards]
-    ids = np.array([i for s in shards for i in s.ids], dtype=np.str_)
+    ids = np.array([i.encode("utf-8") for s in shards for i in s.ids], dtype=np.bytes_)
     keys = np.concatenate([s.keys for s in shards if len(s.ids)], axis=0)
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(ids, kind="stable")] = np.arange(n)
@@ -270,7 +274,9 @@ class MinHashDedup(Step):
 
     @classmethod
     def from_config(cls, config: MinHashConfig, **kw: object) -> MinHashDedup:
-        return cls(config.bands, config.rows, config.ngram, config.seed, **kw)  # type: ignore[arg-type]
+        """The step for ``config``: corpus-wide (two passes in refine) or per stream."""
+        klass = CorpusMinHashDedup if config.scope == "corpus" and cls is MinHashDedup else cls
+        return klass(config.bands, config.rows, config.ngram, config.seed, **kw)  # type: ignore[arg-type]
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         if self.drop_ids is not None:
@@ -309,3 +315,54 @@ def drop_ids_of(shards: Sequence[Signatures]) -> set[str]:
         for doc_id, dup in zip(sig.ids, mask.tolist(), strict=True):
             (drop if dup else keep).add(doc_id)
     return drop - keep
+
+
+class CorpusMinHashDedup(MinHashDedup, CorpusStep):
+    """Corpus-wide MinHash dedup in the refine runner's rounds.
+
+    Scan: each shard's band keys go to ``work/sig-NNNNN.npz``. Merge: clusters over all shards,
+    one drop mask per shard (``work/drop-NNNNN.npy``). Final pass: the shard's documents come
+    again in the same order and are dropped by position. Used on a plain stream without
+    :meth:`bind_shard`, it dedups that stream as :class:`MinHashDedup` does.
+    """
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self._drop: np.ndarray | None = None
+        self._pos = 0
+
+    def scan_shard(self, docs: Iterable[Document], work: Path, shard: int) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        signatures(docs, self.hasher).save(work / f"sig-{shard:05d}.npz")
+
+    def merge(self, work: Path, shards: int) -> dict[str, int]:
+        sigs = [Signatures.load(work / f"sig-{i:05d}.npz") for i in range(shards)]
+        masks = find_duplicates(sigs)
+        for i, mask in enumerate(masks):
+            tmp = work / f".drop-{i:05d}.npy.tmp"
+            with open(tmp, "wb") as f:
+                np.save(f, mask)
+            os.replace(tmp, work / f"drop-{i:05d}.npy")
+        return {
+            "scanned": sum(len(s.ids) for s in sigs),
+            "near_duplicates_found": sum(int(m.sum()) for m in masks),
+        }
+
+    def bind_shard(self, work: Path, shard: int) -> None:
+        self._drop = np.load(work / f"drop-{shard:05d}.npy")
+        self._pos = 0
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        if self._drop is None or self.drop_ids is not None:
+            yield from super().run(docs)
+            return
+        drop = self._drop
+        for doc in docs:
+            self.stats.seen += 1
+            pos = self._pos
+            self._pos += 1
+            if pos < len(drop) and drop[pos]:
+                self.stats.drop("near_duplicate")
+                continue
+            self.stats.kept += 1
+            yield doc

@@ -32,9 +32,19 @@ def build_steps(config: RefineConfig | None = None) -> list[Step]:
 
 
 def model_steps(config: RefineConfig) -> list[Step]:
-    """Steps that need trained models: perplexity and buckets, fuzzy dedup, classifier.
+    """Fuzzy dedup, then perplexity and buckets (with a model folder), classifier.
 
-    Left empty until those steps are wired in; a document leaves refine in bucket ``all``
-    when no step sets its bucket.
+    MinHash goes first so that duplicates are not scored; without ``lm_dir`` documents leave
+    refine in bucket ``all``.
     """
-    return []
+    from thresher.refine.buckets import Buckets
+    from thresher.refine.lm import Perplexity
+    from thresher.refine.minhash import MinHashDedup
+
+    steps: list[Step] = []
+    if config.minhash.enabled:
+        steps.append(MinHashDedup.from_config(config.minhash))
+    if config.lm.enabled and config.lm_dir is not None:
+        steps.append(Perplexity(config.lm_dir, config.lm.languages))
+        steps.append(Buckets.from_config(config.lm))
+    return steps
