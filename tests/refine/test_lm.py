@@ -215,3 +215,41 @@ def test_auto_vocab_size() -> None:
     assert auto_vocab_size(10) == 256
     assert auto_vocab_size(8000) == 2000
     assert auto_vocab_size(10_000_000) == 65536
+
+
+def test_refine_with_lm_dir_buckets_by_language(
+    tmp_path: Path, lm_dir: Path, corpus: tuple[Path, list[str]]
+) -> None:
+    from thresher.refine import RefineConfig, refine
+
+    from .helpers import SENTENCES, write_jsonl
+    from .helpers import corpus as read_corpus
+
+    off = {"enabled": False}
+    config = RefineConfig.model_validate(
+        {
+            "dedup": off,
+            "length": off,
+            "gopher_repetition": off,
+            "gopher_quality": off,
+            "c4": off,
+            "fineweb": off,
+            "lm_dir": str(lm_dir),
+        }
+    )
+    records = [{"id": f"en-{i:03d}", "text": t} for i, t in enumerate(corpus[1])]
+    records += [{"id": f"de-{i}", "text": t} for i, t in enumerate(SENTENCES["de"])]
+    write_jsonl(tmp_path / "in" / "a.jsonl", records[::2])
+    write_jsonl(tmp_path / "in" / "b.jsonl", records[1::2])
+    result = refine([tmp_path / "in"], tmp_path / "out", config, workers=2)
+    folders = result.folders
+    assert folders["de/all"] == 3
+    en = {k: v for k, v in folders.items() if k.startswith("en/")}
+    assert set(en) == {"en/head", "en/middle", "en/tail"}
+    total = sum(en.values())
+    assert abs(en["en/head"] / total - 0.3) < 0.05 and abs(en["en/middle"] / total - 0.3) < 0.05
+    docs = read_corpus(tmp_path / "out")
+    heads = [d.perplexity for d in docs.values() if d.bucket == "head"]
+    tails = [d.perplexity for d in docs.values() if d.bucket == "tail"]
+    assert max(heads) < min(tails)
+    assert all(d.perplexity is None for d in docs.values() if d.language == "de")
