@@ -19,7 +19,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 JUNK_TAGS = (
     "script",
     "style",
-    "noscript",
     "template",
     "svg",
     "math",
@@ -41,7 +40,7 @@ JUNK_TAGS = (
     "dialog",
 )
 #: Elements that are boilerplate by their semantics.
-BOILER_TAGS = frozenset({"nav", "aside", "footer", "header", "menu"})
+BOILER_TAGS = frozenset({"nav", "aside", "footer", "menu"})
 BLOCK_TAGS = frozenset(
     {
         "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd",
@@ -62,9 +61,16 @@ _BOILER_WORDS = (
     r"subscribe|subscription|signup|promo|promotion|advert\w*|ads|adsense|ad-slot|sponsor\w*|"
     r"tags?|tagcloud|tag-list|categories|pagination|pager|paging|author-?bio|about-author|"
     r"byline|postmeta|post-meta|entry-meta|article-meta|meta-data|metadata|dateline|"
-    r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|teaser|teasers|"
-    r"disclaimer|copyright|rating|ratings|vote|votes|jump|toc|outbrain|taboola|"
-    r"hidden|sr-only|screen-reader-text|visually-hidden|caption-credit|credits?"
+    r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|"
+    r"disclaimer|copyright|rating|ratings|vote|votes|jump|outbrain|taboola|"
+    r"sr-only|screen-reader-text|visually-hidden|caption-credit|credits?"
+)
+# WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
+_TAXONOMY = re.compile(
+    r"(?:^|(?<=\s))(?:tag|category|format|status|type|author|term|taxonomy|post|postid)-"
+    r"(?!(?:cloud|list|links|box|wrap|wrapper|container|area|widget|meta|info|share)(?:\s|$))"
+    r"\S*",
+    re.IGNORECASE,
 )
 _COMMENT_WORDS = r"comments?|comment-list|commentlist|disqus\w*|respond|replies|reply|discussion"
 _TOKEN_RE = r"(?:^|[\s_-])(?:{words})(?:$|[\s_-])"
@@ -128,6 +134,7 @@ class _Walker:
         self.table_row_cells = 0
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
         self.boiler_tags = BOILER_TAGS if base_tags else frozenset()
+        self.comment_ids: set[int] = set()
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -168,7 +175,7 @@ class _Walker:
         attrs = node.attributes
         if not attrs:
             return False
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        if "hidden" in attrs or "data-noscript" in attrs or attrs.get("aria-hidden") == "true":
             return True
         style = attrs.get("style")
         if style and "none" in style and re.search(r"display\s*:\s*none", style):
@@ -179,11 +186,16 @@ class _Walker:
         names = " ".join(v for k, v in attrs.items() if k in ("class", "id") and v)
         if not names:
             return False
+        if "-" in names:
+            names = _TAXONOMY.sub(" ", names)
         if tag in ("body", "html", "main", "article"):
             return False
         if BOILER_RE.search(names):
-            return not CONTENT_RE.search(names) or bool(COMMENT_RE.search(names))
-        return not self.include_comments and bool(COMMENT_RE.search(names))
+            return True
+        if not self.include_comments and COMMENT_RE.search(names):
+            self.comment_ids.add(self.counter)
+            return True
+        return False
 
     # ------------------------------------------------------------------ walk
     def walk(self, node: LexborNode) -> None:
@@ -192,6 +204,8 @@ class _Walker:
             if tag == "-text":
                 t = child.text_content
                 if t:
+                    if not self.in_pre:
+                        t = _WS.sub(" ", t)
                     self.parts.append(t)
                     if self.markdown:
                         self.md_parts.append(_md_escape(t) if not self.in_pre else t)
@@ -200,7 +214,7 @@ class _Walker:
                 continue
             if tag is None or tag[0] in "-!_":
                 continue
-            if tag == "br":
+            if tag == "br" or tag == "wbr":
                 self.parts.append("\n")
                 if self.markdown:
                     self.md_parts.append("\n")
@@ -340,8 +354,7 @@ _PUNCT = re.compile(r"[.!?。！？…]|[,;:，、；]")
 
 def _score(block: Block) -> None:
     text = block.text
-    size = len(text.encode("utf-8"))
-    block.size = size
+    size = block.size
     if block.boiler:
         block.weight = -0.5 * size
         return
@@ -356,54 +369,97 @@ def _score(block: Block) -> None:
         block.weight = -0.1 * size
 
 
-def select_content(blocks: list[Block]) -> int | None:
-    """The id of the element whose subtree of blocks has the largest total weight."""
+SIBLING_SHARE = 0.1
+SIBLING_MIN = 50.0
+SHORT_BEFORE_BAD = 80
+
+
+def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
+    """Un-mark boilerplate elements that hold most of the page's prose: they are wrappers
+    with an unlucky class name (``container has-sidebar``), not boilerplate."""
+    prose: dict[int, int] = {}
+    total = 0
+    for b in blocks:
+        if b.size >= 80 and b.link_chars < 0.3 * len(b.text):
+            total += b.size
+            for eid in b.boiler:
+                prose[eid] = prose.get(eid, 0) + b.size
+    if not total:
+        return
+    released = {
+        eid for eid, n in prose.items() if n > (0.75 if eid in comment_ids else 0.4) * total
+    }
+    if released:
+        for b in blocks:
+            if b.boiler:
+                b.boiler = tuple(e for e in b.boiler if e not in released)
+
+
+def select_content(blocks: list[Block]) -> tuple[int | None, set[int]]:
+    """The id of the element whose subtree of blocks has the largest total weight, and the
+    ids of sibling subtrees that carry prose too (content split over several containers)."""
     totals: dict[int, float] = {}
+    parent: dict[int, int] = {}
     for b in blocks:
         w = b.weight
+        prev = 0
         for a in b.ancestors:
             totals[a] = totals.get(a, 0.0) + w
+            if prev:
+                parent[a] = prev
+            prev = a
     if not totals:
-        return None
+        return None, set()
     best = None
     best_score = float("-inf")
     # ancestors come in document order: prefer the deepest of equal scores
     for eid, score in totals.items():
         if score > best_score or (score == best_score and best is not None and eid > best):
             best, best_score = eid, score
-    return best
+    chosen = {best} if best is not None else set()
+    up = parent.get(best) if best is not None else None
+    if up is not None and best_score > 0:
+        limit = max(SIBLING_SHARE * best_score, SIBLING_MIN)
+        for eid, p in parent.items():
+            if p == up and eid != best and totals[eid] >= limit:
+                chosen.add(eid)
+    return best, chosen
 
 
 def _keep(blocks: list[Block]) -> list[Block]:
-    """Context rules inside the container: prose stays, link lists and boilerplate go, short
-    blocks stay only between prose blocks (headings also right before prose)."""
-    good = [b.weight > 0 and b.size >= 80 for b in blocks]
-    bad = [bool(b.boiler) or b.link_chars / max(len(b.text), 1) >= 0.5 for b in blocks]
+    """Context rules inside the container: prose stays, link lists and boilerplate go; short
+    blocks stay only between prose blocks (headings also right before prose), and never when
+    the next longer block is boilerplate (the heading of a link list)."""
     n = len(blocks)
-    # index of the next / previous good block, skipping short ones
-    out: list[Block] = []
+    good = [b.weight > 0 and b.size >= 80 for b in blocks]
+    bad = [bool(b.boiler) or b.link_chars >= 0.5 * len(b.text) for b in blocks]
     first_good = next((i for i in range(n) if good[i]), None)
     last_good = next((i for i in range(n - 1, -1, -1) if good[i]), None)
     if first_good is None or last_good is None:
         return [b for i, b in enumerate(blocks) if not bad[i]]
+    next_bad = [False] * n
+    following_bad = False
+    for i in range(n - 1, -1, -1):
+        next_bad[i] = following_bad
+        if good[i]:
+            following_bad = False
+        elif bad[i]:
+            following_bad = True
+        else:
+            following_bad = False
+    # headings directly before the first prose block (nothing but headings in between)
+    lead = first_good
+    while lead > 0 and blocks[lead - 1].tag in HEADINGS and not bad[lead - 1]:
+        lead -= 1
+    out: list[Block] = []
     for i, b in enumerate(blocks):
         if bad[i]:
             continue
         if good[i]:
             out.append(b)
+        elif next_bad[i] and b.size < SHORT_BEFORE_BAD:
             continue
-        if (
-            first_good < i < last_good
-            or (
-                i < first_good
-                and b.tag in HEADINGS
-                and all(
-                    not good[j] and not bad[j] and blocks[j].tag in HEADINGS
-                    for j in range(i, first_good)
-                )
-            )
-            or (i > last_good and b.size >= 25 and b.weight > 0)
-        ):
+        elif lead <= i < last_good or (i > last_good and b.size >= 25 and b.weight > 0):
             out.append(b)
     return out
 
@@ -424,11 +480,14 @@ def extract_content(
     walker.flush()
     blocks = walker.blocks
     for b in blocks:
+        b.size = len(b.text.encode("utf-8"))
+    release_wrappers(blocks, walker.comment_ids)
+    for b in blocks:
         _score(b)
-    best = select_content(blocks)
+    best, ids = select_content(blocks)
     if best is None:
         return Content(text="", markdown="" if markdown else None)
-    chosen = [b for b in blocks if best in b.ancestors]
+    chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]
     kept = _keep(chosen)
     total = sum(b.size for b in blocks if not b.boiler)
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
@@ -438,7 +497,7 @@ def extract_content(
     md = None
     if markdown:
         md = _join_markdown(kept)
-    images = [img for anc, img in walker.images if best in anc]
+    images = [img for anc, img in walker.images if not ids.isdisjoint(anc)]
     return Content(text=text, markdown=md, blocks=kept, images=images, root=walker.nodes[best])
 
 

@@ -22,6 +22,16 @@ _ISO_DATE = re.compile(
 )
 
 
+def safe_join(base: str | None, href: str) -> str:
+    """``urljoin`` that returns ``href`` unchanged when either URL is malformed."""
+    if not base:
+        return href
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href
+
+
 def _clean(value: str | None) -> str | None:
     if not value:
         return None
@@ -178,7 +188,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> dict[str, Any]:
     if node is not None:
         href = node.attributes.get("href")
         if href:
-            canonical = urljoin(url or "", href.strip())
+            canonical = safe_join(url, href.strip())
     if not canonical:
         canonical = _clean(meta.get("og:url"))
     html = tree.css_first("html")
@@ -211,27 +221,63 @@ def _types(d: dict[str, Any]) -> list[str]:
     return [str(t)] if t else []
 
 
+def _host(absolute: str) -> str | None:
+    """The lower-cased host of an absolute URL, by string slicing (urlsplit is slow)."""
+    i = absolute.find("://")
+    if i < 0:
+        return None
+    netloc = absolute[i + 3 :].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    netloc = netloc.rsplit("@", 1)[-1]
+    if netloc.startswith("["):
+        return netloc.split("]", 1)[0][1:].lower()
+    return netloc.split(":", 1)[0].lower() or None
+
+
+class _Resolver:
+    """Resolves hrefs against a base URL; the common shapes without urljoin."""
+
+    def __init__(self, base: str | None) -> None:
+        self.base = base
+        self.origin = None
+        self.scheme = None
+        if base and "://" in base:
+            scheme, rest = base.split("://", 1)
+            self.scheme = scheme
+            self.origin = scheme + "://" + rest.split("/", 1)[0].split("?", 1)[0]
+
+    def __call__(self, href: str) -> str:
+        if href.startswith(("http://", "https://")) or not self.base:
+            return href
+        if href.startswith("//") and self.scheme:
+            return self.scheme + ":" + href
+        if href.startswith("/") and self.origin:
+            return self.origin + href
+        return urljoin(self.base, href)
+
+
 def extract_links(tree: LexborHTMLParser, url: str | None) -> list[dict[str, Any]]:
     """Links of the page: absolute URL, anchor text, and whether they stay on the same host."""
-    host = urlsplit(url).hostname if url else None
+    host = _host(url) if url else None
+    resolve = _Resolver(url)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
+    ws = _WS
     for node in tree.css("a[href]"):
         href = (node.attributes.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
-        absolute = urljoin(url, href) if url else href
+        try:
+            absolute = resolve(href)
+        except ValueError:
+            continue
         if absolute in seen:
             continue
         seen.add(absolute)
-        try:
-            target = urlsplit(absolute).hostname
-        except ValueError:
-            continue
+        target = _host(absolute)
         out.append(
             {
                 "url": absolute,
-                "text": _clean(node.text()) or "",
+                "text": ws.sub(" ", node.text()).strip(),
                 "internal": target is None or target == host,
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -9,7 +10,15 @@ from selectolax.lexbor import LexborHTMLParser
 from thresher.document import Document, stable_id
 from thresher.extract.content import extract_content
 from thresher.extract.decode import decode_html, repair_mojibake
-from thresher.extract.metadata import extract_metadata
+from thresher.extract.metadata import extract_metadata, safe_join
+
+_NOSCRIPT = re.compile(r"<(/?)noscript", re.IGNORECASE)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop soft hyphens and zero-width characters; repair mojibake."""
+    return repair_mojibake(_INVISIBLE.sub("", text))
 
 
 def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTMLParser, str]:
@@ -18,6 +27,10 @@ def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTM
         text, enc = decode_html(html, charset)
     else:
         text, enc = html, "str"
+    if "noscript" in text or "NOSCRIPT" in text:
+        # parsed as raw text with scripting on; as elements (then judged like any other
+        # hidden block) they can still hold a page's whole content
+        text = _NOSCRIPT.sub(r"<\1div data-noscript", text)
     return LexborHTMLParser(text), enc
 
 
@@ -38,10 +51,10 @@ def extract_html(
     tree, enc = parse_html(html, charset)
     meta = extract_metadata(tree, url)
     content = extract_content(tree, markdown=markdown, include_comments=include_comments)
-    text = repair_mojibake(content.text)
+    text = clean_text(content.text)
     if not text.strip():
         return None
-    md = repair_mojibake(content.markdown) if content.markdown is not None else None
+    md = clean_text(content.markdown) if content.markdown is not None else None
     title = meta.pop("title")
     author = meta.pop("author")
     date = meta.pop("date")
@@ -49,10 +62,8 @@ def extract_html(
         meta.pop("links", None)
     metadata: dict[str, Any] = {k: v for k, v in meta.items() if v not in (None, "", [])}
     if url:
-        from urllib.parse import urljoin
-
         for img in content.images:
-            img["src"] = urljoin(url, img["src"])
+            img["src"] = safe_join(url, img["src"])
     if content.images:
         metadata["images"] = content.images
     metadata["charset"] = enc
