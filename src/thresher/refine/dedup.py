@@ -29,6 +29,7 @@ import json
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from hashlib import sha1
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,7 +39,7 @@ from thresher.document import Document
 from thresher.errors import InputError
 from thresher.refine.config import DedupConfig
 from thresher.refine.corpus_step import CorpusStep
-from thresher.refine.normalize import hash64, normalize_for_dedup
+from thresher.refine.normalize import dedup_key
 
 #: Hash value of a line that is never deduplicated (empty or too short once normalised).
 SKIP = 0
@@ -50,12 +51,13 @@ def line_hashes(text: str, min_chars: int = 0) -> list[int]:
     out: list[int] = []
     append = out.append
     floor = max(min_chars, 1)
+    from_bytes = int.from_bytes
     for line in text.split("\n"):
-        key = normalize_for_dedup(line)
-        if len(key) < floor:
+        key = dedup_key(line)
+        if len(key) < floor or (floor > 1 and len(key.decode("utf-8", "surrogatepass")) < floor):
             append(SKIP)
         else:
-            append(hash64(key) or 1)
+            append(from_bytes(sha1(key).digest()[:8], "little") or 1)
     return out
 
 

@@ -4,14 +4,14 @@
 decimal digit becomes ``0``, and CCNet's list of Unicode punctuation plus the control characters
 (U+0000–U+001F, U+007F–U+009F) are removed. Accents are kept for dedup; ``normalize_for_lm``
 also strips them and maps the punctuation to ASCII, as CCNet does before SentencePiece.
-Both are built on ``str.translate`` tables so one line costs one pass in C.
+ASCII lines (most of the web) take a bytes-table fast path; others go through two regexes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
+import re
 import unicodedata
+from hashlib import sha1
 
 #: CCNet's Unicode punctuation and the ASCII it stands for before the language model.
 UNICODE_PUNCT: dict[str, str] = {
@@ -55,31 +55,31 @@ UNICODE_PUNCT: dict[str, str] = {
 NON_PRINTING: tuple[int, ...] = (*range(0, 32), *range(127, 160))
 
 
-def _decimal_digits() -> list[int]:
-    """Every code point ``re``'s ``\\d`` matches (category Nd; none lies above U+1FFFF)."""
-    return [c for c in range(min(sys.maxunicode + 1, 0x20000)) if chr(c).isdecimal()]
+_DIGIT = re.compile(r"\d")  # every Unicode decimal digit, as CCNet's DIGIT_RE
+_PUNCT_OR_CONTROL = re.compile(
+    "[" + "".join(re.escape(p) for p in UNICODE_PUNCT) + "".join(chr(c) for c in NON_PRINTING) + "]"
+)
+_UNICODE_PUNCT_RE = re.compile("[" + "".join(re.escape(p) for p in UNICODE_PUNCT) + "]")
+_CONTROL = re.compile("[" + "".join(chr(c) for c in NON_PRINTING) + "]")
+#: ASCII fast path: digits to 0 (a bytes table), controls deleted
+_ASCII_DIGITS = bytes(range(256)).replace(b"0123456789", b"0" * 10)
+_ASCII_CONTROLS = bytes(c for c in NON_PRINTING if c < 128)
 
 
-_DIGITS = _decimal_digits()
-
-#: lower-cased line -> dedup key: CCNet punctuation and controls removed, digits to 0 (digits
-#: win: CCNet replaces digits before punctuation, so the fullwidth "１" in its list becomes 0).
-_DEDUP_TABLE: dict[int, int | None] = {ord(p): None for p in UNICODE_PUNCT}
-_DEDUP_TABLE.update({c: None for c in NON_PRINTING})
-_DEDUP_TABLE.update({c: ord("0") for c in _DIGITS})
-
-#: lower-cased, accent-stripped line -> LM text: punctuation to ASCII, no controls, digits to 0.
-_LM_TABLE: dict[int, int | str | None] = {ord(p): a for p, a in UNICODE_PUNCT.items()}
-_LM_TABLE.update({c: None for c in NON_PRINTING})
-_LM_TABLE.update({c: ord("0") for c in _DIGITS})
+def dedup_key(line: str) -> bytes:
+    """UTF-8 bytes of :func:`normalize_for_dedup` (what is hashed), with a fast ASCII path."""
+    line = line.strip()
+    if not line:
+        return b""
+    line = line.lower()
+    if line.isascii():
+        return line.encode("ascii").translate(_ASCII_DIGITS, _ASCII_CONTROLS)
+    return _PUNCT_OR_CONTROL.sub("", _DIGIT.sub("0", line)).encode("utf-8", "surrogatepass")
 
 
 def normalize_for_dedup(line: str) -> str:
     """CCNet's paragraph dedup key: stripped, lowercased, digits as 0, no Unicode punctuation."""
-    line = line.strip()
-    if not line:
-        return line
-    return line.lower().translate(_DEDUP_TABLE)
+    return dedup_key(line).decode("utf-8", "surrogatepass")
 
 
 def strip_accents(line: str) -> str:
@@ -97,14 +97,16 @@ def normalize_for_lm(line: str) -> str:
     line = line.strip()
     if not line:
         return line
-    return strip_accents(line.lower()).translate(_LM_TABLE)
+    line = _DIGIT.sub("0", strip_accents(line.lower()))
+    line = _UNICODE_PUNCT_RE.sub(lambda m: UNICODE_PUNCT[m.group(0)], line)
+    return _CONTROL.sub("", line)
 
 
 def hash64(key: str) -> int:
     """First 64 bits of SHA-1 of the UTF-8 key, read little-endian (CCNet's ``np.uint64`` view)."""
-    return int.from_bytes(hashlib.sha1(key.encode("utf-8", "surrogatepass")).digest()[:8], "little")
+    return int.from_bytes(sha1(key.encode("utf-8", "surrogatepass")).digest()[:8], "little")
 
 
 def paragraph_hash(line: str) -> int:
     """The dedup hash of one paragraph: :func:`hash64` of :func:`normalize_for_dedup`."""
-    return hash64(normalize_for_dedup(line))
+    return int.from_bytes(sha1(dedup_key(line)).digest()[:8], "little")

@@ -40,6 +40,11 @@ PHONE = re.compile(
 )
 
 
+#: a run of digits and the separators phone, card and IPv4 numbers use (candidates only)
+_NUMERIC = re.compile(r"\d[\d .()/+-]{5,}\d")
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def luhn_ok(digits: str) -> bool:
     """The Luhn checksum every payment card number satisfies."""
     total = 0
@@ -65,53 +70,91 @@ class PIIRedactor(Step):
     def __init__(self, config: PIIConfig | None = None) -> None:
         super().__init__()
         self.config = config or PIIConfig()
+        self._checks: dict[str, Callable[[str], str | None]] = {
+            "email": self._email,
+            "card": self._card,
+            "ipv4": self._ipv4,
+            "ipv6": self._ipv6,
+            "phone": self._phone,
+        }
 
     def redact(self, text: str) -> tuple[str, dict[str, int]]:
-        """Return the redacted text and how many of each kind were replaced."""
-        c = self.config
-        counts: dict[str, int] = {}
-        if c.email and "@" in text:
-            text, n = EMAIL.subn(c.email_placeholder, text)
-            if n:
-                counts["email"] = n
-        has_digit = any(ch in text for ch in "0123456789")
-        if c.card and has_digit:
-            text = self._sub(CARD_CANDIDATE, text, self._card, counts)
-        if c.ip:
-            if has_digit and "." in text:
-                text, n = IPV4.subn(c.ip_placeholder, text)
-                if n:
-                    counts["ipv4"] = n
-            if "::" in text or text.count(":") >= 7:
-                text = self._sub(IPV6_CANDIDATE, text, self._ipv6, counts)
-        if c.phone and has_digit:
-            text = self._sub(PHONE, text, self._phone, counts)
-        return text, counts
+        """Return the redacted text and how many of each kind were replaced.
 
-    @staticmethod
-    def _sub(
+        The exact patterns run only in small windows around candidates (an ``@``; a run of
+        digits and separators; ``::``), which keeps the cost near one cheap scan per text.
+        """
+        c = self.config
+        found: list[tuple[int, int, str]] = []  # (start, end, placeholder), in priority order
+        counts: dict[str, int] = {}
+        n = len(text)
+        if c.email and "@" in text:
+            at = text.find("@")
+            while at != -1:
+                self._scan(EMAIL, text, max(0, at - 80), min(n, at + 260), "email", found, counts)
+                at = text.find("@", at + 1)
+        if (c.card or c.ip or c.phone) and _HAS_DIGIT.search(text):
+            windows = [
+                (max(0, m.start() - 3), min(n, m.end() + 3)) for m in _NUMERIC.finditer(text)
+            ]
+            for enabled, pattern, kind in (
+                (c.card, CARD_CANDIDATE, "card"),
+                (c.ip, IPV4, "ipv4"),
+                (c.phone, PHONE, "phone"),
+            ):
+                if enabled:
+                    for a, b in windows:
+                        self._scan(pattern, text, a, b, kind, found, counts)
+        if c.ip and ("::" in text or text.count(":") >= 7):
+            self._scan(IPV6_CANDIDATE, text, 0, n, "ipv6", found, counts)
+        if not found:
+            return text, counts
+        found.sort()
+        out: list[str] = []
+        last = 0
+        for start, end, placeholder in found:
+            out.append(text[last:start])
+            out.append(placeholder)
+            last = end
+        out.append(text[last:])
+        return "".join(out), counts
+
+    def _scan(
+        self,
         pattern: re.Pattern[str],
         text: str,
-        check: Callable[[str], tuple[str, str] | None],
+        start: int,
+        end: int,
+        kind: str,
+        found: list[tuple[int, int, str]],
         counts: dict[str, int],
-    ) -> str:
-        def replace(m: re.Match[str]) -> str:
-            found = check(m.group(0))
-            if found is None:
-                return m.group(0)
-            kind, placeholder = found
+    ) -> None:
+        """Add the checked matches of ``pattern`` in ``text[start:end]`` that overlap nothing
+        found before (earlier kinds win)."""
+        check = self._checks[kind]
+        for m in pattern.finditer(text, start, end):
+            s, e = m.span()
+            if any(s < fe and fs < e for fs, fe, _ in found):
+                continue
+            placeholder = check(m.group(0))
+            if placeholder is None:
+                continue
+            found.append((s, e, placeholder))
             counts[kind] = counts.get(kind, 0) + 1
-            return placeholder
 
-        return pattern.sub(replace, text)
+    def _email(self, s: str) -> str | None:
+        return self.config.email_placeholder
 
-    def _card(self, s: str) -> tuple[str, str] | None:
+    def _card(self, s: str) -> str | None:
         digits = s.replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
-            return "card", self.config.card_placeholder
+            return self.config.card_placeholder
         return None
 
-    def _ipv6(self, s: str) -> tuple[str, str] | None:
+    def _ipv4(self, s: str) -> str | None:
+        return self.config.ip_placeholder
+
+    def _ipv6(self, s: str) -> str | None:
         groups = [g for g in re.split(r"[:.]", s) if g]
         if len(groups) < 2:
             return None
@@ -119,12 +162,12 @@ class PIIRedactor(Step):
             ipaddress.IPv6Address(s)
         except ValueError:
             return None
-        return "ipv6", self.config.ip_placeholder
+        return self.config.ip_placeholder
 
-    def _phone(self, s: str) -> tuple[str, str] | None:
+    def _phone(self, s: str) -> str | None:
         n = _digit_count(s)
         if 9 <= n <= 15:
-            return "phone", self.config.phone_placeholder
+            return self.config.phone_placeholder
         return None
 
     def process(self, doc: Document) -> Document | str:

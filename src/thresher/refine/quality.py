@@ -34,10 +34,23 @@ _PARAGRAPH_SPLIT = re.compile(r"\n{2,}")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
+_last_text: str | None = None
+_last_words: list[str] = []
+
+
 def words_of(text: str) -> list[str]:
-    """Whitespace tokens with punctuation stripped from both ends; empty ones left out."""
+    """Whitespace tokens with punctuation stripped from both ends; empty ones left out.
+
+    The last result is remembered (keyed by the string object itself), since several filters
+    in a row ask for the words of the same text.
+    """
+    global _last_text, _last_words
+    if text is _last_text:
+        return _last_words
     strip = str.strip
-    return [w for w in (strip(t, PUNCT) for t in text.split()) if w]
+    words = [w for w in (strip(t, PUNCT) for t in text.split()) if w]
+    _last_text, _last_words = text, words
+    return words
 
 
 class LanguageGated(Filter):
@@ -91,7 +104,12 @@ class GopherQuality(LanguageGated):
     def __init__(self, config: GopherQualityConfig | None = None) -> None:
         self.config = config or GopherQualityConfig()
         super().__init__(self.config.languages)
-        self.stop_words = frozenset(self.config.stop_words)
+        #: the stop words as written, lowercase, capitalised and uppercase
+        self.stop_forms = frozenset(
+            form
+            for w in self.config.stop_words
+            for form in (w, w.lower(), w.capitalize(), w.upper())
+        )
 
     def reject(self, doc: Document) -> str | None:
         c = self.config
@@ -120,18 +138,15 @@ class GopherQuality(LanguageGated):
             if ellipses / len(lines) > c.max_ellipsis_lines_ratio:
                 return "gopher: too many lines ending in an ellipsis"
         search = _ALPHA.search
-        alpha = sum(1 for w in words if search(w))
-        if alpha / n < c.max_non_alpha_words_ratio:
+        no_letter = sum(1 for w in words if not w.isalpha() and not search(w))
+        if (n - no_letter) / n < c.max_non_alpha_words_ratio:
             return "gopher: too few words with a letter"
         if c.min_stop_words:
-            stop = self.stop_words
-            found = 0
-            for w in words:
-                if w in stop or (w.lower() in stop):
-                    found += 1
-                    if found >= c.min_stop_words:
-                        break
-            else:
+            found = self.stop_forms.intersection(words)
+            # too few distinct forms found: count their occurrences
+            if len(found) < c.min_stop_words and (
+                sum(words.count(w) for w in found) < c.min_stop_words
+            ):
                 return "gopher: too few stop words"
         return None
 
@@ -158,17 +173,25 @@ def ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
     return h
 
 
+def _runs(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable sort order of ``h`` and a mask of the positions (in that order) that start a run
+    of equal values; ``order[mask]`` are first occurrences, ``order[~mask]`` repeats."""
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    first = np.empty(len(hs), dtype=bool)
+    first[0] = True
+    np.not_equal(hs[1:], hs[:-1], out=first[1:])
+    return order, first
+
+
 def dup_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
     """Fraction of word characters covered by n-grams that repeat an earlier n-gram."""
     if len(ids) < n or total == 0:
         return 0.0
-    h = ngram_hashes(ids, n)
-    _, first = np.unique(h, return_index=True)
-    if len(first) == len(h):
+    order, first = _runs(ngram_hashes(ids, n))
+    starts = order[~first]
+    if len(starts) == 0:
         return 0.0
-    repeat = np.ones(len(h), dtype=bool)
-    repeat[first] = False
-    starts = np.flatnonzero(repeat)
     delta = np.zeros(len(ids) + 1, dtype=np.int32)
     np.add.at(delta, starts, 1)
     np.add.at(delta, starts + n, -1)
@@ -180,14 +203,14 @@ def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: in
     """Fraction of word characters in all occurrences of the most frequent repeated n-gram."""
     if len(ids) < n or total == 0:
         return 0.0
-    h = ngram_hashes(ids, n)
-    _, first, counts = np.unique(h, return_index=True, return_counts=True)
+    order, first = _runs(ngram_hashes(ids, n))
+    run_starts = np.flatnonzero(first)
+    if len(run_starts) == len(order):
+        return 0.0  # every n-gram is unique
+    counts = np.diff(run_starts, append=len(order))
     top = int(np.argmax(counts))
-    count = int(counts[top])
-    if count < 2:
-        return 0.0
-    start = int(first[top])
-    return float(lens[start : start + n].sum()) * count / total
+    start = int(order[run_starts[top]])
+    return float(lens[start : start + n].sum()) * int(counts[top]) / total
 
 
 class GopherRepetition(LanguageGated):
@@ -208,7 +231,10 @@ class GopherRepetition(LanguageGated):
         total_chars = len(text)
         if total_chars == 0:
             return None
-        paragraphs = [p for p in (p.strip() for p in _PARAGRAPH_SPLIT.split(text)) if p]
+        if "\n\n" in text:
+            paragraphs = [p for p in (p.strip() for p in _PARAGRAPH_SPLIT.split(text)) if p]
+        else:
+            paragraphs = []
         if len(paragraphs) > 1:
             n_dup, chars = _duplicates(paragraphs)
             if n_dup / len(paragraphs) > c.dup_para_frac:
@@ -225,12 +251,12 @@ class GopherRepetition(LanguageGated):
         words = words_of(text)
         if len(words) < 2:
             return None
-        vocab: dict[str, int] = {}
-        setdefault = vocab.setdefault
-        ids = np.array([setdefault(w, len(vocab)) for w in words], dtype=np.uint64)
-        if len(vocab) == len(words):
+        if len(set(words)) == len(words):
             return None  # no word repeats: no n-gram can
-        lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        n_words = len(words)
+        # word ids: Python's (cached, 64-bit) string hashes; equal words, equal ids
+        ids = np.fromiter(map(hash, words), dtype=np.int64, count=n_words).view(np.uint64)
+        lens = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
         total = int(lens.sum())
         for n, limit in self.top:
             if top_ngram_char_fraction(ids, lens, n, total) > limit:
