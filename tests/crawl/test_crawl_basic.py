@@ -13,6 +13,8 @@ from thresher.cli import main
 from thresher.crawl import CrawlConfig, crawl
 from thresher.errors import ConfigError
 
+pytestmark = pytest.mark.timeout(60)
+
 
 def small_site(site: SiteServer, n: int = 30) -> list[str]:
     site.routes["/robots.txt"] = text("User-agent: *\nDisallow: /private/\n")

@@ -225,11 +225,6 @@ class Crawler:
             return None
         if h.robots_busy or h.inflight >= self.config.per_host:
             return None
-        stale = h.rules is None or time.time() >= h.robots_expires
-        if self.config.respect_robots and stale and not self._load_robots(h):
-            h.robots_busy = True
-            h.inflight += 1
-            return _Job(h, None, h.take_slot(now))
         while True:
             if not self._budget_left():
                 return None
@@ -240,6 +235,12 @@ class Crawler:
                 if not h.queue:
                     h.exhausted = True
                     return None
+            # robots.txt first, and only for a host that has something to fetch.
+            stale = h.rules is None or time.time() >= h.robots_expires
+            if self.config.respect_robots and stale and not self._load_robots(h):
+                h.robots_busy = True
+                h.inflight += 1
+                return _Job(h, None, h.take_slot(now))
             entry = h.queue.popleft()
             if not self._precheck(h, entry):
                 continue
@@ -412,8 +413,9 @@ class Crawler:
                     self.config.retry_max_delay,
                 )
                 h.pause(wait, time.monotonic())
-                self.frontier.defer_host(h.key, now_wall + wait)
+                self.frontier.release(q.fp for q in h.queue)
                 h.queue.clear()
+                self.frontier.defer_host(h.key, now_wall + wait)
                 self.writer.write_metadata(
                     U.robots_url(h.key), {"robots": "disallow-all", "detail": detail}
                 )
@@ -431,6 +433,8 @@ class Crawler:
                 self._queue_links(
                     h.rules.sitemaps, base=url, depth=0, kind=SITEMAP, force_scope=False
                 )
+        # The robots.txt request counts against the (possibly new) crawl-delay.
+        h.next_slot = max(h.next_slot, job.start + h.interval)
         h.robots_busy = False
         h.inflight -= 1
         self.inflight -= 1
