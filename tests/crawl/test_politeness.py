@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
 
 def gaps(site: SiteServer, prefix: str = "/") -> list[float]:
     times = [h.at for h in site.hits if h.path.startswith(prefix)]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_rate_per_host_is_never_exceeded(site: SiteServer, tmp_path: Path) -> None:
