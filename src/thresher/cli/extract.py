@@ -92,6 +92,6 @@ def register(app: typer.Typer) -> None:
         dropped = ", ".join(f"{k}={v}" for k, v in sorted(stats.dropped.items())) or "none"
         errors = stats.counters.get("errors", 0)
         Console(stderr=True).print(
-            f"extracted {stats.kept} documents from {stats.seen} pages into {out} "
+            f"extracted {writer.documents} documents from {stats.seen} pages into {out} "
             f"(dropped: {dropped}; damaged files: {errors})"
         )

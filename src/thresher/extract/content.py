@@ -77,11 +77,15 @@ _TOKEN_RE = r"(?:^|[\s_-])(?:{words})(?:$|[\s_-])"
 BOILER_RE = re.compile(_TOKEN_RE.format(words=_BOILER_WORDS), re.IGNORECASE)
 COMMENT_RE = re.compile(_TOKEN_RE.format(words=_COMMENT_WORDS), re.IGNORECASE)
 # class/id names that say "this is the content"
+# class/id tokens that name the main text container (entry-content, article__body, ...)
 CONTENT_RE = re.compile(
-    r"(?:^|[\s_-])(?:article|content|entry|post|story|main|body|text|blog|page)"
-    r"(?:-?(?:body|content|text|entry|inner|main))?(?:$|[\s_-])",
+    r"(?:^|\s)(?:[a-z]{1,12}[-_]{1,2})?(?:article|entry|post|story|news|blog|main|page|single)"
+    r"[-_]{0,2}(?:content|body|text|entry)(?:\s|$)",
     re.IGNORECASE,
 )
+_CONTENT_PROPS = frozenset({"articlebody", "text", "maincontentofpage", "reviewbody"})
+CONTENT_BONUS = 1.25
+ARTICLE_BONUS = 1.2
 _ROLES_BOILER = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search",
      "dialog", "alert", "toolbar", "tablist"}
@@ -113,6 +117,41 @@ class Content:
     root: LexborNode | None = None
 
 
+def _collapse(raw: str) -> str:
+    """Text nodes are already whitespace-collapsed; join them into clean lines."""
+    if "  " in raw:
+        raw = _SPACES.sub(" ", raw)
+    if "\n" not in raw:
+        return raw.strip()
+    return "\n".join(s for s in (line.strip() for line in raw.split("\n")) if s)
+
+
+_SPACES = re.compile(r" {2,}")
+_NEEDS_WS = re.compile(r"[\t\n\r\f\v\xa0\u2000-\u200a\u3000]| {2}")
+_NAME_CACHE: dict[tuple[str, bool], int] = {}
+_BOILER, _COMMENT, _CONTENT = 1, 2, 4
+
+
+def _classify_names(names: str, include_comments: bool) -> int:
+    """Flags for a class/id string: boilerplate, comment section, content container."""
+    key = (names, include_comments)
+    flags = _NAME_CACHE.get(key)
+    if flags is not None:
+        return flags
+    clean = _TAXONOMY.sub(" ", names) if "-" in names else names
+    flags = 0
+    if BOILER_RE.search(clean):
+        flags = _BOILER
+    elif not include_comments and COMMENT_RE.search(clean):
+        flags = _BOILER | _COMMENT
+    if CONTENT_RE.search(clean):
+        flags |= _CONTENT
+    if len(_NAME_CACHE) > 100_000:
+        _NAME_CACHE.clear()
+    _NAME_CACHE[key] = flags
+    return flags
+
+
 class _Walker:
     """Turns a DOM into blocks with ancestor ids; one pass, no tree mutation."""
 
@@ -135,6 +174,8 @@ class _Walker:
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
         self.boiler_tags = BOILER_TAGS if base_tags else frozenset()
         self.comment_ids: set[int] = set()
+        self.bonus: dict[int, float] = {}
+        self.detect = base_tags
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -144,17 +185,13 @@ class _Walker:
         if self.in_pre:
             text = raw.strip("\n")
         else:
-            text = "\n".join(
-                s for s in (_WS.sub(" ", line).strip() for line in raw.split("\n")) if s
-            )
+            text = _collapse(raw)
         if text:
             md = ""
             if self.markdown:
                 md = "".join(self.md_parts)
                 if not self.in_pre:
-                    md = "\n".join(
-                        s for s in (_WS.sub(" ", line).strip() for line in md.split("\n")) if s
-                    )
+                    md = _collapse(md)
             self.blocks.append(
                 Block(
                     text=text,
@@ -170,6 +207,8 @@ class _Walker:
         self.link_chars = 0
 
     def is_boiler(self, node: LexborNode, tag: str) -> bool:
+        if not self.detect:
+            return False
         if tag in self.boiler_tags:
             return True
         attrs = node.attributes
@@ -183,19 +222,19 @@ class _Walker:
         role = attrs.get("role")
         if role and role.lower() in _ROLES_BOILER:
             return True
-        names = " ".join(v for k, v in attrs.items() if k in ("class", "id") and v)
+        cls = attrs.get("class")
+        ident = attrs.get("id")
+        names = f"{cls} {ident}" if cls and ident else cls or ident
         if not names:
             return False
-        if "-" in names:
-            names = _TAXONOMY.sub(" ", names)
-        if tag in ("body", "html", "main", "article"):
+        flags = _classify_names(names, self.include_comments)
+        if tag in ("body", "html", "main", "article") or not flags & _BOILER:
+            if flags & _CONTENT:
+                self.bonus[self.counter] = CONTENT_BONUS
             return False
-        if BOILER_RE.search(names):
-            return True
-        if not self.include_comments and COMMENT_RE.search(names):
+        if flags & _COMMENT:
             self.comment_ids.add(self.counter)
-            return True
-        return False
+        return True
 
     # ------------------------------------------------------------------ walk
     def walk(self, node: LexborNode) -> None:
@@ -204,7 +243,7 @@ class _Walker:
             if tag == "-text":
                 t = child.text_content
                 if t:
-                    if not self.in_pre:
+                    if not self.in_pre and _NEEDS_WS.search(t):
                         t = _WS.sub(" ", t)
                     self.parts.append(t)
                     if self.markdown:
@@ -238,6 +277,12 @@ class _Walker:
         boiler = self.is_boiler(node, tag)
         if boiler:
             self.boiler.append(eid)
+        elif tag in ("article", "main") and eid not in self.bonus:
+            self.bonus[eid] = ARTICLE_BONUS
+        elif eid not in self.bonus:
+            prop = node.attributes.get("itemprop") if tag in ("div", "section") else None
+            if prop and prop.lower() in _CONTENT_PROPS:
+                self.bonus[eid] = CONTENT_BONUS
         self.block_tag.append(tag)
         md = self.markdown
         if tag == "pre":
@@ -356,11 +401,11 @@ def _score(block: Block) -> None:
     text = block.text
     size = block.size
     if block.boiler:
-        block.weight = -0.5 * size
+        block.weight = W_BOILER * size
         return
     ld = block.link_chars / max(len(text), 1)
     if ld >= 0.5:
-        block.weight = -1.0 * size
+        block.weight = W_LINKS * size
     elif size >= 80:
         block.weight = size * (1.0 - ld)
     elif size >= 25 and ld < 0.3 and _PUNCT.search(text):
@@ -370,6 +415,8 @@ def _score(block: Block) -> None:
 
 
 SIBLING_SHARE = 0.1
+W_BOILER = -0.25
+W_LINKS = -1.0
 SIBLING_MIN = 50.0
 SHORT_BEFORE_BAD = 80
 
@@ -395,7 +442,9 @@ def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
                 b.boiler = tuple(e for e in b.boiler if e not in released)
 
 
-def select_content(blocks: list[Block]) -> tuple[int | None, set[int]]:
+def select_content(
+    blocks: list[Block], bonus: dict[int, float] | None = None
+) -> tuple[int | None, set[int]]:
     """The id of the element whose subtree of blocks has the largest total weight, and the
     ids of sibling subtrees that carry prose too (content split over several containers)."""
     totals: dict[int, float] = {}
@@ -410,6 +459,11 @@ def select_content(blocks: list[Block]) -> tuple[int | None, set[int]]:
             prev = a
     if not totals:
         return None, set()
+    if bonus:
+        for eid, factor in bonus.items():
+            t = totals.get(eid)
+            if t is not None and t > 0:
+                totals[eid] = t * factor
     best = None
     best_score = float("-inf")
     # ancestors come in document order: prefer the deepest of equal scores
@@ -464,6 +518,14 @@ def _keep(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def node_text(node: LexborNode) -> str:
+    """All text of an element, blocks on their own lines (no boilerplate judgement)."""
+    walker = _Walker(False, True, base_tags=False)
+    walker.walk(node)
+    walker.flush()
+    return "\n".join(b.text for b in walker.blocks)
+
+
 def extract_content(
     tree: LexborHTMLParser, *, markdown: bool = False, include_comments: bool = False
 ) -> Content:
@@ -484,7 +546,7 @@ def extract_content(
     release_wrappers(blocks, walker.comment_ids)
     for b in blocks:
         _score(b)
-    best, ids = select_content(blocks)
+    best, ids = select_content(blocks, walker.bonus)
     if best is None:
         return Content(text="", markdown="" if markdown else None)
     chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]

@@ -1,0 +1,298 @@
+"""Recipes: YAML files of CSS/XPath selectors that turn list pages, item pages and pagination
+into structured records (e.g. a forum: subforum → threads → posts with author, date, text,
+quoted post, images and links), and tell the crawler which links to follow.
+
+Built-in recipes (``phpbb``, ``xenforo``, ``vbulletin``, ``discourse``) can be named instead
+of a path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from thresher.document import Document, stable_id
+from thresher.errors import ConfigError
+from thresher.stats import StepStats
+
+BUILTIN = Path(__file__).parent
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldRule(_Model):
+    """How to read one field from a record element."""
+
+    css: str | None = Field(None, description="CSS selector, relative to the record element")
+    xpath: str | None = Field(None, description="XPath, relative to the record element")
+    attr: str | None = Field(None, description="read this attribute instead of the text")
+    all: bool = Field(False, description="a list of every match instead of the first")
+    exclude: list[str] = Field(default_factory=list, description="CSS of parts to leave out")
+    url: bool = Field(False, description="resolve the value against the page URL")
+    date: bool = Field(False, description="normalize the value to ISO 8601")
+
+    @field_validator("css", "xpath")
+    @classmethod
+    def _not_empty(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("selector must not be empty")
+        return v
+
+
+class LinkRule(_Model):
+    """Links the crawler follows from a matching page."""
+
+    css: str = Field(..., description="CSS selector of <a> elements")
+    kind: Literal["item", "list", "pagination"] = Field("item", description="what the link is")
+
+
+class Match(_Model):
+    """Which pages a page type applies to (all given conditions must hold)."""
+
+    url: str | None = Field(None, description="regular expression searched in the URL")
+    css: str | None = Field(None, description="selector that must match somewhere on the page")
+
+    @field_validator("url")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"bad regular expression: {e}") from None
+        return v
+
+
+class RecordRule(_Model):
+    """The records of a page: one per element matching ``each``."""
+
+    each: str = Field(..., description="CSS selector of one record's element")
+    type: str = Field("record", description="record type written to metadata")
+    fields: dict[str, FieldRule] = Field(..., description="field name → rule")
+    text_field: str = Field("text", description="field used as the document text")
+
+
+class PageType(_Model):
+    """A kind of page (list page, item page) with its records and links."""
+
+    name: str
+    match: Match = Field(default_factory=Match)
+    follow: list[LinkRule] = Field(default_factory=list)
+    records: RecordRule | None = None
+
+
+class Recipe(_Model):
+    """A whole recipe file."""
+
+    name: str
+    description: str = ""
+    pages: list[PageType] = Field(..., min_length=1)
+
+    def page_type(self, tree: LexborHTMLParser, url: str | None) -> PageType | None:
+        """The first page type whose match conditions hold for this page."""
+        for pt in self.pages:
+            if pt.match.url and not (url and re.search(pt.match.url, url)):
+                continue
+            if pt.match.css and tree.css_first(pt.match.css) is None:
+                continue
+            return pt
+        return None
+
+    def follow_links(self, html: str | bytes, url: str) -> list[tuple[str, str]]:
+        """(absolute URL, kind) of the links the crawler should follow from this page."""
+        tree = _parse(html)
+        pt = self.page_type(tree, url)
+        if pt is None:
+            return []
+        out: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for rule in pt.follow:
+            for a in tree.css(rule.css):
+                href = a.attributes.get("href")
+                if not href:
+                    continue
+                absolute = _join(url, href.strip())
+                if absolute not in seen:
+                    seen.add(absolute)
+                    out.append((absolute, rule.kind))
+        return out
+
+    def records(
+        self, html: str | bytes, url: str | None, *, source: str | None = None,
+        fetched_at: str | None = None,
+    ) -> list[Document]:  # fmt: skip
+        """The structured records of one page as documents (empty when no page type matches)."""
+        tree = _parse(html)
+        pt = self.page_type(tree, url)
+        if pt is None or pt.records is None:
+            return []
+        rule = pt.records
+        docs: list[Document] = []
+        for index, node in enumerate(_unique(tree.css(rule.each))):
+            values: dict[str, Any] = {}
+            for name, f in rule.fields.items():
+                values[name] = _read_field(node, f, url)
+            text = values.get(rule.text_field)
+            if isinstance(text, list):
+                text = "\n".join(str(t) for t in text)
+            if not text:
+                continue
+            docs.append(
+                Document(
+                    text=str(text),
+                    id=stable_id(url, source, pt.name, str(index)),
+                    url=url,
+                    source=f"{source}#{index}" if source else None,
+                    fetched_at=fetched_at,
+                    title=_scalar(values.get("title")),
+                    author=_scalar(values.get("author")),
+                    date=_scalar(values.get("date")),
+                    metadata={
+                        "recipe": self.name,
+                        "page_type": pt.name,
+                        "record_type": rule.type,
+                        "fields": values,
+                    },
+                )
+            )
+        return docs
+
+
+def _unique(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Elements in document order without the repeats a selector list can give."""
+    seen: set[int] = set()
+    out = []
+    for n in nodes:
+        if n.mem_id not in seen:
+            seen.add(n.mem_id)
+            out.append(n)
+    return out
+
+
+def _scalar(v: Any) -> str | None:
+    if isinstance(v, list):
+        return str(v[0]) if v else None
+    return str(v) if v else None
+
+
+def _parse(html: str | bytes) -> LexborHTMLParser:
+    if isinstance(html, bytes):
+        from thresher.extract.decode import decode_html
+
+        html, _ = decode_html(html)
+    return LexborHTMLParser(html)
+
+
+def _join(base: str | None, href: str) -> str:
+    from thresher.extract.metadata import safe_join
+
+    return safe_join(base, href)
+
+
+_WS = re.compile(r"\s+")
+
+
+def _node_text(node: LexborNode, exclude: list[str]) -> str:
+    if exclude:
+        node = node.clone() if hasattr(node, "clone") else node
+        for sel in exclude:
+            for n in node.css(sel):
+                n.decompose()
+    from thresher.extract.content import node_text
+
+    return node_text(node)
+
+
+def _xpath(node: LexborNode, f: FieldRule) -> list[str]:
+    """XPath over the record element, parsed with lxml (only for fields that ask for it)."""
+    import lxml.html
+
+    root = lxml.html.fragment_fromstring(node.html or "<div></div>", create_parent="div")
+    root = root[0] if len(root) else root
+    out: list[str] = []
+    try:
+        results = root.xpath(f.xpath)
+    except Exception as e:  # lxml raises XPathEvalError subclasses
+        raise ConfigError(f"xpath {f.xpath!r}: {e}") from None
+    for r in results if isinstance(results, list) else [results]:
+        if isinstance(r, str):
+            v = str(r)
+        elif f.attr and hasattr(r, "get"):
+            v = r.get(f.attr) or ""
+        else:
+            v = r.text_content() if hasattr(r, "text_content") else str(r)
+        v = _WS.sub(" ", v).strip()
+        if v:
+            out.append(v)
+        if out and not f.all:
+            break
+    return out
+
+
+def _read_field(node: LexborNode, f: FieldRule, url: str | None) -> Any:
+    values: list[str] = []
+    if f.css:
+        matches = _unique(node.css(f.css)) if f.all else [m for m in [node.css_first(f.css)] if m]
+        for m in matches:
+            v = m.attributes.get(f.attr) if f.attr else _node_text(m, f.exclude)
+            if v:
+                values.append(v.strip())
+    elif f.xpath:
+        values = _xpath(node, f)
+    if f.url:
+        values = [_join(url, v) for v in values]
+    if f.date:
+        from thresher.extract.metadata import iso8601
+
+        values = [iso8601(v) or v for v in values]
+    if f.all:
+        return values
+    return values[0] if values else None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load and validate a recipe (a file path or a built-in name); ConfigError on problems."""
+    p = Path(path)
+    if not p.exists() and (BUILTIN / f"{path}.yaml").exists():
+        p = BUILTIN / f"{path}.yaml"
+    from thresher.config import read_yaml
+
+    data = read_yaml(p)
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"{p}: {loc or '<root>'}: {msg}") from None
+
+
+def extract_records(inputs: list[str], config: Any, *, stats: StepStats) -> Iterator[Document]:
+    """Structured records of every page of the inputs that the config's recipe matches."""
+    from thresher.extract.run import iter_pages, triage
+
+    recipe = load_recipe(config.recipe)
+    for page in iter_pages(inputs, config, stats):
+        stats.seen += 1
+        reason, counter = triage(page)
+        if reason is not None:
+            stats.drop(reason)
+            if counter:
+                stats.count(counter)
+            continue
+        docs = recipe.records(
+            page.payload, page.url, source=page.source, fetched_at=page.fetched_at
+        )
+        if not docs:
+            stats.drop("no_records")
+            continue
+        stats.kept += 1
+        stats.count("records", len(docs))
+        yield from docs
