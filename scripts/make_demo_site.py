@@ -40,6 +40,12 @@ LANGS = {
                   "since the autumn", "on Saturday morning", "during the holidays",
                   "for the third year in a row"],
         "templates": [
+            'Nobody expected that {X} would become the main topic of conversation in {L}.',
+            'Old maps kept in the archive suggest that {L} looked very different a century ago.',
+            '{P} admitted {T} that the budget for {X} is still not settled.',
+            'Children from the neighbourhood painted posters about {X} for the town hall.',
+            'Weather permitting, the first stage of work near {L} should be finished before winter.',
+            'Readers who want to share an opinion on {X} can write to the letters page.',
             "{P} met at {L} {T} to discuss {X}.",
             "According to {P}, {X} will change daily life around {L}.",
             "{T}, {P} presented a plan for {X} that costs less than expected.",
@@ -76,6 +82,12 @@ LANGS = {
                   "ces dernières semaines", "depuis l'automne", "samedi matin",
                   "pendant les vacances", "pour la troisième année consécutive"],
         "templates": [
+            "Personne ne s'attendait à ce que {X} devienne le principal sujet de conversation près de {L}.",
+            'De vieilles cartes conservées aux archives montrent que {L} était très différent il y a un siècle.',
+            "{P} ont reconnu {T} que le budget consacré à {X} n'est toujours pas fixé.",
+            'Les enfants du quartier ont peint des affiches sur {X} pour la salle des fêtes.',
+            "Si la météo le permet, la première étape des travaux près de {L} sera terminée avant l'hiver.",
+            'Les lecteurs qui souhaitent donner leur avis sur {X} peuvent écrire au courrier des lecteurs.',
             "{P} se sont réunis près de {L} {T} pour discuter de {X}.",
             "Selon {P}, {X} va changer la vie quotidienne autour de {L}.",
             "{T}, {P} ont présenté un projet pour {X} qui coûte moins cher que prévu.",
@@ -113,6 +125,12 @@ LANGS = {
                   "in den letzten Wochen", "seit dem Herbst", "am Samstagmorgen",
                   "während der Ferien", "zum dritten Mal in Folge"],
         "templates": [
+            'Niemand hatte erwartet, dass {X} zum wichtigsten Gesprächsthema bei {L} werden würde.',
+            'Alte Karten aus dem Archiv zeigen, dass es bei {L} vor hundert Jahren ganz anders aussah.',
+            '{P} räumten {T} ein, dass das Budget für {X} noch immer nicht feststeht.',
+            'Kinder aus der Nachbarschaft haben Plakate über {X} für das Rathaus gemalt.',
+            'Wenn das Wetter mitspielt, soll der erste Bauabschnitt bei {L} noch vor dem Winter fertig sein.',
+            'Leserinnen und Leser, die ihre Meinung zu {X} sagen wollen, können der Redaktion schreiben.',
             "{P} trafen sich {T} in der Nähe von {L}, um über {X} zu sprechen.",
             "Nach Ansicht von Fachleuten wird {X} den Alltag rund um {L} deutlich verändern.",
             "{T} stellten {P} einen Plan für {X} vor, der weniger kostet als erwartet.",
@@ -149,6 +167,12 @@ LANGS = {
                   "en las últimas semanas", "desde el otoño", "el sábado por la mañana",
                   "durante las vacaciones", "por tercer año consecutivo"],
         "templates": [
+            'Nadie esperaba que {X} se convirtiera en el principal tema de conversación cerca de {L}.',
+            'Unos mapas antiguos guardados en el archivo muestran que {L} era muy distinto hace un siglo.',
+            '{P} reconocieron {T} que el presupuesto para {X} todavía no está cerrado.',
+            'Los niños del barrio pintaron carteles sobre {X} para el salón de actos.',
+            'Si el tiempo lo permite, la primera fase de las obras cerca de {L} terminará antes del invierno.',
+            'Los lectores que quieran opinar sobre {X} pueden escribir a la sección de cartas.',
             "{P} se reunieron cerca de {L} {T} para hablar sobre {X}.",
             "Según {P}, {X} cambiará la vida diaria alrededor de {L}.",
             "{T}, {P} presentaron un plan para {X} que cuesta menos de lo previsto.",
@@ -177,15 +201,21 @@ def sentence(rng: random.Random, lang: dict, template: str, topic: str, place: s
     return cap(
         template.format(
             P=rng.choice(lang["people"]),
-            L=place if rng.random() < 0.6 else rng.choice(lang["places"]),
+            L=place if rng.random() < 0.35 else rng.choice(lang["places"]),
             T=rng.choice(lang["times"]),
-            X=topic if rng.random() < 0.7 else rng.choice(lang["things"]),
+            X=topic if rng.random() < 0.35 else rng.choice(lang["things"]),
         )
     )
 
 
-def paragraph(rng: random.Random, lang: dict, topic: str, place: str) -> str:
-    templates = rng.sample(lang["templates"], k=rng.randint(3, 5))
+def paragraph(rng: random.Random, lang: dict, topic: str, place: str,
+              pool: list[str] | None = None) -> str:
+    """Two to four sentences; templates come from ``pool`` (used up across an article, so an
+    article never repeats a sentence pattern) or from the whole list."""
+    if pool is None:
+        pool = rng.sample(lang["templates"], k=len(lang["templates"]))
+    k = min(len(pool), rng.randint(2, 4))
+    templates = [pool.pop() for _ in range(k)]
     return " ".join(sentence(rng, lang, t, topic, place) for t in templates)
 
 
@@ -254,7 +284,8 @@ def main() -> None:
                 X=topic, L=place, P=rng.choice(lang["people"])))
             author = rng.choice(AUTHORS)
             date = f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}"
-            paras = [paragraph(rng, lang, topic, place) for _ in range(rng.randint(3, 5))]
+            pool = rng.sample(lang["templates"], k=len(lang["templates"]))
+            paras = [paragraph(rng, lang, topic, place, pool) for _ in range(rng.randint(3, 4))]
             body = [f'      <article>\n        <h1>{html.escape(title)}</h1>',
                     f'        <p class="byline">{lang["by"]} {html.escape(author)} · <time datetime="{date}">{date}</time></p>']
             body += [f"        <p>{html.escape(p)}</p>" for p in paras]

@@ -53,11 +53,16 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
     crawl_dir = root / "crawl"
     with report("crawl") as rep:
         crawled = crawl(config.crawl, crawl_dir, reporter=rep)
-    result.crawl = dict(getattr(crawled, "stats", {}) or {})
+    result.crawl = {
+        "pages": crawled.pages,
+        "fetched": crawled.fetched,
+        "failed": sum(crawled.failures.values()),
+        **{f"failed: {k}": v for k, v in sorted(crawled.failures.items())},
+    }
 
     docs_dir = root / "documents"
     warc_dir = crawl_dir / "warc"
-    extract_stats: list[StepStats] = []
+    extract_stats = StepStats("extract")
     # Extraction is derived from the WARC files and cheap next to the crawl: redo it whole, so
     # a rerun after more crawling sees every page exactly once.
     for old in docs_dir.glob("part-*"):
@@ -74,14 +79,14 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
         config=config.extract,
         inputs=[str(warc_dir)],
         parts=writer.parts,
-        stats=extract_stats,
+        stats=[extract_stats],
     )
-    result.steps.extend(extract_stats)
+    result.steps.append(extract_stats)
 
     corpus_dir = root / "corpus"
     with report("refine") as rep:
         refined = refine([str(docs_dir)], corpus_dir, config.refine, config.output, reporter=rep)
-    result.steps.extend(getattr(refined, "stats", []) or [])
+    result.steps.extend(refined.stats)
     result.corpus_dir = corpus_dir
     manifest = read_manifest(corpus_dir)
     result.documents = int(manifest.get("counts", {}).get("documents", 0))

@@ -191,6 +191,9 @@ def test_manifest_and_verify(tmp_path: Path) -> None:
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["steps"][0]["dropped"] == {"low_score": 2}
     assert verify(tmp_path).ok
+    # reading the folder takes the parts, not manifest.json / stats.json
+    reader = DocumentReader([tmp_path])
+    assert len(list(reader)) == 12 and not reader.stats.dropped
 
     # a flipped byte, a missing part and a stray part are all reported
     victim = tmp_path / manifest["parts"][0]["path"]

@@ -27,8 +27,10 @@ from thresher.store.schema import row_to_document
 def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files and folders into document files, in a stable (sorted) order.
 
-    Folders are searched recursively; hidden files (temporary parts) are ignored. A path that
-    does not exist raises :class:`InputError`.
+    Folders are searched recursively for ``.jsonl``/``.ndjson`` (plain, gz, zst) and
+    ``.parquet`` files; hidden files (temporary parts) and plain ``.json`` files (manifests,
+    stats) are ignored there, but taken when named directly. A path that does not exist raises
+    :class:`InputError`.
     """
     for p in paths:
         path = Path(p)
@@ -39,6 +41,7 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path]:
                 if f.is_file()
                 and not any(part.startswith(".") for part in f.relative_to(path).parts)
                 and format_of(f) is not None
+                and not f.name.endswith(".json")  # manifest.json, stats.json: not documents
             )
             yield from _one_format_per_part(found)
         elif path.is_file():
