@@ -135,3 +135,29 @@ def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_run_pipeline_yaml_on_a_local_site(tmp_path: Path) -> None:
+    from thresher.cli import main
+    from thresher.demo import DemoServer
+
+    with DemoServer() as site:
+        cfg = tmp_path / "pipeline.yaml"
+        cfg.write_text(
+            "crawl:\n"
+            f"  seeds: ['{site.base_url}/de/']\n"
+            "  allow_private: true\n"
+            "  rate: 200\n"
+            "  per_host: 2\n"
+            "  include: ['/de/']\n"
+            "refine:\n"
+            "  langid: {languages: [de]}\n"
+            f"output:\n  dir: {tmp_path / 'out'}\n  formats: [jsonl.zst]\n",
+            encoding="utf-8",
+        )
+        assert main(["run", str(cfg)]) == 0
+    assert not any(p.startswith("/en/") for p in site.requests)
+    manifest = json.loads((tmp_path / "out" / "corpus" / "manifest.json").read_text())
+    assert {p["path"].split("/")[0] for p in manifest["parts"]} == {"de"}
+    assert all(p["path"].endswith(".jsonl.zst") for p in manifest["parts"])
+    assert verify(tmp_path / "out" / "corpus").ok
