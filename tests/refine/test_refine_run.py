@@ -118,3 +118,68 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no document files"):
         refine([tmp_path / "empty"], tmp_path / "out")
+
+
+def test_same_bytes_rewritten_is_the_same_run(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "docs.jsonl", _records())
+    out = tmp_path / "out"
+    refine([src], out, _light())
+    src.write_bytes(src.read_bytes())  # new mtime, same content (a rerun of extract)
+    assert refine([src], out, _light()).skipped
+
+
+def test_overwrite_replaces_an_earlier_run(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "docs.jsonl", _records())
+    out = tmp_path / "out"
+    refine([src], out, _light())
+    (out / "notes.txt").write_text("mine")
+    write_jsonl(src, _records()[:3])  # English only now
+    with pytest.raises(InputError, match="another run"):
+        refine([src], out, _light())
+    result = refine([src], out, _light(), overwrite=True)
+    assert result.languages == {"en": 3}
+    assert not (out / "de").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert verify(out).ok
+
+
+def test_refine_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    src = write_jsonl(tmp_path / "docs.jsonl", _records())
+    cfg = tmp_path / "refine.yaml"
+    cfg.write_text(
+        "refine:\n  gopher_quality: {enabled: false}\n  c4: {enabled: false}\n"
+        "  fineweb: {enabled: false}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "thresher", "refine", str(src), "-o", str(out), "-c", str(cfg)]
+    done = subprocess.run([*cmd, "-f", "parquet", "-f", "jsonl"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "9 documents written" in done.stdout
+    assert "paragraph_dedup: dropped 1 of 10" in done.stdout
+    assert (out / "fr" / "all" / "part-00000.parquet").is_file()
+    assert (out / "fr" / "all" / "part-00000.jsonl").is_file()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("refine:\n  langid: {treshold: 0.3}\n", encoding="utf-8")
+    failed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thresher",
+            "refine",
+            str(src),
+            "-o",
+            str(tmp_path / "o2"),
+            "-c",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines()[-1] == (
+        f"thresher: error: {bad}: refine.langid.treshold: unknown key"
+    )

@@ -26,6 +26,9 @@ def _refine(
     workers: int | None = typer.Option(
         None, "--workers", "-w", min=1, help="Worker processes (default from config: 1)."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the output of an earlier run with other inputs."
+    ),
     formats: list[str] | None = typer.Option(
         None,
         "--format",
@@ -49,7 +52,9 @@ def _refine(
     )
     output = load_section(OutputConfig, config, "output", formats=formats or None)
     with report("refine") as rep:
-        result = refine([str(p) for p in inputs], out, cfg, output, reporter=rep)
+        result = refine(
+            [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite
+        )
     if result.skipped:
         print(f"{out}: already complete ({result.documents} documents); nothing to do")
         return
@@ -87,29 +92,42 @@ def _langid(
         langid_stream(ident, stream, sys.stdout.buffer)
 
 
-def langid_stream(ident: object, src: BinaryIO, dst: BinaryIO, batch: int = 4096) -> int:
-    """Label every line of ``src`` onto ``dst``; returns the number of lines."""
+def langid_stream(ident: object, src: BinaryIO, dst: BinaryIO, chunk: int = 1 << 16) -> int:
+    """Label every line of ``src`` onto ``dst``; returns the number of lines.
+
+    Reads whatever input is available (``read1``) and writes its labels before waiting for
+    more, so a slow producer in a pipe sees its answers at once; a fast one gets big writes.
+    """
     from thresher.refine.langid import LanguageIdentifier
 
     assert isinstance(ident, LanguageIdentifier)
     predict = ident.predict
-    out: list[str] = []
+    read = getattr(src, "read1", src.read)
+    pending = b""
     n = 0
-    for raw in src:
-        text = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if text.strip():
-            lang, score = predict(text)
-            out.append(f"{lang}\t{score:.4f}\n")
+    while True:
+        data = read(chunk)
+        if data:
+            pending += data
+            lines = pending.split(b"\n")
+            pending = lines.pop()
         else:
-            out.append("unknown\t0.0000\n")
-        n += 1
-        if len(out) >= batch:
+            lines = [pending] if pending else []
+            pending = b""
+        out: list[str] = []
+        for raw in lines:
+            text = raw.decode("utf-8", "replace").rstrip("\r")
+            if text.strip():
+                lang, score = predict(text)
+                out.append(f"{lang}\t{score:.4f}\n")
+            else:
+                out.append("unknown\t0.0000\n")
+        n += len(lines)
+        if out:
             dst.write("".join(out).encode())
-            out.clear()
-    if out:
-        dst.write("".join(out).encode())
-    dst.flush()
-    return n
+            dst.flush()
+        if not data:
+            return n
 
 
 def register(app: typer.Typer) -> None:

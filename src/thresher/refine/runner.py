@@ -42,6 +42,7 @@ from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, wr
 from thresher.store.config import OutputConfig
 from thresher.store.manifest import MANIFEST, STATS
 from thresher.store.readers import iter_document_files
+from thresher.store.writers import sha256_file
 
 WORK = ".refine-work"
 DEFAULT_BUCKET = "all"
@@ -83,13 +84,15 @@ def _formats(output: OutputConfig) -> list[str]:
 
 
 def _fingerprint(shards: list[Path], config: RefineConfig, output: OutputConfig) -> str:
-    """Identifies a run: same inputs (path, size, mtime) and same settings (workers aside)."""
+    """Identifies a run: same inputs (path, size, content) and same settings (workers aside).
+
+    Content, not modification time: inputs rewritten with the same bytes (a rerun of a
+    deterministic extract) are the same run."""
     h = hashlib.sha256()
     h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
     h.update(json.dumps([_formats(output), output.part_bytes]).encode())
     for p in shards:
-        st = p.stat()
-        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(f"{p.resolve()}\0{p.stat().st_size}\0{sha256_file(p)}\n".encode())
     return h.hexdigest()[:32]
 
 
@@ -199,8 +202,28 @@ def _final_parts_exist(out: Path) -> bool:
     return False
 
 
-def _check_folder(out: Path, fingerprint: str) -> RefineResult | None:
-    """A finished folder of the same run: its result. Another run's folder: an error."""
+def _remove_previous(out: Path) -> None:
+    """Delete what an earlier refine run wrote into ``out`` (its listed parts, manifest, stats
+    and work folder); nothing else in the folder is touched."""
+    manifest = read_manifest(out)
+    if manifest.get("kind") != "refine":
+        raise InputError(f"{out}: holds a {manifest.get('kind')!r} output, not a refined corpus")
+    for entry in manifest.get("parts", []):
+        (out / entry["path"]).unlink(missing_ok=True)
+    for folder in sorted(
+        {(out / e["path"]).parent for e in manifest.get("parts", [])}, reverse=True
+    ):
+        while folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    (out / STATS).unlink(missing_ok=True)
+    (out / MANIFEST).unlink()
+    shutil.rmtree(out / WORK, ignore_errors=True)
+
+
+def _check_folder(out: Path, fingerprint: str, overwrite: bool) -> RefineResult | None:
+    """A finished folder of the same run: its result. Another run's folder: an error, or with
+    ``overwrite`` its output removed."""
     if not out.exists():
         return None
     if not out.is_dir():
@@ -212,9 +235,12 @@ def _check_folder(out: Path, fingerprint: str) -> RefineResult | None:
             result = _result_from_manifest(out)
             result.skipped = True
             return result
+        if overwrite:
+            _remove_previous(out)
+            return None
         raise InputError(
             f"{out}: already holds output of another run (other inputs or settings); "
-            "choose a new folder or remove it"
+            "choose a new folder, or overwrite it"
         )
     plan = work / "plan.json"
     if plan.is_file() and _read_json(plan).get("fingerprint") == fingerprint:
@@ -237,12 +263,17 @@ def refine(
     *,
     reporter: Any = None,
     workers: int | None = None,
+    overwrite: bool = False,
 ) -> RefineResult:
     """Refine document files (JSONL plain/gz/zst, Parquet; files or folders) into
     ``out_dir/<language>/<bucket>/part-NNNNN.<ext>`` with a manifest and step stats.
 
     ``reporter`` is an optional :class:`thresher.progress.Reporter` (``advance(n)`` is called
     with documents written). ``workers`` overrides ``config.workers``.
+
+    Run again on a finished folder with the same inputs and settings, it returns at once
+    (``skipped``); with other inputs or settings it raises :class:`InputError`, unless
+    ``overwrite`` is true: then the earlier run's parts, manifest and stats are removed first.
     """
     global _progress_hook
     config = config or RefineConfig()
@@ -257,7 +288,7 @@ def refine(
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
     out = Path(out_dir)
     fingerprint = _fingerprint(shards, config, output)
-    done = _check_folder(out, fingerprint)
+    done = _check_folder(out, fingerprint, overwrite)
     if done is not None:
         return done
     work = out / WORK
