@@ -559,27 +559,25 @@ class Crawler:
         base = e.url
         feeds: list[str] = []
         rendered: bytes | None = None
-        if e.kind == SITEMAP:
+        if e.kind == SITEMAP or kind == "sitemap":
             try:
-                found, _ = parse_sitemap(res.payload)
+                found, is_index = parse_sitemap(res.payload)
             except ValueError as err:
-                found = []
+                found, is_index = [], False
+                self._count("errors_by_kind", "bad-sitemap")
                 res.error_detail = str(err)
-            self._queue_links(found, base=e.url, depth=e.depth, kind=PAGE, sitemap=True)
+            self._queue_links(
+                found,
+                base=e.url,
+                depth=e.depth if is_index else e.depth + 1,
+                kind=SITEMAP if is_index else PAGE,
+                sitemap=True,
+            )
         elif e.kind == FEED or kind == "feed":
             try:
                 links = parse_feed(res.payload)
             except ValueError:
                 links = []
-        elif kind == "sitemap":
-            with contextlib.suppress(ValueError):
-                self._queue_links(
-                    parse_sitemap(res.payload)[0],
-                    base=e.url,
-                    depth=e.depth,
-                    kind=PAGE,
-                    sitemap=True,
-                )
         elif kind == "html":
             if self.renderer is not None:
                 rendered = await self.renderer.render(e.url, res)
