@@ -29,7 +29,7 @@ def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
     return CrawlConfig(**base)  # type: ignore[arg-type]
 
 
-def xml(body: str | bytes, ctype: str = "application/xml"):  # noqa: ANN201
+def xml(body: str | bytes, ctype: str = "application/xml"):
     data = body.encode() if isinstance(body, str) else body
     return lambda r: web.Response(body=data, content_type=ctype)
 

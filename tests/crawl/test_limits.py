@@ -31,7 +31,7 @@ def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
     return CrawlConfig(**base)  # type: ignore[arg-type]
 
 
-def redirect(to: str, status: int = 302):  # noqa: ANN201
+def redirect(to: str, status: int = 302):
     return lambda r: web.Response(status=status, headers={"Location": to})
 
 
