@@ -873,13 +873,13 @@ class Crawler:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.stop)
                 stop_handlers.append(sig)
-        if self.config.render:
-            from thresher.crawl.render import Renderer
-
-            self.renderer = Renderer(self.config, self.guard)
-            await self.renderer.start()
         self._refill_hosts()
         try:
+            if self.config.render:
+                from thresher.crawl.render import Renderer
+
+                self.renderer = Renderer(self.config, self.guard, self.user_agent)
+                await self.renderer.start()
             async with aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=False,
@@ -906,6 +906,11 @@ class Crawler:
                 if h.queue:
                     self.frontier.release(q.fp for q in h.queue)
                     h.queue.clear()
+            if (
+                self.frontier.get_meta("recrawl") is not None
+                and self.frontier.next_ready_at() is None
+            ):
+                self.frontier.set_meta("recrawl", None)  # the pass is complete
             self.frontier.commit(self.writer.close())
             stats = self._write_stats(final=True)
             self.frontier.close()
