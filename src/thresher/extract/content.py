@@ -182,10 +182,7 @@ class _Walker:
         if not self.parts:
             return
         raw = "".join(self.parts)
-        if self.in_pre:
-            text = raw.strip("\n")
-        else:
-            text = _collapse(raw)
+        text = raw.strip("\n") if self.in_pre else _collapse(raw)
         if text:
             md = ""
             if self.markdown:
