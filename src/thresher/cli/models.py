@@ -54,6 +54,37 @@ def train_lm_command(
     )
 
 
+def train_classifier_command(
+    positive: list[Path] = typer.Option(
+        ..., "--positive", help="Reference texts: document files/folders or text, one per line."
+    ),
+    negative: list[Path] = typer.Option(
+        ..., "--negative", help="Other texts (e.g. random crawl pages), same formats."
+    ),
+    out: Path = typer.Option(
+        ..., "-o", "--out", help="Model folder (refine classifier.model_dir)."
+    ),
+    hidden: int = typer.Option(
+        0, "--hidden", min=0, help="Hidden units of an MLP instead of the linear model."
+    ),
+    epochs: int = typer.Option(20, "--epochs", min=1, help="Passes over the training texts."),
+    held_out: float = typer.Option(
+        0.1, "--held-out", min=0.0, max=0.5, help="Share of texts kept aside to report accuracy."
+    ),
+) -> None:
+    """Train a reference discriminator (hashed word n-grams) for the refine classifier step."""
+    from thresher.refine.classifier import train_classifier
+
+    info = train_classifier(
+        positive, negative, out, hidden=hidden, epochs=epochs, held_out=held_out
+    )
+    typer.echo(
+        f"{info.positive} positive, {info.negative} negative; held-out accuracy "
+        f"{info.accuracy} on {info.held_out} texts -> {out} ({info.seconds} s)"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the application."""
     app.command("train-lm")(train_lm_command)
+    app.command("train-classifier")(train_classifier_command)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from thresher.refine.buckets import LmConfig
+from thresher.refine.classifier import ClassifierConfig
 from thresher.refine.minhash import MinHashConfig
 from thresher.settings_base import Section
 
@@ -167,6 +168,7 @@ class RefineConfig(Section):
     pii: PIIConfig = Field(default_factory=PIIConfig)
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     lm: LmConfig = Field(default_factory=LmConfig)
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
     workers: int = Field(1, ge=1, description="worker processes")
     executor: Literal["local", "ray"] = Field("local", description="where workers run")

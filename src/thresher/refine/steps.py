@@ -47,4 +47,8 @@ def model_steps(config: RefineConfig) -> list[Step]:
     if config.lm.enabled and config.lm_dir is not None:
         steps.append(Perplexity(config.lm_dir, config.lm.languages))
         steps.append(Buckets.from_config(config.lm))
+    if config.classifier.enabled:
+        from thresher.refine.classifier import Classifier
+
+        steps.append(Classifier.from_config(config.classifier))
     return steps
