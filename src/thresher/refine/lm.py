@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -80,7 +79,9 @@ _DIGIT_RE = re.compile(r"\d")
 @functools.cache
 def _combining_marks() -> dict[int, None]:
     """Translation table deleting every combining mark (Unicode category Mn)."""
-    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Mn"}
+    # every Mn code point lies below U+20000 or in U+E0100..U+E01EF (variation selectors)
+    ranges = (range(0x300, 0x20000), range(0xE0100, 0xE01F0))
+    return {c: None for r in ranges for c in r if unicodedata.category(chr(c)) == "Mn"}
 
 
 def strip_accents(text: str) -> str:
