@@ -85,7 +85,11 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
 
     corpus_dir = root / "corpus"
     with report("refine") as rep:
-        refined = refine([str(docs_dir)], corpus_dir, config.refine, config.output, reporter=rep)
+        # the corpus is derived from the documents: the same documents and settings are
+        # skipped, anything else (a crawl that found more pages) rebuilds it
+        refined = refine(
+            [str(docs_dir)], corpus_dir, config.refine, config.output, reporter=rep, overwrite=True
+        )
     result.steps.extend(refined.stats)
     result.corpus_dir = corpus_dir
     manifest = read_manifest(corpus_dir)

@@ -127,7 +127,17 @@ def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Documents per language" in proc.stdout and "Dropped" in proc.stdout
     assert str(tmp_path / "d") in proc.stdout
-    # running it again on the same folder works (the crawl resumes; nothing is duplicated)
+    # running it again on the same folder replaces the previous demo's output
+    first = json.loads((tmp_path / "d" / "corpus" / "manifest.json").read_text())["counts"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "thresher", "demo", "-o", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    second = json.loads((tmp_path / "d" / "corpus" / "manifest.json").read_text())["counts"]
+    assert first == second
     proc = subprocess.run(
         [sys.executable, "-m", "thresher", "verify", str(tmp_path / "d")],
         capture_output=True,
@@ -135,6 +145,19 @@ def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{first['documents']} documents" in proc.stdout
+
+
+def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("precious")
+    proc = subprocess.run(
+        [sys.executable, "-m", "thresher", "demo", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "not a previous demo" in proc.stderr
+    assert (tmp_path / "keep.txt").read_text() == "precious"
 
 
 def test_run_pipeline_yaml_on_a_local_site(tmp_path: Path) -> None:
@@ -156,6 +179,14 @@ def test_run_pipeline_yaml_on_a_local_site(tmp_path: Path) -> None:
             encoding="utf-8",
         )
         assert main(["run", str(cfg)]) == 0
+        fetched = len(site.requests)
+        first = (tmp_path / "out" / "corpus" / "manifest.json").read_text()
+        # the same command again resumes: nothing is fetched twice, the corpus is unchanged
+        assert main(["run", str(cfg)]) == 0
+        pages_again = [p for p in site.requests[fetched:] if p.endswith(".html")]
+        assert pages_again == []
+        again = json.loads((tmp_path / "out" / "corpus" / "manifest.json").read_text())
+        assert again["parts"] == json.loads(first)["parts"]
     assert not any(p.startswith("/en/") for p in site.requests)
     manifest = json.loads((tmp_path / "out" / "corpus" / "manifest.json").read_text())
     assert {p["path"].split("/")[0] for p in manifest["parts"]} == {"de"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from thresher.config import PipelineConfig
 from thresher.demo.server import DemoServer
+from thresher.errors import ThresherError
 from thresher.flow import FlowResult, run_pipeline
 
 
@@ -28,9 +30,31 @@ def demo_config(base_url: str, out_dir: str | Path) -> PipelineConfig:
     )
 
 
+MARKER = ".thresher-demo"
+
+
+def prepare_folder(out_dir: str | Path) -> Path:
+    """An empty folder for a demo run. The site gets a new port on every run, so a previous
+    demo's output (recognised by its marker file) is replaced rather than resumed; any other
+    non-empty folder is left alone and refused."""
+    root = Path(out_dir)
+    if root.exists() and not root.is_dir():
+        raise ThresherError(f"{root}: exists and is not a folder")
+    if root.is_dir() and any(root.iterdir()):
+        if not (root / MARKER).is_file():
+            raise ThresherError(
+                f"{root}: folder is not empty and not a previous demo's output; choose another -o"
+            )
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("output of `thresher demo`; replaced by the next demo run\n")
+    return root
+
+
 def run_demo(out_dir: str | Path = "thresher-demo") -> tuple[FlowResult, DemoServer]:
     """Serve the demo site, run the pipeline on it, stop the site; returns the result and the
     (stopped) server, whose ``requests`` list shows what was fetched."""
+    prepare_folder(out_dir)
     with DemoServer() as site:
         config = demo_config(site.base_url, out_dir)
         result = run_pipeline(config, out_dir)

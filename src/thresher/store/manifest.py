@@ -124,6 +124,7 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
     root = Path(out_dir)
     manifest = read_manifest(root)
     result = VerifyResult(manifest=root / MANIFEST)
+    primary = _primary_format(manifest.get("parts", []))
     listed = set()
     for entry in manifest.get("parts", []):
         rel = entry["path"]
@@ -149,7 +150,8 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
             if n != entry["documents"]:
                 result.problems.append(f"{rel}: {n} documents, manifest says {entry['documents']}")
                 continue
-        result.documents += entry["documents"]
+        if _fmt(rel) == primary:  # the same documents in several formats count once
+            result.documents += entry["documents"]
     for path in sorted(root.rglob("part-*")):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel not in listed and not _under_other_manifest(root, path):
