@@ -128,16 +128,34 @@ def test_size_budget_and_deep_nesting_are_counted(tmp_path: Path) -> None:
     assert stats.seen == 2
 
 
-def test_time_budget_cuts_a_slow_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
+SLOW = (
+    "<html><body>"
+    + "<div><p>Some words in a paragraph, long enough to count.</p><span>x</span></div>" * 30_000
+    + "</body></html>"
+).encode()
 
-    import thresher.extract.run as run
 
-    def slow(*args: object, **kwargs: object) -> None:
-        time.sleep(5)
+def _timed_out(cfg: ExtractConfig) -> str | None:
+    return process_page(Page("s", "http://x/slow", None, SLOW), cfg)[1]
 
-    monkeypatch.setattr(run, "extract_html", slow)
-    doc, reason, _ = process_page(
-        Page("s", "http://x/", None, b"<html><body>x</body></html>"), ExtractConfig(timeout=0.2)
-    )
-    assert doc is None and reason == "timeout"
+
+def test_time_budget_cuts_a_slow_page_in_threads_too() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cfg = ExtractConfig(timeout=0.01)
+    assert _timed_out(cfg) == "timeout"
+    with ThreadPoolExecutor(2) as pool:  # no signals: the deadline holds off the main thread
+        assert list(pool.map(_timed_out, [cfg, cfg])) == ["timeout", "timeout"]
+    assert _timed_out(ExtractConfig(timeout=60)) is None
+
+
+def test_time_budget_in_worker_processes(tmp_path: Path) -> None:
+    path = tmp_path / "slow.warc.gz"
+    ok = _html(PROSE["de"]).encode()
+    recs = [warc_record("http://x/slow", SLOW), warc_record("http://x/ok", ok)]
+    write_warc(path, recs * 2, "gzip")
+    stats = StepStats("extract")
+    cfg = ExtractConfig(timeout=0.05, workers=2, batch_size=1)
+    docs = list(extract([str(path)], cfg, stats=stats))
+    assert sorted(d.url or "" for d in docs) == ["http://x/ok", "http://x/ok"]
+    assert stats.dropped == {"timeout": 2}

@@ -113,3 +113,64 @@ def test_workers_give_same_documents(tmp_path: Path) -> None:
     }
     assert one == two and len(one) == 40
     assert stats.kept == 40
+
+
+LINK_LIST = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Actualités</title>
+</head><body>
+<div class="cookie-banner"><p>Nous utilisons des cookies pour améliorer votre expérience.</p></div>
+<header><a class="logo" href="/">Gazette</a><nav><ul><li><a href="/">Home</a></li>
+<li><a href="/en/">English</a></li></ul></nav></header>
+<div class="layout"><main><h1>Actualités</h1><ul class="articles">
+<li><a href="/fr/articles/01.html">Un nouveau chapitre pour le village de pêcheurs</a></li>
+<li><a href="/fr/articles/02.html">Un nouveau chapitre pour les collines du nord</a></li>
+<li><a href="/fr/articles/03.html">Ce que pensent d'anciens marins</a></li>
+</ul></main>
+<aside class="sidebar"><h3>Les plus lus</h3><ul><li><a href="/a">Lire la suite #1</a></li></ul>
+</aside></div>
+<footer class="site-footer">
+<p>© 2026 Gazette de la Vallée du Port. Tous droits réservés. Écrire à la rédaction.</p>
+<p><a href="/about.html">About</a> · <a href="/sitemap.xml">Sitemap</a></p></footer>
+</body></html>"""
+
+
+def test_link_list_page_never_yields_the_footer() -> None:
+    doc = extract_html(LINK_LIST, "http://example.com/fr/")
+    text = doc.text if doc else ""
+    assert "droits réservés" not in text and "cookies" not in text
+    assert text in ("", "Actualités") or "Un nouveau chapitre" in text
+
+
+def test_only_html_responses_become_documents(tmp_path: Path) -> None:
+    sitemap = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/'
+        b'schemas/sitemap/0.9"><url><loc>http://example.com/a</loc></url></urlset>'
+    )
+    feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+    xhtml = b'<?xml version="1.0"?>\n<!DOCTYPE html>' + page("X", "An XHTML page.")
+    recs = [
+        warc_record("http://example.com/sitemap.xml", sitemap, content_type="application/xml"),
+        warc_record("http://example.com/feed", feed, content_type="text/xml"),
+        warc_record("http://example.com/untyped.xml", sitemap, content_type=""),
+        warc_record("http://example.com/untyped", page("U", "Untyped HTML page."), content_type=""),
+        warc_record("http://example.com/x", xhtml, content_type="application/xhtml+xml"),
+        warc_record("http://example.com/j", b'{"a": 1}', content_type="text/html"),
+    ]
+    path = tmp_path / "mixed.warc"
+    write_warc(path, recs)
+    stats = StepStats("extract")
+    docs = list(extract([str(path)], stats=stats))
+    assert sorted(d.url or "" for d in docs) == [
+        "http://example.com/untyped",
+        "http://example.com/x",
+    ]
+    assert stats.dropped == {"not_html": 4}
+    assert stats.counters["content_type:application/xml"] == 1
+    assert stats.counters["content_type:text/xml"] == 1
+    assert stats.counters["content_type:unknown"] == 1
+    assert stats.counters["content_type:text/html:not_html"] == 1
+    # an XML file given as input is sniffed the same way
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitemap.html").write_bytes(sitemap)
+    stats = StepStats("extract")
+    assert list(extract([str(tmp_path / "site")], stats=stats)) == []
+    assert stats.dropped == {"not_html": 1}

@@ -15,6 +15,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from thresher.extract.budget import CHECK_EVERY, Deadline
+
 #: Elements whose content is never text (removed before the walk).
 JUNK_TAGS = (
     "script",
@@ -155,8 +157,16 @@ def _classify_names(names: str, include_comments: bool) -> int:
 class _Walker:
     """Turns a DOM into blocks with ancestor ids; one pass, no tree mutation."""
 
-    def __init__(self, markdown: bool, include_comments: bool, base_tags: bool = True) -> None:
+    def __init__(
+        self,
+        markdown: bool,
+        include_comments: bool,
+        base_tags: bool = True,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.markdown = markdown
+        self.deadline = deadline
+        self.ticks = 0
         self.include_comments = include_comments
         self.blocks: list[Block] = []
         self.parts: list[str] = []
@@ -250,6 +260,9 @@ class _Walker:
                 continue
             if tag is None or tag[0] in "-!_":
                 continue
+            self.ticks += 1
+            if self.deadline is not None and not self.ticks % CHECK_EVERY:
+                self.deadline.check()
             if tag == "br" or tag == "wbr":
                 self.parts.append("\n")
                 if self.markdown:
@@ -416,6 +429,7 @@ W_BOILER = -0.25
 W_LINKS = -1.0
 SIBLING_MIN = 50.0
 SHORT_BEFORE_BAD = 80
+RELEASE_MIN = 400
 
 
 def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
@@ -428,7 +442,9 @@ def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
             total += b.size
             for eid in b.boiler:
                 prose[eid] = prose.get(eid, 0) + b.size
-    if not total:
+    if total < RELEASE_MIN:
+        # too little prose for any wrapper to be the article (a link-list page with a
+        # footer line): nothing is released, so the footer cannot become the content
         return
     released = {
         eid for eid, n in prose.items() if n > (0.75 if eid in comment_ids else 0.4) * total
@@ -440,13 +456,15 @@ def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
 
 
 def select_content(
-    blocks: list[Block], bonus: dict[int, float] | None = None
+    blocks: list[Block], bonus: dict[int, float] | None = None, deadline: Deadline | None = None
 ) -> tuple[int | None, set[int]]:
     """The id of the element whose subtree of blocks has the largest total weight, and the
     ids of sibling subtrees that carry prose too (content split over several containers)."""
     totals: dict[int, float] = {}
     parent: dict[int, int] = {}
-    for b in blocks:
+    for i, b in enumerate(blocks):
+        if deadline is not None and not i % CHECK_EVERY:
+            deadline.check()
         w = b.weight
         prev = 0
         for a in b.ancestors:
@@ -524,26 +542,32 @@ def node_text(node: LexborNode) -> str:
 
 
 def extract_content(
-    tree: LexborHTMLParser, *, markdown: bool = False, include_comments: bool = False
+    tree: LexborHTMLParser,
+    *,
+    markdown: bool = False,
+    include_comments: bool = False,
+    deadline: Deadline | None = None,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked)."""
     tree.strip_tags(list(JUNK_TAGS))
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)
-    walker = _Walker(markdown, include_comments)
+    walker = _Walker(markdown, include_comments, deadline=deadline)
     walker.counter += 1
     walker.stack.append(walker.counter)
     walker.nodes[walker.counter] = body
     walker.walk(body)
     walker.flush()
     blocks = walker.blocks
+    if deadline is not None:
+        deadline.check()
     for b in blocks:
         b.size = len(b.text.encode("utf-8"))
     release_wrappers(blocks, walker.comment_ids)
     for b in blocks:
         _score(b)
-    best, ids = select_content(blocks, walker.bonus)
+    best, ids = select_content(blocks, walker.bonus, deadline)
     if best is None:
         return Content(text="", markdown="" if markdown else None)
     chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]

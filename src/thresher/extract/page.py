@@ -8,6 +8,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
+from thresher.extract.budget import Deadline
 from thresher.extract.content import extract_content
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.metadata import extract_metadata, safe_join
@@ -46,12 +47,20 @@ def extract_html(
     source: str | None = None,
     fetched_at: str | None = None,
     extra: dict[str, Any] | None = None,
+    deadline: Deadline | None = None,
 ) -> Document | None:
-    """Extract one page; None when the page has no main text."""
+    """Extract one page; None when the page has no main text. With a ``deadline``, raises
+    :class:`~thresher.extract.budget.PageTimeout` once it has passed."""
     tree, enc = parse_html(html, charset)
+    if deadline is not None:
+        deadline.check()
     meta = extract_metadata(tree, url)
-    content = extract_content(tree, markdown=markdown, include_comments=include_comments)
+    content = extract_content(
+        tree, markdown=markdown, include_comments=include_comments, deadline=deadline
+    )
     text = clean_text(content.text)
+    if deadline is not None:
+        deadline.check()
     if not text.strip():
         return None
     md = clean_text(content.markdown) if content.markdown is not None else None

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import signal
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from thresher.archive import CorruptInput, TruncatedInput
 from thresher.document import Document, stable_id
 from thresher.errors import InputError
+from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
 from thresher.extract.inputs import (
@@ -32,35 +31,29 @@ from thresher.stats import StepStats
 
 log = logging.getLogger("thresher.extract")
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
+#: Content types that may become documents; anything else (XML, feeds, sitemaps, PDFs, images)
+#: is counted by type. A missing type is sniffed from the first bytes.
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
-class PageTimeout(Exception):
-    """A page used up its time budget."""
+_HTML_ROOTS = (b"<!doctype html", b"<html")
+_XML_ROOTS = (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:rdf", b"<opml")
 
 
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Raise PageTimeout in this block after ``seconds`` (main thread only; else no limit)."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-
-    def _alarm(signum: int, frame: Any) -> None:
-        raise PageTimeout()
-
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _looks_like_html(payload: bytes) -> bool:
-    head = payload[:1024].lstrip().lower()
-    return head.startswith((b"<", b"\xef\xbb\xbf<")) or b"<html" in head or b"<body" in head
+def looks_like_html(payload: bytes) -> bool:
+    """Sniff HTML from the first bytes: a doctype or ``<html>`` wins; an XML declaration, a
+    feed or sitemap root, SVG, or bytes that do not start with markup mean not HTML."""
+    if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte order mark
+        codec = "utf-16-le" if payload[:2] == b"\xff\xfe" else "utf-16-be"
+        payload = payload[2:4098].decode(codec, errors="ignore").encode("utf-8")
+    head = payload[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head.startswith(b"<"):
+        return False
+    if any(m in head for m in _HTML_ROOTS):
+        return True
+    if head.startswith((b"<?xml", b"<svg")):
+        return False
+    return not any(r in head for r in _XML_ROOTS)
 
 
 def triage(page: Page) -> tuple[str | None, str | None]:
@@ -72,8 +65,8 @@ def triage(page: Page) -> tuple[str | None, str | None]:
     ct = page.content_type
     if ct is not None and ct not in HTML_TYPES:
         return "not_html", f"content_type:{ct}"
-    if not _looks_like_html(page.payload):
-        return "not_html", f"content_type:{ct or 'unknown'}"
+    if not looks_like_html(page.payload):
+        return "not_html", f"content_type:{ct}:not_html" if ct else "content_type:unknown"
     return None, None
 
 
@@ -94,28 +87,29 @@ def process_page(
         extra["content_type"] = page.content_type
     if page.record_id:
         extra["warc_record_id"] = page.record_id
+    deadline = Deadline(config.timeout)
     try:
-        with time_budget(config.timeout):
-            if page.kind == "text":
-                text, _ = decode_html(payload, page.charset or "utf-8")
-                text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
-                doc: Document | None = Document(
-                    text=text, id=doc_id, url=page.url, source=page.source,
-                    fetched_at=page.fetched_at, metadata=extra,
-                )  # fmt: skip
-            else:
-                doc = extract_html(
-                    payload,
-                    page.url,
-                    markdown=config.markdown,
-                    include_comments=config.include_comments,
-                    links=config.links,
-                    charset=page.charset,
-                    doc_id=doc_id,
-                    source=page.source,
-                    fetched_at=page.fetched_at,
-                    extra=extra,
-                )
+        if page.kind == "text":
+            text, _ = decode_html(payload, page.charset or "utf-8")
+            text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+            doc: Document | None = Document(
+                text=text, id=doc_id, url=page.url, source=page.source,
+                fetched_at=page.fetched_at, metadata=extra,
+            )  # fmt: skip
+        else:
+            doc = extract_html(
+                payload,
+                page.url,
+                markdown=config.markdown,
+                include_comments=config.include_comments,
+                links=config.links,
+                charset=page.charset,
+                doc_id=doc_id,
+                source=page.source,
+                fetched_at=page.fetched_at,
+                extra=extra,
+                deadline=deadline,
+            )
     except PageTimeout:
         return None, "timeout", counters
     except RecursionError:
