@@ -15,8 +15,10 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,8 +29,12 @@ WARC_VERSION = b"WARC/1.1"
 
 def warc_date(ts: float | None = None) -> str:
     """An ISO 8601 UTC timestamp with second precision, as ``WARC-Date`` wants it."""
-    dt = datetime.fromtimestamp(time.time() if ts is None else ts, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _warc_date(int(time.time() if ts is None else ts))
+
+
+@lru_cache(maxsize=64)
+def _warc_date(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sha1_digest(data: bytes) -> str:
@@ -79,6 +85,7 @@ class WarcWriter:
         first_serial: int = 0,
         info: dict[str, str] | None = None,
         fsync: bool = True,
+        background: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -92,6 +99,11 @@ class WarcWriter:
         self._touched: dict[str, int] = {}
         self.files: list[Path] = []
         self.records = 0
+        # With ``background``, compression and writes run in one thread, in call order
+        # (zlib and hashlib release the GIL, so this overlaps with the caller's work).
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="warc") if background else None
+        self._last: Future[None] | None = None
+        self._error: BaseException | None = None
 
     # -- files -------------------------------------------------------------------------
     def _new_file(self) -> _Open:
@@ -140,6 +152,34 @@ class WarcWriter:
         self.records += 1
 
     def _record(self, headers: list[tuple[str, str]], block: bytes) -> None:
+        self._records([(headers, block)])
+
+    def _records(self, records: list[tuple[list[tuple[str, str]], bytes]]) -> None:
+        if self._pool is None:
+            for headers, block in records:
+                self._record_now(headers, block)
+            return
+        if self._error is not None:
+            raise self._error
+        self._last = self._pool.submit(self._records_bg, records)
+
+    def _records_bg(self, records: list[tuple[list[tuple[str, str]], bytes]]) -> None:
+        if self._error is not None:
+            return
+        try:
+            for headers, block in records:
+                self._record_now(headers, block)
+        except BaseException as e:  # surfaced by the next checkpoint
+            self._error = e
+
+    def _drain(self) -> None:
+        if self._last is not None:
+            self._last.result()
+            self._last = None
+        if self._error is not None:
+            raise self._error
+
+    def _record_now(self, headers: list[tuple[str, str]], block: bytes) -> None:
         cur = self._open or self._new_file()
         self._write(headers, block)
         if cur.size >= self.max_bytes:
@@ -165,6 +205,7 @@ class WarcWriter:
         date: float | None = None,
         truncated: str | None = None,
         extra: list[tuple[str, str]] | None = None,
+        payload_digest: str | None = None,
     ) -> str:
         """A request record and its response record; returns the response's record id."""
         when = warc_date(date)
@@ -176,25 +217,20 @@ class WarcWriter:
             ("WARC-Type", "response"),
             ("WARC-Record-ID", resp_id),
             *common,
-            ("WARC-Block-Digest", sha1_digest(response)),
-            ("WARC-Payload-Digest", sha1_digest(payload)),
+            ("WARC-Payload-Digest", payload_digest or sha1_digest(payload)),
         ]
         if truncated:
             rh.append(("WARC-Truncated", truncated))
         rh.extend(extra or [])
         rh.append(("Content-Type", "application/http; msgtype=response"))
-        self._record(
-            [
-                ("WARC-Type", "request"),
-                ("WARC-Record-ID", _record_id()),
-                *common,
-                ("WARC-Concurrent-To", resp_id),
-                ("WARC-Block-Digest", sha1_digest(request)),
-                ("Content-Type", "application/http; msgtype=request"),
-            ],
-            request,
-        )
-        self._record(rh, response)
+        req = [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", _record_id()),
+            *common,
+            ("WARC-Concurrent-To", resp_id),
+            ("Content-Type", "application/http; msgtype=request"),
+        ]
+        self._records([(req, request), (rh, response)])
         return resp_id
 
     def write_revisit(
@@ -219,7 +255,6 @@ class WarcWriter:
             ("WARC-Target-URI", url),
             ("WARC-Profile", profile),
             ("WARC-Payload-Digest", payload_digest),
-            ("WARC-Block-Digest", sha1_digest(response_head)),
         ]
         if refers_to:
             headers.append(("WARC-Refers-To", refers_to))
@@ -234,7 +269,6 @@ class WarcWriter:
                 ("WARC-Date", when),
                 ("WARC-Target-URI", url),
                 ("WARC-Concurrent-To", rec_id),
-                ("WARC-Block-Digest", sha1_digest(request)),
                 ("Content-Type", "application/http; msgtype=request"),
             ],
             request,
@@ -279,7 +313,6 @@ class WarcWriter:
             ("WARC-Record-ID", rec_id),
             ("WARC-Date", warc_date()),
             ("WARC-Target-URI", url),
-            ("WARC-Block-Digest", sha1_digest(content)),
             ("WARC-Payload-Digest", sha1_digest(content)),
         ]
         if refers_to:
@@ -293,6 +326,7 @@ class WarcWriter:
     def checkpoint(self) -> dict[str, int]:
         """Flush (and fsync) everything written; return ``{file name: length}`` touched since
         the last checkpoint. Store these lengths with the state they belong to."""
+        self._drain()
         if self._open is not None:
             self._open.fh.flush()
             if self.fsync:
@@ -303,10 +337,13 @@ class WarcWriter:
     @property
     def current(self) -> tuple[str, int] | None:
         """Name and length of the file being written, if one is open."""
+        self._drain()
         return (self._open.path.name, self._open.size) if self._open else None
 
     def close(self) -> dict[str, int]:
         """Checkpoint and close the current file."""
         touched = self.checkpoint()
         self._close_current()
+        if self._pool is not None:
+            self._pool.shutdown()
         return touched

@@ -78,38 +78,42 @@ def robots_directives(value: str, agent: str) -> set[str]:
 
 
 def parse_html(body: bytes, agent: str) -> PageInfo:
-    """Links (``a``, ``area``, ``link rel=next/prev/canonical/alternate``), feeds, ``<base>``
-    and the opt-out signals of an HTML page, in document order."""
+    """Links (``a``, ``area``, ``link rel=next/prev/canonical``), feeds, ``<base>`` and the
+    opt-out signals of an HTML page."""
     info = PageInfo()
     tree = LexborHTMLParser(body)
     agent_l = agent.lower()
-    for node in tree.css("a[href], area[href], link[href], base[href], meta[name], meta[content]"):
-        tag = node.tag
-        attrs = node.attributes
-        if tag == "a" or tag == "area":
-            href = attrs.get("href")
+    links = info.links
+    for tag in ("a", "area"):
+        for node in tree.tags(tag):
+            href = node.attributes.get("href")
             if href:
-                info.links.append(href)
-        elif tag == "link":
-            rel = (attrs.get("rel") or "").lower()
-            href = attrs.get("href")
-            if not href:
-                continue
-            rels = rel.split()
-            if "alternate" in rels and (attrs.get("type") or "").lower() in _FEED_TYPES:
-                info.feeds.append(href)
-            elif "next" in rels or "prev" in rels or "canonical" in rels:
-                info.links.append(href)
-        elif tag == "base":
-            if info.base is None:
-                info.base = attrs.get("href")
-        elif tag == "meta":
-            name = (attrs.get("name") or "").lower()
-            content = attrs.get("content") or ""
-            if name in ("robots", agent_l):
-                info.directives |= robots_directives(content, agent_l)
-            elif name == "tdm-reservation":
-                info.tdm_reserved = content.strip() == "1"
+                links.append(href)
+    for node in tree.tags("link"):
+        attrs = node.attributes
+        href = attrs.get("href")
+        if not href:
+            continue
+        rels = (attrs.get("rel") or "").lower().split()
+        if "alternate" in rels and (attrs.get("type") or "").lower() in _FEED_TYPES:
+            info.feeds.append(href)
+        elif "next" in rels or "prev" in rels or "canonical" in rels:
+            links.append(href)
+    for node in tree.tags("base"):
+        href = node.attributes.get("href")
+        if href:
+            info.base = href
+            break
+    for node in tree.tags("meta"):
+        attrs = node.attributes
+        name = (attrs.get("name") or "").lower()
+        if not name:
+            continue
+        content = attrs.get("content") or ""
+        if name in ("robots", agent_l):
+            info.directives |= robots_directives(content, agent_l)
+        elif name == "tdm-reservation":
+            info.tdm_reserved = content.strip() == "1"
     return info
 
 

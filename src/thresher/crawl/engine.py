@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from thresher import __version__
-from thresher.archive.writer import WarcWriter, truncate_to
+from thresher.archive.writer import WarcWriter, sha1_digest, truncate_to, warc_date
 from thresher.crawl import urls as U
 from thresher.crawl.config import DEFAULT_USER_AGENT, CrawlConfig
 from thresher.crawl.discover import parse_feed, parse_html, parse_sitemap, robots_directives
@@ -175,6 +176,7 @@ class Crawler:
             gzip_level=self.config.warc_gzip_level,
             first_serial=serial,
             fsync=self.config.fsync,
+            background=True,
             info={
                 "software": f"thresher/{__version__}",
                 "format": "WARC File Format 1.1",
@@ -475,7 +477,7 @@ class Crawler:
             self.proxies.report(proxy, ok=res.error not in ("connection-error", "timeout"))
         return res
 
-    def _archive(self, res: FetchResult) -> str:
+    def _archive(self, res: FetchResult, payload_digest: str | None = None) -> str:
         rid = self.writer.write_exchange(
             res.url,
             res.request,
@@ -484,6 +486,7 @@ class Crawler:
             ip=res.ip,
             date=res.started,
             truncated=res.truncated,
+            payload_digest=payload_digest,
         )
         self.stats["bytes"] += len(res.payload)
         return rid
@@ -607,7 +610,8 @@ class Crawler:
             self.writer.write_metadata(e.url, {"opt-out": ",".join(opted_out), "action": "skipped"})
             self._skip(e, "opt-out:" + opted_out[0], decision=decision_text)
             return
-        rid = self._archive(res)
+        digest = sha1_digest(res.payload)
+        rid = self._archive(res, digest)
         if rendered is not None:
             self.writer.write_resource(
                 e.url,
@@ -621,8 +625,6 @@ class Crawler:
             self.writer.write_metadata(
                 e.url, {"robots-directives": decision_text, "action": "recorded"}, refers_to=rid
             )
-        from thresher.archive.writer import sha1_digest, warc_date
-
         h.pages += 1
         self._finish(
             e,
@@ -631,7 +633,7 @@ class Crawler:
             decision=decision_text,
             etag=res.header("etag"),
             last_modified=res.header("last-modified"),
-            payload_digest=sha1_digest(res.payload),
+            payload_digest=digest,
             record_id=rid,
             warc_date=warc_date(res.started),
         )
@@ -736,34 +738,32 @@ class Crawler:
         self.stats["links_seen"] += len(hrefs)
         strip = cfg.strip_tracking
         origin = U.host_of(base)
-        rows = []
-        seen_local: set[str] = set()
+        canon = U.canonicalize
+        considered = self._considered
+        if len(considered) >= _CONSIDERED_CAP:
+            considered.clear()
+        fresh = []
         for href in hrefs:
-            if href.startswith("/") and not href.startswith("//"):
-                url = U.canonicalize(origin + href, strip)
+            if href[:1] == "/" and href[1:2] != "/":
+                url = canon(origin + href, strip)
             elif href.startswith(("http://", "https://")):
-                url = U.canonicalize(href, strip)
+                url = canon(href, strip)
             else:
                 url = U.join(base, href, strip)
-            if url is None or url in seen_local:
+            if url is None:
                 continue
-            seen_local.add(url)
-            rows.append((U.fingerprint(url), url, U.host_of(url), depth, kind, hops, via))
-        considered = self._considered
-        fresh = []
-        for row in rows:
-            if row[0] in considered:
+            # A 64-bit in-memory screen keeps repeats (navigation links) away from SQLite.
+            key = hash(url)
+            if key in considered:
                 continue
-            if len(considered) >= _CONSIDERED_CAP:
-                considered.clear()
-            considered.add(row[0])
-            fresh.append(row)
+            considered.add(key)
+            fresh.append(url)
         if not fresh:
             return
         keep = []
         traps = []
-        for row in fresh:
-            url = row[1]
+        for url in fresh:
+            row = (U.fingerprint(url), url, U.host_of(url), depth, kind, hops, via)
             if (force_scope or sitemap) and not self._in_scope(url):
                 self.stats["out_of_scope"] += 1
                 continue
@@ -874,6 +874,10 @@ class Crawler:
                 loop.add_signal_handler(sig, self.stop)
                 stop_handlers.append(sig)
         self._refill_hosts()
+        # The WARC thread compresses while this one parses; a short GIL switch interval keeps
+        # SQLite and socket calls (which release the GIL) from waiting 5 ms to get it back.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         try:
             if self.config.render:
                 from thresher.crawl.render import Renderer
@@ -898,6 +902,7 @@ class Crawler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await checkpoint
         finally:
+            sys.setswitchinterval(switch)
             for sig in stop_handlers:
                 loop.remove_signal_handler(sig)
             if self.renderer is not None:

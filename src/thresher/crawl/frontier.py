@@ -106,6 +106,7 @@ class Frontier:
         self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.executescript(_SCHEMA)
+        self._finished: list[tuple[object, ...]] = []
         self._seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM urls").fetchone()[0]
         self.db.execute("BEGIN")
 
@@ -164,6 +165,7 @@ class Frontier:
 
     def lease(self, host: str, limit: int, now: float | None = None) -> list[Entry]:
         """Take up to ``limit`` ready URLs of ``host``, shallowest first, oldest first."""
+        self.flush()
         now = time.time() if now is None else now
         rows = self.db.execute(
             "SELECT fp, url, host, depth, kind, attempts, hops, via, etag, last_modified,"
@@ -177,10 +179,12 @@ class Frontier:
 
     def release(self, fps: Iterable[int]) -> None:
         """Give leased URLs back to the queue (shutdown before they were fetched)."""
+        self.flush()
         self.db.executemany("UPDATE urls SET state = 0 WHERE fp = ?", [(fp,) for fp in fps])
 
     def hosts_ready(self, now: float | None = None) -> list[str]:
         """Hosts with at least one URL ready to fetch."""
+        self.flush()
         now = time.time() if now is None else now
         return [
             r[0]
@@ -191,6 +195,7 @@ class Frontier:
 
     def next_ready_at(self) -> float | None:
         """Earliest time a queued URL becomes ready (None when the queue is empty)."""
+        self.flush()
         return self.db.execute("SELECT MIN(next_at) FROM urls WHERE state = 0").fetchone()[0]
 
     def finish(
@@ -207,13 +212,11 @@ class Frontier:
         record_id: str | None = None,
         warc_date: str | None = None,
     ) -> None:
-        """Record the outcome of a URL (done, failed or skipped)."""
-        self.db.execute(
-            "UPDATE urls SET state = ?, status = ?, reason = ?, decision = ?,"
-            " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
-            " payload_digest = COALESCE(?, payload_digest), record_id = COALESCE(?, record_id),"
-            " warc_date = COALESCE(?, warc_date), fetched_at = ?, attempts = attempts + 1"
-            " WHERE fp = ?",
+        """Record the outcome of a URL (done, failed or skipped).
+
+        Outcomes are batched and written before the next read, commit or count: fewer
+        round trips into SQLite (each one releases and re-takes the GIL)."""
+        self._finished.append(
             (
                 state,
                 status,
@@ -226,11 +229,27 @@ class Frontier:
                 warc_date,
                 time.time(),
                 fp,
-            ),
+            )
         )
+        if len(self._finished) >= 512:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write batched outcomes."""
+        if self._finished:
+            rows, self._finished = self._finished, []
+            self.db.executemany(
+                "UPDATE urls SET state = ?, status = ?, reason = ?, decision = ?,"
+                " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+                " payload_digest = COALESCE(?, payload_digest),"
+                " record_id = COALESCE(?, record_id), warc_date = COALESCE(?, warc_date),"
+                " fetched_at = ?, attempts = attempts + 1 WHERE fp = ?",
+                rows,
+            )
 
     def retry(self, fp: int, next_at: float, reason: str) -> None:
         """Put a URL back in the queue for another attempt at ``next_at``."""
+        self.flush()
         self.db.execute(
             "UPDATE urls SET state = 0, attempts = attempts + 1, next_at = ?, reason = ?"
             " WHERE fp = ?",
@@ -239,6 +258,7 @@ class Frontier:
 
     def defer_host(self, host: str, next_at: float) -> None:
         """Hold back every queued URL of a host until ``next_at``."""
+        self.flush()
         self.db.execute(
             "UPDATE urls SET next_at = MAX(next_at, ?) WHERE host = ? AND state = 0",
             (next_at, host),
@@ -246,6 +266,7 @@ class Frontier:
 
     def fail_host(self, host: str, reason: str) -> int:
         """Fail every queued URL of a host (for example when its robots.txt stays unreachable)."""
+        self.flush()
         cur = self.db.execute(
             "UPDATE urls SET state = 3, reason = ? WHERE host = ? AND state IN (0, 1)",
             (reason, host),
@@ -254,6 +275,7 @@ class Frontier:
 
     def requeue_done(self) -> int:
         """Queue every fetched page again (a recrawl pass)."""
+        self.flush()
         cur = self.db.execute(
             "UPDATE urls SET state = 0, attempts = 0, next_at = 0 WHERE state = 2 AND status = 200"
         )
@@ -277,6 +299,7 @@ class Frontier:
     # -- counts ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """URLs per state."""
+        self.flush()
         out = {name: 0 for name in STATE_NAMES.values()}
         for state, n in self.db.execute("SELECT state, COUNT(*) FROM urls GROUP BY state"):
             out[STATE_NAMES.get(state, str(state))] = n
@@ -284,6 +307,7 @@ class Frontier:
 
     def failures(self) -> dict[str, int]:
         """Final failures by reason."""
+        self.flush()
         return dict(
             self.db.execute(
                 "SELECT reason, COUNT(*) FROM urls WHERE state = 3 GROUP BY reason"
@@ -291,6 +315,7 @@ class Frontier:
         )
 
     def host_pages(self, host: str) -> int:
+        self.flush()
         return self.db.execute(
             "SELECT COUNT(*) FROM urls WHERE host = ? AND state = 2", (host,)
         ).fetchone()[0]
@@ -298,6 +323,7 @@ class Frontier:
     # -- durability --------------------------------------------------------------------
     def commit(self, warc_lengths: dict[str, int]) -> None:
         """Commit everything since the last commit, with the WARC lengths that match it."""
+        self.flush()
         if warc_lengths:
             self.db.executemany(
                 "INSERT OR REPLACE INTO warc VALUES (?, ?)", list(warc_lengths.items())
@@ -306,6 +332,7 @@ class Frontier:
         self.db.execute("BEGIN")
 
     def close(self) -> None:
+        self.flush()
         with contextlib.suppress(sqlite3.OperationalError):
             self.db.execute("COMMIT")
         self.db.close()
