@@ -31,11 +31,15 @@ def _posts(recipe: str, fixture: str, url: str) -> list:  # type: ignore[type-ar
          "https://board.example.org/images/route.png", "2024-03-01T10:00:00+00:00"),
         ("xenforo", "xenforo_thread.html", "https://forum.example.org/threads/which.55/",
          "https://forum.example.org/attachments/route.png", "2024-03-01T10:00:00+00:00"),
+        ("vbulletin", "vbulletin_thread.html", "https://forum.example.org/showthread.php?t=55",
+         "https://forum.example.org/attachment.php?attachmentid=7&d=1709287200",
+         "2024-03-01T10:00:00"),
         ("discourse", "discourse_topic.html", "https://talk.example.org/t/which/12",
          "https://talk.example.org/uploads/default/route.png", "2024-03-01T10:00:00Z"),
     ],
 )  # fmt: skip
 def test_forum_posts(recipe: str, fixture: str, url: str, image: str, author_date: str) -> None:
+    """Posts with author, date, text without the quote, the quote itself, images and links."""
     posts = _posts(recipe, fixture, url)
     assert len(posts) == 2
     first, second = posts
@@ -49,6 +53,7 @@ def test_forum_posts(recipe: str, fixture: str, url: str, image: str, author_dat
     assert "bob" in fields["quoted_author"]
     assert first.metadata["fields"]["images"] == [image]
     assert first.metadata["fields"]["links"] == ["https://maps.example.org/route/7"]
+    assert image not in fields["images"]  # the quoted post's media stay with the quote
     assert first.metadata["record_type"] == "post" and first.metadata["recipe"] == recipe
     assert first.id != second.id
 
@@ -68,6 +73,26 @@ def test_list_pages_give_threads_and_links() -> None:
     xf_links = xf.follow_links((FIX / "xenforo_forum.html").read_bytes(), "https://f.example/")
     assert ("https://f.example/threads/tyre-pressure.56/", "item") in xf_links
     assert ("https://f.example/forums/bikes.2/page-2", "pagination") in xf_links
+    vb = load_recipe("vbulletin")
+    vb_url = "https://forum.example.org/forumdisplay.php?f=2"
+    vb_html = (FIX / "vbulletin_forum.html").read_bytes()
+    vb_threads = vb.records(vb_html, vb_url)
+    assert [(t.text, t.author) for t in vb_threads] == [
+        ("Welcome to the board", "alice"),
+        ("Which bike for touring?", "bob"),
+    ]
+    assert (
+        vb_threads[1].metadata["fields"]["url"] == "https://forum.example.org/showthread.php?t=55"
+    )
+    assert vb.follow_links(vb_html, vb_url) == [
+        ("https://forum.example.org/showthread.php?t=101", "item"),
+        ("https://forum.example.org/showthread.php?t=55", "item"),
+        ("https://forum.example.org/forumdisplay.php?f=2&page=2", "pagination"),
+    ]
+    vb_thread = "https://forum.example.org/showthread.php?t=55"
+    assert vb.follow_links((FIX / "vbulletin_thread.html").read_bytes(), vb_thread) == [
+        ("https://forum.example.org/showthread.php?t=55&page=2", "pagination")
+    ]
     d = load_recipe("discourse")
     d_links = d.follow_links(
         (FIX / "discourse_topic.html").read_bytes(), "https://t.example/t/x/12"

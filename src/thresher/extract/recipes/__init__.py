@@ -37,6 +37,9 @@ class FieldRule(_Model):
     exclude: list[str] = Field(default_factory=list, description="CSS of parts to leave out")
     url: bool = Field(False, description="resolve the value against the page URL")
     date: bool = Field(False, description="normalize the value to ISO 8601")
+    date_format: str | None = Field(
+        None, description="strptime format of the page's dates (e.g. '%m-%d-%Y, %I:%M %p')"
+    )
 
     @field_validator("css", "xpath")
     @classmethod
@@ -199,15 +202,33 @@ def _join(base: str | None, href: str) -> str:
 _WS = re.compile(r"\s+")
 
 
-def _node_text(node: LexborNode, exclude: list[str]) -> str:
-    if exclude:
-        node = node.clone() if hasattr(node, "clone") else node
-        for sel in exclude:
-            for n in node.css(sel):
-                n.decompose()
+def _without(node: LexborNode, exclude: list[str]) -> LexborNode:
+    """A copy of the element without the parts matching ``exclude`` (quotes, signatures)."""
+    node = node.clone()
+    for sel in exclude:
+        for n in node.css(sel):
+            n.decompose()
+    return node
+
+
+def _node_text(node: LexborNode) -> str:
     from thresher.extract.content import node_text
 
     return node_text(node)
+
+
+def _date(value: str, fmt: str | None) -> str:
+    """ISO 8601 for a date in the given strptime format or an ISO-like / RFC 2822 form."""
+    from datetime import datetime
+
+    from thresher.extract.metadata import iso8601
+
+    if fmt:
+        try:
+            return datetime.strptime(_WS.sub(" ", value).strip(), fmt).isoformat()
+        except ValueError:
+            pass
+    return iso8601(value) or value
 
 
 def _xpath(node: LexborNode, f: FieldRule) -> list[str]:
@@ -239,19 +260,18 @@ def _xpath(node: LexborNode, f: FieldRule) -> list[str]:
 def _read_field(node: LexborNode, f: FieldRule, url: str | None) -> Any:
     values: list[str] = []
     if f.css:
-        matches = _unique(node.css(f.css)) if f.all else [m for m in [node.css_first(f.css)] if m]
+        scope = _without(node, f.exclude) if f.exclude else node
+        matches = _unique(scope.css(f.css)) if f.all else [m for m in [scope.css_first(f.css)] if m]
         for m in matches:
-            v = m.attributes.get(f.attr) if f.attr else _node_text(m, f.exclude)
+            v = m.attributes.get(f.attr) if f.attr else _node_text(m)
             if v:
                 values.append(v.strip())
     elif f.xpath:
         values = _xpath(node, f)
     if f.url:
         values = [_join(url, v) for v in values]
-    if f.date:
-        from thresher.extract.metadata import iso8601
-
-        values = [iso8601(v) or v for v in values]
+    if f.date or f.date_format:
+        values = [_date(v, f.date_format) for v in values]
     if f.all:
         return values
     return values[0] if values else None
