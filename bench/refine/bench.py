@@ -5,8 +5,9 @@
 
 ``--source`` is a folder of extracted documents (``thresher extract`` over the trafilatura
 evaluation pages); the input is built from it by ``make_input.py``. Each tool runs in its own
-process; wall time, documents per second and peak RSS (from ``wait4``) are printed as a
-Markdown table for BENCHMARKS.md.
+process; wall time, CPU time (user + system, from ``wait4``), documents per CPU-second (the
+fair "per core" rate on a shared machine) and peak RSS are printed as a Markdown table for
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -79,16 +80,20 @@ def main() -> None:
         run([sys.executable, str(HERE / "run_thresher.py"), str(data), str(work / "thf"), "--full"])
     )
     base = next((r for r in results if r["tool"] == "datatrove"), None)
-    print("| tool | docs in | kept | wall s | docs/s | CPU s | peak RSS MB | vs datatrove |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| tool | docs in | kept | wall s | docs/s (wall) | CPU s | docs per CPU-second "
+        "| peak RSS MB | vs datatrove (CPU) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        rate = args.docs / float(r["seconds"])  # type: ignore[arg-type]
+        per_cpu = args.docs / float(r["cpu"])  # type: ignore[arg-type]
         ratio = ""
         if base is not None:
-            ratio = f"{rate / (args.docs / float(base['seconds'])):.1f}×"  # type: ignore[arg-type]
+            ratio = f"{per_cpu / (args.docs / float(base['cpu'])):.1f}×"  # type: ignore[arg-type]
         print(
-            f"| {r['tool']} | {args.docs} | {r['kept']} | {r['seconds']} | {rate:.0f} | "
-            f"{r['cpu']} | {r['rss_mb']} | {ratio} |"
+            f"| {r['tool']} | {args.docs} | {r['kept']} | {r['wall']} | "
+            f"{args.docs / float(r['wall']):.0f} | {r['cpu']} | {per_cpu:.0f} | "  # type: ignore[arg-type]
+            f"{r['rss_mb']} | {ratio} |"
         )
     (work / "results.json").write_text(json.dumps(results, indent=1))
 

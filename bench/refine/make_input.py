@@ -2,7 +2,9 @@
 
 Documents are windows of consecutive paragraphs of real extracted pages (the trafilatura
 evaluation set run through ``thresher extract``), many languages, with the boilerplate lines
-real crawls carry (menus, cookie notices, share buttons) on some of them.
+real crawls carry (menus, cookie notices, share buttons) on some of them. Windows of the same
+page overlap, so most paragraphs get one word repeated at a random place: 10 % of them stay
+exact copies for paragraph dedup to find.
 
     python bench/refine/make_input.py /tmp/bench-src OUT.jsonl.gz --docs 20000
 """
@@ -35,6 +37,13 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=20_000)
     ap.add_argument("--size", type=int, default=2700, help="target characters per document")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--unique",
+        type=float,
+        default=0.9,
+        help="share of paragraphs made unique (a word of the paragraph repeated at another "
+        "place), so paragraph dedup sees web-like duplication, not 20 copies of each page",
+    )
     args = ap.parse_args()
     rng = random.Random(args.seed)
     pages = []
@@ -52,6 +61,10 @@ def main() -> None:
             k = start
             while size < args.size and k < start + len(paras):
                 p = paras[k % len(paras)]
+                words = p.split()
+                if len(words) > 3 and rng.random() < args.unique:
+                    words.insert(rng.randrange(len(words)), rng.choice(words))
+                    p = " ".join(words)
                 chosen.append(p)
                 size += len(p) + 1
                 k += 1

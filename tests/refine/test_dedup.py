@@ -146,3 +146,32 @@ def test_hash_files_are_uint64(tmp_path: Path) -> None:
     lines = np.load(tmp_path / "00000.lines.npy")
     assert lines.dtype == np.uint64 and len(lines) == 3
     assert np.load(tmp_path / "00000.dups.npy").tolist() == [int(lines[0])]
+
+
+@pytest.mark.parametrize("policy", ["ccnet", "keep-first"])
+def test_one_file_cut_into_ranges_for_workers_gives_the_same_corpus(
+    tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import thresher.refine.runner as runner
+
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+    records = [
+        {"id": f"d{i}", "text": f"Menu\nparagraph {words[i % 10]} {words[i // 10 % 5]}\nEnd"}
+        for i in range(60)
+    ]
+    src = write_jsonl(tmp_path / "one.jsonl", records)
+    with open(src, "a", encoding="utf-8") as f:
+        f.write("{broken\n")
+    one = refine([src], tmp_path / "w1", _only_dedup(policy))
+    monkeypatch.setattr(runner, "_MIN_SHARD_DOCS", 10)
+    three = refine([src], tmp_path / "w3", _only_dedup(policy), workers=3)
+    texts1 = {k: d.text for k, d in corpus(tmp_path / "w1").items()}
+    texts3 = {k: d.text for k, d in corpus(tmp_path / "w3").items()}
+    assert texts1 == texts3
+    # d50..d59 repeat d0..d9; "Menu" and "End" are everywhere
+    assert len(texts1) == (40 if policy == "ccnet" else 50)
+    read1 = {s.name: s for s in one.stats}["read"]
+    read3 = {s.name: s for s in three.stats}["read"]
+    assert read1.to_dict() == read3.to_dict()
+    assert read3.kept == 60 and read3.dropped["invalid_json"] == 1
+    assert len(list((tmp_path / "w3" / "unknown").rglob("part-*"))) >= 1

@@ -14,6 +14,7 @@ R = TypeVar("R")
 class LocalExecutor:
     """Maps a function over tasks with ``workers`` processes (``1``: inline, no pool).
 
+    Use it as a context manager (or call :meth:`close`) so the pool's processes end.
     Results come back in task order; ``on_done(index, result)`` is called as each finishes,
     so the caller can record progress that must survive a crash. The first exception raised by
     a task cancels the tasks not yet started and is raised again here.
@@ -23,6 +24,26 @@ class LocalExecutor:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        """One pool for the executor's life: workers start (and load models) once."""
+        if self._pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (if any were started)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def map(
         self,
@@ -38,21 +59,21 @@ class LocalExecutor:
                 if on_done is not None:
                     on_done(i, results[i])
             return results
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx) as pool:
-            pending: dict[Future[R], int] = {pool.submit(fn, t): i for i, t in enumerate(todo)}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        i = pending.pop(fut)
-                        results[i] = fut.result()
-                        if on_done is not None:
-                            on_done(i, results[i])
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
+        pool = self._get_pool()
+        pending: dict[Future[R], int] = {pool.submit(fn, t): i for i, t in enumerate(todo)}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i = pending.pop(fut)
+                    results[i] = fut.result()
+                    if on_done is not None:
+                        on_done(i, results[i])
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            self.close()
+            raise
         return results
 
 

@@ -203,13 +203,17 @@ def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: in
     """Fraction of word characters in all occurrences of the most frequent repeated n-gram."""
     if len(ids) < n or total == 0:
         return 0.0
-    order, first = _runs(ngram_hashes(ids, n))
-    run_starts = np.flatnonzero(first)
-    if len(run_starts) == len(order):
+    h = ngram_hashes(ids, n)
+    hs = np.sort(h)
+    run_starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
+    if len(run_starts) == len(hs):
         return 0.0  # every n-gram is unique
-    counts = np.diff(run_starts, append=len(order))
+    ends = np.empty_like(run_starts)
+    ends[:-1] = run_starts[1:]
+    ends[-1] = len(hs)
+    counts = ends - run_starts
     top = int(np.argmax(counts))
-    start = int(order[run_starts[top]])
+    start = int(np.argmax(h == hs[run_starts[top]]))  # its first occurrence
     return float(lens[start : start + n].sum()) * int(counts[top]) / total
 
 

@@ -47,6 +47,7 @@ from thresher.store.writers import sha256_file
 WORK = ".refine-work"
 DEFAULT_BUCKET = "all"
 _PROGRESS_EVERY = 2000
+_MIN_SHARD_DOCS = 1000
 
 #: set by refine() when shards run in this process, to report progress inside a shard
 _progress_hook: Callable[[int], None] | None = None
@@ -66,12 +67,52 @@ class RefineResult:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """A unit of work: the documents ``start`` to ``stop`` (``None``: the end) of one file."""
+
+    path: str
+    start: int = 0
+    stop: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "start": self.start, "stop": self.stop}
+
+    def read(self, limit: int | None = None) -> tuple[DocumentReader, Iterator[Document]]:
+        """A reader (for its stats) and the shard's documents, at most ``limit`` of them.
+
+        Documents before ``start`` are parsed and skipped; a shard that does not reach the end
+        of its file reports no read drops (the file's last shard reports them all)."""
+        reader = DocumentReader([self.path])
+        stop = self.stop
+        if limit is not None:
+            stop = self.start + limit if stop is None else min(stop, self.start + limit)
+        docs = reader.read_file(Path(self.path))
+        if self.start or stop is not None:
+            docs = islice(docs, self.start, stop)
+        return reader, docs
+
+    def read_stats(self, reader: DocumentReader, documents: int) -> StepStats:
+        """The ``read`` stats of this shard alone."""
+        st = StepStats("read")
+        if self.start == 0:
+            st.counters["files"] = 1
+        if self.stop is None:
+            st.dropped.update(reader.stats.dropped)
+            st.counters.update(
+                {k: v for k, v in reader.stats.counters.items() if k.startswith("error")}
+            )
+        st.kept = documents
+        st.seen = documents + sum(st.dropped.values())
+        return st
+
+
+@dataclass(frozen=True)
 class _Task:
     config: RefineConfig
     output: OutputConfig
     work: str
     shard: int
-    path: str
+    source: Shard
     round: int  # index of the CorpusStep to scan; -1 for the final pass
     calibration: dict[int, dict[str, Any]]
 
@@ -83,7 +124,7 @@ def _formats(output: OutputConfig) -> list[str]:
     return formats
 
 
-def _fingerprint(shards: list[Path], config: RefineConfig, output: OutputConfig) -> str:
+def _fingerprint(files: list[Path], config: RefineConfig, output: OutputConfig) -> str:
     """Identifies a run: same inputs (path, size, content) and same settings (workers aside).
 
     Content, not modification time: inputs rewritten with the same bytes (a rerun of a
@@ -91,7 +132,7 @@ def _fingerprint(shards: list[Path], config: RefineConfig, output: OutputConfig)
     h = hashlib.sha256()
     h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
     h.update(json.dumps([_formats(output), output.part_bytes]).encode())
-    for p in shards:
+    for p in files:
         h.update(f"{p.resolve()}\0{p.stat().st_size}\0{sha256_file(p)}\n".encode())
     return h.hexdigest()[:32]
 
@@ -118,14 +159,14 @@ def _chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
 def _scan_task(task: _Task) -> dict[str, Any]:
     work = Path(task.work)
     steps = _prepared_steps(task.config, work, task.shard, task.calibration, task.round)
-    reader = DocumentReader([task.path])
-    stream = _chain(steps[: task.round], reader.read_file(Path(task.path)))
+    _, docs = task.source.read()
+    stream = _chain(steps[: task.round], docs)
     target = steps[task.round]
     assert isinstance(target, CorpusStep)
     target.scan_shard(stream, work / f"step{task.round:02d}", task.shard)
     for step in steps:
         step.close()
-    info = {"documents": reader.stats.kept}
+    info = {"shard": task.source.to_dict()}
     write_meta(work / f"scan{task.round:02d}-{task.shard:05d}.done.json", info)
     return info
 
@@ -136,13 +177,14 @@ def _final_task(task: _Task) -> dict[str, Any]:
     if stage.exists():  # a killed attempt: start this shard again
         shutil.rmtree(stage)
     steps = _prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
-    reader = DocumentReader([task.path])
+    reader, docs = task.source.read()
+    counted = _Counted(docs)
     write_stats = StepStats("write")
     writer = CorpusWriter(stage, formats=_formats(task.output), part_bytes=task.output.part_bytes)
     hook = _progress_hook
     n = 0
     try:
-        for doc in _chain(steps, reader.read_file(Path(task.path))):
+        for doc in _chain(steps, counted):
             if doc.bucket is None:
                 doc.bucket = DEFAULT_BUCKET
             writer.write(doc)
@@ -158,14 +200,44 @@ def _final_task(task: _Task) -> dict[str, Any]:
     write_stats.seen = write_stats.kept = n
     if hook is not None:
         hook(n % _PROGRESS_EVERY)
+    read_stats = task.source.read_stats(reader, counted.n)
     info = {
         "documents": n,
-        "read": reader.stats.seen,
         "parts": [p.to_dict() for p in parts],
-        "stats": [s.to_dict() for s in [reader.stats, *(s.stats for s in steps), write_stats]],
+        "stats": [s.to_dict() for s in [read_stats, *(s.stats for s in steps), write_stats]],
     }
     write_meta(work / "out" / f"{task.shard:05d}.done.json", info)
     return info
+
+
+class _Counted:
+    """Passes documents through, counting them."""
+
+    def __init__(self, docs: Iterable[Document]) -> None:
+        self.docs = docs
+        self.n = 0
+
+    def __iter__(self) -> Iterator[Document]:
+        for doc in self.docs:
+            self.n += 1
+            yield doc
+
+
+def _plan_shards(files: list[Path], workers: int) -> list[Shard]:
+    """One shard per file; with more workers than files, each file is cut into document
+    ranges (of at least ``_MIN_SHARD_DOCS``) so that every worker has work."""
+    if workers <= len(files):
+        return [Shard(str(f)) for f in files]
+    per_file = math.ceil(workers / len(files))
+    shards: list[Shard] = []
+    for f in files:
+        reader = DocumentReader([f])
+        total = sum(1 for _ in reader.read_file(f))
+        k = max(1, min(per_file, total // _MIN_SHARD_DOCS))
+        bounds = [total * i // k for i in range(k + 1)]
+        for i in range(k):
+            shards.append(Shard(str(f), bounds[i], None if i == k - 1 else bounds[i + 1]))
+    return shards
 
 
 def _read_json(path: Path) -> Any:
@@ -283,69 +355,74 @@ def refine(
     inputs = [str(i) for i in inputs]
     if not inputs:
         raise InputError("no input given")
-    shards = list(iter_document_files(inputs))
-    if not shards:
+    files = list(iter_document_files(inputs))
+    if not files:
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
     out = Path(out_dir)
-    fingerprint = _fingerprint(shards, config, output)
+    fingerprint = _fingerprint(files, config, output)
     done = _check_folder(out, fingerprint, overwrite)
     if done is not None:
         return done
     work = out / WORK
     work.mkdir(parents=True, exist_ok=True)
-    write_meta(work / "plan.json", {"fingerprint": fingerprint, "shards": [str(s) for s in shards]})
-
     n_workers = workers if workers is not None else config.workers
     executor = executor_for(config.executor, n_workers)
+    plan = work / "plan.json"
+    if plan.is_file():  # resuming: keep the shards of the first attempt, whatever the workers
+        shards = [Shard(**s) for s in _read_json(plan)["shards"]]
+    else:
+        shards = _plan_shards(files, n_workers)
+        write_meta(plan, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
     inline = n_workers == 1 or len(shards) == 1
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
     merge_counters: dict[int, dict[str, Any]] = {}
 
     def task(shard: int, rnd: int) -> _Task:
-        return _Task(config, output, str(work), shard, str(shards[shard]), rnd, dict(calibration))
+        return _Task(config, output, str(work), shard, shards[shard], rnd, dict(calibration))
 
-    for j, step in enumerate(template):
-        if isinstance(step, CorpusStep):
-            todo = [
-                task(i, j)
-                for i in range(len(shards))
-                if not (work / f"scan{j:02d}-{i:05d}.done.json").is_file()
-            ]
-            executor.map(_scan_task, todo)
-            merged = work / f"merge{j:02d}.done.json"
-            if not merged.is_file():
-                write_meta(merged, step.merge(work / f"step{j:02d}", len(shards)))
-            merge_counters[j] = _read_json(merged)
-        if isinstance(step, Calibrated):
-            saved = work / f"calibration{j:02d}.json"
-            if not saved.is_file():
-                write_meta(saved, _calibrate(config, work, shards, j, calibration))
-            calibration[j] = _read_json(saved)
+    with executor:
+        for j, step in enumerate(template):
+            if isinstance(step, CorpusStep):
+                todo = [
+                    task(i, j)
+                    for i in range(len(shards))
+                    if not (work / f"scan{j:02d}-{i:05d}.done.json").is_file()
+                ]
+                executor.map(_scan_task, todo)
+                merged = work / f"merge{j:02d}.done.json"
+                if not merged.is_file():
+                    write_meta(merged, step.merge(work / f"step{j:02d}", len(shards)))
+                merge_counters[j] = _read_json(merged)
+            if isinstance(step, Calibrated):
+                saved = work / f"calibration{j:02d}.json"
+                if not saved.is_file():
+                    write_meta(saved, _calibrate(config, work, shards, j, calibration))
+                calibration[j] = _read_json(saved)
 
-    todo = [
-        task(i, -1)
-        for i in range(len(shards))
-        if not (work / "out" / f"{i:05d}.done.json").is_file()
-    ]
+        todo = [
+            task(i, -1)
+            for i in range(len(shards))
+            if not (work / "out" / f"{i:05d}.done.json").is_file()
+        ]
 
-    def advance(_: int, info: dict[str, Any]) -> None:
-        if reporter is not None and not inline:
-            reporter.advance(info["documents"])
+        def advance(_: int, info: dict[str, Any]) -> None:
+            if reporter is not None and not inline:
+                reporter.advance(info["documents"])
 
-    if reporter is not None and inline:
-        _progress_hook = reporter.advance
-    try:
-        executor.map(_final_task, todo, on_done=advance)
-    finally:
-        _progress_hook = None
-    return _finalise(out, work, shards, config, fingerprint, merge_counters, template)
+        if reporter is not None and inline:
+            _progress_hook = reporter.advance
+        try:
+            executor.map(_final_task, todo, on_done=advance)
+        finally:
+            _progress_hook = None
+    return _finalise(out, work, files, len(shards), config, fingerprint, merge_counters, template)
 
 
 def _calibrate(
     config: RefineConfig,
     work: Path,
-    shards: list[Path],
+    shards: list[Shard],
     j: int,
     calibration: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:
@@ -353,10 +430,10 @@ def _calibrate(
     step ``j`` calibrate itself on them."""
     per_shard = max(1, math.ceil(config.sample_docs / len(shards)))
     sample: list[Document] = []
-    for i, path in enumerate(shards):
+    for i, shard in enumerate(shards):
         steps = _prepared_steps(config, work, i, calibration, j)
-        reader = DocumentReader([path])
-        sample.extend(_chain(steps[:j], islice(reader.read_file(path), per_shard)))
+        _, docs = shard.read(limit=per_shard)
+        sample.extend(_chain(steps[:j], docs))
     target = build_steps(config)[j]
     assert isinstance(target, Calibrated)
     return target.calibrate(sample)
@@ -365,7 +442,8 @@ def _calibrate(
 def _finalise(
     out: Path,
     work: Path,
-    shards: list[Path],
+    files: list[Path],
+    n_shards: int,
     config: RefineConfig,
     fingerprint: str,
     merge_counters: dict[int, dict[str, Any]],
@@ -375,7 +453,7 @@ def _finalise(
     next_index: dict[str, int] = {}
     parts: list[Part] = []
     groups: list[list[StepStats]] = []
-    for i in range(len(shards)):
+    for i in range(n_shards):
         info = _read_json(work / "out" / f"{i:05d}.done.json")
         groups.append([StepStats.from_dict(s) for s in info["stats"]])
         staged: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -414,7 +492,7 @@ def _finalise(
         out,
         kind="refine",
         config=config.model_dump(mode="json", exclude={"workers", "executor"}),
-        inputs=[str(s) for s in shards],
+        inputs=[str(f) for f in files],
         parts=parts,
         stats=stats,
         extra={"fingerprint": fingerprint},
