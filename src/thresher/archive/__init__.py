@@ -8,8 +8,9 @@ when a file is damaged.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from thresher.archive.arc import read_arc
 from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
@@ -30,16 +31,49 @@ __all__ = [
 ]
 
 
+class _Remote(io.RawIOBase):
+    """A remote file whose read errors (network, back end) become one-line InputErrors."""
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw = raw
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except Exception as e:  # fsspec back ends raise their own error types
+            raise InputError(f"{self.name}: read failed: {type(e).__name__}: {e}") from None
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
 def open_binary(path: str) -> BinaryIO:
-    """Open a local path or an fsspec URL for binary reading (InputError names the path)."""
+    """Open a local path or an fsspec URL for binary reading (InputError names the path).
+    HTTP(S) URLs are streamed, so servers without range requests work too."""
+    if "://" in path and not path.startswith("file://"):
+        try:
+            import fsspec
+
+            options = {"block_size": 0} if path.startswith(("http://", "https://")) else {}
+            return cast(BinaryIO, _Remote(fsspec.open(path, "rb", **options).open(), path))
+        except ImportError as e:
+            raise InputError(f"{path}: cannot read this URL: {e}") from None
+        except Exception as e:  # fsspec back ends raise their own error types
+            raise InputError(f"{path}: cannot open: {type(e).__name__}: {e}") from None
+    local = path[len("file://") :] if path.startswith("file://") else path
     try:
-        if "://" in path and not path.startswith("file://"):
-            try:
-                import fsspec
-            except ImportError:
-                raise InputError(f"{path}: reading URLs needs the 'fsspec' package") from None
-            return fsspec.open(path, "rb").open()  # type: ignore[no-any-return]
-        local = path[len("file://") :] if path.startswith("file://") else path
         return open(local, "rb")
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None

@@ -23,7 +23,10 @@ def register(app: typer.Typer) -> None:
     @app.command("extract")
     def extract_cmd(
         inputs: list[str] = typer.Argument(
-            ..., help="WARC/WET/ARC files (plain, .gz, .lz4), HTML files, folders or URLs."
+            ...,
+            help="WARC/WET/ARC files (plain, .gz, .lz4), HTML files (.html/.htm, plain or .gz), "
+            "folders, or fsspec URLs: http(s):// files and directory listings, file://, and "
+            "s3:// gs:// ... when the matching fsspec package (s3fs, gcsfs) is installed.",
         ),
         out: Path = typer.Option(..., "-o", "--out", help="Output folder for the documents."),
         fmt: str = typer.Option(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,15 +51,18 @@ def classify(path: str) -> str | None:
     return None
 
 
+def is_remote(item: str) -> bool:
+    """True for fsspec URLs (``http://``, ``s3://``, ...); ``file://`` counts as local."""
+    return "://" in item and not item.startswith("file://")
+
+
 def expand_inputs(inputs: list[str]) -> list[tuple[str, str]]:
-    """(path, kind) for every input file; folders are walked in sorted order."""
+    """(path or URL, kind) for every input file; folders (local or fsspec, e.g. an HTTP
+    directory listing or an ``s3://`` prefix) are walked in sorted order."""
     out: list[tuple[str, str]] = []
     for item in inputs:
-        if "://" in item and not item.startswith("file://"):
-            kind = classify(item)
-            if kind is None:
-                raise InputError(f"{item}: unknown input type (expected WARC/WET/ARC or HTML)")
-            out.append((item, kind))
+        if is_remote(item):
+            out.extend(_expand_remote(item))
             continue
         local = item[len("file://") :] if item.startswith("file://") else item
         p = Path(local)
@@ -78,10 +82,46 @@ def expand_inputs(inputs: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _expand_remote(url: str) -> list[tuple[str, str]]:
+    """Files under an fsspec URL: the file itself, or every input file below a folder."""
+    try:
+        import fsspec
+        from fsspec.core import url_to_fs
+
+        fs, root = url_to_fs(url)
+        kind = classify(url.split("?")[0])
+        # a name with an input suffix is a file (HTTP "folders" are pages of links, so an
+        # HTML page would look like one); anything else may be a folder
+        if kind is None and fs.isdir(root):
+            files = sorted(fs.find(root))
+            urls = [fs.unstrip_protocol(f) if "://" not in f else f for f in files]
+            return [(u, k) for u in urls if (k := classify(u.split("?")[0])) is not None]
+        if not fs.exists(root):
+            raise InputError(f"{url}: no such file or folder")
+        if kind is None:
+            with fsspec.open(url, "rb", **_open_options(url)) as f:
+                kind = _sniff_head(f.read(512))
+        return [(url, kind)]
+    except InputError:
+        raise
+    except ImportError as e:
+        raise InputError(f"{url}: cannot read this URL: {e}") from None
+    except Exception as e:  # fsspec back ends raise their own error types
+        raise InputError(f"{url}: cannot list: {type(e).__name__}: {e}") from None
+
+
+def _open_options(url: str) -> dict[str, object]:
+    """HTTP inputs are streamed (no range requests), so any web server can serve them."""
+    return {"block_size": 0} if url.startswith(("http://", "https://")) else {}
+
+
 def _sniff_kind(path: str) -> str:
     with open(path, "rb") as f:
-        head = f.read(512)
-    if head[:2] == b"\x1f\x8b":
+        return _sniff_head(f.read(512))
+
+
+def _sniff_head(head: bytes) -> str:
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"\x04\x22\x4d\x18":
         return "archive"
     if head.lstrip().startswith((b"WARC/", b"filedesc://")):
         return "archive"
@@ -89,17 +129,22 @@ def _sniff_kind(path: str) -> str:
 
 
 def read_html_file(path: str) -> Page:
-    """One HTML file (plain or .gz) as a page with its ``file://`` URL and mtime."""
+    """One HTML file (plain, .gz or .lz4) as a page: a local file gets its ``file://`` URL
+    and mtime, a remote one (fsspec URL) keeps its URL."""
     try:
         with open_binary(path) as f:
             data = f.read()
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
-    except (OSError, EOFError) as e:
+        elif data[:4] == b"\x04\x22\x4d\x18":
+            import lz4.frame
+
+            data = lz4.frame.decompress(data)
+    except (OSError, EOFError, zlib.error, RuntimeError) as e:
         raise InputError(f"{path}: cannot read: {e}") from None
     fetched = None
     url = path
-    if "://" not in path:
+    if not is_remote(path):
         absolute = Path(path).resolve()
         url = absolute.as_uri()
         fetched = datetime.fromtimestamp(absolute.stat().st_mtime, UTC).strftime(
