@@ -7,10 +7,11 @@ import argparse
 import random
 from pathlib import Path
 
-WORDS = (
+_TEXT = (
     "the crawler fetched every page of the archive and kept the text for training while "
     "politely waiting between requests to each host as robots rules ask"
-).split()
+)
+WORDS = _TEXT.split()
 
 NGINX_CONF = """worker_processes 1;
 daemon off;

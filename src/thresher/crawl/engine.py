@@ -831,6 +831,12 @@ class Crawler:
             delay = job.start - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            # However late this worker woke, two requests to a host never start closer
+            # together than the host's interval.
+            h = job.host
+            while (wait := h.last_start + h.interval - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            h.last_start = time.monotonic()
             try:
                 if job.entry is None:
                     await self._run_robots(job)

@@ -49,6 +49,7 @@ class HostState:
     inflight: int = 0
     next_slot: float = 0.0  # monotonic time of the earliest next request start
     paused_until: float = 0.0
+    last_start: float = -1e9  # monotonic time the last request to this host started
     slowdown: float = 1.0
     crawl_delay: float = 0.0
     rules: RobotsRules | None = None
