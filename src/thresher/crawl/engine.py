@@ -192,7 +192,8 @@ class Crawler:
             rows.append((U.fingerprint(url), url, U.host_of(url), 0, PAGE, 0, None))
         self.frontier.add(rows)
         self._commit()
-        self.pages_done = self.frontier.counts()["done"]
+        counts = self.frontier.counts()
+        self.pages_done = counts["done"] + counts["failed"]
 
     # -- scheduling --------------------------------------------------------------------
     def _host(self, key: str) -> HostState:
@@ -675,8 +676,8 @@ class Crawler:
 
     def _finish(self, e: Entry, state: int, **kw: Any) -> None:
         self.frontier.finish(e.fp, state, **kw)
-        if state == DONE and e.kind == PAGE:
-            self.pages_done += 1
+        if e.kind == PAGE:
+            self.pages_done += 1  # max_pages counts every page that got an answer
 
     def _skip(
         self, e: Entry, reason: str, *, metadata: bool = False, decision: str | None = None
@@ -692,6 +693,8 @@ class Crawler:
             fields["detail"] = redact(detail)
         self.writer.write_metadata(e.url, fields)
         self.frontier.finish(e.fp, FAILED, reason=reason)
+        if e.kind == PAGE:
+            self.pages_done += 1
 
     def _retry_or_fail(
         self, e: Entry, reason: str, *, detail: str = "", wait: float | None = None
