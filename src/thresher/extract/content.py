@@ -42,7 +42,7 @@ JUNK_TAGS = (
     "dialog",
 )
 #: Elements that are boilerplate by their semantics.
-BOILER_TAGS = frozenset({"nav", "aside", "footer", "menu"})
+BOILER_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption"})
 BLOCK_TAGS = frozenset(
     {
         "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd",
@@ -65,7 +65,8 @@ _BOILER_WORDS = (
     r"byline|postmeta|post-meta|entry-meta|article-meta|meta-data|metadata|dateline|"
     r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|"
     r"disclaimer|copyright|rating|ratings|vote|votes|jump|outbrain|taboola|"
-    r"sr-only|screen-reader-text|visually-hidden|caption-credit|credits?"
+    r"sr-only|screen-reader-text|visually-hidden|caption|caption-credit|credits?|author|bio|"
+    r"legend|disclosure"
 )
 # WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
 _TAXONOMY = re.compile(
