@@ -142,3 +142,10 @@ def test_cli_robots(tmp_path: Path) -> None:
     assert main(["robots", str(f), "http://e.com/y", "FooBot"]) == 0
     assert main(["robots", str(f), "http://e.com/x", "BarBot"]) == 0
     assert main(["robots", str(tmp_path / "missing.txt"), "http://e.com/", "FooBot"]) == 2
+
+
+def test_per_host_page_cap(site: SiteServer, tmp_path: Path) -> None:
+    small_site(site, 10)
+    result = crawl(fast(site, max_pages_per_host=3, per_host=1), tmp_path)
+    assert len(archived(tmp_path)) == 3
+    assert result.stats["skipped_by_reason"]["host-page-cap"] == 8

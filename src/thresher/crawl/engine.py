@@ -56,6 +56,7 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _LEASE_BATCH = 256
 _ROBOTS_REDIRECTS = 5
 _CONSIDERED_CAP = 500_000
+_STATS_INTERVAL = 10.0
 
 
 @dataclass
@@ -194,6 +195,8 @@ class Crawler:
         self._commit()
         counts = self.frontier.counts()
         self.pages_done = counts["done"] + counts["failed"]
+        self.queue_start = counts["queued"]
+        self.answered = 0  # URLs settled this run (for the live queue estimate)
 
     # -- scheduling --------------------------------------------------------------------
     def _host(self, key: str) -> HostState:
@@ -676,6 +679,7 @@ class Crawler:
 
     def _finish(self, e: Entry, state: int, **kw: Any) -> None:
         self.frontier.finish(e.fp, state, **kw)
+        self.answered += 1
         if e.kind == PAGE:
             self.pages_done += 1  # max_pages counts every page that got an answer
 
@@ -686,6 +690,7 @@ class Crawler:
         if metadata:
             self.writer.write_metadata(e.url, {"robots": "disallowed", "agent": self.token})
         self.frontier.finish(e.fp, SKIPPED, reason=reason, decision=decision)
+        self.answered += 1
 
     def _fail(self, e: Entry, reason: str, detail: str = "") -> None:
         fields: dict[str, object] = {"failure": reason, "attempts": e.attempts + 1}
@@ -693,6 +698,7 @@ class Crawler:
             fields["detail"] = redact(detail)
         self.writer.write_metadata(e.url, fields)
         self.frontier.finish(e.fp, FAILED, reason=reason)
+        self.answered += 1
         if e.kind == PAGE:
             self.pages_done += 1
 
@@ -819,10 +825,13 @@ class Crawler:
         return stats
 
     async def _checkpoint_loop(self) -> None:
+        last_stats = time.monotonic()
         while not self.stopping:
             await asyncio.sleep(self.config.checkpoint_interval)
             self._commit()
-            self._write_stats()
+            if time.monotonic() - last_stats >= _STATS_INTERVAL:
+                self._write_stats()  # counts by state: a scan, so not at every checkpoint
+                last_stats = time.monotonic()
 
     # -- workers -----------------------------------------------------------------------
     async def _worker(self) -> None:
@@ -860,9 +869,10 @@ class Crawler:
                     self.dispatched_pages -= 1
                 self._done(job.host)
                 if self.reporter is not None:
-                    q = self.stats["urls_queued"]
                     self.reporter.advance(
-                        1, queue=q, errors=sum(self.stats["errors_by_kind"].values())
+                        1,
+                        queue=max(0, self.queue_start + self.stats["urls_queued"] - self.answered),
+                        errors=sum(self.stats["errors_by_kind"].values()),
                     )
 
     async def run(self) -> CrawlResult:
