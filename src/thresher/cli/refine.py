@@ -101,7 +101,7 @@ def langid_stream(ident: object, src: BinaryIO, dst: BinaryIO, chunk: int = 1 <<
     from thresher.refine.langid import LanguageIdentifier
 
     assert isinstance(ident, LanguageIdentifier)
-    predict = ident.predict
+    predict = ident.predict_line
     read = getattr(src, "read1", src.read)
     pending = b""
     n = 0
@@ -115,13 +115,15 @@ def langid_stream(ident: object, src: BinaryIO, dst: BinaryIO, chunk: int = 1 <<
             lines = [pending] if pending else []
             pending = b""
         out: list[str] = []
-        for raw in lines:
-            text = raw.decode("utf-8", "replace").rstrip("\r")
-            if text.strip():
+        append = out.append
+        for text in b"\n".join(lines).decode("utf-8", "replace").split("\n") if lines else ():
+            if text.endswith("\r"):
+                text = text[:-1]
+            if text and not text.isspace():
                 lang, score = predict(text)
-                out.append(f"{lang}\t{score:.4f}\n")
+                append(f"{lang}\t{score:.4f}\n")
             else:
-                out.append("unknown\t0.0000\n")
+                append("unknown\t0.0000\n")
         n += len(lines)
         if out:
             dst.write("".join(out).encode())

@@ -55,10 +55,15 @@ class LanguageIdentifier:
 
     def predict(self, text: str) -> tuple[str, float]:
         """Top language and its probability for a text (newlines are replaced by spaces)."""
-        labels, scores = self._predict(text.replace("\n", " "), 1)
+        return self.predict_line(text.replace("\n", " ") if "\n" in text else text)
+
+    def predict_line(self, line: str) -> tuple[str, float]:
+        """:meth:`predict` for a text known to hold no newline."""
+        labels, scores = self._predict(line, 1)
         if not labels:
             return "unknown", 0.0
-        return labels[0][_LABEL:], min(float(scores[0]), 1.0)
+        score = scores[0]
+        return labels[0][_LABEL:], score if score <= 1.0 else 1.0
 
 
 class LanguageId(Step):
