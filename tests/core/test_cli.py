@@ -103,3 +103,35 @@ def test_progress_draws_a_bar_on_a_terminal() -> None:
         rep.advance()
         rep.advance()
     assert "crawl" in stream.getvalue() and "2/2" in stream.getvalue()
+
+
+def test_every_command_has_help_for_every_option(capsys: pytest.CaptureFixture) -> None:
+    import typer.main
+
+    from thresher.cli import app
+
+    group = typer.main.get_command(app)
+    names = sorted(group.commands)  # type: ignore[attr-defined]
+    contract = {
+        "crawl",
+        "extract",
+        "refine",
+        "run",
+        "train-lm",
+        "train-classifier",
+        "langid",
+        "robots",
+        "report",
+        "verify",
+        "demo",
+    }
+    assert contract <= set(names)
+    for name in names:
+        cmd = group.commands[name]  # type: ignore[attr-defined]
+        assert cmd.help, f"{name} has no description"
+        for param in cmd.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert getattr(param, "help", None), f"{name} {param.name}: no help text"
+        assert main([name, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "Usage: thresher " + name in out

@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -47,7 +48,7 @@ for _module in (crawl, extract, refine, models, pipeline, store):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``thresher`` script."""
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=argv, prog_name="thresher", standalone_mode=True)
     except SystemExit as e:
         code = e.code
         return code if isinstance(code, int) else (0 if code is None else 1)
