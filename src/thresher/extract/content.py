@@ -517,9 +517,12 @@ def _keep(blocks: list[Block]) -> list[Block]:
             following_bad = True
         else:
             following_bad = False
-    # headings directly before the first prose block (nothing but headings in between)
+    # headings and short prose (a lede) directly before the first long prose block
     lead = first_good
-    while lead > 0 and blocks[lead - 1].tag in HEADINGS and not bad[lead - 1]:
+    while lead > 0 and not bad[lead - 1]:
+        prev = blocks[lead - 1]
+        if prev.tag not in HEADINGS and prev.weight <= 0:
+            break
         lead -= 1
     out: list[Block] = []
     for i, b in enumerate(blocks):
