@@ -183,3 +183,21 @@ def test_refine_command(tmp_path: Path) -> None:
     assert failed.stderr.strip().splitlines()[-1] == (
         f"thresher: error: {bad}: refine.langid.treshold: unknown key"
     )
+
+
+def test_truncated_gzip_input_keeps_what_came_before(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl.gz"
+    with gzip.open(whole, "wt", encoding="utf-8") as f:
+        for i in range(300):
+            words = " ".join(SENTENCES["en"][i % 3].split()[: 4 + i % 7])
+            letters = str(i).translate(str.maketrans("0123456789", "abcdefghij"))
+            f.write(json.dumps({"id": f"d{i}", "text": f"{words} {letters}"}) + "\n")
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = refine([cut], tmp_path / "out", _light())
+    read = {s.name: s for s in result.stats}["read"]
+    assert read.dropped["truncated_file"] == 1
+    assert 0 < read.kept < 300
+    assert result.documents > 0
+    assert verify(tmp_path / "out").ok

@@ -7,9 +7,10 @@ Two passes that parallelise over shards:
    (8 bytes a line, so pass 2 never normalises again); the sorted distinct hashes to
    ``NNNNN.uniq.npy`` and those repeated inside the shard to ``NNNNN.dups.npy``.
 2. *merge* (once): for every shard, the sorted hashes it must drop entirely
-   (``NNNNN.remove.npy``): with policy ``ccnet`` every hash seen twice anywhere (every copy goes,
-   as in the paper); with ``keep-first`` the hashes already seen in an earlier shard (the first
-   occurrence in shard order, document order, line order stays).
+   (``NNNNN.remove.u64``, appended partition by partition): with policy ``ccnet`` every hash
+   seen twice anywhere (every copy goes, as in the paper); with ``keep-first`` the hashes
+   already seen in an earlier shard (the first occurrence in shard order, document order, line
+   order stays).
 3. *filter* (per shard): a boolean mask over the shard's lines is computed in numpy, and each
    document loses the lines the mask marks. A document left empty is dropped.
 
@@ -20,7 +21,8 @@ shards, 8 bytes each, sorted in place, plus a 1-byte mask; ``keep-first``: the d
 seen so far plus the merged copy np.insert makes, 8 + 8 bytes). A billion distinct hashes
 (8 GB as ``uint64``) with the default 1 GB budget are merged as 16 partitions of about 62 M
 hashes, each read from every shard's sorted ``uniq`` file with a binary search (memory-mapped,
-so only the partition's slice is paged in).
+so only the partition's slice is paged in); what a partition yields for a shard is appended to
+that shard's remove file at once, so nothing grows with the number of partitions.
 """
 
 from __future__ import annotations
@@ -63,9 +65,9 @@ def line_hashes(text: str, min_chars: int = 0) -> list[int]:
 
 def _paths(work: Path, shard: int) -> dict[str, Path]:
     stem = f"{shard:05d}"
-    return {
-        kind: work / f"{stem}.{kind}.npy" for kind in ("lines", "uniq", "dups", "remove", "docs")
-    }
+    paths = {kind: work / f"{stem}.{kind}.npy" for kind in ("lines", "uniq", "dups", "docs")}
+    paths["remove"] = work / f"{stem}.remove.u64"  # raw little-endian uint64, appended to
+    return paths
 
 
 def _save(path: Path, array: np.ndarray) -> None:
@@ -132,7 +134,19 @@ class ParagraphDedup(CorpusStep):
         dups = [np.load(_paths(work, i)["dups"], mmap_mode="r") for i in range(shards)]
         entries = sum(len(u) for u in uniq) + sum(len(d) for d in dups)
         bits = _partition_bits(entries, self.config.memory_mb)
-        removes: list[list[np.ndarray]] = [[] for _ in range(shards)]
+        for i in range(shards):  # a merge killed half-way starts again from nothing
+            _paths(work, i)["remove"].unlink(missing_ok=True)
+        removed_hashes = 0
+
+        def emit(i: int, arr: np.ndarray) -> None:
+            """Append a partition's hashes to shard i's remove file: partitions come in hash
+            order, so each file stays sorted, and nothing accumulates in memory."""
+            nonlocal removed_hashes
+            if len(arr):
+                with open(_paths(work, i)["remove"], "ab") as f:
+                    f.write(arr.astype("<u8", copy=False).tobytes())
+                removed_hashes += len(arr)
+
         for p in range(1 << bits):
             lo = np.uint64(p << (64 - bits)) if bits else np.uint64(0)
             last = p == (1 << bits) - 1
@@ -153,20 +167,17 @@ class ParagraphDedup(CorpusStep):
                 del both
                 repeated = np.unique(repeated)
                 for i, s in enumerate(slices):
-                    removes[i].append(s[_in_sorted(repeated, s)])
+                    emit(i, s[_in_sorted(repeated, s)])
             else:
                 seen = np.empty(0, dtype=np.uint64)
                 for i, s in enumerate(slices):
                     found = _in_sorted(seen, s)
-                    removes[i].append(s[found])
+                    emit(i, s[found])
                     new = s[~found]
                     if len(new):
                         seen = np.insert(seen, np.searchsorted(seen, new), new)
-        removed_hashes = 0
         for i in range(shards):
-            arr = np.concatenate(removes[i]) if removes[i] else np.empty(0, np.uint64)
-            removed_hashes += len(arr)
-            _save(_paths(work, i)["remove"], arr.astype(np.uint64, copy=False))
+            _paths(work, i)["remove"].touch()
         return {
             "hash partitions": 1 << bits,
             "distinct hashes per shard (sum)": int(sum(len(u) for u in uniq)),
@@ -177,7 +188,7 @@ class ParagraphDedup(CorpusStep):
     def bind_shard(self, work: Path, shard: int) -> None:
         paths = _paths(work, shard)
         lines = np.load(paths["lines"])
-        remove = np.load(paths["remove"])
+        remove = np.fromfile(paths["remove"], dtype="<u8").astype(np.uint64, copy=False)
         drop = _in_sorted(remove, lines)
         if self.config.policy == "keep-first":
             dups = np.load(paths["dups"])
