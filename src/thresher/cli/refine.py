@@ -41,6 +41,7 @@ def _refine(
     from thresher.progress import report
     from thresher.refine import RefineConfig, refine
     from thresher.store.config import OutputConfig
+    from thresher.store.readers import iter_document_files
 
     cfg = load_section(
         RefineConfig,
@@ -51,6 +52,8 @@ def _refine(
         workers=workers,
     )
     output = load_section(OutputConfig, config, "output", formats=formats or None)
+    if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
+        raise InputError(f"{', '.join(map(str, inputs))}: no document files")
     with report("refine") as rep:
         result = refine(
             [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite
