@@ -54,6 +54,8 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CELL = frozenset({"td", "th"})
+#: Blocks that hold text but are not containers of an article.
+NOT_CONTAINERS = frozenset({"p", "li", "ul", "ol", "tr", "tbody", "blockquote", "dl"})
 _WS = re.compile(r"\s+")
 
 _BOILER_WORDS = (
@@ -180,6 +182,7 @@ class _Walker:
         self.in_link = 0
         self.in_pre = 0
         self.nodes: dict[int, LexborNode] = {}
+        self.tags: dict[int, str] = {}
         self.list_stack: list[list[int]] = []  # [ordered, counter]
         self.table_row_cells = 0
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
@@ -284,6 +287,7 @@ class _Walker:
         self.counter += 1
         eid = self.counter
         self.nodes[eid] = node
+        self.tags[eid] = tag
         self.stack.append(eid)
         boiler = self.is_boiler(node, tag)
         if boiler:
@@ -457,10 +461,14 @@ def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
 
 
 def select_content(
-    blocks: list[Block], bonus: dict[int, float] | None = None, deadline: Deadline | None = None
+    blocks: list[Block],
+    bonus: dict[int, float] | None = None,
+    deadline: Deadline | None = None,
+    tags: dict[int, str] | None = None,
 ) -> tuple[int | None, set[int]]:
     """The id of the element whose subtree of blocks has the largest total weight, and the
-    ids of sibling subtrees that carry prose too (content split over several containers)."""
+    ids of sibling subtrees that carry prose too (content split over several containers).
+    A paragraph, list or table row is never the container itself: its parent is."""
     totals: dict[int, float] = {}
     parent: dict[int, int] = {}
     for i, b in enumerate(blocks):
@@ -486,6 +494,10 @@ def select_content(
     for eid, score in totals.items():
         if score > best_score or (score == best_score and best is not None and eid > best):
             best, best_score = eid, score
+    if tags:
+        while best is not None and tags.get(best) in NOT_CONTAINERS and best in parent:
+            best = parent[best]
+            best_score = totals[best]
     chosen = {best} if best is not None else set()
     up = parent.get(best) if best is not None else None
     if up is not None and best_score > 0:
@@ -571,7 +583,7 @@ def extract_content(
     release_wrappers(blocks, walker.comment_ids)
     for b in blocks:
         _score(b)
-    best, ids = select_content(blocks, walker.bonus, deadline)
+    best, ids = select_content(blocks, walker.bonus, deadline, walker.tags)
     if best is None:
         return Content(text="", markdown="" if markdown else None)
     chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]
