@@ -189,10 +189,12 @@ def main() -> None:
         t = run["tool"]
         if t not in best or run["pages_per_s"] > best[t]["pages_per_s"]:
             best[t] = run
-    results["ratio_pages_per_s"] = round(
-        best["thresher"]["pages_per_s"] / best["scrapy"]["pages_per_s"], 1
-    )
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    if "thresher" in best and "scrapy" in best:
+        results["ratio_pages_per_s"] = round(
+            best["thresher"]["pages_per_s"] / best["scrapy"]["pages_per_s"], 1
+        )
+    name = "results.json" if a.rounds else "results-frontier.json"
+    (HERE / name).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

@@ -149,3 +149,26 @@ def test_per_host_page_cap(site: SiteServer, tmp_path: Path) -> None:
     result = crawl(fast(site, max_pages_per_host=3, per_host=1), tmp_path)
     assert len(archived(tmp_path)) == 3
     assert result.stats["skipped_by_reason"]["host-page-cap"] == 8
+
+
+def test_bad_state_folder_and_concurrent_runs(site: SiteServer, tmp_path: Path) -> None:
+    import fcntl
+
+    from thresher.errors import InputError, ThresherError
+
+    small_site(site, 2)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "frontier.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(InputError, match=r"frontier\.sqlite"):
+        crawl(fast(site), bad)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    with open(busy / ".crawl.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(ThresherError, match="another crawl"):
+            crawl(fast(site), busy)
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(ThresherError, match="cannot use as crawl folder"):
+        crawl(fast(site), afile)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import heapq
 import json
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ from thresher.crawl.guard import AddressGuard, GuardedResolver
 from thresher.crawl.politeness import HostState, backoff_delay, parse_retry_after
 from thresher.crawl.proxies import ProxyPool, redact
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
-from thresher.errors import ConfigError
+from thresher.errors import ConfigError, InputError, ThresherError
 
 __all__ = ["CrawlResult", "Crawler", "crawl", "effective_user_agent"]
 
@@ -155,11 +157,28 @@ class Crawler:
         return out
 
     def _open_state(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        warc_dir = self.out / "warc"
-        warc_dir.mkdir(exist_ok=True)
-        self.frontier = Frontier(self.out / "frontier.sqlite", fsync=self.config.fsync)
-        self.frontier.recover()
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            warc_dir = self.out / "warc"
+            warc_dir.mkdir(exist_ok=True)
+            self._lock = open(self.out / ".crawl.lock", "a+b")  # noqa: SIM115 (held for the run)
+        except OSError as e:
+            raise ThresherError(
+                f"{self.out}: cannot use as crawl folder: {e.strerror or e}"
+            ) from None
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            raise ThresherError(f"{self.out}: another crawl is running in this folder") from None
+        try:
+            self.frontier = Frontier(self.out / "frontier.sqlite", fsync=self.config.fsync)
+            self.frontier.recover()
+        except sqlite3.DatabaseError as e:
+            self._lock.close()
+            raise InputError(
+                f"{self.out / 'frontier.sqlite'}: not a usable crawl state: {e}"
+            ) from None
         committed = self.frontier.warc_lengths()
         serial = 0
         for path in sorted(warc_dir.glob("*.warc.gz")):
@@ -828,7 +847,11 @@ class Crawler:
         last_stats = time.monotonic()
         while not self.stopping:
             await asyncio.sleep(self.config.checkpoint_interval)
-            self._commit()
+            try:
+                self._commit()
+            except OSError:
+                self.stop()  # the final commit reports the error
+                return
             if time.monotonic() - last_stats >= _STATS_INTERVAL:
                 self._write_stats()  # counts by state: a scan, so not at every checkpoint
                 last_stats = time.monotonic()
@@ -935,9 +958,19 @@ class Crawler:
                 and self.frontier.next_ready_at() is None
             ):
                 self.frontier.set_meta("recrawl", None)  # the pass is complete
-            self.frontier.commit(self.writer.close())
+            try:
+                touched = self.writer.close()
+            except OSError as e:
+                # The archive could not be written: keep the state of the last good commit.
+                self.frontier.abandon()
+                self._lock.close()
+                raise ThresherError(
+                    f"{self.out / 'warc'}: cannot write WARC: {e.strerror or e}"
+                ) from None
+            self.frontier.commit(touched)
             stats = self._write_stats(final=True)
             self.frontier.close()
+            self._lock.close()
         return CrawlResult(
             pages=stats["urls"].get("done", 0),
             fetched=stats["fetched"],

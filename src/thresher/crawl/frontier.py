@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS urls (
     fetched_at REAL
 );
 CREATE INDEX IF NOT EXISTS queue ON urls (host, depth, seq) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS by_state ON urls (state, next_at);
+CREATE TABLE IF NOT EXISTS known_hosts (host TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS hosts (
     host TEXT PRIMARY KEY,
     robots BLOB,
@@ -107,6 +109,10 @@ class Frontier:
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.executescript(_SCHEMA)
         self._finished: list[tuple[object, ...]] = []
+        self._hosts: set[str] = {r[0] for r in self.db.execute("SELECT host FROM known_hosts")}
+        if not self._hosts:  # state written before the host list existed
+            self.db.execute("INSERT OR IGNORE INTO known_hosts SELECT DISTINCT host FROM urls")
+            self._hosts = {r[0] for r in self.db.execute("SELECT host FROM known_hosts")}
         self._seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM urls").fetchone()[0]
         self.db.execute("BEGIN")
 
@@ -150,6 +156,12 @@ class Frontier:
                 r[0] for r in self.db.execute(f"SELECT fp FROM urls WHERE fp IN ({marks})", chunk)
             )
         new = [r for r in fresh if r[0] not in known]
+        hosts = {r[2] for r in new} - self._hosts
+        if hosts:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO known_hosts VALUES (?)", [(h,) for h in hosts]
+            )
+            self._hosts |= hosts
         if new:
             base = self._seq
             self._seq += len(new)
@@ -169,7 +181,7 @@ class Frontier:
         now = time.time() if now is None else now
         rows = self.db.execute(
             "SELECT fp, url, host, depth, kind, attempts, hops, via, etag, last_modified,"
-            " payload_digest, record_id, warc_date FROM urls"
+            " payload_digest, record_id, warc_date FROM urls INDEXED BY queue"
             " WHERE state = 0 AND host = ? AND next_at <= ? ORDER BY depth, seq LIMIT ?",
             (host, now, limit),
         ).fetchall()
@@ -183,15 +195,14 @@ class Frontier:
         self.db.executemany("UPDATE urls SET state = 0 WHERE fp = ?", [(fp,) for fp in fps])
 
     def hosts_ready(self, now: float | None = None) -> list[str]:
-        """Hosts with at least one URL ready to fetch."""
+        """Hosts with at least one URL ready to fetch (one indexed probe per known host)."""
         self.flush()
         now = time.time() if now is None else now
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT DISTINCT host FROM urls WHERE state = 0 AND next_at <= ?", (now,)
-            )
-        ]
+        probe = (
+            "SELECT 1 FROM urls INDEXED BY queue"
+            " WHERE state = 0 AND host = ? AND next_at <= ? LIMIT 1"
+        )
+        return [h for h in sorted(self._hosts) if self.db.execute(probe, (h, now)).fetchone()]
 
     def next_ready_at(self) -> float | None:
         """Earliest time a queued URL becomes ready (None when the queue is empty)."""
@@ -330,6 +341,13 @@ class Frontier:
             )
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
+
+    def abandon(self) -> None:
+        """Roll back everything since the last commit and close (the archive failed)."""
+        self._finished = []
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("ROLLBACK")
+        self.db.close()
 
     def close(self) -> None:
         self.flush()
