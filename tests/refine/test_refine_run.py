@@ -201,3 +201,32 @@ def test_truncated_gzip_input_keeps_what_came_before(tmp_path: Path) -> None:
     assert 0 < read.kept < 300
     assert result.documents > 0
     assert verify(tmp_path / "out").ok
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "jsonl.zst", "parquet"])
+def test_small_parts_of_many_shards_are_joined(tmp_path: Path, fmt: str) -> None:
+    recs = _records()[:9]
+    for i in range(3):  # three shards, each with one document per language
+        write_jsonl(tmp_path / "in" / f"s{i}.jsonl", recs[i::3])
+    out = tmp_path / "out"
+    output = OutputConfig(formats=[fmt], csv=True)
+    result = refine([tmp_path / "in"], out, _light(), output)
+    assert result.languages == {"en": 3, "de": 3, "fr": 3}
+    for lang in ("en", "de", "fr"):
+        assert sorted(p.name for p in (out / lang / "all").iterdir()) == [
+            "part-00000.csv",
+            f"part-00000.{fmt}",
+        ]
+    assert verify(out).ok
+    docs = corpus(out)
+    assert sorted(docs) == sorted(str(r["id"]) for r in recs)
+    assert docs["fr-2"].url == "https://fr.example/2"
+    # a part size of 1 KB: parts join only up to that size
+    small = refine(
+        [tmp_path / "in"],
+        tmp_path / "small",
+        _light(),
+        OutputConfig(formats=[fmt], part_bytes=1024),
+    )
+    assert 6 <= len(small.parts) <= 9
+    assert verify(tmp_path / "small").ok

@@ -416,7 +416,9 @@ def refine(
             executor.map(_final_task, todo, on_done=advance)
         finally:
             _progress_hook = None
-    return _finalise(out, work, files, len(shards), config, fingerprint, merge_counters, template)
+    return _finalise(
+        out, work, files, len(shards), config, output, fingerprint, merge_counters, template
+    )
 
 
 def _calibrate(
@@ -439,47 +441,113 @@ def _calibrate(
     return target.calibrate(sample)
 
 
+#: rough text-to-file size ratio per format, to tell when small parts together fill one part
+_RAW_PER_BYTE = {"jsonl": 1, "csv": 1, "jsonl.gz": 4, "jsonl.zst": 4, "parquet": 4}
+
+
+def _ext(path: str) -> str:
+    return path.rsplit("/", 1)[-1].split(".", 1)[1]
+
+
+def _join_parts(srcs: list[Path], dst: Path, fmt: str) -> None:
+    """Write the documents of several parts, in order, as one part (atomic, fsynced)."""
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        for src in srcs:
+            table = pq.read_table(src)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+        assert writer is not None
+        writer.close()
+    else:
+        # JSONL lines, gzip members and zstd frames all concatenate; CSV keeps one header
+        with open(tmp, "wb") as f:
+            for n, src in enumerate(srcs):
+                data = src.read_bytes()
+                if fmt == "csv" and n:
+                    data = data[data.index(b"\n") + 1 :]
+                f.write(data)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, dst)
+
+
 def _finalise(
     out: Path,
     work: Path,
     files: list[Path],
     n_shards: int,
     config: RefineConfig,
+    output: OutputConfig,
     fingerprint: str,
     merge_counters: dict[int, dict[str, Any]],
     template: list[Step],
 ) -> RefineResult:
-    """Move staged parts into place (numbered in shard order) and write the manifest."""
-    next_index: dict[str, int] = {}
-    parts: list[Part] = []
+    """Move staged parts into place, numbered in shard order, joining runs of small parts (the
+    last part of each shard in a folder) up to the part size; then write the manifest.
+
+    Idempotent: a finalise killed half-way is done again from the staged parts, and a final
+    part already in place (written atomically) is kept."""
     groups: list[list[StepStats]] = []
+    # staged units per folder, in shard order: {format: staged part}
+    units: dict[str, list[tuple[int, dict[str, dict[str, Any]]]]] = {}
     for i in range(n_shards):
         info = _read_json(work / "out" / f"{i:05d}.done.json")
         groups.append([StepStats.from_dict(s) for s in info["stats"]])
-        staged: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        staged: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
         for p in info["parts"]:
             folder, name = p["path"].rsplit("/", 1) if "/" in p["path"] else ("", p["path"])
             index = int(name.split("-", 1)[1].split(".", 1)[0])
-            staged.setdefault((folder, index), []).append(p)
+            staged.setdefault((folder, index), {})[_ext(p["path"])] = p
         for folder, index in sorted(staged):
-            new_index = next_index.get(folder, 0)
-            next_index[folder] = new_index + 1
-            for p in staged[(folder, index)]:
-                ext = p["path"].rsplit("/", 1)[-1].split(".", 1)[1]
-                rel = (
-                    f"{folder}/part-{new_index:05d}.{ext}"
-                    if folder
-                    else f"part-{new_index:05d}.{ext}"
-                )
-                src = work / "out" / f"{i:05d}" / p["path"]
+            units.setdefault(folder, []).append((i, staged[(folder, index)]))
+    primary = _formats(output)[0]
+    parts: list[Part] = []
+    for folder in sorted(units):
+        packed: list[list[tuple[int, dict[str, dict[str, Any]]]]] = []
+        size = 0
+        for unit in units[folder]:
+            est = unit[1][primary]["bytes"] * _RAW_PER_BYTE.get(primary, 4)
+            if packed and size + est <= output.part_bytes:
+                packed[-1].append(unit)
+                size += est
+            else:
+                packed.append([unit])
+                size = est
+        for new_index, group in enumerate(packed):
+            for fmt in group[0][1]:
+                name = f"part-{new_index:05d}.{fmt}"
+                rel = f"{folder}/{name}" if folder else name
                 dst = out / rel
-                if src.is_file():
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(src, dst)
-                elif not dst.is_file():
-                    raise InputError(f"{src}: staged part is missing; remove {out} and run again")
+                srcs = [work / "out" / f"{i:05d}" / u[fmt]["path"] for i, u in group]
+                if len(group) == 1:
+                    p = group[0][1][fmt]
+                    if srcs[0].is_file():
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(srcs[0], dst)
+                    elif not dst.is_file():
+                        raise InputError(
+                            f"{srcs[0]}: staged part is missing; remove {out} and run again"
+                        )
+                    parts.append(
+                        Part(rel, sha256=p["sha256"], documents=p["documents"], bytes=p["bytes"])
+                    )
+                    continue
+                if not dst.is_file():
+                    missing = [s for s in srcs if not s.is_file()]
+                    if missing:
+                        raise InputError(
+                            f"{missing[0]}: staged part is missing; remove {out} and run again"
+                        )
+                    _join_parts(srcs, dst, fmt)
+                docs = sum(u[fmt]["documents"] for _, u in group)
                 parts.append(
-                    Part(path=rel, sha256=p["sha256"], documents=p["documents"], bytes=p["bytes"])
+                    Part(rel, sha256=sha256_file(dst), documents=docs, bytes=dst.stat().st_size)
                 )
     stats = merge_stats(groups)
     by_name = {s.name: s for s in stats}
