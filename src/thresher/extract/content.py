@@ -73,7 +73,8 @@ _BOILER_WORDS = (
 # WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
 _TAXONOMY = re.compile(
     r"(?:^|(?<=\s))(?:tag|category|format|status|type|author|term|taxonomy|post|postid)-"
-    r"(?!(?:cloud|list|links|box|wrap|wrapper|container|area|widget|meta|info|share)(?:\s|$))"
+    r"(?!(?:cloud|list|links|box|wrap|wrapper|container|area|widget|meta|info|share|bio|avatar|"
+    r"description)(?:\s|$))"
     r"\S*",
     re.IGNORECASE,
 )
@@ -437,9 +438,12 @@ SHORT_BEFORE_BAD = 80
 RELEASE_MIN = 400
 
 
-def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
+def release_wrappers(
+    blocks: list[Block], comment_ids: set[int], keep: frozenset[int] | set[int] = frozenset()
+) -> None:
     """Un-mark boilerplate elements that hold most of the page's prose: they are wrappers
-    with an unlucky class name (``container has-sidebar``), not boilerplate."""
+    with an unlucky class name (``container has-sidebar``), not boilerplate. Elements in
+    ``keep`` (``<footer>``: an author box under a short post) stay marked."""
     prose: dict[int, int] = {}
     total = 0
     for b in blocks:
@@ -452,7 +456,9 @@ def release_wrappers(blocks: list[Block], comment_ids: set[int]) -> None:
         # footer line): nothing is released, so the footer cannot become the content
         return
     released = {
-        eid for eid, n in prose.items() if n > (0.75 if eid in comment_ids else 0.4) * total
+        eid
+        for eid, n in prose.items()
+        if n > (0.75 if eid in comment_ids else 0.4) * total and eid not in keep
     }
     if released:
         for b in blocks:
@@ -580,7 +586,8 @@ def extract_content(
         deadline.check()
     for b in blocks:
         b.size = len(b.text.encode("utf-8"))
-    release_wrappers(blocks, walker.comment_ids)
+    footers = {e for e, t in walker.tags.items() if t == "footer"}
+    release_wrappers(blocks, walker.comment_ids, footers)
     for b in blocks:
         _score(b)
     best, ids = select_content(blocks, walker.bonus, deadline, walker.tags)
