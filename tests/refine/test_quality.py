@@ -199,3 +199,29 @@ def test_length_bounds() -> None:
     assert _run(LengthFilter(LengthConfig(min_words=3)), "two words") == "fewer than 3 words"
     assert isinstance(_run(LengthFilter(), "x"), Document)
     assert _run(LengthFilter(), "") == "fewer than 1 chars"
+
+
+def test_repetition_does_not_depend_on_the_hash_seed() -> None:
+    """Word ids are string hashes (random per process): a tie for the most frequent 2-gram
+    between a short and a long one must be decided the same way under every hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    long_pair = "ccccccccccccccc ddddddddddddddd"
+    text = " ".join(f"aa bb filler{w} {long_pair} other{w}" for w in "abcd")
+    code = (
+        "import sys\n"
+        "from thresher.document import Document\n"
+        "from thresher.refine.quality import GopherRepetition\n"
+        "print(GopherRepetition().reject(Document(text=sys.stdin.read())))\n"
+    )
+    outs = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code], input=text, capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        outs.add(done.stdout.strip())
+    assert outs == {"gopher: top 2-gram"}

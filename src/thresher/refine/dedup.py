@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from bisect import bisect_left
+from array import array
 from collections.abc import Iterable, Iterator
 from hashlib import sha1
 from pathlib import Path
@@ -104,7 +104,7 @@ class ParagraphDedup(CorpusStep):
     def __init__(self, config: DedupConfig | None = None) -> None:
         super().__init__()
         self.config = config or DedupConfig()
-        self._removed: list[int] | None = None  # sorted line positions to remove in the shard
+        self._removed: np.ndarray | None = None  # sorted line positions to remove in the shard
         self._line = 0  # position of the next document's first line in the shard
         self._cursor = 0  # index into _removed
         self._total_lines = 0
@@ -113,14 +113,14 @@ class ParagraphDedup(CorpusStep):
     def scan_shard(self, docs: Iterable[Document], work: Path, shard: int) -> None:
         work.mkdir(parents=True, exist_ok=True)
         paths = _paths(work, shard)
-        hashes: list[int] = []
-        doc_lines: list[int] = []
+        hashes = array("Q")  # 8 bytes a line, not a Python int each
+        doc_lines = array("I")
         min_chars = self.config.min_chars
         for doc in docs:
             h = line_hashes(doc.text, min_chars)
             hashes.extend(h)
             doc_lines.append(len(h))
-        lines = np.array(hashes, dtype=np.uint64)
+        lines = np.frombuffer(hashes, dtype=np.uint64) if hashes else np.empty(0, np.uint64)
         real = lines[lines != SKIP]
         uniq, counts = np.unique(real, return_counts=True)
         _save(paths["lines"], lines)
@@ -199,7 +199,7 @@ class ParagraphDedup(CorpusStep):
                 later = np.ones(len(cand), dtype=bool)
                 later[first] = False
                 drop[cand[later]] = True
-        self._removed = np.flatnonzero(drop).tolist()
+        self._removed = np.flatnonzero(drop)
         self._line = 0
         self._cursor = 0
         self._total_lines = len(lines)
@@ -222,7 +222,7 @@ class ParagraphDedup(CorpusStep):
                 later = np.ones(len(vals), dtype=bool)
                 later[first] = False
                 drop[real[later]] = True
-        self._removed = np.flatnonzero(drop).tolist()
+        self._removed = np.flatnonzero(drop)
         self._line = 0
         self._cursor = 0
         self._total_lines = len(hashes)
@@ -250,9 +250,9 @@ class ParagraphDedup(CorpusStep):
         cursor = self._cursor
         if cursor >= len(removed) or removed[cursor] >= end:
             return doc
-        stop = bisect_left(removed, end, cursor)
+        stop = int(np.searchsorted(removed, end, "left"))
         self._cursor = stop
-        gone = {pos - start for pos in removed[cursor:stop]}
+        gone = {pos - start for pos in removed[cursor:stop].tolist()}
         kept = [line for i, line in enumerate(text.split("\n")) if i not in gone]
         new_text = "\n".join(kept)
         stats = self.stats

@@ -200,21 +200,25 @@ def dup_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: in
 
 
 def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
-    """Fraction of word characters in all occurrences of the most frequent repeated n-gram."""
+    """Fraction of word characters in all occurrences of the most frequent repeated n-gram.
+
+    Among n-grams tied for most frequent, the longest counts: the result depends on the text
+    only, never on hash values (word ids are per-process string hashes)."""
     if len(ids) < n or total == 0:
         return 0.0
-    h = ngram_hashes(ids, n)
-    hs = np.sort(h)
-    run_starts = np.flatnonzero(np.concatenate(([True], hs[1:] != hs[:-1])))
-    if len(run_starts) == len(hs):
+    order, first = _runs(ngram_hashes(ids, n))
+    run_starts = np.flatnonzero(first)
+    if len(run_starts) == len(order):
         return 0.0  # every n-gram is unique
     ends = np.empty_like(run_starts)
     ends[:-1] = run_starts[1:]
-    ends[-1] = len(hs)
+    ends[-1] = len(order)
     counts = ends - run_starts
-    top = int(np.argmax(counts))
-    start = int(np.argmax(h == hs[run_starts[top]]))  # its first occurrence
-    return float(lens[start : start + n].sum()) * int(counts[top]) / total
+    best = int(counts.max())
+    starts = order[run_starts[counts == best]]  # first occurrence of each tied n-gram
+    csum = np.concatenate(([0], np.cumsum(lens)))
+    chars = int((csum[starts + n] - csum[starts]).max())
+    return chars * best / total
 
 
 class GopherRepetition(LanguageGated):
