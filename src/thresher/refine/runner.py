@@ -1,6 +1,7 @@
 """``refine()``: run the refine steps over document files into a corpus folder, resumably.
 
-Each input file is a *shard*, the unit of parallel work and of resume. The run goes through
+Each input file is a *shard*, the unit of parallel work and of resume (with more workers than
+files, files are cut into document ranges, one shard each). The run goes through
 rounds, each recorded in a hidden work folder (``DIR/.refine-work``) so that a killed run picks
 up where it stopped:
 
@@ -10,7 +11,8 @@ up where it stopped:
    through the steps before it, whose calibration is saved once for all workers;
 3. the final pass: each shard through all steps, written to its own staging folder;
 4. finalise: staged parts move to ``DIR/<language>/<bucket>/part-NNNNN.<ext>`` numbered in
-   shard order, then ``manifest.json`` and ``stats.json`` are written and the work folder goes.
+   shard order (small last parts of consecutive shards joined up to the part size), then
+   ``manifest.json`` and ``stats.json`` are written and the work folder goes.
 
 A finished shard is never redone; a second run on a finished folder with the same inputs and
 settings does nothing; with other inputs or settings it stops with an error.
