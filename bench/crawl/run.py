@@ -147,12 +147,14 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             wall, rss, code = timed(thresher_cmd(url, out), work)
             n = count_warc_pages(out)
+            inner = json.loads((out / "crawl-stats.json").read_text())["elapsed_seconds"]
             results["runs"].append(
                 {
                     "tool": "thresher",
                     "seconds": round(wall, 2),
                     "pages": n,
                     "pages_per_s": round(n / wall, 1),
+                    "crawl_only_pages_per_s": round(n / inner, 1),
                     "peak_rss_mib": round(rss, 1),
                     "exit": code,
                 }

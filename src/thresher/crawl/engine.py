@@ -222,6 +222,8 @@ class Crawler:
         h = self.hosts.get(key)
         if h is None:
             h = HostState(key=key, base_interval=1.0 / self.config.rate)
+            if self.config.max_pages_per_host is not None:
+                h.pages = self.frontier.host_pages(key)  # the cap spans resumed runs
             self.hosts[key] = h
         return h
 
