@@ -169,3 +169,15 @@ def test_backoff_and_retry_after_parsing() -> None:
     assert h.interval == 0.5
     h.crawl_delay = 2.0
     assert h.interval == 2.0
+
+
+def test_errors_slow_the_host_down(site: SiteServer, tmp_path: Path) -> None:
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page([f"/e{i}" for i in range(5)])
+    for i in range(5):
+        site.routes[f"/e{i}"] = text("overloaded", status=500)
+    crawl(cfg(site, rate=50, per_host=1, max_retries=0), tmp_path)
+    g = gaps(site)
+    # 0.02 s apart while healthy; each error doubles the spacing.
+    assert g[-1] >= 4 * 0.02 * 0.9, g
+    assert g[-1] > g[1]
