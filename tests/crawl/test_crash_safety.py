@@ -93,3 +93,28 @@ def test_repeated_sigkill_gives_exactly_once(site: SiteServer, tmp_path: Path) -
     recs = records(out)
     assert fc["response"] == sum(1 for r in recs if r["type"] == "response")
     assert not any(p.startswith("/nope/") for p in site.paths())
+
+
+def test_sigterm_stops_cleanly_and_the_next_run_finishes(site: SiteServer, tmp_path: Path) -> None:
+    _site(site)
+    out = tmp_path / "crawl"
+    (tmp_path / "crawl.yaml").write_text("crawl:\n  checkpoint_interval: 0.3\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        _command(site, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "crawled" in stdout
+    stats = json.loads((out / "crawl-stats.json").read_text())
+    assert stats["finished"] is True and stats["complete"] is False
+    assert stats["urls"]["leased"] == 0
+    assert 0 < stats["urls"]["done"] < N_PAGES
+    final = subprocess.run(
+        _command(site, out), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert final.returncode == 0, final.stderr
+    counts = {u: n for u, n in ok_responses(out).items() if "/p/" in u}
+    assert len(counts) == N_PAGES and set(counts.values()) == {1}

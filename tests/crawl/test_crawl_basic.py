@@ -70,7 +70,7 @@ def test_crawl_fetches_every_page_once_and_obeys_robots(site: SiteServer, tmp_pa
     fc = fast_counts(tmp_path)
     assert fc["response"] == n_resp and fc["request"] == n_req
     stats = json.loads((tmp_path / "crawl-stats.json").read_text())
-    assert stats["finished"] is True
+    assert stats["finished"] is True and stats["complete"] is True
     assert stats["urls"]["done"] == len(pages)
     assert stats["skipped_by_reason"] == {"robots-disallowed": 1}
     assert stats["out_of_scope"] == 1

@@ -836,7 +836,8 @@ class Crawler:
                 "warc_files": sorted(p.name for p in (self.out / "warc").glob("*.warc.gz")),
                 "warc_records": self.writer.records,
                 "proxies": self.proxies.summary(),
-                "finished": final,
+                "finished": final,  # the run ended cleanly (not killed)
+                "complete": final and counts.get("queued", 0) + counts.get("leased", 0) == 0,
                 "user_agent": self.user_agent,
             }
         )
