@@ -224,9 +224,35 @@ def test_wildcards_and_anchors() -> None:
     assert allowed(robots, "FooBot", "http://foo.bar/ab")
 
 
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("", "/"),
+        ("http://www.example.com", "/"),
+        ("http://www.example.com/", "/"),
+        ("http://www.example.com/a", "/a"),
+        ("http://www.example.com/a/", "/a/"),
+        ("http://www.example.com/a/b?c=http://d.e/", "/a/b?c=http://d.e/"),
+        ("http://www.example.com/a/b?c=d&e=f#fg", "/a/b?c=d&e=f"),
+        ("example.com", "/"),
+        ("example.com/", "/"),
+        ("example.com/a", "/a"),
+        ("example.com/a/b?c=d&e=f#fg", "/a/b?c=d&e=f"),
+        ("a", "/"),
+        ("a/", "/"),
+        ("/a", "/a"),
+        ("a/b", "/b"),
+        ("example.com?a", "/?a"),
+        ("example.com/a;b#c", "/a;b"),
+        ("//a/b/c", "/b/c"),
+        ("http://foo.bar#x/y", "/"),
+    ],
+)
+def test_path_params_query(url: str, path: str) -> None:
+    assert url_path(url) == path
+
+
 def test_path_of_url() -> None:
-    assert url_path("http://foo.bar") == "/"
-    assert url_path("http://foo.bar/") == "/"
     assert url_path("http://foo.bar/a;b?c=d#frag") == "/a;b?c=d"
     assert url_path("http://foo.bar?x") == "/?x"
     robots = "user-agent: FooBot\ndisallow: /?\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 __all__ = ["MAX_ROBOTS_BYTES", "RobotsRules", "parse_robots", "product_token", "url_path"]
 
@@ -73,18 +72,29 @@ class _Group:
     crawl_delay: float | None = None
 
 
+def _first_of(text: str, chars: str, start: int) -> int:
+    hits = [i for i in (text.find(c, start) for c in chars) if i >= 0]
+    return min(hits) if hits else -1
+
+
 def url_path(url: str) -> str:
-    """The path, parameters and query of a URL (``/`` when empty), as robots rules see it."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """The path, parameters and query of a URL (``/`` when empty), as robots rules see it.
+
+    Works on what the caller gives, scheme or not (``example.com/a?b`` → ``/a?b``), without
+    decoding or re-encoding anything; the fragment is dropped.
+    """
+    start = 2 if url.startswith("//") else 0
+    early = _first_of(url, "/?;", start)
+    scheme_end = url.find("://", start)
+    authority = start if scheme_end < 0 or 0 <= early < scheme_end else scheme_end + 3
+    begin = _first_of(url, "/?;", authority)
+    if begin < 0:
         return "/"
-    path = parts.path or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    if parts.query or url.split("#", 1)[0].endswith("?"):
-        path += "?" + parts.query
-    return path
+    hash_at = url.find("#", start)
+    if 0 <= hash_at < begin:
+        return "/"
+    path = url[begin : hash_at if hash_at >= 0 else len(url)]
+    return path if path.startswith("/") else "/" + path
 
 
 @dataclass
@@ -119,7 +129,7 @@ class RobotsRules:
             return True
         if self.disallow_all:
             return False
-        path = url_or_path if url_or_path.startswith("/") else url_path(url_or_path)
+        path = url_path(url_or_path)
         groups, _ = self._groups_for(agent)
         best_allow = -1
         best_disallow = -1
