@@ -181,3 +181,18 @@ def test_errors_slow_the_host_down(site: SiteServer, tmp_path: Path) -> None:
     # 0.02 s apart while healthy; each error doubles the spacing.
     assert g[-1] >= 4 * 0.02 * 0.9, g
     assert g[-1] > g[1]
+
+
+def test_robots_is_fetched_again_when_stale(site: SiteServer, tmp_path: Path) -> None:
+    versions = iter(["User-agent: *\nDisallow: /late\n", "User-agent: *\nDisallow: /p\n"])
+    site.routes["/robots.txt"] = lambda r: web.Response(text=next(versions, "User-agent: *\n"))
+    site.routes["/"] = page([f"/p{i}" for i in range(8)])
+    for i in range(8):
+        site.routes[f"/p{i}"] = page([])
+    crawl(cfg(site, rate=10, per_host=1, robots_ttl=0.35), tmp_path)
+    paths = site.paths()
+    assert paths.count("/robots.txt") >= 2
+    # After the second robots.txt, /p* are disallowed: the crawl stops fetching them.
+    second = [i for i, p in enumerate(paths) if p == "/robots.txt"][1]
+    assert not any(p.startswith("/p") for p in paths[second:])
+    assert any(p.startswith("/p") for p in paths[:second])
