@@ -47,8 +47,9 @@ def words_of(text: str) -> list[str]:
     global _last_text, _last_words
     if text is _last_text:
         return _last_words
-    strip = str.strip
-    words = [w for w in (strip(t, PUNCT) for t in text.split()) if w]
+    words = [t.strip(PUNCT) for t in text.split()]
+    if "" in words:  # tokens that were punctuation only
+        words = [w for w in words if w]
     _last_text, _last_words = text, words
     return words
 
