@@ -31,7 +31,13 @@ from thresher import __version__
 from thresher.archive.writer import WarcWriter, sha1_digest, truncate_to, warc_date
 from thresher.crawl import urls as U
 from thresher.crawl.config import DEFAULT_USER_AGENT, CrawlConfig
-from thresher.crawl.discover import parse_feed, parse_html, parse_sitemap, robots_directives
+from thresher.crawl.discover import (
+    parse_feed,
+    parse_html,
+    parse_sitemap,
+    robots_directives,
+    sniff_kind,
+)
 from thresher.crawl.fetch import ACCEPT_ENCODING, FetchResult, fetch
 from thresher.crawl.frontier import (
     DONE,
@@ -536,6 +542,7 @@ class Crawler:
             h.slow_down()
         if status in _TRANSIENT_STATUS:
             self._archive(res)
+            self._count("errors_by_kind", f"http-{status}")
             h.slow_down()
             wait = parse_retry_after(res.header("retry-after"))
             if wait is not None and status in (429, 503):
@@ -575,8 +582,6 @@ class Crawler:
         await self._handle_ok(h, e, res)
 
     async def _handle_ok(self, h: HostState, e: Entry, res: FetchResult) -> None:
-        from thresher.crawl.discover import sniff_kind
-
         kind = sniff_kind(res.content_type, res.payload)
         decision: set[str] = set()
         for value in res.headers_all("x-robots-tag"):
