@@ -200,17 +200,18 @@ def dup_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: in
     return float(lens[covered].sum()) / total
 
 
-def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
-    """Fraction of word characters in all occurrences of the most frequent repeated n-gram.
+def top_ngram_stats(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> tuple[float, int]:
+    """Fraction of word characters in all occurrences of the most frequent repeated n-gram,
+    and how often that n-gram occurs.
 
     Among n-grams tied for most frequent, the longest counts: the result depends on the text
     only, never on hash values (word ids are per-process string hashes)."""
     if len(ids) < n or total == 0:
-        return 0.0
+        return 0.0, 0
     order, first = _runs(ngram_hashes(ids, n))
     run_starts = np.flatnonzero(first)
     if len(run_starts) == len(order):
-        return 0.0  # every n-gram is unique
+        return 0.0, 1  # every n-gram is unique
     ends = np.empty_like(run_starts)
     ends[:-1] = run_starts[1:]
     ends[-1] = len(order)
@@ -219,7 +220,12 @@ def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: in
     starts = order[run_starts[counts == best]]  # first occurrence of each tied n-gram
     csum = np.concatenate(([0], np.cumsum(lens)))
     chars = int((csum[starts + n] - csum[starts]).max())
-    return chars * best / total
+    return chars * best / total, best
+
+
+def top_ngram_char_fraction(ids: np.ndarray, lens: np.ndarray, n: int, total: int) -> float:
+    """Fraction of word characters in all occurrences of the most frequent repeated n-gram."""
+    return top_ngram_stats(ids, lens, n, total)[0]
 
 
 class GopherRepetition(LanguageGated):
@@ -267,9 +273,21 @@ class GopherRepetition(LanguageGated):
         ids = np.fromiter(map(hash, words), dtype=np.int64, count=n_words).view(np.uint64)
         lens = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
         total = int(lens.sum())
+        # An (n+1)-gram occurs at most as often as the most frequent n-gram: with that count
+        # and the longest run of n+1 words, a larger n that cannot pass its limit is skipped.
+        csum: np.ndarray | None = None
+        bound_count = 0
         for n, limit in self.top:
-            if top_ngram_char_fraction(ids, lens, n, total) > limit:
+            if bound_count:
+                if csum is None:
+                    csum = np.concatenate(([0], np.cumsum(lens)))
+                longest = int((csum[n:] - csum[:-n]).max()) if n_words >= n else 0
+                if bound_count < 2 or bound_count * longest / total <= limit:
+                    continue
+            frac, count = top_ngram_stats(ids, lens, n, total)
+            if frac > limit:
                 return f"gopher: top {n}-gram"
+            bound_count = count if not bound_count else min(bound_count, count)
         if self.dup:
             # covered(n+1) is a subset of covered(n): once a fraction is under every remaining
             # limit, no larger n can fail.
