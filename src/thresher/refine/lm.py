@@ -13,10 +13,7 @@ pieces plus one for ``</s>``, rounded to one decimal, as in CCNet's ``DocLM``.
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,6 +21,7 @@ from typing import Any, ClassVar
 from thresher.document import Document
 from thresher.errors import ConfigError
 from thresher.pipeline.base import Step
+from thresher.refine.normalize import normalize_for_lm
 
 log = logging.getLogger(__name__)
 
@@ -31,74 +29,6 @@ log = logging.getLogger(__name__)
 SP_SUFFIX = ".sp.model"
 LM_SUFFIXES = (".arpa.bin", ".arpa")
 META_SUFFIX = ".json"
-
-#: Unicode punctuation CCNet maps to ASCII before its language model.
-_UNICODE_PUNCT = {
-    "，": ",",
-    "。": ".",
-    "、": ",",
-    "„": '"',
-    "”": '"',
-    "“": '"',
-    "«": '"',
-    "»": '"',
-    "１": '"',
-    "」": '"',
-    "「": '"',
-    "《": '"',
-    "》": '"',
-    "´": "'",
-    "∶": ":",
-    "：": ":",
-    "？": "?",
-    "！": "!",
-    "（": "(",
-    "）": ")",
-    "；": ";",
-    "–": "-",
-    "—": " - ",
-    "．": ". ",
-    "～": "~",
-    "’": "'",
-    "…": "...",
-    "━": "-",
-    "〈": "<",
-    "〉": ">",
-    "【": "[",
-    "】": "]",
-    "％": "%",
-    "►": "-",
-}
-_PUNCT_TABLE: dict[int, str | None] = {ord(k): v for k, v in _UNICODE_PUNCT.items()}
-#: C0 and C1 control characters, removed (CCNet's non-printing characters).
-_CONTROL_TABLE: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
-_LM_TABLE = {**_PUNCT_TABLE, **_CONTROL_TABLE}
-_DIGIT_RE = re.compile(r"\d")
-
-
-@functools.cache
-def _combining_marks() -> dict[int, None]:
-    """Translation table deleting every combining mark (Unicode category Mn)."""
-    # every Mn code point lies below U+20000 or in U+E0100..U+E01EF (variation selectors)
-    ranges = (range(0x300, 0x20000), range(0xE0100, 0xE01F0))
-    return {c: None for r in ranges for c in r if unicodedata.category(chr(c)) == "Mn"}
-
-
-def strip_accents(text: str) -> str:
-    """Decompose (NFD) and drop combining marks: ``é`` → ``e``."""
-    if text.isascii():
-        return text
-    return unicodedata.normalize("NFD", text).translate(_combining_marks())
-
-
-def normalize_for_lm(line: str) -> str:
-    """CCNet's normalisation before its language model (``text_normalizer.normalize``)."""
-    line = line.strip()
-    if not line:
-        return line
-    line = strip_accents(line.lower())
-    line = _DIGIT_RE.sub("0", line)
-    return line.translate(_LM_TABLE)
 
 
 def _import_lm_modules() -> tuple[Any, Any]:
