@@ -174,3 +174,41 @@ def test_only_html_responses_become_documents(tmp_path: Path) -> None:
     stats = StepStats("extract")
     assert list(extract([str(tmp_path / "site")], stats=stats)) == []
     assert stats.dropped == {"not_html": 1}
+
+
+SHORT_ITEMS = """<html><head><title>Specs</title></head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/shop">Shop</a></li></ul></nav>
+<div class="product"><h1>Trail shoe</h1><ul class="specs"><li>Weight: 280 g</li>
+<li>Drop: 6 mm</li><li>Upper: recycled mesh</li></ul>
+<p>A light shoe for long runs on rough ground.</p></div>
+<footer><p>© 2026 Example Shop. All rights reserved.</p></footer></body></html>"""
+
+
+def test_low_prose_pages_get_a_second_opinion(tmp_path: Path) -> None:
+    doc = extract_html(SHORT_ITEMS, "http://example.com/p")
+    assert doc is not None and doc.metadata.get("fallback") == "trafilatura"
+    assert "Drop: 6 mm" in doc.text and "light shoe" in doc.text
+    assert "All rights reserved" not in doc.text and "Shop" not in doc.text.split("\n")
+    own = extract_html(SHORT_ITEMS, "http://example.com/p", fallback_below=0)
+    assert own is not None and "fallback" not in own.metadata
+    assert "Drop: 6 mm" in own.text  # short items of a low-prose container are kept
+    path = tmp_path / "p.html"
+    path.write_text(SHORT_ITEMS)
+    stats = StepStats("extract")
+    assert len(list(extract([str(path)], stats=stats))) == 1
+    assert stats.counters["fallback:trafilatura"] == 1
+    stats = StepStats("extract")
+    list(extract([str(path)], ExtractConfig(fallback_below=0), stats=stats))
+    assert "fallback:trafilatura" not in stats.counters
+
+
+def test_ruby_annotations_do_not_split_words() -> None:
+    html = (
+        "<html><body><article><p><ruby>法律<rp>(</rp><rt>ほうりつ</rt><rp>)</rp></ruby>では"
+        "<ruby>虐待<rt>ぎゃくたい</rt></ruby>をした親に専門家が子どもの育て方を教えます。"
+        "</p></article></body></html>"
+    )
+    doc = extract_html(html, None, fallback_below=0)
+    assert (
+        doc is not None and doc.text == "法律では虐待をした親に専門家が子どもの育て方を教えます。"
+    )

@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
         comments: bool = typer.Option(
             False, "--comments", help="Keep comment sections in the main content."
         ),
+        fallback_below: int | None = typer.Option(
+            None,
+            "--fallback-below",
+            help="Pages with less prose than this many bytes get trafilatura's choice of "
+            "blocks (0 turns the fallback off; default 500).",
+        ),
         config: Path | None = typer.Option(
             None, "--config", help="YAML file with an 'extract:' section (options override it)."
         ),
@@ -63,6 +69,7 @@ def register(app: typer.Typer) -> None:
             recipe=str(recipe) if recipe else None,
             workers=workers,
             include_comments=comments or None,
+            fallback_below=fallback_below,
         )
         if cfg.recipe:
             from thresher.extract.recipes import load_recipe

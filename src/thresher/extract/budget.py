@@ -19,6 +19,10 @@ class Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds if seconds > 0 else float("inf")
 
+    def left(self) -> float:
+        """Seconds until the deadline (infinite without a budget)."""
+        return self.at - time.monotonic()
+
     def check(self) -> None:
         """Raise PageTimeout when the deadline has passed."""
         if time.monotonic() > self.at:

@@ -24,3 +24,9 @@ class ExtractConfig(Section):
         10.0, gt=0, description="seconds one page may take before it is cut off and counted"
     )
     batch_size: int = Field(32, ge=1, description="records sent to a worker at a time")
+    fallback_below: int = Field(
+        500,
+        ge=0,
+        description="pages whose own result holds less prose than this many bytes get "
+        "trafilatura's choice of blocks (0: never)",
+    )

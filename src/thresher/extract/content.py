@@ -40,6 +40,8 @@ JUNK_TAGS = (
     "meta",
     "head",
     "dialog",
+    "rt",  # ruby annotations (furigana) would split the words they annotate
+    "rp",
 )
 #: Elements that are boilerplate by their semantics.
 BOILER_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption"})
@@ -110,6 +112,7 @@ class Block:
     boiler: tuple[int, ...]
     weight: float = 0.0
     size: int = 0
+    boiler_tag: bool = False
 
 
 @dataclass(slots=True)
@@ -121,21 +124,43 @@ class Content:
     blocks: list[Block] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     root: LexborNode | None = None
+    #: UTF-8 bytes of prose (long, low-link blocks) in the result: how sure the choice is
+    prose: int = 0
+    #: every block of the page, for a second opinion to choose from
+    page_blocks: list[Block] = field(default_factory=list)
 
 
-def _collapse(raw: str) -> str:
-    """Text nodes are already whitespace-collapsed; join them into clean lines."""
-    if "  " in raw:
-        raw = _SPACES.sub(" ", raw)
-    if "\n" not in raw:
-        return raw.strip()
-    return "\n".join(s for s in (line.strip() for line in raw.split("\n")) if s)
+def _lines(raw: str) -> str:
+    """A block's text with whitespace collapsed; line breaks only where ``<br>`` was."""
+    if _BR in raw:
+        lines = (" ".join(line.split()) for line in raw.split(_BR))
+        return "\n".join(line for line in lines if line)
+    return " ".join(raw.split())
 
 
-_SPACES = re.compile(r" {2,}")
-_NEEDS_WS = re.compile(r"[\t\n\r\f\v\xa0\u2000-\u200a\u3000]| {2}")
+#: Stands for ``<br>`` while a block's text is gathered (NUL never survives HTML parsing).
+_BR = "\x00"
 _NAME_CACHE: dict[tuple[str, bool], int] = {}
+_TOKEN_CACHE: dict[str, int] = {}
 _BOILER, _COMMENT, _CONTENT = 1, 2, 4
+
+
+def _classify_token(token: str) -> int:
+    """Flags of one class or id token (cached: the same tokens recur on every page)."""
+    flags = _TOKEN_CACHE.get(token)
+    if flags is None:
+        clean = _TAXONOMY.sub(" ", token) if "-" in token else token
+        flags = 0
+        if BOILER_RE.search(clean):
+            flags |= _BOILER
+        if COMMENT_RE.search(clean):
+            flags |= _COMMENT
+        if CONTENT_RE.search(clean):
+            flags |= _CONTENT
+        if len(_TOKEN_CACHE) > 200_000:
+            _TOKEN_CACHE.clear()
+        _TOKEN_CACHE[token] = flags
+    return flags
 
 
 def _classify_names(names: str, include_comments: bool) -> int:
@@ -144,14 +169,14 @@ def _classify_names(names: str, include_comments: bool) -> int:
     flags = _NAME_CACHE.get(key)
     if flags is not None:
         return flags
-    clean = _TAXONOMY.sub(" ", names) if "-" in names else names
-    flags = 0
-    if BOILER_RE.search(clean):
-        flags = _BOILER
-    elif not include_comments and COMMENT_RE.search(clean):
-        flags = _BOILER | _COMMENT
-    if CONTENT_RE.search(clean):
-        flags |= _CONTENT
+    found = 0
+    for token in names.split():
+        found |= _classify_token(token)
+    flags = found & _CONTENT
+    if found & _BOILER:
+        flags |= _BOILER
+    elif found & _COMMENT and not include_comments:
+        flags |= _BOILER | _COMMENT
     if len(_NAME_CACHE) > 100_000:
         _NAME_CACHE.clear()
     _NAME_CACHE[key] = flags
@@ -184,6 +209,8 @@ class _Walker:
         self.in_pre = 0
         self.nodes: dict[int, LexborNode] = {}
         self.tags: dict[int, str] = {}
+        self.parents: dict[int, int] = {}
+        self.in_boiler_tag = 0  # depth of <nav>, <footer>, <aside>, ... around the walk
         self.list_stack: list[list[int]] = []  # [ordered, counter]
         self.table_row_cells = 0
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
@@ -197,13 +224,12 @@ class _Walker:
         if not self.parts:
             return
         raw = "".join(self.parts)
-        text = raw.strip("\n") if self.in_pre else _collapse(raw)
+        text = raw.replace(_BR, "\n").strip("\n") if self.in_pre else _lines(raw)
         if text:
             md = ""
             if self.markdown:
                 md = "".join(self.md_parts)
-                if not self.in_pre:
-                    md = _collapse(md)
+                md = md.replace(_BR, "\n") if self.in_pre else _lines(md)
             self.blocks.append(
                 Block(
                     text=text,
@@ -212,6 +238,7 @@ class _Walker:
                     tag=self.block_tag[-1],
                     ancestors=tuple(self.stack),
                     boiler=tuple(self.boiler),
+                    boiler_tag=self.in_boiler_tag > 0,
                 )
             )
         self.parts = []
@@ -250,14 +277,15 @@ class _Walker:
 
     # ------------------------------------------------------------------ walk
     def walk(self, node: LexborNode) -> None:
+        parts = self.parts
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
                 t = child.text_content
-                if t:
-                    if not self.in_pre and _NEEDS_WS.search(t):
-                        t = _WS.sub(" ", t)
-                    self.parts.append(t)
+                if t and (parts or not t.isspace()):
+                    # whitespace is collapsed per block in flush(), not per text node; a
+                    # block's leading whitespace is dropped right away
+                    parts.append(t)
                     if self.markdown:
                         self.md_parts.append(_md_escape(t) if not self.in_pre else t)
                     if self.in_link:
@@ -268,31 +296,36 @@ class _Walker:
             self.ticks += 1
             if self.deadline is not None and not self.ticks % CHECK_EVERY:
                 self.deadline.check()
-            if tag == "br" or tag == "wbr":
-                self.parts.append("\n")
-                if self.markdown:
-                    self.md_parts.append("\n")
-                continue
-            if tag == "img":
-                self._image(child)
-                continue
             if tag in BLOCK_TAGS:
                 self._block(child, tag)
+                parts = self.parts
+            elif tag == "br" or tag == "wbr":
+                parts.append(_BR)
+                if self.markdown:
+                    self.md_parts.append(_BR)
+            elif tag == "img":
+                self._image(child)
             elif tag in _CELL:
                 self._cell(child)
             else:
                 self._inline(child, tag)
 
     def _block(self, node: LexborNode, tag: str) -> None:
-        self.flush()
+        if self.parts:
+            self.flush()
         self.counter += 1
         eid = self.counter
         self.nodes[eid] = node
         self.tags[eid] = tag
+        if self.stack:
+            self.parents[eid] = self.stack[-1]
         self.stack.append(eid)
         boiler = self.is_boiler(node, tag)
+        boiler_tag = tag in self.boiler_tags
         if boiler:
             self.boiler.append(eid)
+            if boiler_tag:
+                self.in_boiler_tag += 1
         elif tag in ("article", "main") and eid not in self.bonus:
             self.bonus[eid] = ARTICLE_BONUS
         elif eid not in self.bonus:
@@ -324,6 +357,8 @@ class _Walker:
         self.block_tag.pop()
         if boiler:
             self.boiler.pop()
+            if boiler_tag:
+                self.in_boiler_tag -= 1
         self.stack.pop()
 
     def _md_open(self, tag: str) -> None:
@@ -382,7 +417,7 @@ class _Walker:
                 trail = inner[len(inner.rstrip()) :]
                 self.md_parts.append(f"{lead}{mark}{stripped}{mark}{trail}")
             return
-        if self.is_boiler(node, tag) and tag in ("span", "time", "small", "label"):
+        if tag in _INLINE_BOILER and self.is_boiler(node, tag):
             # inline boilerplate (dates, share labels): drop without splitting the block
             return
         self.walk(node)
@@ -396,6 +431,7 @@ class _Walker:
                 self.md_parts.append(f"![{_md_escape(attrs.get('alt') or '')}]({src})")
 
 
+_INLINE_BOILER = frozenset({"span", "time", "small", "label"})
 _MD_INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`", "kbd": "`"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 
@@ -436,6 +472,7 @@ W_LINKS = -1.0
 SIBLING_MIN = 50.0
 SHORT_BEFORE_BAD = 80
 RELEASE_MIN = 400
+RELAX_BELOW = 1000
 
 
 def release_wrappers(
@@ -471,22 +508,39 @@ def select_content(
     bonus: dict[int, float] | None = None,
     deadline: Deadline | None = None,
     tags: dict[int, str] | None = None,
+    parents: dict[int, int] | None = None,
 ) -> tuple[int | None, set[int]]:
     """The id of the element whose subtree of blocks has the largest total weight, and the
     ids of sibling subtrees that carry prose too (content split over several containers).
     A paragraph, list or table row is never the container itself: its parent is."""
     totals: dict[int, float] = {}
-    parent: dict[int, int] = {}
-    for i, b in enumerate(blocks):
-        if deadline is not None and not i % CHECK_EVERY:
+    if parents is None:
+        parent: dict[int, int] = {}
+        for i, b in enumerate(blocks):
+            if deadline is not None and not i % CHECK_EVERY:
+                deadline.check()
+            w = b.weight
+            prev = 0
+            for a in b.ancestors:
+                totals[a] = totals.get(a, 0.0) + w
+                if prev:
+                    parent[a] = prev
+                prev = a
+    else:
+        # each block adds to its own element; sums then flow up, children before parents
+        # (ids are given in document order, so a child's id is larger than its parent's)
+        parent = parents
+        for b in blocks:
+            own = b.ancestors[-1]
+            totals[own] = totals.get(own, 0.0) + b.weight
+        for eid in range(max(totals), 0, -1):
+            t = totals.get(eid)
+            if t is not None:
+                p = parent.get(eid)
+                if p is not None:
+                    totals[p] = totals.get(p, 0.0) + t
+        if deadline is not None:
             deadline.check()
-        w = b.weight
-        prev = 0
-        for a in b.ancestors:
-            totals[a] = totals.get(a, 0.0) + w
-            if prev:
-                parent[a] = prev
-            prev = a
     if not totals:
         return None, set()
     if bonus:
@@ -509,7 +563,7 @@ def select_content(
     if up is not None and best_score > 0:
         limit = max(SIBLING_SHARE * best_score, SIBLING_MIN)
         for eid, p in parent.items():
-            if p == up and eid != best and totals[eid] >= limit:
+            if p == up and eid != best and totals.get(eid, 0.0) >= limit:
                 chosen.add(eid)
     return best, chosen
 
@@ -590,11 +644,16 @@ def extract_content(
     release_wrappers(blocks, walker.comment_ids, footers)
     for b in blocks:
         _score(b)
-    best, ids = select_content(blocks, walker.bonus, deadline, walker.tags)
+    best, ids = select_content(blocks, walker.bonus, deadline, walker.tags, walker.parents)
     if best is None:
         return Content(text="", markdown="" if markdown else None)
     chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]
     kept = _keep(chosen)
+    prose = sum(b.size for b in kept if b.weight > 0)
+    if prose < RELAX_BELOW:
+        # little prose in the container (a product page, a list of short items): its short
+        # blocks are the content, so only marked boilerplate and link lists go
+        kept = [b for b in chosen if not (b.boiler or b.link_chars >= 0.5 * len(b.text))]
     total = sum(b.size for b in blocks if not b.boiler)
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
@@ -604,7 +663,35 @@ def extract_content(
     if markdown:
         md = _join_markdown(kept)
     images = [img for anc, img in walker.images if not ids.isdisjoint(anc)]
-    return Content(text=text, markdown=md, blocks=kept, images=images, root=walker.nodes[best])
+    return Content(
+        text=text,
+        markdown=md,
+        blocks=kept,
+        images=images,
+        root=walker.nodes[best],
+        prose=prose,
+        page_blocks=blocks,
+    )
+
+
+def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
+    """The page's blocks that another extractor's text holds (``guide``), in page order:
+    its choice of what is content, in thresher's own text and Markdown. Blocks inside
+    navigation, footers, asides and captions stay out whatever the guide says."""
+    norm = " ".join(guide.split())
+    kept = []
+    for b in content.page_blocks:
+        if b.boiler_tag:
+            continue
+        line = b.text if "\n" not in b.text else b.text.replace("\n", " ")
+        if line in norm:
+            kept.append(b)
+    text = "\n".join(b.text for b in kept)
+    md = _join_markdown(kept) if markdown else None
+    prose = sum(b.size for b in kept if b.weight > 0)
+    return Content(
+        text=text, markdown=md, blocks=kept, prose=prose, page_blocks=content.page_blocks
+    )
 
 
 def _join_markdown(blocks: list[Block]) -> str:

@@ -9,10 +9,13 @@ from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
 from thresher.extract.budget import Deadline
-from thresher.extract.content import extract_content
+from thresher.extract.content import blocks_in, extract_content
 from thresher.extract.decode import decode_html, repair_mojibake
+from thresher.extract.fallback import fallback_extract
 from thresher.extract.metadata import extract_metadata, safe_join
 
+#: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
+FALLBACK_BELOW = 500
 _NOSCRIPT = re.compile(r"<(/?)noscript", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -22,17 +25,25 @@ def clean_text(text: str) -> str:
     return repair_mojibake(_INVISIBLE.sub("", text))
 
 
+def decode(html: bytes | str, charset: str | None = None) -> tuple[str, str]:
+    """The page as a string and the codec used (``str`` when it already was one)."""
+    if isinstance(html, bytes):
+        return decode_html(html, charset)
+    return html, "str"
+
+
 def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTMLParser, str]:
     """Decode (when bytes) and parse; returns the tree and the codec used."""
-    if isinstance(html, bytes):
-        text, enc = decode_html(html, charset)
-    else:
-        text, enc = html, "str"
+    text, enc = decode(html, charset)
+    return _parse(text), enc
+
+
+def _parse(text: str) -> LexborHTMLParser:
     if "noscript" in text or "NOSCRIPT" in text:
         # parsed as raw text with scripting on; as elements (then judged like any other
         # hidden block) they can still hold a page's whole content
         text = _NOSCRIPT.sub(r"<\1div data-noscript", text)
-    return LexborHTMLParser(text), enc
+    return LexborHTMLParser(text)
 
 
 def extract_html(
@@ -48,22 +59,38 @@ def extract_html(
     fetched_at: str | None = None,
     extra: dict[str, Any] | None = None,
     deadline: Deadline | None = None,
+    fallback_below: int = FALLBACK_BELOW,
 ) -> Document | None:
-    """Extract one page; None when the page has no main text. With a ``deadline``, raises
+    """Extract one page; None when the page has no main text. When the page's own result
+    holds less than ``fallback_below`` bytes of prose, trafilatura gets a try (see
+    :mod:`~thresher.extract.fallback`). With a ``deadline``, raises
     :class:`~thresher.extract.budget.PageTimeout` once it has passed."""
-    tree, enc = parse_html(html, charset)
+    source_html, enc = decode(html, charset)
+    tree = _parse(source_html)
     if deadline is not None:
         deadline.check()
     meta = extract_metadata(tree, url)
     content = extract_content(
         tree, markdown=markdown, include_comments=include_comments, deadline=deadline
     )
-    text = clean_text(content.text)
     if deadline is not None:
         deadline.check()
+    raw_text, raw_md = content.text, content.markdown
+    extractor = None
+    if content.prose < fallback_below and (
+        deadline is None or deadline.left() > deadline.seconds / 2
+    ):
+        # little prose found: trafilatura's choice of blocks, in thresher's own rendering
+        second = fallback_extract(tree.html or "", url, include_comments=include_comments)
+        if second is not None:
+            guided = blocks_in(content, second, markdown)
+            if guided.text.strip():
+                raw_text, raw_md = guided.text, guided.markdown
+                extractor = "trafilatura"
+    text = clean_text(raw_text)
     if not text.strip():
         return None
-    md = clean_text(content.markdown) if content.markdown is not None else None
+    md = clean_text(raw_md) if raw_md is not None else None
     title = meta.pop("title")
     author = meta.pop("author")
     date = meta.pop("date")
@@ -76,6 +103,8 @@ def extract_html(
     if content.images:
         metadata["images"] = content.images
     metadata["charset"] = enc
+    if extractor:
+        metadata["fallback"] = extractor
     if extra:
         metadata.update(extra)
     return Document(

@@ -109,6 +109,7 @@ def process_page(
                 fetched_at=page.fetched_at,
                 extra=extra,
                 deadline=deadline,
+                fallback_below=config.fallback_below,
             )
     except PageTimeout:
         return None, "timeout", counters
@@ -119,6 +120,8 @@ def process_page(
         return None, "parse_error", counters
     if doc is None:
         return None, "no_text", counters
+    if "fallback" in doc.metadata:
+        counters.append(f"fallback:{doc.metadata['fallback']}")
     if len(doc.text) < max(config.min_text_chars, 1):
         return None, "too_short", counters
     return doc, None, counters
