@@ -128,6 +128,8 @@ class Content:
     prose: int = 0
     #: every block of the page, for a second opinion to choose from
     page_blocks: list[Block] = field(default_factory=list)
+    #: (href, anchor text) of every link met on the way, when asked for
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _lines(raw: str) -> str:
@@ -210,6 +212,7 @@ class _Walker:
         self.nodes: dict[int, LexborNode] = {}
         self.tags: dict[int, str] = {}
         self.parents: dict[int, int] = {}
+        self.links: list[tuple[str, str]] | None = None  # (href, text) when asked for
         self.in_boiler_tag = 0  # depth of <nav>, <footer>, <aside>, ... around the walk
         self.list_stack: list[list[int]] = []  # [ordered, counter]
         self.table_row_cells = 0
@@ -391,10 +394,12 @@ class _Walker:
     def _inline(self, node: LexborNode, tag: str) -> None:
         if tag == "a":
             self.in_link += 1
+            href = node.attributes.get("href")
+            parts = self.parts
+            before, first = len(parts), len(self.blocks)
             if self.markdown:
                 start = len(self.md_parts)
                 self.walk(node)
-                href = node.attributes.get("href") or ""
                 inner = "".join(self.md_parts[start:]).strip()
                 del self.md_parts[start:]
                 if inner and href and not href.startswith(("javascript:", "#")):
@@ -404,6 +409,12 @@ class _Walker:
             else:
                 self.walk(node)
             self.in_link -= 1
+            if href is not None and self.links is not None:
+                if len(self.blocks) == first and self.parts is parts:
+                    text = "".join(parts[before:]).replace(_BR, " ")
+                else:  # the link wraps blocks: their text
+                    text = " ".join(b.text for b in self.blocks[first:])
+                self.links.append((href, text))
             return
         if self.markdown and tag in _MD_INLINE and not self.in_pre:
             mark = _MD_INLINE[tag]
@@ -623,13 +634,17 @@ def extract_content(
     markdown: bool = False,
     include_comments: bool = False,
     deadline: Deadline | None = None,
+    links: bool = False,
 ) -> Content:
-    """The main content of a parsed page as text (and Markdown when asked)."""
+    """The main content of a parsed page as text (and Markdown when asked); with ``links``,
+    also the page's (href, anchor text) pairs in page order."""
     tree.strip_tags(list(JUNK_TAGS))
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)
     walker = _Walker(markdown, include_comments, deadline=deadline)
+    if links:
+        walker.links = []
     walker.counter += 1
     walker.stack.append(walker.counter)
     walker.nodes[walker.counter] = body
@@ -646,7 +661,7 @@ def extract_content(
         _score(b)
     best, ids = select_content(blocks, walker.bonus, deadline, walker.tags, walker.parents)
     if best is None:
-        return Content(text="", markdown="" if markdown else None)
+        return Content(text="", markdown="" if markdown else None, links=walker.links or [])
     chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]
     kept = _keep(chosen)
     prose = sum(b.size for b in kept if b.weight > 0)
@@ -671,6 +686,7 @@ def extract_content(
         root=walker.nodes[best],
         prose=prose,
         page_blocks=blocks,
+        links=walker.links or [],
     )
 
 

@@ -4,6 +4,7 @@ language, links and images, from ``<meta>``, Open Graph, JSON-LD, ``<time>`` and
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -111,8 +112,11 @@ def _ld_name(value: Any) -> str | None:
 _ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "Report", "WebPage", "Posting")
 
 
-def extract_metadata(tree: LexborHTMLParser, url: str | None) -> dict[str, Any]:
-    """Everything found in the head, JSON-LD and the document (call before content pruning)."""
+def extract_metadata(
+    tree: LexborHTMLParser, url: str | None, *, links: bool = True
+) -> dict[str, Any]:
+    """Everything found in the head, JSON-LD and the document (call before content pruning);
+    ``links=False`` leaves the links out (the content walk can gather them on its way)."""
     meta: dict[str, str] = {}
     for node in tree.css("meta"):
         attrs = node.attributes
@@ -209,7 +213,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> dict[str, Any]:
         "lang": lang,
         "keywords": _clean(meta.get("keywords")),
         "image": _clean(meta.get("og:image")),
-        "links": extract_links(tree, url),
+        "links": extract_links(tree, url) if links else None,
     }
     return out
 
@@ -257,13 +261,19 @@ class _Resolver:
 
 def extract_links(tree: LexborHTMLParser, url: str | None) -> list[dict[str, Any]]:
     """Links of the page: absolute URL, anchor text, and whether they stay on the same host."""
+    raw = ((node.attributes.get("href") or "", node.text()) for node in tree.css("a[href]"))
+    return resolve_links(raw, url)
+
+
+def resolve_links(raw: Iterable[tuple[str, str]], url: str | None) -> list[dict[str, Any]]:
+    """(href, anchor text) pairs in page order → link records: absolute URL, anchor text,
+    same host or not; fragments, scripts, mail and phone links and repeats left out."""
     host = _host(url) if url else None
     resolve = _Resolver(url)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    ws = _WS
-    for node in tree.css("a[href]"):
-        href = (node.attributes.get("href") or "").strip()
+    for href, text in raw:
+        href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
         try:
@@ -277,7 +287,7 @@ def extract_links(tree: LexborHTMLParser, url: str | None) -> list[dict[str, Any
         out.append(
             {
                 "url": absolute,
-                "text": ws.sub(" ", node.text()).strip(),
+                "text": " ".join(text.split()),
                 "internal": target is None or target == host,
             }
         )

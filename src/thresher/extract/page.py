@@ -12,11 +12,10 @@ from thresher.extract.budget import Deadline
 from thresher.extract.content import blocks_in, extract_content
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
-from thresher.extract.metadata import extract_metadata, safe_join
+from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 500
-_NOSCRIPT = re.compile(r"<(/?)noscript", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
@@ -39,10 +38,12 @@ def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTM
 
 
 def _parse(text: str) -> LexborHTMLParser:
-    if "noscript" in text or "NOSCRIPT" in text:
+    if "noscript" in text:
         # parsed as raw text with scripting on; as elements (then judged like any other
         # hidden block) they can still hold a page's whole content
-        text = _NOSCRIPT.sub(r"<\1div data-noscript", text)
+        text = text.replace("<noscript", "<div data-noscript").replace("</noscript", "</div")
+    if "NOSCRIPT" in text:
+        text = text.replace("<NOSCRIPT", "<div data-noscript").replace("</NOSCRIPT", "</div")
     return LexborHTMLParser(text)
 
 
@@ -69,9 +70,13 @@ def extract_html(
     tree = _parse(source_html)
     if deadline is not None:
         deadline.check()
-    meta = extract_metadata(tree, url)
+    meta = extract_metadata(tree, url, links=False)
     content = extract_content(
-        tree, markdown=markdown, include_comments=include_comments, deadline=deadline
+        tree,
+        markdown=markdown,
+        include_comments=include_comments,
+        deadline=deadline,
+        links=links,
     )
     if deadline is not None:
         deadline.check()
@@ -94,8 +99,8 @@ def extract_html(
     title = meta.pop("title")
     author = meta.pop("author")
     date = meta.pop("date")
-    if not links:
-        meta.pop("links", None)
+    if links:
+        meta["links"] = resolve_links(content.links, url)
     metadata: dict[str, Any] = {k: v for k, v in meta.items() if v not in (None, "", [])}
     if url:
         for img in content.images:
