@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from thresher.crawl import CrawlConfig
+
 
 @dataclass
 class Hit:
@@ -99,3 +101,17 @@ def text(body: str, status: int = 200, content_type: str = "text/plain") -> Call
 
 def gz(data: bytes) -> bytes:
     return gzip.compress(data)
+
+
+def fast_config(site: SiteServer, **kw: object) -> CrawlConfig:
+    """A crawl of ``site`` from its root without the polite pauses (tests only); ``kw`` wins."""
+    base: dict[str, object] = {
+        "seeds": [site.base + "/"],
+        "allow_private": True,
+        "rate": 500,
+        "per_host": 4,
+        "retry_base_delay": 0.01,
+        "checkpoint_interval": 0.2,
+    }
+    base.update(kw)
+    return CrawlConfig(**base)  # type: ignore[arg-type]

@@ -40,11 +40,13 @@ def test_rate_per_host_is_never_exceeded(site: SiteServer, tmp_path: Path) -> No
     for i in range(14):
         site.routes[f"/p/{i}"] = page([])
     crawl(cfg(site, rate=10, per_host=3, concurrency=8), tmp_path)
-    assert len(site.hits) == 16
+    # robots.txt, tdmrep.json and 15 pages, all within the rate.
+    assert len(site.hits) == 17
+    assert site.paths()[:2] == ["/robots.txt", "/.well-known/tdmrep.json"]
     # 10 requests per second: starts at least 0.1 s apart (a little slack for scheduling).
     assert min(gaps(site)) >= 0.085, gaps(site)
     span = site.hits[-1].at - site.hits[0].at
-    assert span >= 15 * 0.1 * 0.9
+    assert span >= 16 * 0.1 * 0.9
 
 
 def test_crawl_delay_is_honoured(site: SiteServer, tmp_path: Path) -> None:
@@ -53,7 +55,7 @@ def test_crawl_delay_is_honoured(site: SiteServer, tmp_path: Path) -> None:
     for p in ("/a", "/b", "/c"):
         site.routes[p] = page([])
     crawl(cfg(site, rate=100), tmp_path)
-    assert len(site.hits) == 5
+    assert len(site.hits) == 6  # robots.txt, tdmrep.json and 4 pages
     assert min(gaps(site)) >= 0.22
 
 
@@ -149,7 +151,7 @@ def test_robots_404_allows_everything(site: SiteServer, tmp_path: Path) -> None:
     site.routes["/"] = page(["/x"])
     site.routes["/x"] = page([])
     crawl(cfg(site), tmp_path)
-    assert site.paths() == ["/robots.txt", "/", "/x"]
+    assert site.paths() == ["/robots.txt", "/.well-known/tdmrep.json", "/", "/x"]
 
 
 def test_backoff_and_retry_after_parsing() -> None:

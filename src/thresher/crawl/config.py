@@ -56,6 +56,11 @@ class CrawlConfig(Section):
         "skip",
         description="noindex/noai/tdm-reservation pages: skip them, or archive and record",
     )
+    tdmrep: bool = Field(
+        True,
+        description="read each host's /.well-known/tdmrep.json (TDMRep) before its pages;"
+        " reserved paths are skipped unfetched (or recorded, see opt_out)",
+    )
     allow_hosts: list[str] = Field(
         default_factory=list,
         description="host[:port] names exempt from the private-address guard",

@@ -31,7 +31,18 @@ class PageInfo:
     feeds: list[str] = field(default_factory=list)
     base: str | None = None
     directives: set[str] = field(default_factory=set)  # noindex, nofollow, noai, ...
-    tdm_reserved: bool = False
+    tdm_reservation: int | None = None  # <meta name="tdm-reservation">: 1, 0 or unset
+    tdm_policy: str | None = None
+
+    @property
+    def tdm_reserved(self) -> bool:
+        return self.tdm_reservation == 1
+
+
+def tdm_value(value: str | None) -> int | None:
+    """A TDMRep ``tdm-reservation`` value: 1 or 0, None when absent or not valid (unset)."""
+    value = (value or "").strip()
+    return int(value) if value in ("0", "1") else None
 
 
 def robots_directives(value: str, agent: str) -> set[str]:
@@ -113,7 +124,9 @@ def parse_html(body: bytes, agent: str) -> PageInfo:
         if name in ("robots", agent_l):
             info.directives |= robots_directives(content, agent_l)
         elif name == "tdm-reservation":
-            info.tdm_reserved = content.strip() == "1"
+            info.tdm_reservation = tdm_value(content)
+        elif name == "tdm-policy" and content.strip():
+            info.tdm_policy = content.strip()
     return info
 
 

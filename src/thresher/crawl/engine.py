@@ -37,6 +37,7 @@ from thresher.crawl.discover import (
     parse_sitemap,
     robots_directives,
     sniff_kind,
+    tdm_value,
 )
 from thresher.crawl.fetch import ACCEPT_ENCODING, FetchResult, fetch
 from thresher.crawl.frontier import (
@@ -54,6 +55,7 @@ from thresher.crawl.guard import AddressGuard, GuardedResolver
 from thresher.crawl.politeness import HostState, backoff_delay, parse_retry_after
 from thresher.crawl.proxies import ProxyPool, redact
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
+from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
 from thresher.errors import ConfigError, InputError, ThresherError
 
 __all__ = ["CrawlResult", "Crawler", "crawl", "effective_user_agent"]
@@ -65,6 +67,7 @@ _LEASE_BATCH = 256
 _ROBOTS_REDIRECTS = 5
 _CONSIDERED_CAP = 500_000
 _STATS_INTERVAL = 10.0
+_TDMREP_ERROR_TTL = 3600.0  # a tdmrep.json that failed with 5xx/network is asked again after
 
 
 @dataclass
@@ -93,8 +96,9 @@ def effective_user_agent(config: CrawlConfig) -> str:
 @dataclass(slots=True)
 class _Job:
     host: HostState
-    entry: Entry | None  # None: the host's robots.txt
+    entry: Entry | None  # None: the host's robots.txt (or tdmrep.json)
     start: float
+    tdmrep: bool = False
 
 
 class Crawler:
@@ -130,6 +134,8 @@ class Crawler:
             "retries": 0,
             "redirects": 0,
             "robots_fetches": 0,
+            "tdmrep_fetches": 0,
+            "tdmrep": {},
             "bytes": 0,
             "links_seen": 0,
             "urls_queued": 0,
@@ -275,6 +281,14 @@ class Crawler:
                 h.inflight += 1
                 return _Job(h, None, h.take_slot(now))
             entry = h.queue.popleft()
+            if not self._robots_ok(entry, h):
+                continue
+            # Then the TDMRep file, once a URL of the host may be fetched at all.
+            if self.config.tdmrep and time.time() >= h.tdm_expires and not self._load_tdmrep(h):
+                h.queue.appendleft(entry)
+                h.robots_busy = True
+                h.inflight += 1
+                return _Job(h, None, h.take_slot(now), tdmrep=True)
             if not self._precheck(h, entry):
                 continue
             h.inflight += 1
@@ -285,8 +299,8 @@ class Crawler:
                 self._push(h)
             return job
 
-    def _precheck(self, h: HostState, e: Entry) -> bool:
-        """Robots and per-host caps decided without the network; False when settled here."""
+    def _robots_ok(self, e: Entry, h: HostState) -> bool:
+        """robots.txt decided without the network; False when the URL is settled here."""
         rules = h.rules
         if (
             self.config.respect_robots
@@ -295,6 +309,18 @@ class Crawler:
         ):
             self._skip(e, "robots-disallowed", metadata=True)
             return False
+        return True
+
+    def _precheck(self, h: HostState, e: Entry) -> bool:
+        """TDMRep and per-host caps decided without the network; False when settled here."""
+        if h.tdm is not None and self.config.opt_out == "skip":
+            rule = h.tdm.reserved(e.url)
+            if rule is not None:
+                self._count("opt_out", "tdm-reservation")
+                fields = {"opt-out": "tdm-reservation", **_tdm_fields(rule), "action": "skipped"}
+                self.writer.write_metadata(e.url, fields)
+                self._skip(e, "opt-out:tdm-reservation", decision="tdm-reservation")
+                return False
         cap = self.config.max_pages_per_host
         if cap is not None and e.kind == PAGE and h.pages >= cap:
             self._skip(e, "host-page-cap")
@@ -474,6 +500,83 @@ class Crawler:
         self._push(h)
         self.wakeup.set()
 
+    # -- TDMRep ------------------------------------------------------------------------
+    def _load_tdmrep(self, h: HostState) -> bool:
+        """Use the stored tdmrep.json outcome of a host if it is fresh; True when set."""
+        rec = self.frontier.get_host(h.key)
+        if rec is None or rec.tdmrep_fetched is None:
+            return False
+        ttl = self.config.robots_ttl
+        if rec.tdmrep_status == "error":
+            ttl = min(ttl, _TDMREP_ERROR_TTL)
+        if time.time() - rec.tdmrep_fetched >= ttl:
+            return False
+        self._apply_tdmrep(h, rec.tdmrep if rec.tdmrep_status == "ok" else None)
+        h.tdm_expires = rec.tdmrep_fetched + ttl
+        return True
+
+    def _apply_tdmrep(self, h: HostState, body: bytes | None) -> None:
+        h.tdm = TdmRep()
+        if body is not None:
+            with contextlib.suppress(ValueError):  # stored only after it parsed
+                h.tdm = parse_tdmrep(body)
+
+    async def _run_tdmrep(self, job: _Job) -> None:
+        """Fetch a host's /.well-known/tdmrep.json; anything but a usable file: no rules."""
+        h = job.host
+        url = h.key + TDMREP_PATH
+        status, body, detail = "missing", None, ""
+        rules: TdmRep | None = None
+        for _hop in range(_ROBOTS_REDIRECTS + 1):
+            res = await self._fetch(url, max_body=MAX_TDMREP_BYTES)
+            self.stats["tdmrep_fetches"] += 1
+            if res.error is None:
+                self._archive(res)
+            else:
+                status, detail = "error", res.error
+                break
+            if res.status in _REDIRECTS and res.header("location"):
+                nxt = U.join(url, res.header("location") or "")
+                if nxt is None:
+                    detail = "bad-redirect"
+                    break
+                url = nxt
+                continue
+            if 200 <= res.status < 300:
+                if res.truncated is not None:
+                    status, detail = "invalid", f"larger than {MAX_TDMREP_BYTES} bytes"
+                    break
+                try:
+                    rules = parse_tdmrep(res.payload)
+                except ValueError as err:
+                    status, detail = "invalid", str(err)
+                else:
+                    status, body = "ok", res.payload
+            elif res.status == 429 or res.status >= 500:
+                status, detail = "error", f"http-{res.status}"
+            else:
+                detail = f"http-{res.status}"
+            break
+        else:
+            detail = "too-many-redirects"
+        self._count("tdmrep", status)
+        if status == "ok" and rules is not None and rules.ignored:
+            self._count("tdmrep", "ignored-rules", rules.ignored)
+        if status in ("invalid", "error"):
+            self.writer.write_metadata(
+                h.key + TDMREP_PATH, {"tdmrep": status, "detail": detail, "action": "no-rules"}
+            )
+        now_wall = time.time()
+        self.frontier.put_tdmrep(h.key, body, status, now_wall)
+        h.tdm = rules if rules is not None else TdmRep()
+        ttl = self.config.robots_ttl
+        h.tdm_expires = now_wall + (min(ttl, _TDMREP_ERROR_TTL) if status == "error" else ttl)
+        h.robots_busy = False
+        h.inflight -= 1
+        self.inflight -= 1
+        self._push(h)
+        self.wakeup.set()
+
     # -- fetching ----------------------------------------------------------------------
     def _headers(self, e: Entry | None) -> dict[str, str]:
         headers = {
@@ -488,14 +591,21 @@ class Crawler:
                 headers["If-Modified-Since"] = e.last_modified
         return headers
 
-    async def _fetch(self, url: str, e: Entry | None = None, robots: bool = False) -> FetchResult:
+    async def _fetch(
+        self,
+        url: str,
+        e: Entry | None = None,
+        robots: bool = False,
+        max_body: int | None = None,
+    ) -> FetchResult:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         blocked = await self.guard.check(parts.hostname or "", port)
         if blocked:
             return FetchResult(url=url, error=blocked, started=time.time())
         proxy = self.proxies.pick()
-        max_body = MAX_ROBOTS_BYTES if robots else self.config.max_body_bytes
+        if max_body is None:
+            max_body = MAX_ROBOTS_BYTES if robots else self.config.max_body_bytes
         res = await fetch(
             self.session,
             url,
@@ -586,8 +696,17 @@ class Crawler:
         decision: set[str] = set()
         for value in res.headers_all("x-robots-tag"):
             decision |= robots_directives(value, self.token)
-        if (res.header("tdm-reservation") or "").strip() == "1":
-            decision.add("tdm-reservation")
+        # TDMRep: the site file, superseded by the header, superseded by the HTML meta.
+        rule = h.tdm.match(e.url) if h.tdm is not None else None
+        reservation: int | None = None
+        tdm: dict[str, object] = {}
+        if rule is not None and rule.reservation is not None:
+            reservation, tdm = rule.reservation, _tdm_fields(rule)
+        header_tdm = tdm_value(res.header("tdm-reservation"))
+        if header_tdm is not None:
+            reservation, tdm = header_tdm, {"tdm-source": "header"}
+            if res.header("tdm-policy"):
+                tdm["tdm-policy"] = res.header("tdm-policy")
         links: list[str] = []
         base = e.url
         feeds: list[str] = []
@@ -616,8 +735,10 @@ class Crawler:
                 rendered = await self.renderer.render(e.url, res)
             info = parse_html(rendered if rendered is not None else res.payload, self.token)
             decision |= info.directives
-            if info.tdm_reserved:
-                decision.add("tdm-reservation")
+            if info.tdm_reservation is not None:
+                reservation, tdm = info.tdm_reservation, {"tdm-source": "meta"}
+                if info.tdm_policy:
+                    tdm["tdm-policy"] = info.tdm_policy
             links = info.links
             feeds = info.feeds
             if info.base:
@@ -628,6 +749,10 @@ class Crawler:
             )
             self._skip(e, "content-type")
             return
+        if reservation == 1:
+            decision.add("tdm-reservation")
+        else:
+            tdm = {}
         opted_out = sorted(decision & {"noindex", "noai", "tdm-reservation"})
         for d in sorted(decision & {"noindex", "nofollow", "noai", "tdm-reservation"}):
             self._count("opt_out", d)
@@ -637,7 +762,9 @@ class Crawler:
             self._queue_links(links, base=base, depth=e.depth + 1, kind=PAGE)
             self._queue_links(feeds, base=base, depth=e.depth + 1, kind=FEED)
         if opted_out and honour:
-            self.writer.write_metadata(e.url, {"opt-out": ",".join(opted_out), "action": "skipped"})
+            self.writer.write_metadata(
+                e.url, {"opt-out": ",".join(opted_out), **tdm, "action": "skipped"}
+            )
             self._skip(e, "opt-out:" + opted_out[0], decision=decision_text)
             return
         digest = sha1_digest(res.payload)
@@ -653,7 +780,9 @@ class Crawler:
             self.stats["rendered"] += 1
         if decision_text:
             self.writer.write_metadata(
-                e.url, {"robots-directives": decision_text, "action": "recorded"}, refers_to=rid
+                e.url,
+                {"robots-directives": decision_text, **tdm, "action": "recorded"},
+                refers_to=rid,
             )
         h.pages += 1
         self._finish(
@@ -881,6 +1010,9 @@ class Crawler:
                 await asyncio.sleep(wait)
             h.last_start = time.monotonic()
             try:
+                if job.tdmrep:
+                    await self._run_tdmrep(job)
+                    continue
                 if job.entry is None:
                     await self._run_robots(job)
                     continue
@@ -890,6 +1022,9 @@ class Crawler:
                     self._count("errors_by_kind", "internal-error")
                     self._fail(job.entry, "internal-error", f"{type(err).__name__}: {err}")
                 else:
+                    if job.tdmrep:  # no endless re-asking: no rules for a while
+                        job.host.tdm = TdmRep()
+                        job.host.tdm_expires = time.time() + _TDMREP_ERROR_TTL
                     job.host.robots_busy = False
                     job.host.inflight -= 1
                     self.inflight -= 1
@@ -992,6 +1127,17 @@ class Crawler:
         """Finish the requests in flight, commit, and return (SIGINT/SIGTERM do this)."""
         self.stopping = True
         self.wakeup.set()
+
+
+def _tdm_fields(rule: TdmRule) -> dict[str, object]:
+    """Metadata fields for a decision taken from a tdmrep.json rule."""
+    fields: dict[str, object] = {
+        "tdm-source": "tdmrep.json",
+        "tdm-location": rule.location,
+    }
+    if rule.policy:
+        fields["tdm-policy"] = rule.policy
+    return fields
 
 
 def crawl(config: CrawlConfig, out_dir: str | Path, *, reporter: Any = None) -> CrawlResult:

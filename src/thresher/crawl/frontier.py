@@ -60,7 +60,10 @@ CREATE TABLE IF NOT EXISTS hosts (
     robots BLOB,
     robots_status TEXT,
     robots_fetched REAL,
-    robots_attempts INTEGER NOT NULL DEFAULT 0
+    robots_attempts INTEGER NOT NULL DEFAULT 0,
+    tdmrep BLOB,
+    tdmrep_status TEXT,
+    tdmrep_fetched REAL
 );
 CREATE TABLE IF NOT EXISTS warc (name TEXT PRIMARY KEY, committed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -95,6 +98,9 @@ class HostRecord:
     robots_status: str | None  # "ok", "missing" (4xx), "error"
     robots_fetched: float | None
     robots_attempts: int
+    tdmrep: bytes | None = None  # the /.well-known/tdmrep.json body, when usable
+    tdmrep_status: str | None = None  # "ok", "missing" (4xx), "invalid", "error"
+    tdmrep_fetched: float | None = None
 
 
 class Frontier:
@@ -108,6 +114,11 @@ class Frontier:
         self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.executescript(_SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(hosts)")}
+        added = (("tdmrep", "BLOB"), ("tdmrep_status", "TEXT"), ("tdmrep_fetched", "REAL"))
+        for name, kind in added:
+            if name not in columns:  # state written before TDMRep files were read
+                self.db.execute(f"ALTER TABLE hosts ADD COLUMN {name} {kind}")
         self._finished: list[tuple[object, ...]] = []
         self._hosts: set[str] = {r[0] for r in self.db.execute("SELECT host FROM known_hosts")}
         if not self._hosts:  # state written before the host list existed
@@ -295,16 +306,29 @@ class Frontier:
     # -- hosts -------------------------------------------------------------------------
     def get_host(self, host: str) -> HostRecord | None:
         row = self.db.execute(
-            "SELECT host, robots, robots_status, robots_fetched, robots_attempts FROM hosts"
-            " WHERE host = ?",
+            "SELECT host, robots, robots_status, robots_fetched, robots_attempts, tdmrep,"
+            " tdmrep_status, tdmrep_fetched FROM hosts WHERE host = ?",
             (host,),
         ).fetchone()
         return None if row is None else HostRecord(*row)
 
     def put_host(self, rec: HostRecord) -> None:
+        """Store the robots.txt of a host (its TDMRep columns are left as they are)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO hosts VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO hosts (host, robots, robots_status, robots_fetched, robots_attempts)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET robots = excluded.robots,"
+            " robots_status = excluded.robots_status, robots_fetched = excluded.robots_fetched,"
+            " robots_attempts = excluded.robots_attempts",
             (rec.host, rec.robots, rec.robots_status, rec.robots_fetched, rec.robots_attempts),
+        )
+
+    def put_tdmrep(self, host: str, body: bytes | None, status: str, fetched: float) -> None:
+        """Store the tdmrep.json of a host (its robots.txt columns are left as they are)."""
+        self.db.execute(
+            "INSERT INTO hosts (host, tdmrep, tdmrep_status, tdmrep_fetched) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (host) DO UPDATE SET tdmrep = excluded.tdmrep,"
+            " tdmrep_status = excluded.tdmrep_status, tdmrep_fetched = excluded.tdmrep_fetched",
+            (host, body, status, fetched),
         )
 
     # -- counts ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 
 from thresher.crawl.frontier import Entry
 from thresher.crawl.robots import RobotsRules
+from thresher.crawl.tdmrep import TdmRep
 
 __all__ = ["HostState", "backoff_delay", "parse_retry_after"]
 
@@ -54,7 +55,9 @@ class HostState:
     crawl_delay: float = 0.0
     rules: RobotsRules | None = None
     robots_expires: float = 0.0  # wall-clock time the cached robots.txt goes stale
-    robots_busy: bool = False
+    robots_busy: bool = False  # its robots.txt or tdmrep.json is being fetched
+    tdm: TdmRep | None = None  # the TDMRep rules of the host (None: not loaded yet)
+    tdm_expires: float = 0.0  # wall-clock time the cached tdmrep.json goes stale
     in_heap: bool = False
     exhausted: bool = False  # the database had no more ready URLs at the last look
     pages: int = 0

@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_ROBOTS_BYTES", "RobotsRules", "parse_robots", "product_token", "url_path"]
+__all__ = [
+    "MAX_ROBOTS_BYTES",
+    "RobotsRules",
+    "compile_pattern",
+    "escape_pattern",
+    "parse_robots",
+    "product_token",
+    "url_path",
+]
 
 #: How much of a robots.txt is parsed (RFC 9309 asks for at least 500 KiB).
 MAX_ROBOTS_BYTES = 512 * 1024
@@ -35,7 +43,7 @@ def product_token(user_agent: str) -> str:
     return m.group(0) if m else ""
 
 
-def _escape_pattern(raw: bytes) -> str:
+def escape_pattern(raw: bytes) -> str:
     """Percent-encode non-ASCII bytes and upper-case existing escapes, as Google does."""
     if all(b < 0x80 for b in raw) and b"%" not in raw:
         return raw.decode("ascii")
@@ -56,7 +64,8 @@ class _Rule:
         return len(self.pattern) if self.regex.match(path) else -1
 
 
-def _compile(pattern: str) -> re.Pattern[str] | None:
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    """A regex for a pattern with ``*`` or a final ``$``; None for a plain prefix."""
     if "*" not in pattern and not pattern.endswith("$"):
         return None
     anchored = pattern.endswith("$")
@@ -210,13 +219,13 @@ def parse_robots(data: bytes | str) -> RobotsRules:
             in_agents = False
             if current is None:
                 continue  # rules before any user-agent line belong to nobody
-            pattern = _escape_pattern(value)
+            pattern = escape_pattern(value)
             allow = key in _ALLOW
-            current.rules.append(_Rule(allow, pattern, _compile(pattern)))
+            current.rules.append(_Rule(allow, pattern, compile_pattern(pattern)))
             if allow and (pattern.endswith("/index.html") or pattern.endswith("/index.htm")):
                 # Google: allowing a directory's index page allows the directory itself.
                 bare = pattern[: pattern.rfind("/") + 1] + "$"
-                current.rules.append(_Rule(True, bare, _compile(bare)))
+                current.rules.append(_Rule(True, bare, compile_pattern(bare)))
         elif key in _CRAWL_DELAY:
             if current is None:
                 continue
