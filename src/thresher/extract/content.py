@@ -615,7 +615,11 @@ def _keep(blocks: list[Block]) -> list[Block]:
             out.append(b)
         elif next_bad[i] and b.size < SHORT_BEFORE_BAD:
             continue
-        elif lead <= i < last_good or (i > last_good and b.size >= 25 and b.weight > 0):
+        elif lead <= i < last_good:
+            out.append(b)
+        elif i > last_good and b.size >= 25 and b.weight > 0 and b.tag not in HEADINGS:
+            # a short closing line stays; a heading after the last paragraph opens another
+            # section (related links, comments, a newsletter box)
             out.append(b)
     return out
 
