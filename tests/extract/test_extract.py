@@ -212,3 +212,30 @@ def test_ruby_annotations_do_not_split_words() -> None:
     assert (
         doc is not None and doc.text == "法律では虐待をした親に専門家が子どもの育て方を教えます。"
     )
+
+
+ARTICLE = """<html><body><main><article>
+<h1>Harbour repairs begin</h1>
+<p>The council started work on the old harbour wall this week, after years of delays and a
+long argument about who should pay for the stones, the cranes and the divers.</p>
+<figure><img src="/wall.jpg" alt="wall"><figcaption>The wall at low tide, seen from the pier.
+</figcaption></figure>
+<p>Foto: Harbour Office</p>
+<p>Engineers expect the work to last two summers, and boats will use the north quay while the
+south basin is closed; the ferry keeps its timetable.</p>
+<p>{more}</p>
+<p>{more}</p>
+<div class="author-bio"><p>Anna Berg writes about the coast and its towns for the paper, and
+has done so for more than twenty years now, with a fondness for lighthouses.</p></div>
+<h2>Read next</h2>
+<p>Lighthouse keepers remember the storm of 1987.</p>
+</article></main></body></html>"""
+
+
+def test_captions_credits_bios_and_trailing_sections_are_dropped() -> None:
+    more = "Fishermen say the quay is crowded, but they accept it, as long as the work ends. " * 5
+    doc = extract_html(ARTICLE.format(more=more), "http://example.com/harbour", fallback_below=0)
+    assert doc is not None
+    assert "council started work" in doc.text and "two summers" in doc.text
+    for boiler in ("low tide", "Foto:", "Anna Berg", "Read next"):
+        assert boiler not in doc.text, boiler

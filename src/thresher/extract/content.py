@@ -579,13 +579,29 @@ def select_content(
     return best, chosen
 
 
+#: Short lines that credit a picture or its source ("Foto: dpa", "© Reuters").
+CREDIT_RE = re.compile(
+    r"^(?:fotos?|photos?|photograph|bild|credits?|quelle|crédits?|copyright|titelbild)\s*:|©",
+    re.IGNORECASE,
+)
+
+
+def _is_bad(block: Block) -> bool:
+    """Marked boilerplate, a link list, or a picture credit."""
+    return (
+        bool(block.boiler)
+        or block.link_chars >= 0.5 * len(block.text)
+        or (block.size < 150 and CREDIT_RE.search(block.text) is not None)
+    )
+
+
 def _keep(blocks: list[Block]) -> list[Block]:
     """Context rules inside the container: prose stays, link lists and boilerplate go; short
     blocks stay only between prose blocks (headings also right before prose), and never when
     the next longer block is boilerplate (the heading of a link list)."""
     n = len(blocks)
     good = [b.weight > 0 and b.size >= 80 for b in blocks]
-    bad = [bool(b.boiler) or b.link_chars >= 0.5 * len(b.text) for b in blocks]
+    bad = [_is_bad(b) for b in blocks]
     first_good = next((i for i in range(n) if good[i]), None)
     last_good = next((i for i in range(n - 1, -1, -1) if good[i]), None)
     if first_good is None or last_good is None:
@@ -672,7 +688,7 @@ def extract_content(
     if prose < RELAX_BELOW:
         # little prose in the container (a product page, a list of short items): its short
         # blocks are the content, so only marked boilerplate and link lists go
-        kept = [b for b in chosen if not (b.boiler or b.link_chars >= 0.5 * len(b.text))]
+        kept = [b for b in chosen if not _is_bad(b)]
     total = sum(b.size for b in blocks if not b.boiler)
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
