@@ -86,13 +86,24 @@ def html(body: str, status: int = 200, headers: dict[str, str] | None = None) ->
     )
 
 
-def page(links: list[str], extra: str = "", head: str = "") -> Callable[[web.Request], object]:
+def page(
+    links: list[str],
+    extra: str = "",
+    head: str = "",
+    headers: dict[str, str] | None = None,
+) -> Callable[[web.Request], object]:
+    """An HTML page linking to ``links``, with ``head`` markup and response ``headers``."""
     body = "".join(f'<a href="{href}">link</a> ' for href in links)
     return lambda r: web.Response(
         text=f"<!doctype html><html><head><title>{r.path}</title>{head}</head><body>"
         f"<p>Text of {r.path}.</p>{body}{extra}</body></html>",
         content_type="text/html",
+        headers=headers,
     )
+
+
+def redirect(to: str, status: int = 302) -> Callable[[web.Request], object]:
+    return lambda r: web.Response(status=status, headers={"Location": to})
 
 
 def text(body: str, status: int = 200, content_type: str = "text/plain") -> Callable:

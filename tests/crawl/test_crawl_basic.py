@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawl.site import SiteServer, page, text
+from tests.crawl.site import SiteServer, fast_config, page, text
 from tests.crawl.warcs import fast_counts, ok_responses, records
 from thresher.cli import main
 from thresher.crawl import CrawlConfig, crawl
@@ -34,22 +34,9 @@ def archived(out: Path) -> dict[str, int]:
     return {u: n for u, n in ok_responses(out).items() if not u.endswith("/robots.txt")}
 
 
-def fast(site: SiteServer, **kw: object) -> CrawlConfig:
-    base = {
-        "seeds": [site.base + "/"],
-        "allow_private": True,
-        "rate": 500,
-        "per_host": 4,
-        "retry_base_delay": 0.01,
-        "checkpoint_interval": 0.2,
-    }
-    base.update(kw)
-    return CrawlConfig(**base)  # type: ignore[arg-type]
-
-
 def test_crawl_fetches_every_page_once_and_obeys_robots(site: SiteServer, tmp_path: Path) -> None:
     pages = small_site(site)
-    result = crawl(fast(site), tmp_path)
+    result = crawl(fast_config(site), tmp_path)
     assert site.paths()[0] == "/robots.txt"
     assert not any(p.startswith("/private/") for p in site.paths())
     counts = archived(tmp_path)
@@ -80,22 +67,22 @@ def test_crawl_fetches_every_page_once_and_obeys_robots(site: SiteServer, tmp_pa
 
 def test_second_run_resumes_without_refetching(site: SiteServer, tmp_path: Path) -> None:
     pages = small_site(site)
-    first = crawl(fast(site, max_pages=8, per_host=1), tmp_path)
+    first = crawl(fast_config(site, max_pages=8, per_host=1), tmp_path)
     assert first.pages == 8
     hits_first = len(site.hits)
-    second = crawl(fast(site), tmp_path)
+    second = crawl(fast_config(site), tmp_path)
     assert second.pages == len(pages)
     counts = archived(tmp_path)
     assert set(counts) == {site.base + p for p in pages} and set(counts.values()) == {1}
     # robots.txt is cached in the state: the second run does not fetch it again.
     assert site.paths()[hits_first:].count("/robots.txt") == 0
-    third = crawl(fast(site), tmp_path)
+    third = crawl(fast_config(site), tmp_path)
     assert third.fetched == 0
 
 
 def test_include_exclude_and_depth(site: SiteServer, tmp_path: Path) -> None:
     small_site(site, 10)
-    crawl(fast(site, exclude=[r"/p/[5-9]\.html$"], max_depth=1), tmp_path)
+    crawl(fast_config(site, exclude=[r"/p/[5-9]\.html$"], max_depth=1), tmp_path)
     got = set(archived(tmp_path))
     assert got == {site.base + "/"} | {site.base + f"/p/{i}.html" for i in range(5)}
 
@@ -146,7 +133,7 @@ def test_cli_robots(tmp_path: Path) -> None:
 
 def test_per_host_page_cap(site: SiteServer, tmp_path: Path) -> None:
     small_site(site, 10)
-    result = crawl(fast(site, max_pages_per_host=3, per_host=1), tmp_path)
+    result = crawl(fast_config(site, max_pages_per_host=3, per_host=1), tmp_path)
     assert len(archived(tmp_path)) == 3
     assert result.stats["skipped_by_reason"]["host-page-cap"] == 8
 
@@ -161,14 +148,14 @@ def test_bad_state_folder_and_concurrent_runs(site: SiteServer, tmp_path: Path) 
     bad.mkdir()
     (bad / "frontier.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(InputError, match=r"frontier\.sqlite"):
-        crawl(fast(site), bad)
+        crawl(fast_config(site), bad)
     busy = tmp_path / "busy"
     busy.mkdir()
     with open(busy / ".crawl.lock", "a+b") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         with pytest.raises(ThresherError, match="another crawl"):
-            crawl(fast(site), busy)
+            crawl(fast_config(site), busy)
     afile = tmp_path / "file"
     afile.write_text("x")
     with pytest.raises(ThresherError, match="cannot use as crawl folder"):
-        crawl(fast(site), afile)
+        crawl(fast_config(site), afile)

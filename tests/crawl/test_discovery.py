@@ -8,25 +8,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, page, text
+from tests.crawl.site import SiteServer, fast_config, page, text
 from tests.crawl.warcs import ok_responses, records
-from thresher.crawl import CrawlConfig, crawl
+from thresher.crawl import crawl
 from thresher.crawl.discover import parse_feed, parse_html, parse_sitemap, robots_directives
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
-    base = {
-        "seeds": [site.base + "/"],
-        "allow_private": True,
-        "rate": 500,
-        "per_host": 4,
-        "retry_base_delay": 0.01,
-        "checkpoint_interval": 0.2,
-    }
-    base.update(kw)
-    return CrawlConfig(**base)  # type: ignore[arg-type]
 
 
 def xml(body: str | bytes, ctype: str = "application/xml"):
@@ -56,7 +43,7 @@ def test_sitemaps_from_robots_index_and_gzip(site: SiteServer, tmp_path: Path) -
     site.routes["/"] = page([])
     site.routes["/from-sitemap-1"] = page([])
     site.routes["/from-sitemap-2"] = page([])
-    crawl(cfg(site), tmp_path)
+    crawl(fast_config(site), tmp_path)
     got = set(ok_responses(tmp_path))
     assert {b + "/from-sitemap-1?a=1&b=2", b + "/from-sitemap-2", b + "/"} <= got
     assert "/hidden" not in site.paths()
@@ -84,7 +71,7 @@ def test_feeds_rel_next_canonical_and_base(site: SiteServer, tmp_path: Path) -> 
     site.routes["/page2"] = page([], head='<base href="/sub/">', extra='<a href="rel">r</a>')
     for p in ("/canon", "/rss-item", "/atom-item", "/sub/rel"):
         site.routes[p] = page([])
-    crawl(cfg(site), tmp_path)
+    crawl(fast_config(site), tmp_path)
     for p in ("/rss", "/atom", "/rss-item", "/atom-item", "/page2", "/canon", "/sub/rel"):
         assert p in site.paths(), p
     assert "/style.css" not in site.paths()
@@ -96,24 +83,16 @@ def test_opt_out_signals_are_honoured_and_recorded(site: SiteServer, tmp_path: P
         ["/noindex-meta", "/noindex-header", "/noai", "/tdm", "/nofollow", "/otherbot", "/fine"]
     )
     site.routes["/noindex-meta"] = page([], head='<meta name="robots" content="noindex">')
-    site.routes["/noindex-header"] = lambda r: web.Response(
-        text="<html>x</html>", content_type="text/html", headers={"X-Robots-Tag": "noindex"}
-    )
+    site.routes["/noindex-header"] = page([], headers={"X-Robots-Tag": "noindex"})
     site.routes["/noai"] = page([], head='<meta name="robots" content="noai, noimageai">')
-    site.routes["/tdm"] = lambda r: web.Response(
-        text="<html>x</html>", content_type="text/html", headers={"tdm-reservation": "1"}
-    )
+    site.routes["/tdm"] = page([], headers={"tdm-reservation": "1"})
     site.routes["/nofollow"] = page(
         ["/behind-nofollow"], head='<meta name="thresher" content="nofollow">'
     )
-    site.routes["/otherbot"] = lambda r: web.Response(
-        text="<html>x</html>",
-        content_type="text/html",
-        headers={"X-Robots-Tag": "otherbot: noindex"},
-    )
+    site.routes["/otherbot"] = page([], headers={"X-Robots-Tag": "otherbot: noindex"})
     site.routes["/fine"] = page([])
     site.routes["/behind-nofollow"] = page([])
-    result = crawl(cfg(site), tmp_path)
+    result = crawl(fast_config(site), tmp_path)
     got = set(ok_responses(tmp_path))
     b = site.base
     for p in ("/noindex-meta", "/noindex-header", "/noai", "/tdm"):
@@ -133,7 +112,7 @@ def test_opt_out_can_be_recorded_instead(site: SiteServer, tmp_path: Path) -> No
     site.routes["/robots.txt"] = text("")
     site.routes["/"] = page(["/noindex"], head='<meta name="robots" content="nofollow">')
     site.routes["/noindex"] = page([], head='<meta name="robots" content="noindex">')
-    crawl(cfg(site, opt_out="record"), tmp_path)
+    crawl(fast_config(site, opt_out="record"), tmp_path)
     assert site.base + "/noindex" in ok_responses(tmp_path)
     meta = [r for r in records(tmp_path) if r["type"] == "metadata"]
     assert any(b"robots-directives: noindex" in r["body"] for r in meta)

@@ -10,29 +10,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, page, text
+from tests.crawl.site import SiteServer, fast_config, page, redirect, text
 from tests.crawl.warcs import ok_responses, records
-from thresher.crawl import CrawlConfig, crawl
+from thresher.crawl import crawl
 from thresher.crawl.guard import AddressGuard, forbidden_ip
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
-    base = {
-        "seeds": [site.base + "/"],
-        "allow_private": True,
-        "rate": 500,
-        "per_host": 4,
-        "retry_base_delay": 0.01,
-        "checkpoint_interval": 0.2,
-    }
-    base.update(kw)
-    return CrawlConfig(**base)  # type: ignore[arg-type]
-
-
-def redirect(to: str, status: int = 302):
-    return lambda r: web.Response(status=status, headers={"Location": to})
 
 
 def test_redirects_loops_and_chains(site: SiteServer, tmp_path: Path) -> None:
@@ -45,7 +28,7 @@ def test_redirects_loops_and_chains(site: SiteServer, tmp_path: Path) -> None:
     site.routes["/loop3"] = redirect("/loop1")
     for i in range(10):
         site.routes[f"/c{i}"] = redirect(f"/c{i + 1}")
-    result = crawl(cfg(site, max_redirects=3), tmp_path)
+    result = crawl(fast_config(site, max_redirects=3), tmp_path)
     # The target is fetched once although it is linked and redirected to.
     assert site.paths().count("/target") == 1
     assert ok_responses(tmp_path)[site.base + "/target"] == 1
@@ -65,7 +48,7 @@ def test_timeouts_and_connection_errors_are_recorded(site: SiteServer, tmp_path:
     site.routes["/robots.txt"] = text("")
     site.routes["/"] = page(["/slow", "http://127.0.0.1:9/refused"])
     site.routes["/slow"] = slow
-    result = crawl(cfg(site, timeout=0.3, max_retries=1, same_domain=False), tmp_path)
+    result = crawl(fast_config(site, timeout=0.3, max_retries=1, same_domain=False), tmp_path)
     assert result.failures.get("timeout") == 1
     # Port 9 refuses: its robots.txt cannot be fetched, so the host's URLs fail.
     assert sum(result.failures.values()) == 2
@@ -89,7 +72,7 @@ def test_huge_binary_and_compressed_bodies(site: SiteServer, tmp_path: Path) -> 
         headers={"Content-Encoding": "gzip", "Content-Type": "text/html"},
     )
     site.routes["/after-zip"] = page([])
-    crawl(cfg(site, max_body_bytes=1024 * 1024), tmp_path)
+    crawl(fast_config(site, max_body_bytes=1024 * 1024), tmp_path)
     recs = {
         str(r["url"]).rsplit("/", 1)[-1]: r for r in records(tmp_path) if r["type"] == "response"
     }
@@ -111,7 +94,7 @@ def test_non_html_can_be_skipped(site: SiteServer, tmp_path: Path) -> None:
     site.routes["/file.bin"] = lambda r: web.Response(
         body=b"\0" * 100, content_type="application/octet-stream"
     )
-    result = crawl(cfg(site, non_html="skip"), tmp_path)
+    result = crawl(fast_config(site, non_html="skip"), tmp_path)
     assert site.base + "/file.bin" not in ok_responses(tmp_path)
     assert result.stats["skipped_by_reason"] == {"content-type": 1}
 
@@ -132,7 +115,7 @@ def test_endless_url_spaces_are_cut(site: SiteServer, tmp_path: Path) -> None:
     site.routes["/robots.txt"] = text("")
     site.routes["/"] = page(["/cal/2024-01", "/loop/a/", "/x?" + "q" * 3000])
     site.default = lambda r: calendar(r) if r.path.startswith("/cal/") else deep(r)
-    result = crawl(cfg(site), tmp_path)
+    result = crawl(fast_config(site), tmp_path)
     cal = [p for p in site.paths() if p.startswith("/cal/")]
     assert 0 < len(cal) < 12 * 6
     assert len(site.hits) < 200
@@ -144,7 +127,7 @@ def test_endless_url_spaces_are_cut(site: SiteServer, tmp_path: Path) -> None:
 
 def test_private_addresses_are_refused(site: SiteServer, tmp_path: Path) -> None:
     site.routes["/"] = page([])
-    result = crawl(cfg(site, allow_private=False), tmp_path)
+    result = crawl(fast_config(site, allow_private=False), tmp_path)
     assert site.hits == []
     assert result.failures == {"ssrf-blocked": 1}
 
@@ -156,7 +139,9 @@ def test_redirect_to_a_private_address_is_refused(site: SiteServer, tmp_path: Pa
     site.routes["/go"] = redirect(f"http://localhost:{site.port}/secret")
     site.routes["/secret"] = page([])
     result = crawl(
-        cfg(site, allow_private=False, allow_hosts=[f"127.0.0.1:{site.port}"], same_domain=False),
+        fast_config(
+            site, allow_private=False, allow_hosts=[f"127.0.0.1:{site.port}"], same_domain=False
+        ),
         tmp_path,
     )
     assert "/secret" not in site.paths()

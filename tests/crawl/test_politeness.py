@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, page, text
+from tests.crawl.site import SiteServer, fast_config, page, redirect, text
 from tests.crawl.warcs import ok_responses, records
 from thresher.crawl import CrawlConfig, crawl
 from thresher.crawl.politeness import HostState, backoff_delay, parse_retry_after
@@ -17,16 +17,8 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
-    base = {
-        "seeds": [site.base + "/"],
-        "allow_private": True,
-        "rate": 500,
-        "per_host": 4,
-        "retry_base_delay": 0.05,
-        "checkpoint_interval": 0.2,
-    }
-    base.update(kw)
-    return CrawlConfig(**base)  # type: ignore[arg-type]
+    """A fast crawl whose retries wait a little longer (their spacing is measured here)."""
+    return fast_config(site, **{"retry_base_delay": 0.05, **kw})
 
 
 def gaps(site: SiteServer, prefix: str = "/") -> list[float]:
@@ -138,7 +130,7 @@ def test_robots_unreachable_fails_the_hosts_urls(site: SiteServer, tmp_path: Pat
 
 
 def test_robots_4xx_allows_all_and_redirects_are_followed(site: SiteServer, tmp_path: Path) -> None:
-    site.routes["/robots.txt"] = lambda r: web.Response(status=301, headers={"Location": "/r2.txt"})
+    site.routes["/robots.txt"] = redirect("/r2.txt", 301)
     site.routes["/r2.txt"] = text("User-agent: *\nDisallow: /no\n")
     site.routes["/"] = page(["/no", "/yes"])
     site.routes["/yes"] = page([])

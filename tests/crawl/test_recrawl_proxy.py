@@ -10,26 +10,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, page, text
+from tests.crawl.site import SiteServer, fast_config, page, text
 from tests.crawl.warcs import records
 from thresher.cli import main
-from thresher.crawl import CrawlConfig, crawl
+from thresher.crawl import crawl
 from thresher.crawl.proxies import ProxyPool, redact
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def cfg(site: SiteServer, **kw: object) -> CrawlConfig:
-    base = {
-        "seeds": [site.base + "/"],
-        "allow_private": True,
-        "rate": 500,
-        "per_host": 4,
-        "retry_base_delay": 0.01,
-        "checkpoint_interval": 0.2,
-    }
-    base.update(kw)
-    return CrawlConfig(**base)  # type: ignore[arg-type]
 
 
 def test_recrawl_sends_validators_and_writes_revisits(site: SiteServer, tmp_path: Path) -> None:
@@ -56,9 +43,9 @@ def test_recrawl_sends_validators_and_writes_revisits(site: SiteServer, tmp_path
     site.routes["/"] = page(["/stable", "/changing"])
     site.routes["/stable"] = stable
     site.routes["/changing"] = changing
-    crawl(cfg(site), tmp_path)
+    crawl(fast_config(site), tmp_path)
     version["changing"] = 2
-    result = crawl(cfg(site, recrawl=True), tmp_path)
+    result = crawl(fast_config(site, recrawl=True), tmp_path)
     assert result.stats["revisits"] == 1
     second = site.hits[-3:]
     by_path = {h.path: h.headers for h in second}
@@ -79,7 +66,7 @@ def test_recrawl_sends_validators_and_writes_revisits(site: SiteServer, tmp_path
     ]
     assert changing_bodies == [b"<html>v1</html>", b"<html>v2</html>"]
     # The recrawl pass is over: the same command again fetches nothing.
-    assert crawl(cfg(site, recrawl=False), tmp_path).fetched == 0
+    assert crawl(fast_config(site, recrawl=False), tmp_path).fetched == 0
 
 
 class ForwardProxy:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, fast_config, page, text
+from tests.crawl.site import SiteServer, fast_config, page, redirect, text
 from tests.crawl.warcs import ok_responses, records
 from thresher.crawl import crawl
 from thresher.crawl.frontier import Frontier
@@ -26,10 +26,6 @@ RULES = [
 ]
 RESERVED = ["/news/a", "/news/b?page=2", "/docs/x.pdf"]
 FREE = ["/", "/news/open/c", "/docs/x.pdf?dl=1", "/docs/y.html", "/about"]
-
-
-def found(to: str):
-    return lambda r: web.Response(status=302, headers={"Location": to})
 
 
 def json_file(body: object, status: int = 200):
@@ -133,13 +129,9 @@ def test_reserved_paths_are_not_fetched(site: SiteServer, tmp_path: Path) -> Non
 def test_record_mode_fetches_and_records(site: SiteServer, tmp_path: Path) -> None:
     tdm_site(site)
     # The header and the HTML meta supersede the file, in that order.
-    site.routes["/news/b?page=2"] = lambda r: web.Response(
-        text="<html>x</html>", content_type="text/html", headers={"tdm-reservation": "0"}
-    )
-    site.routes["/about"] = lambda r: web.Response(
-        text='<html><head><meta name="tdm-reservation" content="1"></head></html>',
-        content_type="text/html",
-        headers={"tdm-reservation": "0"},
+    site.routes["/news/b?page=2"] = page([], headers={"tdm-reservation": "0"})
+    site.routes["/about"] = page(
+        [], head='<meta name="tdm-reservation" content="1">', headers={"tdm-reservation": "0"}
     )
     crawl(fast_config(site, opt_out="record"), tmp_path)
     got = set(ok_responses(tmp_path))
@@ -195,41 +187,39 @@ def test_oversized_body_is_really_over_the_bound() -> None:
     assert len(json.dumps(rules)) > MAX_TDMREP_BYTES
 
 
-def test_one_fetch_per_host_across_runs_and_redirects(tmp_path: Path) -> None:
+def test_one_fetch_per_host_across_runs_and_redirects(
+    site: SiteServer, other_site: SiteServer, tmp_path: Path
+) -> None:
     """The design budget: one tdmrep.json request per host, cached in the crawl state."""
-    a, b = SiteServer().start(), SiteServer().start()
-    try:
-        for s in (a, b):
-            s.routes["/robots.txt"] = text("")
-            s.routes["/"] = page([f"/p/{i}" for i in range(20)])
-            for i in range(20):
-                s.routes[f"/p/{i}"] = page([f"/p/{(i + 1) % 20}"])
-        # a: redirected twice to its rules; b: a redirect loop (bounded, then no rules).
-        a.routes[TDMREP_PATH] = found("/tdm/1")
-        a.routes["/tdm/1"] = found("/tdm/rules.json")
-        a.routes["/tdm/rules.json"] = json_file([{"location": "/p/1", "tdm-reservation": 1}])
-        b.routes[TDMREP_PATH] = found(TDMREP_PATH)
-        seeds = [a.base + "/", b.base + "/"]
-        first = crawl(fast_config(a, seeds=seeds, max_pages=10), tmp_path)
-        second = crawl(fast_config(a, seeds=seeds), tmp_path)
-        assert first.pages + second.pages > 0
-        pa, pb = a.paths(), b.paths()
-        assert [p for p in pa if p.startswith(("/.well-known", "/tdm"))] == [
-            TDMREP_PATH,
-            "/tdm/1",
-            "/tdm/rules.json",
-        ]
-        assert pb.count(TDMREP_PATH) == 6  # the first request and five redirects, once
-        # Reserved by a's rules (/p/1 and /p/1x), fetched on b which has none.
-        assert not any(p.startswith("/p/1") for p in pa)
-        assert "/p/1" in pb and "/p/10" in pb
-        assert second.stats["tdmrep_fetches"] == 0
-        assert first.stats["tdmrep"] == {"ok": 1, "missing": 1}
-        # Everything else on both hosts, once each.
-        assert len(pa) == len(set(pa)) and len(pb) - 5 == len(set(pb))
-    finally:
-        a.stop()
-        b.stop()
+    a, b = site, other_site
+    for s in (a, b):
+        s.routes["/robots.txt"] = text("")
+        s.routes["/"] = page([f"/p/{i}" for i in range(20)])
+        for i in range(20):
+            s.routes[f"/p/{i}"] = page([f"/p/{(i + 1) % 20}"])
+    # a: redirected twice to its rules; b: a redirect loop (bounded, then no rules).
+    a.routes[TDMREP_PATH] = redirect("/tdm/1")
+    a.routes["/tdm/1"] = redirect("/tdm/rules.json")
+    a.routes["/tdm/rules.json"] = json_file([{"location": "/p/1", "tdm-reservation": 1}])
+    b.routes[TDMREP_PATH] = redirect(TDMREP_PATH)
+    seeds = [a.base + "/", b.base + "/"]
+    first = crawl(fast_config(a, seeds=seeds, max_pages=10), tmp_path)
+    second = crawl(fast_config(a, seeds=seeds), tmp_path)
+    assert first.pages < second.pages
+    pa, pb = a.paths(), b.paths()
+    assert [p for p in pa if p.startswith(("/.well-known", "/tdm"))] == [
+        TDMREP_PATH,
+        "/tdm/1",
+        "/tdm/rules.json",
+    ]
+    assert pb.count(TDMREP_PATH) == 6  # the first request and five redirects, once
+    # Both runs together: those 3 + 6 requests and no more (the second run reuses the state).
+    assert first.stats["tdmrep_fetches"] + second.stats["tdmrep_fetches"] == 9
+    # Reserved by a's rules (/p/1 and /p/1x), fetched on b which has none.
+    assert not any(p.startswith("/p/1") for p in pa)
+    assert "/p/1" in pb and "/p/10" in pb
+    # Everything else on both hosts, once each.
+    assert len(pa) == len(set(pa)) and len(pb) - 5 == len(set(pb))
 
 
 def test_tdmrep_can_be_turned_off(site: SiteServer, tmp_path: Path) -> None:

@@ -46,6 +46,17 @@ def _record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+def _request_head(common: list[tuple[str, str]], concurrent_to: str) -> list[tuple[str, str]]:
+    """Headers of the ``request`` record written with the response record ``concurrent_to``."""
+    return [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", _record_id()),
+        *common,
+        ("WARC-Concurrent-To", concurrent_to),
+        ("Content-Type", "application/http; msgtype=request"),
+    ]
+
+
 def http_block(start_line: str, headers: Iterable[tuple[str, str]], body: bytes = b"") -> bytes:
     """An HTTP message as stored in a request/response record: start line, headers, body."""
     lines = [start_line]
@@ -223,14 +234,7 @@ class WarcWriter:
             rh.append(("WARC-Truncated", truncated))
         rh.extend(extra or [])
         rh.append(("Content-Type", "application/http; msgtype=response"))
-        req = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", _record_id()),
-            *common,
-            ("WARC-Concurrent-To", resp_id),
-            ("Content-Type", "application/http; msgtype=request"),
-        ]
-        self._records([(req, request), (rh, response)])
+        self._records([(_request_head(common, resp_id), request), (rh, response)])
         return resp_id
 
     def write_revisit(
@@ -246,13 +250,12 @@ class WarcWriter:
         date: float | None = None,
     ) -> str:
         """A request record and a ``revisit`` record for a page that did not change."""
-        when = warc_date(date)
         rec_id = _record_id()
+        common = [("WARC-Date", warc_date(date)), ("WARC-Target-URI", url)]
         headers = [
             ("WARC-Type", "revisit"),
             ("WARC-Record-ID", rec_id),
-            ("WARC-Date", when),
-            ("WARC-Target-URI", url),
+            *common,
             ("WARC-Profile", profile),
             ("WARC-Payload-Digest", payload_digest),
         ]
@@ -262,18 +265,7 @@ class WarcWriter:
         if refers_to_date:
             headers.append(("WARC-Refers-To-Date", refers_to_date))
         headers.append(("Content-Type", "application/http; msgtype=response"))
-        self._record(
-            [
-                ("WARC-Type", "request"),
-                ("WARC-Record-ID", _record_id()),
-                ("WARC-Date", when),
-                ("WARC-Target-URI", url),
-                ("WARC-Concurrent-To", rec_id),
-                ("Content-Type", "application/http; msgtype=request"),
-            ],
-            request,
-        )
-        self._record(headers, response_head)
+        self._records([(_request_head(common, rec_id), request), (headers, response_head)])
         return rec_id
 
     def write_metadata(

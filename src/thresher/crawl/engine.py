@@ -410,44 +410,17 @@ class Crawler:
     async def _run_robots(self, job: _Job) -> None:
         h = job.host
         rec = self.frontier.get_host(h.key) or HostRecord(h.key, None, None, None, 0)
-        url = U.robots_url(h.key)
-        status = "error"
+        url, res, status, detail = await self._fetch_site_file(
+            U.robots_url(h.key), MAX_ROBOTS_BYTES, "robots_fetches"
+        )
         body = b""
-        detail = ""
-        for _hop in range(_ROBOTS_REDIRECTS + 1):
-            res = await self._fetch(url, robots=True)
-            self.stats["robots_fetches"] += 1
-            if res.error is None:
-                self._archive(res)
-            if res.error == "ssrf-blocked":
-                n = self.frontier.fail_host(h.key, "ssrf-blocked")
-                h.queue.clear()
-                self._count("errors_by_kind", "ssrf-blocked", n)
-                self.writer.write_metadata(url, {"failure": "ssrf-blocked", "failed-urls": n})
-                status = "blocked"
-                break
-            if res.error is not None:
-                detail = res.error
-                break
-            if res.status in _REDIRECTS and res.header("location"):
-                nxt = U.join(url, res.header("location") or "")
-                if nxt is None:
-                    detail = "bad-redirect"
-                    status = "missing"
-                    break
-                url = nxt
-                continue
-            if 200 <= res.status < 300:
-                status, body = "ok", res.payload[:MAX_ROBOTS_BYTES]
-            elif res.status == 429 or res.status >= 500:
-                status, detail = "error", f"http-{res.status}"
-            elif 400 <= res.status < 500:
-                status = "missing"
-            else:
-                status, detail = "missing", f"http-{res.status}"
-            break
-        else:
-            status = "missing"  # more than five redirects: treated as unavailable
+        if status == "blocked":
+            n = self.frontier.fail_host(h.key, "ssrf-blocked")
+            h.queue.clear()
+            self._count("errors_by_kind", "ssrf-blocked", n)
+            self.writer.write_metadata(url, {"failure": "ssrf-blocked", "failed-urls": n})
+        elif status == "ok" and res is not None:
+            body = res.payload[:MAX_ROBOTS_BYTES]
         now_wall = time.time()
         if status == "blocked":
             h.rules = RobotsRules.disallowing_all()
@@ -494,11 +467,44 @@ class Crawler:
                 )
         # The robots.txt request counts against the (possibly new) crawl-delay.
         h.next_slot = max(h.next_slot, job.start + h.interval)
+        self._host_job_done(h)
+
+    def _host_job_done(self, h: HostState) -> None:
+        """A robots.txt or tdmrep.json job ended: the host's pages may go on."""
         h.robots_busy = False
         h.inflight -= 1
         self.inflight -= 1
         self._push(h)
         self.wakeup.set()
+
+    async def _fetch_site_file(
+        self, url: str, max_body: int, counter: str
+    ) -> tuple[str, FetchResult | None, str, str]:
+        """GET a host-wide file (robots.txt, tdmrep.json), following up to five redirects and
+        archiving every answer.
+
+        Returns the last URL and response, the outcome — ``ok`` (2xx), ``error`` (429, 5xx,
+        network), ``blocked`` (address guard), ``missing`` (anything else, including more
+        than five redirects) — and a detail for the records.
+        """
+        for _hop in range(_ROBOTS_REDIRECTS + 1):
+            res = await self._fetch(url, max_body=max_body)
+            self.stats[counter] += 1
+            if res.error is not None:
+                return url, res, "blocked" if res.error == "ssrf-blocked" else "error", res.error
+            self._archive(res)
+            if res.status in _REDIRECTS and res.header("location"):
+                nxt = U.join(url, res.header("location") or "")
+                if nxt is None:
+                    return url, res, "missing", "bad-redirect"
+                url = nxt
+                continue
+            if 200 <= res.status < 300:
+                return url, res, "ok", ""
+            if res.status == 429 or res.status >= 500:
+                return url, res, "error", f"http-{res.status}"
+            return url, res, "missing", f"http-{res.status}"
+        return url, None, "missing", "too-many-redirects"
 
     # -- TDMRep ------------------------------------------------------------------------
     def _load_tdmrep(self, h: HostState) -> bool:
@@ -524,41 +530,23 @@ class Crawler:
     async def _run_tdmrep(self, job: _Job) -> None:
         """Fetch a host's /.well-known/tdmrep.json; anything but a usable file: no rules."""
         h = job.host
-        url = h.key + TDMREP_PATH
-        status, body, detail = "missing", None, ""
+        _, res, status, detail = await self._fetch_site_file(
+            h.key + TDMREP_PATH, MAX_TDMREP_BYTES, "tdmrep_fetches"
+        )
+        body: bytes | None = None
         rules: TdmRep | None = None
-        for _hop in range(_ROBOTS_REDIRECTS + 1):
-            res = await self._fetch(url, max_body=MAX_TDMREP_BYTES)
-            self.stats["tdmrep_fetches"] += 1
-            if res.error is None:
-                self._archive(res)
+        if status == "blocked":
+            status = "error"
+        elif status == "ok" and res is not None:
+            if res.truncated is not None:
+                status, detail = "invalid", f"larger than {MAX_TDMREP_BYTES} bytes"
             else:
-                status, detail = "error", res.error
-                break
-            if res.status in _REDIRECTS and res.header("location"):
-                nxt = U.join(url, res.header("location") or "")
-                if nxt is None:
-                    detail = "bad-redirect"
-                    break
-                url = nxt
-                continue
-            if 200 <= res.status < 300:
-                if res.truncated is not None:
-                    status, detail = "invalid", f"larger than {MAX_TDMREP_BYTES} bytes"
-                    break
                 try:
                     rules = parse_tdmrep(res.payload)
                 except ValueError as err:
                     status, detail = "invalid", str(err)
                 else:
-                    status, body = "ok", res.payload
-            elif res.status == 429 or res.status >= 500:
-                status, detail = "error", f"http-{res.status}"
-            else:
-                detail = f"http-{res.status}"
-            break
-        else:
-            detail = "too-many-redirects"
+                    body = res.payload
         self._count("tdmrep", status)
         if status == "ok" and rules is not None and rules.ignored:
             self._count("tdmrep", "ignored-rules", rules.ignored)
@@ -571,11 +559,7 @@ class Crawler:
         h.tdm = rules if rules is not None else TdmRep()
         ttl = self.config.robots_ttl
         h.tdm_expires = now_wall + (min(ttl, _TDMREP_ERROR_TTL) if status == "error" else ttl)
-        h.robots_busy = False
-        h.inflight -= 1
-        self.inflight -= 1
-        self._push(h)
-        self.wakeup.set()
+        self._host_job_done(h)
 
     # -- fetching ----------------------------------------------------------------------
     def _headers(self, e: Entry | None) -> dict[str, str]:
@@ -595,7 +579,6 @@ class Crawler:
         self,
         url: str,
         e: Entry | None = None,
-        robots: bool = False,
         max_body: int | None = None,
     ) -> FetchResult:
         parts = urlsplit(url)
@@ -605,7 +588,7 @@ class Crawler:
             return FetchResult(url=url, error=blocked, started=time.time())
         proxy = self.proxies.pick()
         if max_body is None:
-            max_body = MAX_ROBOTS_BYTES if robots else self.config.max_body_bytes
+            max_body = self.config.max_body_bytes
         res = await fetch(
             self.session,
             url,
@@ -1025,10 +1008,7 @@ class Crawler:
                     if job.tdmrep:  # no endless re-asking: no rules for a while
                         job.host.tdm = TdmRep()
                         job.host.tdm_expires = time.time() + _TDMREP_ERROR_TTL
-                    job.host.robots_busy = False
-                    job.host.inflight -= 1
-                    self.inflight -= 1
-                    self._push(job.host)
+                    self._host_job_done(job.host)
                     continue
             if job.entry is not None:
                 if job.entry.kind == PAGE:
