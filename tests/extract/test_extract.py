@@ -239,3 +239,21 @@ def test_captions_credits_bios_and_trailing_sections_are_dropped() -> None:
     assert "council started work" in doc.text and "two summers" in doc.text
     for boiler in ("low tide", "Foto:", "Anna Berg", "Read next"):
         assert boiler not in doc.text, boiler
+
+
+def test_lede_outside_the_body_element_is_kept() -> None:
+    para = "<p>{}</p>".format(
+        "The ferry will run every hour from May, the harbour office said on Monday. " * 3
+    )
+    html = f"""<html><body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
+    <div class="wrap"><header><h1>More ferries</h1>
+    <p class="intro">Islanders have asked for a better service for years, and the new
+    timetable finally gives them one, starting with the spring holidays.</p>
+    <p class="date">3 March 2026</p></header>
+    <div class="columns"><div class="article-body">{para * 4}</div>
+    <aside><a href="/a">Most read</a></aside></div></div>
+    <footer>Copyright 2026 Island News</footer></body></html>"""
+    doc = extract_html(html, "http://example.com/ferry", fallback_below=0)
+    assert doc is not None
+    assert doc.text.startswith("Islanders have asked") and "every hour" in doc.text
+    assert "3 March 2026" not in doc.text and "Copyright" not in doc.text

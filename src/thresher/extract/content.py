@@ -483,6 +483,7 @@ W_LINKS = -1.0
 SIBLING_MIN = 50.0
 SHORT_BEFORE_BAD = 80
 RELEASE_MIN = 400
+LEDE_REACH = 3
 RELAX_BELOW = 1000
 
 
@@ -595,6 +596,26 @@ def _is_bad(block: Block) -> bool:
     )
 
 
+def _lede_before(blocks: list[Block], kept: list[Block]) -> list[Block]:
+    """Add prose right before the content (a lede or intro outside the article body's
+    element): up to LEDE_REACH blocks back, over at most one short line (a date, a byline,
+    which stays out), never over boilerplate or a link list."""
+    first = next(i for i, b in enumerate(blocks) if b is kept[0])
+    extra: list[Block] = []
+    skipped = False
+    for i in range(first - 1, max(first - 1 - LEDE_REACH, -1), -1):
+        b = blocks[i]
+        if _is_bad(b):
+            break
+        if b.weight > 0 and b.size >= 80:
+            extra.insert(0, b)
+        elif b.tag in HEADINGS or not skipped:
+            skipped = skipped or b.tag not in HEADINGS
+        else:
+            break
+    return extra + kept if extra else kept
+
+
 def _keep(blocks: list[Block]) -> list[Block]:
     """Context rules inside the container: prose stays, link lists and boilerplate go; short
     blocks stay only between prose blocks (headings also right before prose), and never when
@@ -689,6 +710,8 @@ def extract_content(
         # little prose in the container (a product page, a list of short items): its short
         # blocks are the content, so only marked boilerplate and link lists go
         kept = [b for b in chosen if not _is_bad(b)]
+    if kept:
+        kept = _lede_before(blocks, kept)
     total = sum(b.size for b in blocks if not b.boiler)
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
