@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--fallback-below",
             help="Pages with less prose than this many bytes get trafilatura's choice of "
-            "blocks (0 turns the fallback off; default 500).",
+            "blocks (0 turns the fallback off; default 300).",
         ),
         config: Path | None = typer.Option(
             None, "--config", help="YAML file with an 'extract:' section (options override it)."

@@ -25,7 +25,7 @@ class ExtractConfig(Section):
     )
     batch_size: int = Field(32, ge=1, description="records sent to a worker at a time")
     fallback_below: int = Field(
-        500,
+        300,
         ge=0,
         description="pages whose own result holds less prose than this many bytes get "
         "trafilatura's choice of blocks (0: never)",

@@ -70,7 +70,7 @@ _BOILER_WORDS = (
     r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|"
     r"disclaimer|copyright|rating|ratings|vote|votes|jump|outbrain|taboola|"
     r"sr-only|screen-reader-text|visually-hidden|caption|caption-credit|credits?|author|bio|"
-    r"legend|disclosure"
+    r"legend|disclosure|teasers"
 )
 # WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
 _TAXONOMY = re.compile(

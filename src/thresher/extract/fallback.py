@@ -1,7 +1,7 @@
 """A second opinion for pages where thresher's own scoring finds little main text: such
 pages (short posts, product pages, lists of short items) are where a slower extractor with
 its own fallbacks (trafilatura: XPath rules, then readability and jusText) does better.
-Measured on the evaluation set (BENCHMARKS.md): about 4% of pages go this way."""
+Measured on the evaluation set (BENCHMARKS.md): about 2% of pages go this way."""
 
 from __future__ import annotations
 

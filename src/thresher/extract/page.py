@@ -15,7 +15,7 @@ from thresher.extract.fallback import fallback_extract
 from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
-FALLBACK_BELOW = 500
+FALLBACK_BELOW = 300
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
