@@ -14,6 +14,7 @@ tools alike.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -76,6 +77,11 @@ TOOLS: dict[str, Callable[[], Callable[[bytes, str], str]]] = {
 }
 
 
+def _half(url: str) -> int:
+    """0 or 1 from a hash of the URL: two halves to check that a change helps on both."""
+    return int(hashlib.md5(url.encode("utf-8")).hexdigest(), 16) % 2
+
+
 def score(outputs: list[str], pages: list[tuple[str, bytes, dict]]) -> dict[str, float]:
     tp = fn = fp = tn = 0
     for text, (_, _, item) in zip(outputs, pages, strict=True):
@@ -105,6 +111,11 @@ def main() -> None:
         type=int,
         default=None,
         help="thresher: prose bytes under which trafilatura is asked (default: the library's)",
+    )
+    ap.add_argument(
+        "--halves",
+        action="store_true",
+        help="also score the two halves of the set split by a hash of the URL",
     )
     ap.add_argument("--json", type=Path, help="write per-tool results here")
     ap.add_argument("--dump", type=Path, help="write each tool's outputs to DUMP.<tool>.jsonl")
@@ -141,6 +152,15 @@ def main() -> None:
             f"{res['pages_per_s']:7.1f} pages/s ({elapsed[name]:.1f}s for {len(pages)} pages)",
             flush=True,
         )
+        if args.halves:
+            for half in (0, 1):
+                idx = [i for i, (url, _, _) in enumerate(pages) if _half(url) == half]
+                part = score([outputs[name][i] for i in idx], [pages[i] for i in idx])
+                res[f"f1_half{half}"] = part["f1"]
+                print(
+                    f"{'':18s} half {half}: P={part['precision']:.3f} R={part['recall']:.3f} "
+                    f"F1={part['f1']:.3f} ({len(idx)} pages)"
+                )
         if args.dump:
             with open(f"{args.dump}.{name}.jsonl", "w", encoding="utf-8") as f:
                 for (url, _, item), text in zip(pages, outputs[name], strict=True):
