@@ -91,6 +91,7 @@ CONTENT_RE = re.compile(
     r"[-_]{0,2}(?:content|body|text|entry)(?:\s|$)",
     re.IGNORECASE,
 )
+_PROP_TAGS = frozenset({"div", "section"})
 _CONTENT_PROPS = frozenset({"articlebody", "text", "maincontentofpage", "reviewbody"})
 CONTENT_BONUS = 1.25
 ARTICLE_BONUS = 1.2
@@ -144,6 +145,7 @@ def _lines(raw: str) -> str:
 _BR = "\x00"
 _NAME_CACHE: dict[tuple[str, bool], int] = {}
 _TOKEN_CACHE: dict[str, int] = {}
+_DIGITS = re.compile(r"\d+")
 _BOILER, _COMMENT, _CONTENT = 1, 2, 4
 
 
@@ -151,6 +153,13 @@ def _classify_token(token: str) -> int:
     """Flags of one class or id token (cached: the same tokens recur on every page)."""
     flags = _TOKEN_CACHE.get(token)
     if flags is None:
+        # digits never decide a match (they are not token boundaries): ids like post-613
+        # and post-614 share one entry
+        shape = _DIGITS.sub("0", token)
+        flags = _TOKEN_CACHE.get(shape)
+        if flags is not None:
+            _TOKEN_CACHE[token] = flags
+            return flags
         clean = _TAXONOMY.sub(" ", token) if "-" in token else token
         flags = 0
         if BOILER_RE.search(clean):
@@ -161,7 +170,7 @@ def _classify_token(token: str) -> int:
             flags |= _CONTENT
         if len(_TOKEN_CACHE) > 200_000:
             _TOKEN_CACHE.clear()
-        _TOKEN_CACHE[token] = flags
+        _TOKEN_CACHE[token] = _TOKEN_CACHE[shape] = flags
     return flags
 
 
@@ -264,6 +273,10 @@ class _Walker:
         role = attrs.get("role")
         if role and role.lower() in _ROLES_BOILER:
             return True
+        if tag in _PROP_TAGS:
+            prop = attrs.get("itemprop")
+            if prop and prop.lower() in _CONTENT_PROPS:
+                self.bonus[self.counter] = CONTENT_BONUS
         cls = attrs.get("class")
         ident = attrs.get("id")
         names = f"{cls} {ident}" if cls and ident else cls or ident
@@ -331,10 +344,6 @@ class _Walker:
                 self.in_boiler_tag += 1
         elif tag in ("article", "main") and eid not in self.bonus:
             self.bonus[eid] = ARTICLE_BONUS
-        elif eid not in self.bonus:
-            prop = node.attributes.get("itemprop") if tag in ("div", "section") else None
-            if prop and prop.lower() in _CONTENT_PROPS:
-                self.bonus[eid] = CONTENT_BONUS
         self.block_tag.append(tag)
         md = self.markdown
         if tag == "pre":

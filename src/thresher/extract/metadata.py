@@ -237,6 +237,9 @@ def _host(absolute: str) -> str | None:
     return netloc.split(":", 1)[0].lower() or None
 
 
+_END = ("", "/", "?", "#")
+
+
 class _Resolver:
     """Resolves hrefs against a base URL; the common shapes without urljoin."""
 
@@ -270,6 +273,7 @@ def resolve_links(raw: Iterable[tuple[str, str]], url: str | None) -> list[dict[
     same host or not; fragments, scripts, mail and phone links and repeats left out."""
     host = _host(url) if url else None
     resolve = _Resolver(url)
+    origin = resolve.origin
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for href, text in raw:
@@ -283,14 +287,16 @@ def resolve_links(raw: Iterable[tuple[str, str]], url: str | None) -> list[dict[
         if absolute in seen:
             continue
         seen.add(absolute)
-        target = _host(absolute)
-        out.append(
-            {
-                "url": absolute,
-                "text": " ".join(text.split()),
-                "internal": target is None or target == host,
-            }
-        )
+        if (
+            origin
+            and absolute.startswith(origin)
+            and absolute[len(origin) : len(origin) + 1] in _END
+        ):
+            internal = True  # same scheme and host as the page: no parsing needed
+        else:
+            target = _host(absolute)
+            internal = target is None or target == host
+        out.append({"url": absolute, "text": " ".join(text.split()), "internal": internal})
         if len(out) >= MAX_LINKS:
             break
     return out
