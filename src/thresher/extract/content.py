@@ -742,6 +742,29 @@ def extract_content(
     )
 
 
+def without_title(content: Content, title: str, markdown: bool) -> Content:
+    """The content without the ``<h1>`` that repeats the page title: the title is a field of
+    the document of its own, the text holds the body (as trafilatura does)."""
+    norm = " ".join(title.split()).casefold()
+    kept = [
+        b
+        for b in content.blocks
+        if not (b.tag == "h1" and " ".join(b.text.split()).casefold() in norm)
+    ]
+    if not kept or len(kept) == len(content.blocks):
+        return content
+    return Content(
+        text="\n".join(b.text for b in kept),
+        markdown=_join_markdown(kept) if markdown else None,
+        blocks=kept,
+        images=content.images,
+        root=content.root,
+        prose=content.prose,
+        page_blocks=content.page_blocks,
+        links=content.links,
+    )
+
+
 def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
     """The page's blocks that another extractor's text holds (``guide``), in page order:
     its choice of what is content, in thresher's own text and Markdown. Blocks inside
@@ -758,7 +781,14 @@ def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
     md = _join_markdown(kept) if markdown else None
     prose = sum(b.size for b in kept if b.weight > 0)
     return Content(
-        text=text, markdown=md, blocks=kept, prose=prose, page_blocks=content.page_blocks
+        text=text,
+        markdown=md,
+        blocks=kept,
+        images=content.images,
+        root=content.root,
+        prose=prose,
+        page_blocks=content.page_blocks,
+        links=content.links,
     )
 
 

@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
 from thresher.extract.budget import Deadline
-from thresher.extract.content import blocks_in, extract_content
+from thresher.extract.content import blocks_in, extract_content, without_title
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
 from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
@@ -80,7 +80,6 @@ def extract_html(
     )
     if deadline is not None:
         deadline.check()
-    raw_text, raw_md = content.text, content.markdown
     extractor = None
     if content.prose < fallback_below and (
         deadline is None or deadline.left() > deadline.seconds / 2
@@ -90,8 +89,11 @@ def extract_html(
         if second is not None:
             guided = blocks_in(content, second, markdown)
             if guided.text.strip():
-                raw_text, raw_md = guided.text, guided.markdown
+                content = guided
                 extractor = "trafilatura"
+    if meta.get("title"):
+        content = without_title(content, meta["title"], markdown)
+    raw_text, raw_md = content.text, content.markdown
     text = clean_text(raw_text)
     if not text.strip():
         return None
