@@ -16,6 +16,8 @@ from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
+#: Larger pages (characters, scripts and styles removed) never go to the fallback.
+FALLBACK_MAX_CHARS = 2_000_000
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
@@ -85,7 +87,11 @@ def extract_html(
         deadline is None or deadline.left() > deadline.seconds / 2
     ):
         # little prose found: trafilatura's choice of blocks, in thresher's own rendering
-        second = fallback_extract(tree.html or "", url, include_comments=include_comments)
+        # (not on huge pages: trafilatura cannot be cut off by the deadline)
+        stripped = tree.html or ""
+        second = None
+        if len(stripped) <= FALLBACK_MAX_CHARS:
+            second = fallback_extract(stripped, url, include_comments=include_comments)
         if second is not None:
             guided = blocks_in(content, second, markdown)
             if guided.text.strip():
