@@ -43,6 +43,7 @@ JUNK_TAGS = (
     "rt",  # ruby annotations (furigana) would split the words they annotate
     "rp",
 )
+_JUNK = frozenset(JUNK_TAGS)
 #: Elements that are boilerplate by their semantics.
 BOILER_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption"})
 BLOCK_TAGS = frozenset(
@@ -312,6 +313,8 @@ class _Walker:
             self.ticks += 1
             if self.deadline is not None and not self.ticks % CHECK_EVERY:
                 self.deadline.check()
+            if tag in _JUNK:
+                continue
             if tag in BLOCK_TAGS:
                 self._block(child, tag)
                 parts = self.parts
@@ -687,8 +690,8 @@ def extract_content(
     links: bool = False,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked); with ``links``,
-    also the page's (href, anchor text) pairs in page order."""
-    tree.strip_tags(list(JUNK_TAGS))
+    also the page's (href, anchor text) pairs in page order. Scripts, styles, forms' inputs
+    and other non-text elements are skipped on the walk (the tree is not changed)."""
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)

@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
 from thresher.extract.budget import Deadline
-from thresher.extract.content import blocks_in, extract_content, without_title
+from thresher.extract.content import JUNK_TAGS, blocks_in, extract_content, without_title
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
 from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
@@ -88,6 +88,7 @@ def extract_html(
     ):
         # little prose found: trafilatura's choice of blocks, in thresher's own rendering
         # (not on huge pages: trafilatura cannot be cut off by the deadline)
+        tree.strip_tags(list(JUNK_TAGS))  # scripts and styles only slow trafilatura down
         stripped = tree.html or ""
         second = None
         if len(stripped) <= FALLBACK_MAX_CHARS:
