@@ -257,3 +257,20 @@ def test_lede_outside_the_body_element_is_kept() -> None:
     assert doc is not None
     assert doc.text.startswith("Islanders have asked") and "every hour" in doc.text
     assert "3 March 2026" not in doc.text and "Copyright" not in doc.text
+
+
+def test_article_split_over_distant_parts_of_the_page() -> None:
+    facts = "The vineyard area is about 65,000 hectares, on both banks of the Ebro river. " * 4
+    body = "<p>{}</p>".format("Rioja wines age in oak barrels for at least a year, then rest. " * 3)
+    links = " ".join(
+        f'<a href="/w/{i}">Another wine from the region, number {i}</a>' for i in range(12)
+    )
+    html = f"""<html><body><div class="top"><div class="facts"><p>{facts}</p></div>
+    <nav>{links}</nav></div>
+    <div class="columns"><div class="entry-content">{body * 4}</div>
+    <aside><h3>Popular</h3>{links}</aside></div>
+    <footer>Copyright 2026 Wine Shop</footer></body></html>"""
+    doc = extract_html(html, "http://example.com/rioja", fallback_below=0)
+    assert doc is not None
+    assert "65,000 hectares" in doc.text and "oak barrels" in doc.text
+    assert "Popular" not in doc.text and "Copyright" not in doc.text

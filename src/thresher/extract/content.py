@@ -495,6 +495,8 @@ W_LINKS = -1.0
 SIBLING_MIN = 50.0
 SHORT_BEFORE_BAD = 80
 RELEASE_MIN = 400
+SECOND_SHARE = 0.3
+SECOND_MIN = 200.0
 LEDE_REACH = 3
 RELAX_BELOW = 1000
 
@@ -589,7 +591,44 @@ def select_content(
         for eid, p in parent.items():
             if p == up and eid != best and totals.get(eid, 0.0) >= limit:
                 chosen.add(eid)
+    if best is not None and best_score > 0:
+        second = _second_region(best, best_score, totals, parent, chosen, tags)
+        if second is not None:
+            chosen.add(second)
     return best, chosen
+
+
+def _ancestors(eid: int, parent: dict[int, int]) -> set[int]:
+    out = set()
+    while eid in parent:
+        eid = parent[eid]
+        out.add(eid)
+    return out
+
+
+def _second_region(
+    best: int,
+    best_score: float,
+    totals: dict[int, float],
+    parent: dict[int, int],
+    chosen: set[int],
+    tags: dict[int, str] | None,
+) -> int | None:
+    """The best-scoring element apart from the chosen ones (neither inside nor around them)
+    when it carries a good share of the best one's score: an article split over distant
+    parts of the page (an intro box and the body, text and a table of facts)."""
+    floor = max(SECOND_SHARE * best_score, SECOND_MIN)
+    around = _ancestors(best, parent)
+    found, found_score = None, 0.0
+    for eid, score in totals.items():
+        if score < floor or score <= found_score or eid in chosen or eid in around:
+            continue
+        if tags and tags.get(eid) in NOT_CONTAINERS:
+            continue
+        if not _ancestors(eid, parent).isdisjoint(chosen):
+            continue
+        found, found_score = eid, score
+    return found
 
 
 #: Short lines that credit a picture or its source ("Foto: dpa", "© Reuters").
