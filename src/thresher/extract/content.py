@@ -598,6 +598,32 @@ def select_content(
     return best, chosen
 
 
+class _Inside:
+    """Whether an element lies in one of the chosen subtrees (memoised walk up the tree)."""
+
+    def __init__(self, ids: set[int], parent: dict[int, int]) -> None:
+        self.parent = parent
+        self.memo: dict[int, bool] = dict.fromkeys(ids, True)
+
+    def __call__(self, eid: int) -> bool:
+        memo = self.memo
+        found = memo.get(eid)
+        if found is not None:
+            return found
+        path = []
+        parent = self.parent
+        while found is None:
+            path.append(eid)
+            if eid not in parent:
+                found = False
+                break
+            eid = parent[eid]
+            found = memo.get(eid)
+        for e in path:
+            memo[e] = found
+        return found
+
+
 def _ancestors(eid: int, parent: dict[int, int]) -> set[int]:
     out = set()
     while eid in parent:
@@ -754,7 +780,8 @@ def extract_content(
     best, ids = select_content(blocks, walker.bonus, deadline, walker.tags, walker.parents)
     if best is None:
         return Content(text="", markdown="" if markdown else None, links=walker.links or [])
-    chosen = [b for b in blocks if not ids.isdisjoint(b.ancestors)]
+    inside = _Inside(ids, walker.parents)
+    chosen = [b for b in blocks if inside(b.ancestors[-1])]
     kept = _keep(chosen)
     prose = sum(b.size for b in kept if b.weight > 0)
     if prose < RELAX_BELOW:
@@ -771,7 +798,7 @@ def extract_content(
     md = None
     if markdown:
         md = _join_markdown(kept)
-    images = [img for anc, img in walker.images if not ids.isdisjoint(anc)]
+    images = [img for anc, img in walker.images if anc and inside(anc[-1])]
     return Content(
         text=text,
         markdown=md,

@@ -124,7 +124,10 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]
     if declared in ("utf-16-le", "utf-16-be", "utf-16", "utf-32"):
         declared = None  # a page that parses as ASCII-compatible cannot be UTF-16 (WHATWG)
     if declared is None:
-        enc = detect_charset(data)
+        try:
+            return data.decode("utf-8"), "utf-8"  # most undeclared pages: decoded once
+        except UnicodeDecodeError:
+            enc = detect_charset(data)
     elif declared in _SINGLE_BYTE and not data.isascii() and _is_utf8(data):
         enc = "utf-8"
     else:

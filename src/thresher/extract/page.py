@@ -39,10 +39,19 @@ def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTM
     return _parse(text), enc
 
 
-def _parse(text: str) -> LexborHTMLParser:
+def _parse(text: str | bytes) -> LexborHTMLParser:
+    """Parse a page (bytes must be UTF-8); ``<noscript>`` becomes an element: parsed as raw
+    text with scripting on, but as an element (then judged like any other hidden block) it
+    can still hold a page's whole content."""
+    if isinstance(text, bytes):
+        if b"noscript" in text:
+            text = text.replace(b"<noscript", b"<div data-noscript")
+            text = text.replace(b"</noscript", b"</div")
+        if b"NOSCRIPT" in text:
+            text = text.replace(b"<NOSCRIPT", b"<div data-noscript")
+            text = text.replace(b"</NOSCRIPT", b"</div")
+        return LexborHTMLParser(text)
     if "noscript" in text:
-        # parsed as raw text with scripting on; as elements (then judged like any other
-        # hidden block) they can still hold a page's whole content
         text = text.replace("<noscript", "<div data-noscript").replace("</noscript", "</div")
     if "NOSCRIPT" in text:
         text = text.replace("<NOSCRIPT", "<div data-noscript").replace("</NOSCRIPT", "</div")
@@ -69,7 +78,10 @@ def extract_html(
     :mod:`~thresher.extract.fallback`). With a ``deadline``, raises
     :class:`~thresher.extract.budget.PageTimeout` once it has passed."""
     source_html, enc = decode(html, charset)
-    tree = _parse(source_html)
+    if enc == "utf-8" and isinstance(html, bytes) and not html.startswith(b"\xef\xbb\xbf"):
+        tree = _parse(html)  # lexbor reads UTF-8 bytes as they are: no encoding back
+    else:
+        tree = _parse(source_html)
     if deadline is not None:
         deadline.check()
     meta = extract_metadata(tree, url, links=False)
