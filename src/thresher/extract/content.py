@@ -144,7 +144,7 @@ def _lines(raw: str) -> str:
 
 #: Stands for ``<br>`` while a block's text is gathered (NUL never survives HTML parsing).
 _BR = "\x00"
-_NAME_CACHE: dict[tuple[str, bool], int] = {}
+_NAME_CACHE: dict[bool, dict[str, int]] = {False: {}, True: {}}
 _TOKEN_CACHE: dict[str, int] = {}
 _DIGITS = re.compile(r"\d+")
 _BOILER, _COMMENT, _CONTENT = 1, 2, 4
@@ -177,8 +177,8 @@ def _classify_token(token: str) -> int:
 
 def _classify_names(names: str, include_comments: bool) -> int:
     """Flags for a class/id string: boilerplate, comment section, content container."""
-    key = (names, include_comments)
-    flags = _NAME_CACHE.get(key)
+    cache = _NAME_CACHE[include_comments]
+    flags = cache.get(names)
     if flags is not None:
         return flags
     found = 0
@@ -189,9 +189,9 @@ def _classify_names(names: str, include_comments: bool) -> int:
         flags |= _BOILER
     elif found & _COMMENT and not include_comments:
         flags |= _BOILER | _COMMENT
-    if len(_NAME_CACHE) > 100_000:
-        _NAME_CACHE.clear()
-    _NAME_CACHE[key] = flags
+    if len(cache) > 100_000:
+        cache.clear()
+    cache[names] = flags
     return flags
 
 
@@ -326,8 +326,10 @@ class _Walker:
                 self._image(child)
             elif tag in _CELL:
                 self._cell(child)
-            else:
+            elif tag == "a" or tag in _INLINE_BOILER or self.markdown:
                 self._inline(child, tag)
+            else:
+                self.walk(child)  # plain inline markup: its text joins the block
 
     def _block(self, node: LexborNode, tag: str) -> None:
         if self.parts:
@@ -365,7 +367,7 @@ class _Walker:
                 self.md_parts.append("\n```")
             self.flush()
             self.in_pre -= 1
-        else:
+        elif self.parts:
             self.flush()
         if tag in ("ul", "ol"):
             self.list_stack.pop()
