@@ -3,8 +3,12 @@ picks the content container, and context rules drop the boilerplate left inside 
 
 Scoring: each block weighs its UTF-8 length (so CJK text counts fairly) as positive when it is
 prose (long, few links) and negative when it is link lists or marked boilerplate (navigation,
-footers, share bars, comments, ...). The element whose subtree has the largest sum is the
-content; short blocks inside it are kept only when prose surrounds them.
+footers, captions, author boxes, share bars, comments, ...). The element whose subtree has the
+largest sum is the content (never a bare paragraph, list or row: then its parent), with sibling
+subtrees that carry prose and a second, distant region with a good share of the score (an
+article split over the page). Inside, short blocks stay only where prose surrounds them;
+credits, link lists and a heading after the last paragraph go; a lede just before the content
+element is added. Containers with little prose keep all their unmarked blocks.
 """
 
 from __future__ import annotations
