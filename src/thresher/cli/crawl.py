@@ -70,6 +70,13 @@ def register(app: typer.Typer) -> None:
             help="Fetch done pages again with conditional requests (revisit records).",
             show_default=False,
         ),
+        recipe: str | None = typer.Option(
+            None,
+            "--recipe",
+            metavar="FILE|NAME",
+            help="Follow only this recipe's links (a YAML file or phpbb, xenforo, vbulletin,"
+            " discourse).",
+        ),
     ) -> None:
         """Crawl politely from seed URLs into DIR/warc/*.warc.gz; run again to resume."""
         from thresher.config import load_section
@@ -91,6 +98,7 @@ def register(app: typer.Typer) -> None:
             "exclude": exclude or None,
             "same_domain": same_domain,
             "recrawl": recrawl,
+            "recipe": recipe,
         }
         cfg = load_section(CrawlConfig, config, "crawl", **overrides)
         if urls:

@@ -79,3 +79,8 @@ class CrawlConfig(Section):
     contact: str | None = Field(
         None, description="contact URL or e-mail added to the default User-Agent"
     )
+    recipe: str | None = Field(
+        None,
+        description="a recipe file or built-in name (phpbb, xenforo, vbulletin, discourse)"
+        " whose link rules the crawler follows instead of every link",
+    )

@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -57,6 +57,9 @@ from thresher.crawl.proxies import ProxyPool, redact
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
 from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
 from thresher.errors import ConfigError, InputError, ThresherError
+
+if TYPE_CHECKING:
+    from thresher.extract.recipes import Recipe
 
 __all__ = ["CrawlResult", "Crawler", "crawl", "effective_user_agent"]
 
@@ -147,6 +150,9 @@ class Crawler:
         self._t0 = time.monotonic()
         self.renderer: Any = None
         self._considered: set[int] = set()
+        self.recipe: Recipe | None = _load_recipe(config.recipe) if config.recipe else None
+        if self.recipe is not None:
+            self.stats["recipe_links"] = {}
 
     # -- setup -------------------------------------------------------------------------
     @staticmethod
@@ -726,6 +732,8 @@ class Crawler:
             feeds = info.feeds
             if info.base:
                 base = U.join(e.url, info.base) or e.url
+            if self.recipe is not None:
+                links = self._recipe_links(rendered or res.payload, base)
         elif kind == "other" and self.config.non_html == "skip":
             self.writer.write_metadata(
                 e.url, {"skipped": "content-type", "content-type": res.content_type}
@@ -856,6 +864,20 @@ class Crawler:
             h.exhausted = False
 
     # -- discovery ---------------------------------------------------------------------
+    def _recipe_links(self, payload: bytes, base: str) -> list[str]:
+        """The links the recipe follows from an HTML page, counted by kind."""
+        assert self.recipe is not None
+        try:
+            pairs = self.recipe.follow_links(payload, base)
+        except Exception:  # a page the recipe's selectors cannot handle: no links, counted
+            self._count("errors_by_kind", "recipe-error")
+            return []
+        if not pairs:
+            self._count("recipe_links", "no-links")  # pages the recipe takes nothing from
+        for _, kind in pairs:
+            self._count("recipe_links", kind)
+        return [url for url, _ in pairs]
+
     def _in_scope(self, url: str) -> bool:
         if self.config.same_domain and not U.same_site(url, self.sites):
             return False
@@ -1118,6 +1140,32 @@ def _tdm_fields(rule: TdmRule) -> dict[str, object]:
     if rule.policy:
         fields["tdm-policy"] = rule.policy
     return fields
+
+
+def _load_recipe(name: str) -> Recipe:
+    """A recipe by file or built-in name, its CSS checked, so a bad one fails before a fetch."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from thresher.extract.recipes import BUILTIN, load_recipe
+
+    if not Path(name).exists() and not (BUILTIN / f"{name}.yaml").exists():
+        builtins = ", ".join(sorted(p.stem for p in BUILTIN.glob("*.yaml")))
+        raise ConfigError(
+            f"crawl.recipe: {name!r} is neither a file nor a built-in recipe ({builtins})"
+        )
+    recipe = load_recipe(name)
+    empty = LexborHTMLParser("<html></html>")
+    for pt in recipe.pages:
+        for css in [pt.match.css, *(r.css for r in pt.follow)]:
+            if css is None:
+                continue
+            try:
+                empty.css(css)
+            except Exception as e:  # selectolax raises ValueError/SelectolaxError on bad CSS
+                raise ConfigError(
+                    f"{name}: page {pt.name!r}: bad CSS selector {css!r}: {e}"
+                ) from None
+    return recipe
 
 
 def crawl(config: CrawlConfig, out_dir: str | Path, *, reporter: Any = None) -> CrawlResult:
