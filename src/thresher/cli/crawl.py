@@ -103,6 +103,10 @@ def register(app: typer.Typer) -> None:
         cfg = load_section(CrawlConfig, config, "crawl", **overrides)
         if urls:
             cfg.seeds = [*cfg.seeds, *urls]
+        if cfg.recipe:  # a bad recipe is a one-line error before any progress output
+            from thresher.crawl.engine import load_crawl_recipe
+
+            load_crawl_recipe(cfg.recipe)
         with report("crawl", cfg.max_pages) as reporter:
             result = crawl(cfg, out, reporter=reporter)
         fails = sum(result.failures.values())

@@ -150,7 +150,7 @@ class Crawler:
         self._t0 = time.monotonic()
         self.renderer: Any = None
         self._considered: set[int] = set()
-        self.recipe: Recipe | None = _load_recipe(config.recipe) if config.recipe else None
+        self.recipe: Recipe | None = load_crawl_recipe(config.recipe) if config.recipe else None
         if self.recipe is not None:
             self.stats["recipe_links"] = {}
 
@@ -1142,7 +1142,7 @@ def _tdm_fields(rule: TdmRule) -> dict[str, object]:
     return fields
 
 
-def _load_recipe(name: str) -> Recipe:
+def load_crawl_recipe(name: str) -> Recipe:
     """A recipe by file or built-in name, its CSS checked, so a bad one fails before a fetch."""
     from selectolax.lexbor import LexborHTMLParser
 
