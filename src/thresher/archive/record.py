@@ -140,7 +140,3 @@ def split_http(block: bytes, rec: ArchiveRecord) -> None:
         rec.error = "bad_transfer_encoding"
     rec.payload = body
     rec.content_type, rec.charset = split_content_type(rec.http_headers.get("content-type"))
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

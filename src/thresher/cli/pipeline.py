@@ -31,11 +31,8 @@ def print_summary(result: FlowResult, seconds: float, console: Console | None = 
     if not result.dropped():
         drops.add_row("-", "nothing dropped", "0")
     console.print(drops)
-    crawl = result.crawl
-    if crawl:
-        keys = [k for k in ("pages", "fetched", "failed", "robots_disallowed") if k in crawl]
-        if keys:
-            console.print("crawl: " + ", ".join(f"{k} {crawl[k]}" for k in keys))
+    if result.crawl:
+        console.print("crawl: " + ", ".join(f"{k} {v}" for k, v in result.crawl.items()))
     console.print(f"corpus:   {result.corpus_dir}  (verify with: thresher verify {result.out_dir})")
     console.print(f"finished in {seconds:.1f} s")
 
