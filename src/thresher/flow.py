@@ -9,11 +9,11 @@ Each stage writes into its own folder under the output folder and can be resumed
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from thresher.atomic import write_json
 from thresher.config import PipelineConfig
 from thresher.errors import ConfigError
 from thresher.progress import report
@@ -97,18 +97,13 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
     for folder, n in manifest.get("counts", {}).get("by_folder", {}).items():
         lang = folder.split("/", 1)[0]
         result.languages[lang] = result.languages.get(lang, 0) + n
-    (root / "run.json").write_text(
-        json.dumps(
-            {
-                "config": config.model_dump(mode="json"),
-                "crawl": result.crawl,
-                "languages": result.languages,
-                "documents": result.documents,
-            },
-            indent=2,
-            default=str,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_json(
+        root / "run.json",
+        {
+            "config": config.model_dump(mode="json"),
+            "crawl": result.crawl,
+            "languages": result.languages,
+            "documents": result.documents,
+        },
     )
     return result

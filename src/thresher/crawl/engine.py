@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import heapq
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -29,6 +28,7 @@ import aiohttp
 
 from thresher import __version__
 from thresher.archive.writer import WarcWriter, sha1_digest, truncate_to, warc_date
+from thresher.atomic import write_json
 from thresher.crawl import urls as U
 from thresher.crawl.config import DEFAULT_USER_AGENT, CrawlConfig
 from thresher.crawl.discover import (
@@ -980,9 +980,7 @@ class Crawler:
                 "user_agent": self.user_agent,
             }
         )
-        tmp = self.out / "crawl-stats.json.tmp"
-        tmp.write_text(json.dumps(stats, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.out / "crawl-stats.json")
+        write_json(self.out / "crawl-stats.json", stats, sort_keys=True)
         return stats
 
     async def _checkpoint_loop(self) -> None:

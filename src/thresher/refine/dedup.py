@@ -27,7 +27,6 @@ that shard's remove file at once, so nothing grows with the number of partitions
 
 from __future__ import annotations
 
-import json
 import os
 from array import array
 from collections.abc import Iterable, Iterator
@@ -262,10 +261,3 @@ class ParagraphDedup(CorpusStep):
             return "empty after dedup"
         doc.text = new_text
         return doc
-
-
-def write_meta(path: Path, data: dict[str, Any]) -> None:
-    """Write a small JSON file atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)

@@ -31,13 +31,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import InputError
 from thresher.execute.local import executor_for
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep
-from thresher.refine.dedup import write_meta
 from thresher.refine.steps import build_steps
 from thresher.stats import StepStats, merge_stats
 from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, write_manifest
@@ -169,7 +169,7 @@ def _scan_task(task: _Task) -> dict[str, Any]:
     for step in steps:
         step.close()
     info = {"shard": task.source.to_dict()}
-    write_meta(work / f"scan{task.round:02d}-{task.shard:05d}.done.json", info)
+    write_json(work / f"scan{task.round:02d}-{task.shard:05d}.done.json", info)
     return info
 
 
@@ -208,7 +208,7 @@ def _final_task(task: _Task) -> dict[str, Any]:
         "parts": [p.to_dict() for p in parts],
         "stats": [s.to_dict() for s in [read_stats, *(s.stats for s in steps), write_stats]],
     }
-    write_meta(work / "out" / f"{task.shard:05d}.done.json", info)
+    write_json(work / "out" / f"{task.shard:05d}.done.json", info)
     return info
 
 
@@ -374,7 +374,7 @@ def refine(
         shards = [Shard(**s) for s in _read_json(plan)["shards"]]
     else:
         shards = _plan_shards(files, n_workers)
-        write_meta(plan, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
+        write_json(plan, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
     inline = n_workers == 1 or len(shards) == 1
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
@@ -394,12 +394,12 @@ def refine(
                 executor.map(_scan_task, todo)
                 merged = work / f"merge{j:02d}.done.json"
                 if not merged.is_file():
-                    write_meta(merged, step.merge(work / f"step{j:02d}", len(shards)))
+                    write_json(merged, step.merge(work / f"step{j:02d}", len(shards)))
                 merge_counters[j] = _read_json(merged)
             if isinstance(step, Calibrated):
                 saved = work / f"calibration{j:02d}.json"
                 if not saved.is_file():
-                    write_meta(saved, _calibrate(config, work, shards, j, calibration))
+                    write_json(saved, _calibrate(config, work, shards, j, calibration))
                 calibration[j] = _read_json(saved)
 
         todo = [

@@ -8,7 +8,6 @@ kept and dropped, and why. :func:`verify` checks a folder against its manifest.
 from __future__ import annotations
 
 import json
-import os
 import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from thresher import __version__
+from thresher.atomic import write_json
 from thresher.errors import VerifyError
 from thresher.stats import StepStats
 from thresher.store.readers import count_documents
@@ -24,16 +24,6 @@ from thresher.store.writers import Part, sha256_file
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False, default=str)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def utc_now() -> str:
@@ -75,8 +65,8 @@ def write_manifest(
         "parts": part_list,
         **(extra or {}),
     }
-    _write_json_atomic(root / STATS, {"steps": step_stats})
-    _write_json_atomic(root / MANIFEST, manifest)
+    write_json(root / STATS, {"steps": step_stats}, fsync=True)
+    write_json(root / MANIFEST, manifest, fsync=True)
     return root / MANIFEST
 
 
