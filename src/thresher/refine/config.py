@@ -149,6 +149,16 @@ class PIIConfig(Section):
     phone: bool = Field(True, description="redact phone numbers")
     ip: bool = Field(True, description="redact IPv4 and IPv6 addresses")
     card: bool = Field(True, description="redact payment card numbers that pass the Luhn check")
+    phone_regions: dict[str, list[str]] | None = Field(
+        None,
+        description="language -> regions (ISO 3166) whose national phone formats are tried; "
+        "replaces the built-in list of that language (thresher.refine.phones)",
+    )
+    default_phone_regions: list[str] = Field(
+        default_factory=list,
+        description="regions for documents of a language with no regions (default: none, "
+        "only +CC numbers are found)",
+    )
     email_placeholder: str = Field("<EMAIL>", description="replacement for an e-mail address")
     phone_placeholder: str = Field("<PHONE>", description="replacement for a phone number")
     ip_placeholder: str = Field("<IP_ADDRESS>", description="replacement for an IP address")

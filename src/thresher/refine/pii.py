@@ -1,9 +1,12 @@
 """PII redaction: e-mail addresses, phone numbers, IPv4/IPv6 addresses and payment card numbers
 (checked with the Luhn sum) are replaced by placeholders and counted.
 
-Patterns are tight on purpose: dates, years, version strings, times and ordinary numbers are
-near misses that must stay. Card numbers run before phone numbers so a card never ends up half
-a phone; IP addresses run before phones so ``192.168.10.200`` is an address, not a number.
+Every pattern bounds its match with explicit ASCII lookarounds, never ``\\b``: Chinese or
+Japanese text around an address has no word boundary (``邮箱a@b.com，电话…``). Phone numbers
+come from :mod:`thresher.refine.phones` (libphonenumber, by the document's language). Dates,
+years, version strings, ISBNs, order numbers and ordinary numbers are near misses that must
+stay. Cards run before IPs and phones, so a card never ends up half a phone; IPs run before
+phones, so ``192.168.10.200`` is an address, not a number.
 """
 
 from __future__ import annotations
@@ -16,33 +19,49 @@ from typing import ClassVar
 from thresher.document import Document
 from thresher.pipeline.base import Step
 from thresher.refine.config import PIIConfig
+from thresher.refine.phones import ID_CUES, PhoneFinder, follows_cue, regions_for
 
 EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
 )
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.\d)")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = re.compile(rf"(?<![A-Za-z0-9.]){_OCTET}(?:\.{_OCTET}){{3}}(?![A-Za-z0-9]|\.[0-9])")
 IPV6_CANDIDATE = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
-    rf"{_OCTET}(?:\.{_OCTET}){{3}})?(?![\w:])"
+    r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
+    rf"{_OCTET}(?:\.{_OCTET}){{3}})?(?![A-Za-z0-9:])"
 )
-CARD_CANDIDATE = re.compile(r"(?<![\d.,-])\d(?:[ -]?\d){12,18}(?![\d]|[.,-]\d)")
-PHONE = re.compile(
-    r"(?<![\w+/.-])(?:"
-    # international: +CC, optional (area), then groups
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
-    # North American: (555) 123-4567, 555-123-4567, 555.123.4567
-    r"|(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}"
-    # national with trunk 0: 06 12 34 56 78, 020 7946 0958, 030-1234567
-    r"|0\d{1,4}(?:[ ./-]\d{2,8}){1,4}"
-    r")(?![\w-]|[.,]\d)"
+CARD_CANDIDATE = re.compile(r"(?<![0-9.,-])[0-9](?:[ -]?[0-9]){12,18}(?![0-9]|[.,-][0-9])")
+#: issuer prefixes of card numbers: Mastercard 22-27 and 51-55, Diners 30/36/38, Amex 34/37,
+#: JCB 35, Visa 4, Discover and UnionPay 60/62/64/65
+_CARD_PREFIX = re.compile(r"2[2-7]|3[04-8]|4|5[1-5]|6[0245]")
+
+#: a run of digits (any script) and the separators phone, card and IP numbers use; only the
+#: windows around these runs are searched, so text without such a run costs one scan
+_NUMERIC = re.compile(r"\d[\d \u00a0.()（）/+\-–]{5,}\d")
+#: words just before a dotted quad that make it a version or section number, lowercase
+VERSION_CUES = (
+    "version",
+    "ver",
+    "v",
+    "build",
+    "release",
+    "firmware",
+    "versión",
+    "versão",
+    "versione",
+    "versie",
+    "wersja",
+    "версия",
+    "версии",
+    "版本",
+    "バージョン",
+    "section",
+    "§",
+    "chapter",
+    "kapitel",
+    "oid",
 )
-
-
-#: a run of digits and the separators phone, card and IPv4 numbers use (candidates only)
-_NUMERIC = re.compile(r"\d[\d .()/+-]{5,}\d")
-_HAS_DIGIT = re.compile(r"\d")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -58,10 +77,6 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _digit_count(s: str) -> int:
-    return sum(ch.isdigit() for ch in s)
-
-
 class PIIRedactor(Step):
     """Replaces personal data in ``text`` by placeholders; counts every kind it replaced."""
 
@@ -70,19 +85,29 @@ class PIIRedactor(Step):
     def __init__(self, config: PIIConfig | None = None) -> None:
         super().__init__()
         self.config = config or PIIConfig()
-        self._checks: dict[str, Callable[[str], str | None]] = {
+        self._checks: dict[str, Callable[[str, str, int], str | None]] = {
             "email": self._email,
             "card": self._card,
             "ipv4": self._ipv4,
             "ipv6": self._ipv6,
-            "phone": self._phone,
         }
+        self._finders: dict[str | None, PhoneFinder] = {}
 
-    def redact(self, text: str) -> tuple[str, dict[str, int]]:
+    def finder(self, language: str | None) -> PhoneFinder:
+        """The phone finder for a language (built once per language)."""
+        found = self._finders.get(language)
+        if found is None:
+            c = self.config
+            regions = regions_for(language, c.phone_regions) or list(c.default_phone_regions)
+            found = self._finders[language] = PhoneFinder(regions)
+        return found
+
+    def redact(self, text: str, language: str | None = None) -> tuple[str, dict[str, int]]:
         """Return the redacted text and how many of each kind were replaced.
 
         The exact patterns run only in small windows around candidates (an ``@``; a run of
         digits and separators; ``::``), which keeps the cost near one cheap scan per text.
+        ``language`` picks the national phone formats (see :mod:`thresher.refine.phones`).
         """
         c = self.config
         found: list[tuple[int, int, str]] = []  # (start, end, placeholder), in priority order
@@ -93,18 +118,19 @@ class PIIRedactor(Step):
             while at != -1:
                 self._scan(EMAIL, text, max(0, at - 80), min(n, at + 260), "email", found, counts)
                 at = text.find("@", at + 1)
-        if (c.card or c.ip or c.phone) and _HAS_DIGIT.search(text):
+        if c.card or c.ip or c.phone:
             windows = [
                 (max(0, m.start() - 3), min(n, m.end() + 3)) for m in _NUMERIC.finditer(text)
             ]
             for enabled, pattern, kind in (
                 (c.card, CARD_CANDIDATE, "card"),
                 (c.ip, IPV4, "ipv4"),
-                (c.phone, PHONE, "phone"),
             ):
                 if enabled:
                     for a, b in windows:
                         self._scan(pattern, text, a, b, kind, found, counts)
+            if c.phone and windows:
+                self._phones(text, windows, language, found, counts)
         if c.ip and ("::" in text or text.count(":") >= 7):
             self._scan(IPV6_CANDIDATE, text, 0, n, "ipv6", found, counts)
         if not found:
@@ -136,25 +162,51 @@ class PIIRedactor(Step):
             s, e = m.span()
             if any(s < fe and fs < e for fs, fe, _ in found):
                 continue
-            placeholder = check(m.group(0))
+            placeholder = check(m.group(0), text, s)
             if placeholder is None:
                 continue
             found.append((s, e, placeholder))
             counts[kind] = counts.get(kind, 0) + 1
 
-    def _email(self, s: str) -> str | None:
+    def _phones(
+        self,
+        text: str,
+        windows: list[tuple[int, int]],
+        language: str | None,
+        found: list[tuple[int, int, str]],
+        counts: dict[str, int],
+    ) -> None:
+        """Add the phone numbers of the candidate windows that overlap nothing found before."""
+        finder = self.finder(language)
+        placeholder = self.config.phone_placeholder
+        for a, b in windows:
+            for s, e in finder.find(text, a, b):
+                if any(s < fe and fs < e for fs, fe, _ in found):
+                    continue
+                found.append((s, e, placeholder))
+                counts["phone"] = counts.get("phone", 0) + 1
+
+    def _email(self, s: str, text: str, start: int) -> str | None:
         return self.config.email_placeholder
 
-    def _card(self, s: str) -> str | None:
+    def _card(self, s: str, text: str, start: int) -> str | None:
         digits = s.replace(" ", "").replace("-", "")
-        if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
+        if (
+            13 <= len(digits) <= 19
+            and _CARD_PREFIX.match(digits)
+            and luhn_ok(digits)
+            and len(set(digits)) > 1
+            and not follows_cue(text, start, ID_CUES)
+        ):
             return self.config.card_placeholder
         return None
 
-    def _ipv4(self, s: str) -> str | None:
+    def _ipv4(self, s: str, text: str, start: int) -> str | None:
+        if follows_cue(text, start, VERSION_CUES):
+            return None
         return self.config.ip_placeholder
 
-    def _ipv6(self, s: str) -> str | None:
+    def _ipv6(self, s: str, text: str, start: int) -> str | None:
         groups = [g for g in re.split(r"[:.]", s) if g]
         if len(groups) < 2:
             return None
@@ -164,14 +216,8 @@ class PIIRedactor(Step):
             return None
         return self.config.ip_placeholder
 
-    def _phone(self, s: str) -> str | None:
-        n = _digit_count(s)
-        if 9 <= n <= 15:
-            return self.config.phone_placeholder
-        return None
-
     def process(self, doc: Document) -> Document | str:
-        text, counts = self.redact(doc.text)
+        text, counts = self.redact(doc.text, doc.language)
         if counts:
             doc.text = text
             for kind, n in counts.items():
