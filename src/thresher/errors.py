@@ -6,6 +6,9 @@ from __future__ import annotations
 class ThresherError(Exception):
     """Base class: a problem with the user's input or environment, reported in one line."""
 
+    #: the process exit status when this error ends a command (see docs/cli.md)
+    exit_code = 2
+
 
 class ConfigError(ThresherError):
     """A configuration file or option is invalid (names the file and the key)."""
@@ -17,3 +20,13 @@ class InputError(ThresherError):
 
 class VerifyError(ThresherError):
     """An output folder does not match its manifest."""
+
+
+class OutputError(ThresherError):
+    """An output path cannot be used: not a folder, not writable, or locked by another run."""
+
+
+class NothingToDoError(ThresherError):
+    """The inputs held nothing the command can use (no document, no page): says what to run."""
+
+    exit_code = 1

@@ -16,9 +16,11 @@ from typing import Any
 from thresher.atomic import write_json
 from thresher.config import PipelineConfig
 from thresher.errors import ConfigError
+from thresher.output import lock_folder
 from thresher.progress import report
 from thresher.stats import StepStats
-from thresher.store import CorpusWriter, read_manifest, write_manifest
+from thresher.store import read_manifest
+from thresher.store.manifest import read_stats
 
 
 @dataclass
@@ -40,47 +42,46 @@ class FlowResult:
 
 
 def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> FlowResult:
-    """Run crawl → extract → refine with one configuration; returns counts for a summary."""
-    from thresher.crawl import crawl
-    from thresher.extract import extract
-    from thresher.refine import refine
+    """Run crawl → extract → refine with one configuration; returns counts for a summary.
 
+    The output folder is locked for the run: a second run into it is refused."""
     root = Path(out_dir or config.output.dir or "thresher-out")
     if not config.crawl.seeds:
         raise ConfigError("crawl.seeds: give at least one start URL")
+    with lock_folder(root):
+        return _run_stages(config, root)
+
+
+def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
+    from thresher.crawl import crawl
+    from thresher.extract.to_folder import extract_to_folder
+    from thresher.refine import refine
+
     result = FlowResult(out_dir=root)
 
     crawl_dir = root / "crawl"
     with report("crawl") as rep:
         crawled = crawl(config.crawl, crawl_dir, reporter=rep)
-    result.crawl = {
-        "pages": crawled.pages,
-        "fetched": crawled.fetched,
-        "failed": sum(crawled.failures.values()),
-        **{f"failed: {k}": v for k, v in sorted(crawled.failures.items())},
-    }
+    result.crawl = crawled.summary()
+    crawled.require_a_seed()  # no seed fetched: nothing to extract, stop with the reasons
 
     docs_dir = root / "documents"
     warc_dir = crawl_dir / "warc"
     extract_stats = StepStats("extract")
-    # Extraction is derived from the WARC files and cheap next to the crawl: redo it whole, so
-    # a rerun after more crawling sees every page exactly once.
-    for old in docs_dir.glob("part-*"):
-        old.unlink()
     with report("extract") as rep:
-        writer = CorpusWriter(docs_dir, formats=["jsonl.gz"], partition=())
-        with writer:
-            for doc in extract([str(warc_dir)], config.extract, stats=extract_stats):
-                writer.write(doc)
-                rep.advance()
-    write_manifest(
-        docs_dir,
-        kind="documents",
-        config=config.extract,
-        inputs=[str(warc_dir)],
-        parts=writer.parts,
-        stats=[extract_stats],
-    )
+        # the documents are derived from the WARC files: the same files are not read again,
+        # changed ones (a crawl that found more pages) replace the documents whole
+        extracted = extract_to_folder(
+            [str(warc_dir)],
+            docs_dir,
+            config.extract,
+            overwrite=True,
+            stats=extract_stats,
+            on_write=lambda _: rep.advance(),
+        )
+    if extracted.skipped:
+        saved = [s for s in read_stats(docs_dir) if s.name == "extract"]
+        extract_stats = saved[0] if saved else extract_stats
     result.steps.append(extract_stats)
 
     corpus_dir = root / "corpus"

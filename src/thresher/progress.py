@@ -60,10 +60,10 @@ class Reporter:
             self._task = self._progress.add_task(self.description, total=self.total, info="")
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *rest: object) -> None:
         if self._progress is not None:
             self._progress.stop()
-        else:
+        elif exc_type is None:  # a failed stage says why in its error, not "done"
             self._log(final=True)
 
     def advance(self, n: int = 1, **fields: object) -> None:

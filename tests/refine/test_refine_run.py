@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from thresher.errors import InputError
+from thresher.errors import InputError, OutputError
 from thresher.refine import RefineConfig, build_steps, refine
 from thresher.store import verify
 from thresher.store.config import OutputConfig
@@ -92,7 +92,7 @@ def test_rerun_on_finished_folder_does_nothing(tmp_path: Path) -> None:
     assert (out / "manifest.json").read_bytes() == before
     other = _light()
     other.langid.threshold = 0.9
-    with pytest.raises(InputError, match="another run"):
+    with pytest.raises(OutputError, match="another run"):
         refine([src], out, other)
 
 
@@ -134,7 +134,7 @@ def test_overwrite_replaces_an_earlier_run(tmp_path: Path) -> None:
     refine([src], out, _light())
     (out / "notes.txt").write_text("mine")
     write_jsonl(src, _records()[:3])  # English only now
-    with pytest.raises(InputError, match="another run"):
+    with pytest.raises(OutputError, match="another run"):
         refine([src], out, _light())
     result = refine([src], out, _light(), overwrite=True)
     assert result.languages == {"en": 3}

@@ -45,6 +45,13 @@ for _module in (crawl, extract, refine, models, pipeline, store):
     _module.register(app)
 
 
+def os_error_line(e: OSError) -> str:
+    """One line for an operating-system error: the path(s) it names and the reason."""
+    reason = e.strerror or type(e).__name__
+    paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``thresher`` script."""
     try:
@@ -54,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ThresherError as e:
         print(f"thresher: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except OSError as e:  # a full disk, a folder gone read-only mid-run: the path and why
+        print(f"thresher: error: {os_error_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("thresher: interrupted", file=sys.stderr)

@@ -51,13 +51,16 @@ def register(app: typer.Typer) -> None:
         config: Path | None = typer.Option(
             None, "--config", help="YAML file with an 'extract:' section (options override it)."
         ),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Replace the output of an earlier run with other inputs."
+        ),
     ) -> None:
         """Extract main content and metadata from web archives and HTML files into documents."""
         from thresher.config import load_section
-        from thresher.extract import ExtractConfig, extract
+        from thresher.extract import ExtractConfig
+        from thresher.extract.to_folder import extract_to_folder
         from thresher.progress import report
         from thresher.stats import StepStats
-        from thresher.store import CorpusWriter, write_manifest
 
         if fmt not in FORMATS:
             raise ConfigError(f"--format: unknown format {fmt!r}; choose jsonl or parquet")
@@ -75,33 +78,23 @@ def register(app: typer.Typer) -> None:
             from thresher.extract.recipes import load_recipe
 
             load_recipe(cfg.recipe)  # fail early with a one-line error
-        from thresher.extract.inputs import expand_inputs
-
-        expand_inputs(inputs)  # a missing input is an error before anything is written
         stats = StepStats("extract")
-        writer = CorpusWriter(out, formats=(FORMATS[fmt],), partition=())
-        try:
-            with report("extract") as bar:
-                for doc in extract(inputs, cfg, stats=stats):
-                    writer.write(doc)
-                    bar.advance(1, dropped=sum(stats.dropped.values()))
-        except BaseException:
-            parts = writer.close()
-            write_manifest(
+        with report("extract") as bar:
+            result = extract_to_folder(
+                inputs,
                 out,
-                kind="extract",
-                config=cfg,
-                inputs=inputs,
-                parts=parts,
-                stats=[stats],
-                extra={"complete": False},
+                cfg,
+                formats=(FORMATS[fmt],),
+                overwrite=overwrite,
+                stats=stats,
+                on_write=lambda _: bar.advance(1, dropped=sum(stats.dropped.values())),
             )
-            raise
-        parts = writer.close()
-        write_manifest(out, kind="extract", config=cfg, inputs=inputs, parts=parts, stats=[stats])
+        if result.skipped:
+            print(f"{out}: already complete ({result.documents} documents); nothing to do")
+            return
         dropped = ", ".join(f"{k}={v}" for k, v in sorted(stats.dropped.items())) or "none"
         errors = stats.counters.get("errors", 0)
         Console(stderr=True).print(
-            f"extracted {writer.documents} documents from {stats.seen} pages into {out} "
+            f"extracted {result.documents} documents from {stats.seen} pages into {out} "
             f"(dropped: {dropped}; damaged files: {errors})"
         )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from thresher.output import lock_folder
+
 
 def train_lm_command(
     text: list[Path] = typer.Argument(
@@ -38,16 +40,17 @@ def train_lm_command(
             prune_counts = [int(x) for x in prune.replace(",", " ").split()]
         except ValueError:
             raise ConfigError(f"--prune {prune!r}: expected integers, e.g. '0 0 1'") from None
-    info = train_lm(
-        text,
-        lang,
-        out,
-        order=order,
-        vocab_size=vocab_size,
-        sp_sample=sp_sample,
-        memory=memory,
-        prune=prune_counts,
-    )
+    with lock_folder(out):
+        info = train_lm(
+            text,
+            lang,
+            out,
+            order=order,
+            vocab_size=vocab_size,
+            sp_sample=sp_sample,
+            memory=memory,
+            prune=prune_counts,
+        )
     typer.echo(
         f"{lang}: {info.lines} lines, {info.tokens} tokens, vocabulary {info.vocab_size}, "
         f"{info.order}-gram -> {out / info.lm_model} ({info.seconds} s)"
@@ -75,9 +78,10 @@ def train_classifier_command(
     """Train a reference discriminator (hashed word n-grams) for the refine classifier step."""
     from thresher.refine.classifier import train_classifier
 
-    info = train_classifier(
-        positive, negative, out, hidden=hidden, epochs=epochs, held_out=held_out
-    )
+    with lock_folder(out):
+        info = train_classifier(
+            positive, negative, out, hidden=hidden, epochs=epochs, held_out=held_out
+        )
     typer.echo(
         f"{info.positive} positive, {info.negative} negative; held-out accuracy "
         f"{info.accuracy} on {info.held_out} texts -> {out} ({info.seconds} s)"

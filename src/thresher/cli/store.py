@@ -65,7 +65,12 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "-o", "--out", help="CSV file to write."),
     ) -> None:
         """Export documents to one CSV file for spreadsheets (nested fields as JSON strings)."""
+        from thresher.stats import StepStats
         from thresher.store.export import export_csv
 
-        n = export_csv(inputs, out)
-        Console().print(f"wrote {n} documents to {out}")
+        stats = StepStats("read")
+        n = export_csv(inputs, out, stats)
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.dropped.items()))
+        Console().print(
+            f"wrote {n} documents to {out}" + (f" (skipped: {skipped})" if skipped else "")
+        )

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
+from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import ConfigError, InputError
 from thresher.pipeline.base import Step
@@ -154,9 +155,13 @@ class HashedNgramClassifier:
         else:
             arrays["w"] = self.w
         tmp = out / f".{MODEL_FILE}.tmp"
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, out / MODEL_FILE)
+        try:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+            os.replace(tmp, out / MODEL_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         meta = {
             "bits": self.bits,
             "ngrams": list(self.ngrams),
@@ -164,8 +169,7 @@ class HashedNgramClassifier:
             "seed": self.seed,
             **info,
         }
-        (out / f".{META_FILE}.tmp").write_text(json.dumps(meta, indent=2) + "\n")
-        os.replace(out / f".{META_FILE}.tmp", out / META_FILE)
+        write_json(out / META_FILE, meta)
 
     @classmethod
     def load(cls, model_dir: str | Path) -> HashedNgramClassifier:

@@ -33,8 +33,9 @@ from typing import Any
 
 from thresher.atomic import write_json
 from thresher.document import Document
-from thresher.errors import InputError
+from thresher.errors import InputError, NothingToDoError
 from thresher.execute.local import executor_for
+from thresher.output import lock_folder
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep
@@ -42,8 +43,10 @@ from thresher.refine.steps import build_steps
 from thresher.stats import StepStats, merge_stats
 from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, write_manifest
 from thresher.store.config import OutputConfig
-from thresher.store.manifest import MANIFEST, STATS
+from thresher.store.folder import prior_run, remove_output
+from thresher.store.manifest import read_stats
 from thresher.store.readers import iter_document_files
+from thresher.store.sniff import wrong_kind_hint
 from thresher.store.writers import sha256_file
 
 WORK = ".refine-work"
@@ -202,11 +205,11 @@ def _final_task(task: _Task) -> dict[str, Any]:
     write_stats.seen = write_stats.kept = n
     if hook is not None:
         hook(n % _PROGRESS_EVERY)
-    read_stats = task.source.read_stats(reader, counted.n)
+    read_step = task.source.read_stats(reader, counted.n)
     info = {
         "documents": n,
         "parts": [p.to_dict() for p in parts],
-        "stats": [s.to_dict() for s in [read_stats, *(s.stats for s in steps), write_stats]],
+        "stats": [s.to_dict() for s in [read_step, *(s.stats for s in steps), write_stats]],
     }
     write_json(work / "out" / f"{task.shard:05d}.done.json", info)
     return info
@@ -248,10 +251,7 @@ def _read_json(path: Path) -> Any:
 
 def _result_from_manifest(out: Path) -> RefineResult:
     manifest = read_manifest(out)
-    stats_path = out / STATS
-    stats = []
-    if stats_path.is_file():
-        stats = [StepStats.from_dict(s) for s in _read_json(stats_path).get("steps", [])]
+    stats = read_stats(out)
     folders = dict(manifest.get("counts", {}).get("by_folder", {}))
     languages: dict[str, int] = {}
     for folder, n in folders.items():
@@ -267,65 +267,18 @@ def _result_from_manifest(out: Path) -> RefineResult:
     )
 
 
-def _final_parts_exist(out: Path) -> bool:
-    for child in out.iterdir():
-        if child.name.startswith(".") or not child.is_dir():
-            continue
-        if any(p.is_file() for p in child.rglob("part-*")):
-            return True
-    return False
-
-
-def _remove_previous(out: Path) -> None:
-    """Delete what an earlier refine run wrote into ``out`` (its listed parts, manifest, stats
-    and work folder); nothing else in the folder is touched."""
-    manifest = read_manifest(out)
-    if manifest.get("kind") != "refine":
-        raise InputError(f"{out}: holds a {manifest.get('kind')!r} output, not a refined corpus")
-    for entry in manifest.get("parts", []):
-        (out / entry["path"]).unlink(missing_ok=True)
-    for folder in sorted(
-        {(out / e["path"]).parent for e in manifest.get("parts", [])}, reverse=True
-    ):
-        while folder != out and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
-    (out / STATS).unlink(missing_ok=True)
-    (out / MANIFEST).unlink()
-    shutil.rmtree(out / WORK, ignore_errors=True)
-
-
 def _check_folder(out: Path, fingerprint: str, overwrite: bool) -> RefineResult | None:
     """A finished folder of the same run: its result. Another run's folder: an error, or with
-    ``overwrite`` its output removed."""
-    if not out.exists():
-        return None
-    if not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
-    work = out / WORK
-    if (out / MANIFEST).is_file():
-        manifest = read_manifest(out)
-        if manifest.get("kind") == "refine" and manifest.get("fingerprint") == fingerprint:
-            result = _result_from_manifest(out)
-            result.skipped = True
-            return result
-        if overwrite:
-            _remove_previous(out)
-            return None
-        raise InputError(
-            f"{out}: already holds output of another run (other inputs or settings); "
-            "choose a new folder, or overwrite it"
-        )
-    plan = work / "plan.json"
-    if plan.is_file() and _read_json(plan).get("fingerprint") == fingerprint:
-        return None  # resume
-    if _final_parts_exist(out):
-        raise InputError(
-            f"{out}: holds part files of an unfinished run with other inputs or settings; "
-            "choose a new folder or remove it"
-        )
-    if work.exists():
-        shutil.rmtree(work)  # stale work of another unfinished run, nothing final yet
+    ``overwrite`` its output removed (the rules of :mod:`thresher.store.folder`)."""
+    prior = prior_run(out, kind="refine", fingerprint=fingerprint, overwrite=overwrite, work=WORK)
+    if prior.done is not None:
+        result = _result_from_manifest(out)
+        result.skipped = True
+        return result
+    if prior.replace and not prior.resume:
+        remove_output(out, WORK)
+    elif not prior.resume and (out / WORK).exists():
+        shutil.rmtree(out / WORK)  # stale work of another unfinished run, nothing final yet
     return None
 
 
@@ -360,11 +313,42 @@ def refine(
     files = list(iter_document_files(inputs))
     if not files:
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
+    for f in files:  # a WARC named where documents belong: say so before writing anything
+        hint = wrong_kind_hint(f, "documents")
+        if hint is not None:
+            raise NothingToDoError(hint)
     out = Path(out_dir)
     fingerprint = _fingerprint(files, config, output)
-    done = _check_folder(out, fingerprint, overwrite)
-    if done is not None:
-        return done
+    with lock_folder(out):
+        done = _check_folder(out, fingerprint, overwrite)
+        if done is not None:
+            return done
+        result = _run(out, files, fingerprint, config, output, reporter, workers)
+        if not any(s.kept for s in result.stats if s.name == "read"):
+            remove_output(out, WORK)  # an empty corpus is no output: leave nothing behind
+            raise NothingToDoError(
+                f"{', '.join(inputs)}: no document could be read ({_read_drops(result.stats)})"
+            )
+    return result
+
+
+def _read_drops(stats: list[StepStats]) -> str:
+    read = next((s for s in stats if s.name == "read"), None)
+    if read is None or not read.dropped:
+        return "no records"
+    return ", ".join(f"{k} {v}" for k, v in read.dropped.most_common(3))
+
+
+def _run(
+    out: Path,
+    files: list[Path],
+    fingerprint: str,
+    config: RefineConfig,
+    output: OutputConfig,
+    reporter: Any,
+    workers: int | None,
+) -> RefineResult:
+    global _progress_hook
     work = out / WORK
     work.mkdir(parents=True, exist_ok=True)
     n_workers = workers if workers is not None else config.workers

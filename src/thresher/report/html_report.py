@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from thresher import __version__
+from thresher.atomic import write_text
 from thresher.errors import InputError
+from thresher.output import check_file, lock_file
 from thresher.store import find_manifests, read_documents, read_manifest
 from thresher.store.manifest import utc_now
 
@@ -158,7 +160,7 @@ def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
     sections += [_manifest_section(root, m) for m in find_manifests(root)]
     if not sections:
         raise InputError(f"{root}: no manifest.json or crawl-stats.json found")
-    target = Path(out) if out else root / "report.html"
+    target = check_file(Path(out) if out else root / "report.html")  # before the slow part
     page = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>thresher report: {html.escape(root.name)}</title>"
@@ -168,7 +170,6 @@ def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
         + "\n".join(sections)
         + "</body></html>\n"
     )
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    with lock_file(target):  # a folder, an unwritable place or a second report fail here
+        write_text(target, page)
     return target

@@ -94,6 +94,16 @@ def read_manifest(out_dir: str | Path) -> dict[str, Any]:
         raise VerifyError(f"{path}: unreadable manifest: {e}") from None
 
 
+def read_stats(out_dir: str | Path) -> list[StepStats]:
+    """The step stats saved beside a folder's manifest (none when the file is missing or
+    unreadable: stats are for people, the manifest is what counts)."""
+    try:
+        data = json.loads((Path(out_dir) / STATS).read_text(encoding="utf-8"))
+        return [StepStats.from_dict(s) for s in data.get("steps", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
 @dataclass
 class VerifyResult:
     """Outcome of :func:`verify` for one manifest."""
@@ -144,6 +154,8 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
             result.documents += entry["documents"]
     for path in sorted(root.rglob("part-*")):
         rel = path.relative_to(root).as_posix()
+        if any(seg.startswith(".") for seg in rel.split("/")[:-1]):
+            continue  # a run's hidden work folder: staged parts, not output
         if path.is_file() and rel not in listed and not _under_other_manifest(root, path):
             result.problems.append(f"{rel}: part not listed in the manifest")
     return result
