@@ -31,22 +31,34 @@ LM_SUFFIXES = (".arpa.bin", ".arpa")
 META_SUFFIX = ".json"
 
 
-def _import_lm_modules() -> tuple[Any, Any]:
+def import_module(name: str) -> Any:
+    """``kenlm`` or ``sentencepiece`` (main dependencies of thresher); a missing one is a
+    one-line error saying what to install, not a traceback."""
+    import importlib
+
     try:
-        import kenlm
-        import sentencepiece
-    except ImportError as e:
+        return importlib.import_module(name)
+    except ImportError:
+        package = "ufal-kenlm" if name == "kenlm" else name
         raise ConfigError(
-            f"perplexity needs the {e.name} module: pip install 'thresher[lm]'"
+            f"perplexity needs the {name} module, a dependency of thresher: "
+            f"pip install {package} (or reinstall thresher)"
         ) from None
-    return kenlm, sentencepiece
+
+
+def _quiet_config(kenlm: Any) -> Any:
+    """Load options that keep KenLM from printing progress bars and ARPA advice on stderr."""
+    config = kenlm.Config()
+    config.show_progress = False
+    config.arpa_complain = kenlm.ARPALoadComplain.NONE
+    return config
 
 
 class LanguageModel:
     """A SentencePiece model and a KenLM model for one language; scores texts."""
 
     def __init__(self, sp_path: str | Path, lm_path: str | Path) -> None:
-        kenlm, spm = _import_lm_modules()
+        kenlm, spm = import_module("kenlm"), import_module("sentencepiece")
         self.sp_path = Path(sp_path)
         self.lm_path = Path(lm_path)
         try:
@@ -54,7 +66,7 @@ class LanguageModel:
         except (OSError, RuntimeError) as e:
             raise ConfigError(f"{self.sp_path}: not a SentencePiece model: {e}") from None
         try:
-            self.lm = kenlm.Model(str(self.lm_path))
+            self.lm = kenlm.Model(str(self.lm_path), _quiet_config(kenlm))
         except (OSError, RuntimeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ConfigError(f"{self.lm_path}: not a KenLM model: {first}") from None
