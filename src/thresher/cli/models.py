@@ -29,8 +29,21 @@ def train_lm_command(
     prune: str | None = typer.Option(
         None, "--prune", help="lmplz --prune thresholds per order, e.g. '0 0 1' for big corpora."
     ),
+    estimator: str = typer.Option(
+        "auto",
+        "--estimator",
+        help="Kneser-Ney estimator: auto (lmplz when installed, else builtin), lmplz, builtin.",
+    ),
+    binary: bool | None = typer.Option(
+        None,
+        "--binary/--arpa",
+        help="KenLM binary (needs build_binary) or plain ARPA; default: binary when possible.",
+    ),
 ) -> None:
-    """Train a SentencePiece + KenLM 5-gram model of language LANG for perplexity scoring."""
+    """Train a SentencePiece + Kneser-Ney 5-gram model of language LANG for perplexity scoring.
+
+    Works with no KenLM tools installed (thresher's own estimator, ARPA output); uses lmplz
+    and build_binary when they are on PATH (scripts/install-kenlm.sh builds them)."""
     from thresher.errors import ConfigError
     from thresher.refine.lm_train import train_lm
 
@@ -50,10 +63,12 @@ def train_lm_command(
             sp_sample=sp_sample,
             memory=memory,
             prune=prune_counts,
+            estimator=estimator,
+            binary=binary,
         )
     typer.echo(
         f"{lang}: {info.lines} lines, {info.tokens} tokens, vocabulary {info.vocab_size}, "
-        f"{info.order}-gram -> {out / info.lm_model} ({info.seconds} s)"
+        f"{info.order}-gram by {info.estimator} -> {out / info.lm_model} ({info.seconds} s)"
     )
 
 

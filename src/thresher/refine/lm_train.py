@@ -71,8 +71,8 @@ class LmInfo:
 
 
 def find_tool(name: str) -> str | None:
-    """Path of a KenLM tool (``lmplz``, ``build_binary``) on PATH or in /usr/local/bin."""
-    return shutil.which(name) or shutil.which(name, path="/usr/local/bin")
+    """Path of a KenLM tool (``lmplz``, ``build_binary``) on PATH, or None."""
+    return shutil.which(name)
 
 
 def iter_text_lines(paths: Iterable[str | Path]) -> Iterator[str]:
