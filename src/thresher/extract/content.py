@@ -75,7 +75,8 @@ _BOILER_WORDS = (
     r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|"
     r"disclaimer|copyright|rating|ratings|vote|votes|jump|outbrain|taboola|"
     r"sr-only|screen-reader-text|visually-hidden|caption|caption-credit|credits?|author|bio|"
-    r"legend|disclosure|teasers"
+    r"legend|disclosure|teasers|hitcounter|statcounter|visitor-?counter|whos-?online|useronline|"
+    r"users-online|online-users"
 )
 # WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
 _TAXONOMY = re.compile(
@@ -119,6 +120,11 @@ class Block:
     weight: float = 0.0
     size: int = 0
     boiler_tag: bool = False
+    #: mostly link text, but sentences with words between the links (a Wikipedia
+    #: paragraph), not a list of links
+    link_prose: bool = False
+    #: a visitor counter line ("Visitors today: 1234 / Online: 12")
+    counter: bool = False
 
 
 @dataclass(slots=True)
@@ -138,6 +144,32 @@ class Content:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: Link-dense blocks with at least this many links may be prose (see _is_link_prose).
+LINK_PROSE_MIN_LINKS = 3
+_LETTER = re.compile(r"[^\W\d_]")
+_SENTENCE_END = re.compile(r"[.!?。！？]")
+
+
+def _is_link_prose(parts: list[str], spans: list[tuple[int, int]]) -> bool:
+    """Whether a link-dense block is written prose: most stretches between its links hold
+    words (``The [Romans] built a [ford] near ...``), where a link list holds separators
+    (``[Aire] · [Derwent] · [Foss]``), and it has a sentence end."""
+    worded = 0
+    prev = 0
+    for start, end in spans:
+        if start < prev:  # a link inside a link
+            continue
+        if start > prev and _LETTER.search("".join(parts[prev:start])):
+            worded += 1
+        prev = end
+    tail = "".join(parts[prev:])
+    if _LETTER.search(tail):
+        worded += 1
+    if 2 * worded < len(spans):
+        return False
+    return _SENTENCE_END.search("".join(parts)) is not None
+
+
 def _lines(raw: str) -> str:
     """A block's text with whitespace collapsed; line breaks only where ``<br>`` was."""
     if _BR in raw:
@@ -148,6 +180,20 @@ def _lines(raw: str) -> str:
 
 #: Stands for ``<br>`` while a block's text is gathered (NUL never survives HTML parsing).
 _BR = "\x00"
+#: Stands for the bar between two table cells until the row's text is complete.
+_CELL_SEP = "\x1f"
+_CELL_RUNS = re.compile("\\s*(?:\x1f\\s*)+")
+
+
+def _cell_bars(raw: str, collapse: bool) -> str:
+    """Cell separators as `` | ``, none at either end (the neighbouring cell's content
+    went to a block of its own); with ``collapse``, runs of empty cells make one bar."""
+    raw = raw.strip(_CELL_SEP + " \t\r\n\f\v")
+    if collapse:
+        return _CELL_RUNS.sub(" | ", raw)
+    return raw.replace(_CELL_SEP, " | ")
+
+
 _NAME_CACHE: dict[bool, dict[str, int]] = {False: {}, True: {}}
 _TOKEN_CACHE: dict[str, int] = {}
 _DIGITS = re.compile(r"\d+")
@@ -216,7 +262,14 @@ class _Walker:
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.md_parts: list[str] = []
+        # images on lines of their own in Markdown: those of a heading (before or after
+        # its text) and those met before any text that end up outside the block holding
+        # the next text (they open that block instead of being glued to its first word)
+        self.md_lead: list[str] = []
+        self.md_trail: list[str] = []
+        self.md_loose: int | None = None  # where images before any text start in md_parts
         self.link_chars = 0
+        self.link_spans: list[tuple[int, int]] = []  # (start, end) in parts of each link
         self.stack: list[int] = []  # ancestor element ids
         self.boiler: list[int] = []  # ancestor ids marked as boilerplate
         self.block_tag: list[str] = ["body"]
@@ -241,12 +294,28 @@ class _Walker:
         if not self.parts:
             return
         raw = "".join(self.parts)
+        if _CELL_SEP in raw:
+            raw = _cell_bars(raw, collapse=True)
         text = raw.replace(_BR, "\n").strip("\n") if self.in_pre else _lines(raw)
         if text:
             md = ""
             if self.markdown:
                 md = "".join(self.md_parts)
+                if _CELL_SEP in md:
+                    md = _cell_bars(md, collapse=False)
                 md = md.replace(_BR, "\n") if self.in_pre else _lines(md)
+                if self.md_lead or self.md_trail:
+                    if self.block_tag[-1] == "tr":  # images stay inside the row
+                        md = " ".join([*self.md_lead, md, *self.md_trail])
+                    else:
+                        md = "\n\n".join([*self.md_lead, md, *self.md_trail])
+                    self.md_lead = []
+                    self.md_trail = []
+            link_prose = (
+                2 * self.link_chars >= len(text)
+                and len(self.link_spans) >= LINK_PROSE_MIN_LINKS
+                and _is_link_prose(self.parts, self.link_spans)
+            )
             self.blocks.append(
                 Block(
                     text=text,
@@ -256,11 +325,26 @@ class _Walker:
                     ancestors=tuple(self.stack),
                     boiler=tuple(self.boiler),
                     boiler_tag=self.in_boiler_tag > 0,
+                    link_prose=link_prose,
                 )
             )
+        elif self.md_trail:
+            self.md_lead.extend(self.md_trail)
+            self.md_trail = []
         self.parts = []
         self.md_parts = []
+        self.md_loose = None
         self.link_chars = 0
+        self.link_spans = []
+
+    def lift_images(self) -> None:
+        """Images met before any text, when a new block starts or a block ends without
+        text: they leave the Markdown being gathered and open the next block."""
+        at = self.md_loose
+        if at is not None:
+            self.md_lead.extend(p for p in self.md_parts[at:] if p.strip())
+            del self.md_parts[at:]
+            self.md_loose = None
 
     def is_boiler(self, node: LexborNode, tag: str) -> bool:
         if not self.detect:
@@ -338,6 +422,8 @@ class _Walker:
     def _block(self, node: LexborNode, tag: str) -> None:
         if self.parts:
             self.flush()
+        elif self.md_loose is not None:
+            self.lift_images()
         self.counter += 1
         eid = self.counter
         self.nodes[eid] = node
@@ -355,6 +441,7 @@ class _Walker:
             self.bonus[eid] = ARTICLE_BONUS
         self.block_tag.append(tag)
         md = self.markdown
+        mark = len(self.md_parts)
         if tag == "pre":
             self.in_pre += 1
             if md:
@@ -373,6 +460,12 @@ class _Walker:
             self.in_pre -= 1
         elif self.parts:
             self.flush()
+        if md:
+            # a block without text leaves no Markdown behind: its heading, list or fence
+            # markers would otherwise open the next block ("## " before a paragraph)
+            if self.md_loose is not None:
+                self.lift_images()
+            del self.md_parts[mark:]
         if tag in ("ul", "ol"):
             self.list_stack.pop()
         self.block_tag.pop()
@@ -397,13 +490,12 @@ class _Walker:
             self.md_parts.append("> ")
 
     def _cell(self, node: LexborNode) -> None:
-        # table cells are inline parts of their row block, separated by " | "
+        # table cells are inline parts of their row block, separated by " | " (a sentinel
+        # until flush: a cell whose content went to blocks of its own leaves no stray bar)
         if self.table_row_cells:
-            self.parts.append(" | ")
+            self.parts.append(_CELL_SEP)
             if self.markdown:
-                self.md_parts.append(" | ")
-        elif self.markdown:
-            self.md_parts.append("| ")
+                self.md_parts.append(_CELL_SEP)
         self.table_row_cells += 1
         saved = self.table_row_cells
         self.walk(node)
@@ -427,8 +519,11 @@ class _Walker:
             else:
                 self.walk(node)
             self.in_link -= 1
+            inline = len(self.blocks) == first and self.parts is parts
+            if inline:
+                self.link_spans.append((before, len(parts)))
             if href is not None and self.links is not None:
-                if len(self.blocks) == first and self.parts is parts:
+                if inline:
                     text = "".join(parts[before:]).replace(_BR, " ")
                 else:  # the link wraps blocks: their text
                     text = " ".join(b.text for b in self.blocks[first:])
@@ -457,7 +552,13 @@ class _Walker:
         if src and not src.startswith("data:"):
             self.images.append((tuple(self.stack), {"src": src, "alt": attrs.get("alt") or ""}))
             if self.markdown:
-                self.md_parts.append(f"![{_md_escape(attrs.get('alt') or '')}]({src})")
+                img = f"![{_md_escape(attrs.get('alt') or '')}]({src})"
+                if self.block_tag[-1] in HEADINGS:
+                    (self.md_trail if self.parts else self.md_lead).append(img)
+                    return
+                if not self.parts and self.md_loose is None:
+                    self.md_loose = len(self.md_parts)
+                self.md_parts.append(img)  # inline: a list item's icon, a cell's flag
 
 
 _INLINE_BOILER = frozenset({"span", "time", "small", "label"})
@@ -476,6 +577,21 @@ def _md_escape(text: str) -> str:
 # ---------------------------------------------------------------------- scoring
 
 _PUNCT = re.compile(r"[.!?。！？…]|[,;:，、；]")
+#: A visitor counter or "who is online" line: a counter word, a few more words, a colon
+#: (or "No.") and a number ("Visitors today: 1234", "Online: 12", "Besucher Nr. 4711").
+COUNTER_RE = re.compile(
+    r"(?:^|\W)(?:visitors?|visits|hits|page ?views|pageviews|online|guests?|besucher\w*|"
+    r"zugriffe|aufrufe|visiteurs?|visites|visitas|visitantes|посетител\w*|просмотр\w*|"
+    r"访问\w*|访客|在线|訪問者|閲覧数)"
+    r"[^:：\n\d]{0,25}?(?:[:：]|\bn[or]\.|#)\s*\d[\d.,\u2009\u202f ]*(?![\d:])",
+    re.IGNORECASE,
+)
+COUNTER_MAX = 200
+
+
+def _is_counter(block: Block) -> bool:
+    """A short block that counts visitors (a sidebar widget, never content)."""
+    return block.size < COUNTER_MAX and COUNTER_RE.search(block.text) is not None
 
 
 def _score(block: Block) -> None:
@@ -484,8 +600,12 @@ def _score(block: Block) -> None:
     if block.boiler:
         block.weight = W_BOILER * size
         return
+    if size < COUNTER_MAX and _is_counter(block):
+        block.counter = True
+        block.weight = W_BOILER * size
+        return
     ld = block.link_chars / max(len(text), 1)
-    if ld >= 0.5:
+    if ld >= 0.5 and not block.link_prose:
         block.weight = W_LINKS * size
     elif size >= 80:
         block.weight = size * (1.0 - ld)
@@ -670,11 +790,17 @@ CREDIT_RE = re.compile(
 )
 
 
+def _link_list(block: Block) -> bool:
+    """Mostly link text and not link-dense prose."""
+    return block.link_chars >= 0.5 * len(block.text) and not block.link_prose
+
+
 def _is_bad(block: Block) -> bool:
     """Marked boilerplate, a link list, or a picture credit."""
     return (
         bool(block.boiler)
-        or block.link_chars >= 0.5 * len(block.text)
+        or _link_list(block)
+        or block.counter
         or (block.size < 150 and CREDIT_RE.search(block.text) is not None)
     )
 
@@ -799,7 +925,7 @@ def extract_content(
     total = sum(b.size for b in blocks if not b.boiler)
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
-        kept = [b for b in blocks if not b.boiler and b.link_chars < 0.5 * len(b.text)]
+        kept = [b for b in blocks if not _is_bad(b)]
     text = "\n".join(b.text for b in kept)
     md = None
     if markdown:
@@ -843,11 +969,12 @@ def without_title(content: Content, title: str, markdown: bool) -> Content:
 def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
     """The page's blocks that another extractor's text holds (``guide``), in page order:
     its choice of what is content, in thresher's own text and Markdown. Blocks inside
-    navigation, footers, asides and captions stay out whatever the guide says."""
+    navigation, footers, asides and captions, and visitor counters, stay out whatever the
+    guide says."""
     norm = " ".join(guide.split())
     kept = []
     for b in content.page_blocks:
-        if b.boiler_tag:
+        if b.boiler_tag or b.counter:
             continue
         line = b.text if "\n" not in b.text else b.text.replace("\n", " ")
         if line in norm:
@@ -876,7 +1003,8 @@ def _join_markdown(blocks: list[Block]) -> str:
         if not md:
             continue
         md = "\n".join(line.rstrip() for line in md.split("\n"))
-        is_row = b.tag == "tr"
+        # a row of one cell is a layout table's cell, not a table (unless a table runs)
+        is_row = b.tag == "tr" and (prev_row or " | " in md)
         if is_row:
             cells = md.count(" | ") + 1
             md = md if md.startswith("|") else "| " + md
