@@ -110,8 +110,8 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes(site: SiteServer, tmp_p
     assert "crawled" in stdout
     stats = json.loads((out / "crawl-stats.json").read_text())
     assert stats["finished"] is True and stats["complete"] is False
-    assert stats["urls"]["leased"] == 0
-    assert 0 < stats["urls"]["done"] < N_PAGES
+    assert stats["total"]["urls"]["leased"] == 0
+    assert 0 < stats["total"]["urls"]["done"] < N_PAGES
     final = subprocess.run(
         _command(site, out), env=env, capture_output=True, text=True, timeout=120
     )

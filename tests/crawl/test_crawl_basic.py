@@ -58,9 +58,9 @@ def test_crawl_fetches_every_page_once_and_obeys_robots(site: SiteServer, tmp_pa
     assert fc["response"] == n_resp and fc["request"] == n_req
     stats = json.loads((tmp_path / "crawl-stats.json").read_text())
     assert stats["finished"] is True and stats["complete"] is True
-    assert stats["urls"]["done"] == len(pages)
-    assert stats["skipped_by_reason"] == {"robots-disallowed": 1}
-    assert stats["out_of_scope"] == 1
+    assert stats["total"]["urls"]["done"] == len(pages)
+    assert stats["this_run"]["skipped_by_reason"] == {"robots-disallowed": 1}
+    assert stats["this_run"]["out_of_scope"] == 1
     ua = site.hits[0].headers["User-Agent"]
     assert ua.startswith("thresher/")
 
@@ -135,7 +135,7 @@ def test_per_host_page_cap(site: SiteServer, tmp_path: Path) -> None:
     small_site(site, 10)
     result = crawl(fast_config(site, max_pages_per_host=3, per_host=1), tmp_path)
     assert len(archived(tmp_path)) == 3
-    assert result.stats["skipped_by_reason"]["host-page-cap"] == 8
+    assert result.stats["this_run"]["skipped_by_reason"]["host-page-cap"] == 8
 
 
 def test_bad_state_folder_and_concurrent_runs(site: SiteServer, tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_opt_out_signals_are_honoured_and_recorded(site: SiteServer, tmp_path: P
         assert b + p not in got, p
     assert {b + "/nofollow", b + "/otherbot", b + "/fine"} <= got
     assert "/behind-nofollow" not in site.paths()
-    assert result.stats["skipped_by_reason"] == {
+    assert result.stats["this_run"]["skipped_by_reason"] == {
         "opt-out:noindex": 2,
         "opt-out:noai": 1,
         "opt-out:tdm-reservation": 1,

@@ -96,7 +96,7 @@ def test_non_html_can_be_skipped(site: SiteServer, tmp_path: Path) -> None:
     )
     result = crawl(fast_config(site, non_html="skip"), tmp_path)
     assert site.base + "/file.bin" not in ok_responses(tmp_path)
-    assert result.stats["skipped_by_reason"] == {"content-type": 1}
+    assert result.stats["this_run"]["skipped_by_reason"] == {"content-type": 1}
 
 
 def test_endless_url_spaces_are_cut(site: SiteServer, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_endless_url_spaces_are_cut(site: SiteServer, tmp_path: Path) -> None:
     cal = [p for p in site.paths() if p.startswith("/cal/")]
     assert 0 < len(cal) < 12 * 6
     assert len(site.hits) < 200
-    reasons = result.stats["skipped_by_reason"]
+    reasons = result.stats["this_run"]["skipped_by_reason"]
     assert reasons.get("trap:calendar-trap") == 1
     assert reasons.get("trap:repeating-path-segment", 0) >= 1
     assert reasons.get("trap:url-too-long") == 1
@@ -129,7 +129,7 @@ def test_private_addresses_are_refused(site: SiteServer, tmp_path: Path) -> None
     site.routes["/"] = page([])
     result = crawl(fast_config(site, allow_private=False), tmp_path)
     assert site.hits == []
-    assert result.failures == {"ssrf-blocked": 1}
+    assert result.failures == {"blocked-private-address": 1}
 
 
 def test_redirect_to_a_private_address_is_refused(site: SiteServer, tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_redirect_to_a_private_address_is_refused(site: SiteServer, tmp_path: Pa
         tmp_path,
     )
     assert "/secret" not in site.paths()
-    assert result.failures == {"ssrf-blocked": 1}
+    assert result.failures == {"blocked-private-address": 1}
 
 
 @pytest.mark.parametrize(
@@ -178,4 +178,4 @@ def test_guard_resolves_names() -> None:
             await AddressGuard(allow_private=True).check("localhost", 80),
         )
 
-    assert asyncio.run(go()) == ("ssrf-blocked", "ssrf-blocked", None)
+    assert asyncio.run(go()) == ("blocked-private-address", "blocked-private-address", None)

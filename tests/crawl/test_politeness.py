@@ -72,7 +72,7 @@ def test_retry_after_pauses_the_host(site: SiteServer, tmp_path: Path) -> None:
     between = [h for h in site.hits if busy_hits[0].at < h.at < busy_hits[1].at]
     assert between == []
     assert result.failures == {}
-    assert result.stats["retries"] == 1
+    assert result.stats["this_run"]["retries"] == 1
     assert ok_responses(tmp_path)[site.base + "/busy"] == 1
 
 

@@ -116,7 +116,7 @@ def test_crawl_follows_recipe_links_and_extract_yields_posts(
     # Off-recipe links on every page (members, login, board index, FAQ) were never fetched.
     assert not any(p.startswith(("/memberlist", "/ucp", "/index", "/faq")) for p in site.paths())
     stats = json.loads((out / "crawl-stats.json").read_text())
-    assert stats["recipe_links"] == {"item": 3, "pagination": 2, "no-links": 3}
+    assert stats["this_run"]["recipe_links"] == {"item": 3, "pagination": 2, "no-links": 3}
 
     docs_dir = tmp_path / "docs"
     assert main(["extract", str(out / "warc"), "-o", str(docs_dir), "--recipe", "phpbb"]) == 0
@@ -136,7 +136,7 @@ def test_crawl_without_recipe_follows_every_link(site: SiteServer, tmp_path: Pat
     crawl(cfg, tmp_path)
     assert "/memberlist.php" in site.paths()
     stats = json.loads((tmp_path / "crawl-stats.json").read_text())
-    assert "recipe_links" not in stats
+    assert "recipe_links" not in stats["this_run"]
 
 
 def test_bad_recipe_fails_before_any_fetch(site: SiteServer, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_recrawl_sends_validators_and_writes_revisits(site: SiteServer, tmp_path
     crawl(fast_config(site), tmp_path)
     version["changing"] = 2
     result = crawl(fast_config(site, recrawl=True), tmp_path)
-    assert result.stats["revisits"] == 1
+    assert result.stats["this_run"]["revisits"] == 1
     second = site.hits[-3:]
     by_path = {h.path: h.headers for h in second}
     assert by_path["/stable"].get("If-None-Match") == '"v1"'
@@ -162,14 +162,14 @@ def test_proxies_rotate_skip_dead_ones_and_hide_credentials(
     assert len(proxy.requests) >= 10  # robots + 9 pages, some after retries of the dead proxy
     assert {h.path for h in site.hits} >= {"/", "/robots.txt"} | {f"/p{i}" for i in range(8)}
     stats = json.loads((out / "crawl-stats.json").read_text())
-    assert stats["urls"]["done"] == 9
+    assert stats["total"]["urls"]["done"] == 9
     dumped = (out / "crawl-stats.json").read_text() + capsys.readouterr().err
     for f in (out / "warc").glob("*.warc.gz"):
         import gzip
 
         dumped += gzip.decompress(f.read_bytes()).decode("latin-1")
     assert "s3cret" not in dumped
-    assert any(p["errors"] > 0 for p in stats["proxies"])
+    assert any(p["errors"] > 0 for p in stats["this_run"]["proxies"])
 
 
 def test_proxy_pool_health() -> None:

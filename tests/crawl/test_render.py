@@ -50,7 +50,7 @@ def test_render_archives_the_dom_and_follows_script_links(site: SiteServer, tmp_
     assert rendered and rendered[0]["url"] == site.base + "/"
     assert b"built by script" in rendered[0]["body"]
     assert b"hello from xhr" in rendered[0]["body"]
-    assert result.stats["rendered"] >= 1
+    assert result.stats["this_run"]["rendered"] >= 1
     assert ok_responses(tmp_path)[site.base + "/"] == 1
 
 

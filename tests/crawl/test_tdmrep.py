@@ -109,7 +109,7 @@ def test_reserved_paths_are_not_fetched(site: SiteServer, tmp_path: Path) -> Non
         b + "/robots.txt",
         b + TDMREP_PATH,
     }
-    stats = result.stats
+    stats = result.stats["this_run"]
     assert stats["skipped_by_reason"] == {"opt-out:tdm-reservation": len(RESERVED)}
     assert stats["opt_out"] == {"tdm-reservation": len(RESERVED)}
     assert stats["tdmrep"] == {"ok": 1} and stats["tdmrep_fetches"] == 1
@@ -173,8 +173,8 @@ def test_unusable_file_means_no_reservation(
     result = crawl(fast_config(site), tmp_path)
     assert set(RESERVED + FREE) <= set(site.paths())
     assert site.paths().count(TDMREP_PATH) == 1  # a failed file is not asked again and again
-    assert result.stats["tdmrep"] == {counted: 1}
-    assert "opt-out:tdm-reservation" not in result.stats["skipped_by_reason"]
+    assert result.stats["this_run"]["tdmrep"] == {counted: 1}
+    assert "opt-out:tdm-reservation" not in result.stats["this_run"]["skipped_by_reason"]
     meta = [r["body"] for r in records(tmp_path) if r["type"] == "metadata"]
     if counted != "missing":
         assert any(f"tdmrep: {counted}".encode() in m for m in meta)
@@ -214,7 +214,7 @@ def test_one_fetch_per_host_across_runs_and_redirects(
     ]
     assert pb.count(TDMREP_PATH) == 6  # the first request and five redirects, once
     # Both runs together: those 3 + 6 requests and no more (the second run reuses the state).
-    assert first.stats["tdmrep_fetches"] + second.stats["tdmrep_fetches"] == 9
+    assert first.stats["this_run"]["tdmrep_fetches"] + second.stats["this_run"]["tdmrep_fetches"] == 9
     # Reserved by a's rules (/p/1 and /p/1x), fetched on b which has none.
     assert not any(p.startswith("/p/1") for p in pa)
     assert "/p/1" in pb and "/p/10" in pb

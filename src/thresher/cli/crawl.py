@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from thresher.errors import InputError
+
+if TYPE_CHECKING:
+    from thresher.crawl import CrawlResult
+
+
+def summary_lines(result: CrawlResult, out: Path) -> list[str]:
+    """What a crawl folder holds after a run: pages, then failures and skips by reason,
+    each with the flag or setting that lifts it (all runs; requests are this run's)."""
+    from thresher.crawl.outcomes import reason_lines
+
+    fails = sum(result.failures.values())
+    return [
+        f"crawled {result.pages} pages ({result.fetched} requests this run, {fails} failed)"
+        f" into {out / 'warc'}; stats in {out / 'crawl-stats.json'}",
+        *reason_lines("failed", result.failures),
+        *reason_lines("skipped", result.skipped),
+    ]
 
 
 def register(app: typer.Typer) -> None:
@@ -109,11 +127,9 @@ def register(app: typer.Typer) -> None:
             load_crawl_recipe(cfg.recipe)
         with report("crawl", cfg.max_pages) as reporter:
             result = crawl(cfg, out, reporter=reporter)
-        fails = sum(result.failures.values())
-        print(
-            f"crawled {result.pages} pages ({result.fetched} requests this run, {fails} failed)"
-            f" into {out / 'warc'}; stats in {out / 'crawl-stats.json'}"
-        )
+        for line in summary_lines(result, out):
+            print(line)
+        result.require_a_seed()  # exit 1 with the reasons when no seed could be fetched
 
     @app.command("robots")
     def robots_command(

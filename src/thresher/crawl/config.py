@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from thresher.crawl.proxies import check_proxy_url
 from thresher.settings_base import Section
 
 DEFAULT_USER_AGENT = "thresher/0.1 (+https://github.com/thresher-crawler/thresher)"
@@ -84,3 +86,12 @@ class CrawlConfig(Section):
         description="a recipe file or built-in name (phpbb, xenforo, vbulletin, discourse)"
         " whose link rules the crawler follows instead of every link",
     )
+
+    @field_validator("proxies")
+    @classmethod
+    def _usable_proxies(cls, urls: list[str]) -> list[str]:
+        """A proxy URL the client cannot use is a configuration error, before any fetch."""
+        try:
+            return [check_proxy_url(u) for u in urls]
+        except ValueError as e:
+            raise PydanticCustomError("proxy_url", str(e)) from None

@@ -31,6 +31,7 @@ from thresher.archive.writer import WarcWriter, sha1_digest, truncate_to, warc_d
 from thresher.atomic import write_json
 from thresher.crawl import urls as U
 from thresher.crawl.config import DEFAULT_USER_AGENT, CrawlConfig
+from thresher.crawl.counters import CrawlStats, CrawlTotals, new_run_counters
 from thresher.crawl.discover import (
     parse_feed,
     parse_html,
@@ -52,6 +53,15 @@ from thresher.crawl.frontier import (
     HostRecord,
 )
 from thresher.crawl.guard import AddressGuard, GuardedResolver
+from thresher.crawl.outcomes import (
+    HOST_DOWN,
+    PROXY_FAULTS,
+    QUICK_RETRY,
+    REFUSED_RETRY_DELAYS,
+    CrawlFailedError,
+    counted_reasons,
+    unfetched_seeds,
+)
 from thresher.crawl.politeness import HostState, backoff_delay, parse_retry_after
 from thresher.crawl.proxies import ProxyPool, redact
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
@@ -75,7 +85,8 @@ _TDMREP_ERROR_TTL = 3600.0  # a tdmrep.json that failed with 5xx/network is aske
 
 @dataclass
 class CrawlResult:
-    """What a crawl did: counts, failures by reason, WARC files and the full stats."""
+    """What a crawl did: pages, failures and skips by reason (all runs), requests of this
+    run, WARC files, crawl-stats.json as written, and why no seed could be fetched."""
 
     pages: int
     fetched: int
@@ -83,10 +94,29 @@ class CrawlResult:
     warc_files: list[Path]
     stats: dict[str, Any] = field(default_factory=dict)
     out_dir: Path | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: reason → seeds when every seed failed or was skipped and nothing was archived
+    seed_failures: dict[str, int] | None = None
 
     @property
     def pages_fetched(self) -> int:
         return self.pages
+
+    def summary(self) -> dict[str, int | str]:
+        """Pages, requests and failures, then failures and skips by reason with the flag
+        that lifts each (for the summary of ``thresher run`` and ``thresher demo``)."""
+        return {
+            "pages": self.pages,
+            "fetched": self.fetched,
+            "failed": sum(self.failures.values()),
+            **counted_reasons("failed", self.failures),
+            **counted_reasons("skipped", self.skipped),
+        }
+
+    def require_a_seed(self) -> None:
+        """Raise :class:`CrawlFailedError` (one line, exit 1) when no seed could be fetched."""
+        if self.seed_failures is not None:
+            raise CrawlFailedError.for_seeds(self.seed_failures)
 
 
 def effective_user_agent(config: CrawlConfig) -> str:
@@ -128,31 +158,12 @@ class Crawler:
         self.stopping = False
         self.inflight = 0
         self.dispatched_pages = 0
-        self.stats: dict[str, Any] = {
-            "fetched": 0,
-            "responses_by_status": {},
-            "errors_by_kind": {},
-            "skipped_by_reason": {},
-            "opt_out": {},
-            "retries": 0,
-            "redirects": 0,
-            "robots_fetches": 0,
-            "tdmrep_fetches": 0,
-            "tdmrep": {},
-            "bytes": 0,
-            "links_seen": 0,
-            "urls_queued": 0,
-            "out_of_scope": 0,
-            "rendered": 0,
-            "revisits": 0,
-        }
+        self.stats: dict[str, Any] = new_run_counters(recipe=bool(config.recipe))
         self.now_year = time.gmtime().tm_year
         self._t0 = time.monotonic()
         self.renderer: Any = None
         self._considered: set[int] = set()
         self.recipe: Recipe | None = load_crawl_recipe(config.recipe) if config.recipe else None
-        if self.recipe is not None:
-            self.stats["recipe_links"] = {}
 
     # -- setup -------------------------------------------------------------------------
     @staticmethod
@@ -229,6 +240,8 @@ class Crawler:
         for url in self.seeds:
             rows.append((U.fingerprint(url), url, U.host_of(url), 0, PAGE, 0, None))
         self.frontier.add(rows)
+        self.runs = int(self.frontier.get_meta("runs") or 0) + 1
+        self.frontier.set_meta("runs", str(self.runs))
         self._commit()
         counts = self.frontier.counts()
         self.pages_done = counts["done"] + counts["failed"]
@@ -280,6 +293,9 @@ class Crawler:
                 if not h.queue:
                     h.exhausted = True
                     return None
+            if h.down is not None:  # found unreachable (or forbidden) earlier in this run
+                self._fail(h.queue.popleft(), h.down)
+                continue
             # robots.txt first, and only for a host that has something to fetch.
             stale = h.rules is None or time.time() >= h.robots_expires
             if self.config.respect_robots and stale and not self._load_robots(h):
@@ -420,25 +436,17 @@ class Crawler:
             U.robots_url(h.key), MAX_ROBOTS_BYTES, "robots_fetches"
         )
         body = b""
-        if status == "blocked":
-            n = self.frontier.fail_host(h.key, "ssrf-blocked")
-            h.queue.clear()
-            self._count("errors_by_kind", "ssrf-blocked", n)
-            self.writer.write_metadata(url, {"failure": "ssrf-blocked", "failed-urls": n})
-        elif status == "ok" and res is not None:
+        if status == "ok" and res is not None:
             body = res.payload[:MAX_ROBOTS_BYTES]
         now_wall = time.time()
-        if status == "blocked":
-            h.rules = RobotsRules.disallowing_all()
-            h.robots_expires = now_wall + self.config.robots_ttl
+        if status == "down":  # the host cannot (or may not) be reached: its URLs fail now
+            h.down = detail
+            n = self._fail_host(h, detail)
+            self.writer.write_metadata(url, {"failure": detail, "failed-urls": n})
         elif status == "error":
             rec.robots_attempts += 1
             if rec.robots_attempts >= self.config.robots_max_attempts:
-                n = self.frontier.fail_host(h.key, "robots-unavailable")
-                h.queue.clear()
-                self.stats["errors_by_kind"]["robots-unavailable"] = (
-                    self.stats["errors_by_kind"].get("robots-unavailable", 0) + n
-                )
+                n = self._fail_host(h, "robots-unavailable")
                 self.writer.write_metadata(
                     U.robots_url(h.key),
                     {"robots": "unavailable", "detail": detail, "failed-urls": n},
@@ -475,6 +483,14 @@ class Crawler:
         h.next_slot = max(h.next_slot, job.start + h.interval)
         self._host_job_done(h)
 
+    def _fail_host(self, h: HostState, reason: str) -> int:
+        """Fail every queued URL of a host with ``reason``; returns how many."""
+        n = self.frontier.fail_host(h.key, reason)
+        h.queue.clear()
+        self._count("errors_by_kind", reason, n)
+        self._count("failed_by_reason", reason, n)
+        return n
+
     def _host_job_done(self, h: HostState) -> None:
         """A robots.txt or tdmrep.json job ended: the host's pages may go on."""
         h.robots_busy = False
@@ -490,14 +506,15 @@ class Crawler:
         archiving every answer.
 
         Returns the last URL and response, the outcome — ``ok`` (2xx), ``error`` (429, 5xx,
-        network), ``blocked`` (address guard), ``missing`` (anything else, including more
-        than five redirects) — and a detail for the records.
+        timeouts, other network errors), ``down`` (the address guard, a refused connection,
+        a name that does not resolve: the detail is the reason), ``missing`` (anything else,
+        including more than five redirects) — and a detail for the records.
         """
         for _hop in range(_ROBOTS_REDIRECTS + 1):
             res = await self._fetch(url, max_body=max_body)
             self.stats[counter] += 1
             if res.error is not None:
-                return url, res, "blocked" if res.error == "ssrf-blocked" else "error", res.error
+                return url, res, "down" if res.error in HOST_DOWN else "error", res.error
             self._archive(res)
             if res.status in _REDIRECTS and res.header("location"):
                 nxt = U.join(url, res.header("location") or "")
@@ -541,7 +558,7 @@ class Crawler:
         )
         body: bytes | None = None
         rules: TdmRep | None = None
-        if status == "blocked":
+        if status == "down":
             status = "error"
         elif status == "ok" and res is not None:
             if res.truncated is not None:
@@ -592,19 +609,26 @@ class Crawler:
         blocked = await self.guard.check(parts.hostname or "", port)
         if blocked:
             return FetchResult(url=url, error=blocked, started=time.time())
-        proxy = self.proxies.pick()
         if max_body is None:
             max_body = self.config.max_body_bytes
-        res = await fetch(
-            self.session,
-            url,
-            self._headers(e),
-            timeout=self.config.timeout,
-            max_body=max_body,
-            proxy=proxy,
-        )
-        if proxy is not None:
-            self.proxies.report(proxy, ok=res.error not in ("connection-error", "timeout"))
+        # A refused connection is retried at once a few times, with short waits, not with
+        # the backoff of other errors: nothing listening rarely starts to within minutes.
+        for delay in (*REFUSED_RETRY_DELAYS, None):
+            proxy = self.proxies.pick()
+            res = await fetch(
+                self.session,
+                url,
+                self._headers(e),
+                timeout=self.config.timeout,
+                max_body=max_body,
+                proxy=proxy,
+            )
+            if proxy is not None:
+                self.proxies.report(proxy, ok=res.error not in PROXY_FAULTS)
+            if delay is None or res.error not in QUICK_RETRY:
+                break
+            self.stats["retries"] += 1
+            await asyncio.sleep(delay)
         return res
 
     def _archive(self, res: FetchResult, payload_digest: str | None = None) -> str:
@@ -629,7 +653,7 @@ class Crawler:
         self.stats["fetched"] += 1
         if res.error is not None:
             self._count("errors_by_kind", res.error)
-            if res.error == "ssrf-blocked":
+            if res.error in HOST_DOWN:
                 self._fail(e, res.error, detail=res.error_detail)
                 return
             h.slow_down()
@@ -825,6 +849,8 @@ class Crawler:
 
     def _finish(self, e: Entry, state: int, **kw: Any) -> None:
         self.frontier.finish(e.fp, state, **kw)
+        if state == FAILED:
+            self._count("failed_by_reason", kw.get("reason") or "")
         self.answered += 1
         if e.kind == PAGE:
             self.pages_done += 1  # max_pages counts every page that got an answer
@@ -844,6 +870,7 @@ class Crawler:
             fields["detail"] = redact(detail)
         self.writer.write_metadata(e.url, fields)
         self.frontier.finish(e.fp, FAILED, reason=reason)
+        self._count("failed_by_reason", reason)
         self.answered += 1
         if e.kind == PAGE:
             self.pages_done += 1
@@ -960,27 +987,24 @@ class Crawler:
     def _commit(self) -> None:
         self.frontier.commit(self.writer.checkpoint() if hasattr(self, "writer") else {})
 
-    def _write_stats(self, final: bool = False) -> dict[str, Any]:
-        counts = self.frontier.counts()
+    def _write_stats(self, final: bool = False) -> CrawlStats:
         elapsed = time.monotonic() - self._t0
-        stats = dict(self.stats)
-        stats.update(
-            {
-                "elapsed_seconds": round(elapsed, 3),
-                "pages_per_second": round(self.stats["fetched"] / elapsed, 2) if elapsed else 0,
-                "urls": counts,
-                "queue": counts.get("queued", 0) + counts.get("leased", 0),
-                "failures_by_reason": self.frontier.failures(),
-                "hosts": len(self.hosts),
-                "warc_files": sorted(p.name for p in (self.out / "warc").glob("*.warc.gz")),
-                "warc_records": self.writer.records,
-                "proxies": self.proxies.summary(),
-                "finished": final,  # the run ended cleanly (not killed)
-                "complete": final and counts.get("queued", 0) + counts.get("leased", 0) == 0,
-                "user_agent": self.user_agent,
-            }
+        this_run = {
+            **self.stats,
+            "elapsed_seconds": round(elapsed, 3),
+            "pages_per_second": round(self.stats["fetched"] / elapsed, 2) if elapsed else 0,
+            "hosts": len(self.hosts),
+            "warc_records": self.writer.records,
+            "proxies": self.proxies.summary(),
+        }
+        total = CrawlTotals(
+            urls=self.frontier.counts(),
+            failed_by_reason=self.frontier.reasons(FAILED),
+            skipped_by_reason=self.frontier.reasons(SKIPPED),
+            warc_files=sorted(p.name for p in (self.out / "warc").glob("*.warc.gz")),
         )
-        write_json(self.out / "crawl-stats.json", stats, sort_keys=True)
+        stats = CrawlStats(this_run, total, self.runs, final, self.user_agent)
+        write_json(self.out / "crawl-stats.json", stats.to_json(), sort_keys=True)
         return stats
 
     async def _checkpoint_loop(self) -> None:
@@ -1112,15 +1136,18 @@ class Crawler:
                 ) from None
             self.frontier.commit(touched)
             stats = self._write_stats(final=True)
+            seeds = self.frontier.outcomes(U.fingerprint(u) for u in self.seeds).values()
             self.frontier.close()
             self._lock.close()
         return CrawlResult(
-            pages=stats["urls"].get("done", 0),
-            fetched=stats["fetched"],
-            failures=stats["failures_by_reason"],
+            pages=stats.total.pages,
+            fetched=self.stats["fetched"],
+            failures=stats.total.failed_by_reason,
             warc_files=sorted((self.out / "warc").glob("*.warc.gz")),
-            stats=stats,
+            stats=stats.to_json(),
             out_dir=self.out,
+            skipped=stats.total.skipped_by_reason,
+            seed_failures=unfetched_seeds(seeds) if stats.total.pages == 0 else None,
         )
 
     def stop(self) -> None:

@@ -9,6 +9,8 @@ the original ``Content-Encoding`` / ``Transfer-Encoding`` / ``Content-Length`` k
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -17,8 +19,14 @@ import aiohttp
 
 from thresher.archive.writer import http_block
 from thresher.crawl.guard import BlockedAddress
+from thresher.crawl.outcomes import (
+    BLOCKED_PRIVATE,
+    CONNECTION_REFUSED,
+    DNS_ERROR,
+    PROXY_UNREACHABLE,
+)
 
-__all__ = ["FetchResult", "decode_body", "fetch"]
+__all__ = ["FetchResult", "connect_error_kind", "decode_body", "fetch"]
 
 try:  # brotli is optional
     import brotli
@@ -28,6 +36,10 @@ except ImportError:  # pragma: no cover
     _HAVE_BROTLI = False
 
 ACCEPT_ENCODING = "gzip, deflate, br" if _HAVE_BROTLI else "gzip, deflate"
+# aiohttp 3.10 and later raise a subclass of their own for names that do not resolve
+_DNS_ERRORS: tuple[type[Exception], ...] = tuple(
+    t for t in (getattr(aiohttp, "ClientConnectorDNSError", None),) if t is not None
+)
 _HOP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
@@ -37,7 +49,7 @@ class FetchResult:
 
     url: str
     status: int = 0
-    error: str | None = None  # timeout, connection-error, ssrf-blocked, ...
+    error: str | None = None  # timeout, connection-refused, blocked-private-address, ...
     error_detail: str = ""
     request: bytes = b""
     head: list[tuple[str, str]] = field(default_factory=list)
@@ -131,6 +143,20 @@ def decode_body(raw: bytes, encoding: str | None, limit: int) -> tuple[bytes, bo
     return data, cut
 
 
+def connect_error_kind(e: aiohttp.ClientConnectorError) -> str:
+    """The failure reason of a connection that could not be made: the proxy, the address
+    guard, the name, a refusal (nothing listens on the port), or another network error."""
+    if isinstance(e.os_error, BlockedAddress):
+        return BLOCKED_PRIVATE
+    if isinstance(e, aiohttp.ClientProxyConnectionError):
+        return PROXY_UNREACHABLE
+    if isinstance(e, _DNS_ERRORS) or isinstance(e.os_error, socket.gaierror):
+        return DNS_ERROR
+    if e.os_error.errno == errno.ECONNREFUSED or isinstance(e.os_error, ConnectionRefusedError):
+        return CONNECTION_REFUSED
+    return "connection-error"
+
+
 async def fetch(
     session: aiohttp.ClientSession,
     url: str,
@@ -177,13 +203,9 @@ async def fetch(
     except TimeoutError:
         res.error = "timeout"
     except BlockedAddress as e:
-        res.error, res.error_detail = "ssrf-blocked", str(e)
+        res.error, res.error_detail = BLOCKED_PRIVATE, str(e)
     except aiohttp.ClientConnectorError as e:
-        if isinstance(e.os_error, BlockedAddress):
-            res.error = "ssrf-blocked"
-        else:
-            res.error = "connection-error"
-        res.error_detail = str(e)
+        res.error, res.error_detail = connect_error_kind(e), str(e)
     except aiohttp.TooManyRedirects:  # pragma: no cover - redirects are not followed
         res.error = "too-many-redirects"
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as e:

@@ -342,12 +342,27 @@ class Frontier:
 
     def failures(self) -> dict[str, int]:
         """Final failures by reason."""
+        return self.reasons(FAILED)
+
+    def reasons(self, state: int) -> dict[str, int]:
+        """URLs in ``state`` (failed, skipped) by reason, over every run of the crawl."""
         self.flush()
         return dict(
             self.db.execute(
-                "SELECT reason, COUNT(*) FROM urls WHERE state = 3 GROUP BY reason"
+                "SELECT COALESCE(reason, ''), COUNT(*) FROM urls WHERE state = ? GROUP BY reason",
+                (state,),
             ).fetchall()
         )
+
+    def outcomes(self, fps: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+        """State and reason of each known URL among ``fps`` (for instance the seeds)."""
+        self.flush()
+        out: dict[int, tuple[int, str | None]] = {}
+        for fp in fps:
+            row = self.db.execute("SELECT state, reason FROM urls WHERE fp = ?", (fp,)).fetchone()
+            if row is not None:
+                out[fp] = (row[0], row[1])
+        return out
 
     def host_pages(self, host: str) -> int:
         self.flush()

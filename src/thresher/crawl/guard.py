@@ -16,6 +16,8 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from thresher.crawl.outcomes import BLOCKED_PRIVATE, DNS_ERROR
+
 __all__ = ["AddressGuard", "BlockedAddress", "GuardedResolver", "forbidden_ip"]
 
 
@@ -72,12 +74,13 @@ class AddressGuard:
         )
 
     async def check(self, host: str, port: int) -> str | None:
-        """None when ``host`` may be fetched, else the reason (``ssrf-blocked``, ``dns-error``)."""
+        """None when ``host`` may be fetched, else the reason (``blocked-private-address``,
+        ``dns-error``)."""
         if self.allow_private or self.exempt(host, port):
             return None
         bare = host.strip("[]")
         if _is_ip(bare):
-            return "ssrf-blocked" if forbidden_ip(bare) else None
+            return BLOCKED_PRIVATE if forbidden_ip(bare) else None
         key = f"{bare}:{port}"
         hit = self._cache.get(key)
         now = time.monotonic()
@@ -87,10 +90,10 @@ class AddressGuard:
         try:
             infos = await loop.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
-            return "dns-error"
+            return DNS_ERROR
         verdict = None
         if not infos or any(forbidden_ip(str(info[4][0])) for info in infos):
-            verdict = "ssrf-blocked"
+            verdict = BLOCKED_PRIVATE
         self._cache[key] = (now + self.ttl, verdict)
         return verdict
 

@@ -61,6 +61,7 @@ class HostState:
     in_heap: bool = False
     exhausted: bool = False  # the database had no more ready URLs at the last look
     pages: int = 0
+    down: str | None = None  # why the host cannot be reached (its URLs fail with it this run)
 
     @property
     def interval(self) -> float:

@@ -7,7 +7,10 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["ProxyPool", "redact"]
+__all__ = ["ProxyPool", "check_proxy_url", "redact"]
+
+#: proxy schemes the HTTP client (aiohttp) can speak to
+PROXY_SCHEMES = ("http", "https")
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
@@ -15,6 +18,28 @@ _CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 def redact(text: str) -> str:
     """Replace ``user:password@`` in every URL of ``text`` with ``***@``."""
     return _CREDENTIALS.sub(r"\g<scheme>***@", text)
+
+
+def check_proxy_url(url: str) -> str:
+    """``url`` when it names a usable proxy (``http[s]://[user:pass@]HOST:PORT``); a
+    ``ValueError`` saying what is missing otherwise (credentials redacted)."""
+    shown = repr(redact(url))
+    parts = urlsplit(url.strip())
+    if "://" not in url or not parts.scheme:
+        raise ValueError(f"{shown} is not a proxy URL (write http://HOST:PORT)")
+    if parts.scheme.lower() not in PROXY_SCHEMES:
+        raise ValueError(
+            f"{shown}: unsupported proxy scheme {parts.scheme!r} (use {' or '.join(PROXY_SCHEMES)})"
+        )
+    if not parts.hostname:
+        raise ValueError(f"{shown}: no proxy host (write {parts.scheme}://HOST:PORT)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{shown}: the port is not a number from 1 to 65535") from None
+    if not port:
+        raise ValueError(f"{shown}: no proxy port (write {parts.scheme}://{parts.hostname}:PORT)")
+    return url.strip()
 
 
 @dataclass

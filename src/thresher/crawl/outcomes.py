@@ -1,0 +1,119 @@
+"""Why URLs failed or were skipped, in words a user can act on: reason names, the flag or
+setting that lifts each one, the summary lines ``thresher crawl`` prints, and the error for a
+crawl in which no seed could be fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from thresher.crawl.frontier import FAILED, SKIPPED
+from thresher.errors import ThresherError
+
+__all__ = [
+    "BLOCKED_PRIVATE",
+    "CONNECTION_REFUSED",
+    "DNS_ERROR",
+    "HOST_DOWN",
+    "PROXY_FAULTS",
+    "PROXY_UNREACHABLE",
+    "QUICK_RETRY",
+    "REFUSED_RETRY_DELAYS",
+    "CrawlFailedError",
+    "counted_reasons",
+    "hint",
+    "reason_lines",
+    "unfetched_seeds",
+    "with_hint",
+]
+
+#: a URL or redirect target resolves to a loopback, private or reserved address
+BLOCKED_PRIVATE = "blocked-private-address"
+#: the host answered the TCP handshake with a reset (ECONNREFUSED): nothing listens there
+CONNECTION_REFUSED = "connection-refused"
+#: the host name does not resolve
+DNS_ERROR = "dns-error"
+#: the proxy itself cannot be connected to
+PROXY_UNREACHABLE = "proxy-unreachable"
+#: errors after which a URL fails at once (no backoff); on robots.txt every URL of the host
+#: fails with that reason, and so do its URLs found later in the same run
+HOST_DOWN = frozenset({BLOCKED_PRIVATE, CONNECTION_REFUSED, DNS_ERROR, PROXY_UNREACHABLE})
+#: errors retried at once, after the short waits of :data:`REFUSED_RETRY_DELAYS`
+QUICK_RETRY = frozenset({CONNECTION_REFUSED, PROXY_UNREACHABLE})
+#: waits (seconds) before those retries: a restarting server gets a moment, and a closed
+#: port costs about a second in all instead of minutes of backoff
+REFUSED_RETRY_DELAYS = (0.25, 0.75)
+#: errors that count against the health of the proxy the request went through
+PROXY_FAULTS = frozenset({"connection-error", "timeout", CONNECTION_REFUSED, PROXY_UNREACHABLE})
+
+_HINTS = {
+    BLOCKED_PRIVATE: "use --allow-private",
+    PROXY_UNREACHABLE: "check --proxy",
+    "host-page-cap": "raise max_pages_per_host",
+    "max-depth": "raise --max-depth",
+    "content-type": "set non_html: archive",
+    "too-many-redirects": "raise max_redirects",
+    "timeout": "raise timeout",
+    "trap:url-too-long": "raise max_url_length",
+    "trap:path-too-deep": "raise max_path_segments",
+}
+
+
+def hint(reason: str) -> str | None:
+    """The flag or setting that lifts a failure or skip reason, if there is one."""
+    if reason.startswith("opt-out:"):
+        return "set opt_out: record to archive and record them"
+    if reason == "ssrf-blocked":  # the name before 0.1 (in older crawl folders)
+        reason = BLOCKED_PRIVATE
+    return _HINTS.get(reason)
+
+
+def with_hint(reason: str, n: int) -> str:
+    """``reason: n``, followed by the flag that lifts it in parentheses where one exists."""
+    h = hint(reason)
+    return f"{reason}: {n}" + (f" ({h})" if h else "")
+
+
+def reason_lines(title: str, counts: Mapping[str, int], indent: str = "  ") -> list[str]:
+    """``title N:`` then one indented ``with_hint`` line per reason, most frequent first;
+    nothing when no URL has a reason."""
+    items = sorted(((r, n) for r, n in counts.items() if n), key=lambda rn: (-rn[1], rn[0]))
+    if not items:
+        return []
+    total = sum(n for _, n in items)
+    return [f"{title} {total}:", *(indent + with_hint(r, n) for r, n in items)]
+
+
+def counted_reasons(title: str, counts: Mapping[str, int]) -> dict[str, int | str]:
+    """``{"title: reason": n}`` per reason, the value ``"n (hint)"`` where a flag lifts it
+    (the crawl counters of a ``thresher run`` summary, printed as ``key value``)."""
+    out: dict[str, int | str] = {}
+    for reason, n in sorted(counts.items(), key=lambda rn: (-rn[1], rn[0])):
+        h = hint(reason)
+        out[f"{title}: {reason}"] = f"{n} ({h})" if h else n
+    return out
+
+
+def unfetched_seeds(outcomes: Iterable[tuple[int, str | None]]) -> dict[str, int] | None:
+    """Reason → seeds when every seed (``(state, reason)`` from the frontier) failed or was
+    skipped; None when one was fetched or is still waiting (a stopped run)."""
+    reasons: dict[str, int] = {}
+    for state, reason in outcomes:
+        if state not in (FAILED, SKIPPED):
+            return None
+        reasons[reason or "unknown"] = reasons.get(reason or "unknown", 0) + 1
+    return reasons or None
+
+
+class CrawlFailedError(ThresherError):
+    """No seed URL could be fetched: the crawl archived nothing to extract."""
+
+    exit_code = 1
+
+    @classmethod
+    def for_seeds(cls, reasons: Mapping[str, int]) -> CrawlFailedError:
+        """The error naming why the seeds failed, with the flag that lifts each reason."""
+        why = ", ".join(
+            r + (f" ({h})" if (h := hint(r)) else "")
+            for r in sorted(reasons, key=lambda r: (-reasons[r], r))
+        )
+        return cls(f"no seed URL could be fetched: {why or 'no answer'}")
