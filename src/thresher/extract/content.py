@@ -183,12 +183,17 @@ _BR = "\x00"
 #: Stands for the bar between two table cells until the row's text is complete.
 _CELL_SEP = "\x1f"
 _CELL_RUNS = re.compile("\\s*(?:\x1f\\s*)+")
+# separators next to a line break (a cell's <br>) start or end a line: they go
+_CELL_AT_BR = re.compile("\x00[\\s\x1f]*\x1f|\x1f[\\s\x1f]*\x00")
 
 
 def _cell_bars(raw: str, collapse: bool) -> str:
-    """Cell separators as `` | ``, none at either end (the neighbouring cell's content
-    went to a block of its own); with ``collapse``, runs of empty cells make one bar."""
+    """Cell separators as `` | ``, none at the start or end of a line (the neighbouring
+    cell's content went to a block of its own); with ``collapse``, runs of empty cells
+    make one bar."""
     raw = raw.strip(_CELL_SEP + " \t\r\n\f\v")
+    if _BR in raw:
+        raw = _CELL_AT_BR.sub(_BR, raw)
     if collapse:
         return _CELL_RUNS.sub(" | ", raw)
     return raw.replace(_CELL_SEP, " | ")
