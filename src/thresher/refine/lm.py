@@ -153,6 +153,9 @@ class Perplexity(Step):
     def __init__(self, lm_dir: str | Path | None, languages: Iterable[str] | None = None) -> None:
         super().__init__()
         self.models = LanguageModels(lm_dir)
+        if lm_dir is not None:  # fail before any document is read, not on the first scored one
+            import_module("kenlm")
+            import_module("sentencepiece")
         self.languages = set(languages) if languages is not None else None
         self._warned: set[str] = set()
 
