@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_ROBOTS_BYTES",
     "RobotsRules",
+    "checkable_url",
     "compile_pattern",
     "escape_pattern",
     "parse_robots",
     "product_token",
+    "skip_bom",
     "url_path",
 ]
 
@@ -35,6 +38,7 @@ _SITEMAP = {"sitemap", "site-map"}
 _CRAWL_DELAY = {"crawl-delay", "crawl_delay", "crawldelay"}
 _TOKEN = re.compile(r"[A-Za-z_-]*")
 _HEX = re.compile(rb"%([0-9A-Fa-f]{2})")
+_BOM = b"\xef\xbb\xbf"
 
 
 def product_token(user_agent: str) -> str:
@@ -184,13 +188,36 @@ def _split_line(line: bytes) -> tuple[str, bytes] | None:
     return key_s, value.strip(b" \t")
 
 
+def skip_bom(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark, or a leading part of one (``EF``,
+    ``EF BB``), as Google's parser skips it; a BOM anywhere else is left alone."""
+    n = 0
+    while n < len(_BOM) and data[n : n + 1] == _BOM[n : n + 1]:
+        n += 1
+    return data[n:]
+
+
+def checkable_url(url: str) -> bool:
+    """True for what a robots.txt verdict can be given on: an absolute URL with a host
+    (``scheme://host[:port]/...``) or a path (``/...``), without spaces or control
+    characters and with a numeric port."""
+    if not url or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return False
+    if url.startswith("/") and not url.startswith("//"):
+        return True
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return False
+    return bool(parts.scheme and parts.hostname)
+
+
 def parse_robots(data: bytes | str) -> RobotsRules:
     """Parse a robots.txt body (bytes beyond :data:`MAX_ROBOTS_BYTES` are ignored)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    data = data[:MAX_ROBOTS_BYTES]
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    data = skip_bom(data[:MAX_ROBOTS_BYTES])
     rules = RobotsRules()
     current: _Group | None = None
     in_agents = False  # the previous meaningful line was a user-agent line
