@@ -12,16 +12,33 @@ from rich.table import Table
 from thresher.flow import FlowResult
 
 
+def _languages_table(result: FlowResult) -> Table:
+    """Documents per language, split into the perplexity buckets of the corpus folders."""
+    from thresher.refine.buckets import buckets_present, by_language_and_bucket
+    from thresher.store import read_manifest
+
+    table: dict[str, dict[str, int]] = {}
+    if result.corpus_dir is not None and (result.corpus_dir / "manifest.json").is_file():
+        by_folder = read_manifest(result.corpus_dir).get("counts", {}).get("by_folder", {})
+        table = by_language_and_bucket(by_folder)
+    buckets = buckets_present(table)
+    langs = Table(title="Documents per language and perplexity bucket", show_edge=False)
+    langs.add_column("language")
+    for bucket in buckets:
+        langs.add_column(bucket, justify="right")
+    langs.add_column("documents", justify="right")
+    for lang, n in sorted(result.languages.items(), key=lambda kv: (-kv[1], kv[0])):
+        per = table.get(lang, {})
+        langs.add_row(lang, *(str(per.get(b, 0)) for b in buckets), str(n))
+    totals = (str(sum(per.get(b, 0) for per in table.values())) for b in buckets)
+    langs.add_row("[bold]total", *totals, f"[bold]{result.documents}")
+    return langs
+
+
 def print_summary(result: FlowResult, seconds: float, console: Console | None = None) -> None:
     """The table a person reads after a run: documents per language, drops and where output is."""
     console = console or Console()
-    langs = Table(title="Documents per language", show_edge=False)
-    langs.add_column("language")
-    langs.add_column("documents", justify="right")
-    for lang, n in sorted(result.languages.items(), key=lambda kv: (-kv[1], kv[0])):
-        langs.add_row(lang, str(n))
-    langs.add_row("[bold]total", f"[bold]{result.documents}")
-    console.print(langs)
+    console.print(_languages_table(result))
     drops = Table(title="Dropped, by step and reason", show_edge=False)
     drops.add_column("step")
     drops.add_column("reason")
@@ -68,6 +85,10 @@ def register(app: typer.Typer) -> None:
         console = Console()
         start = time.monotonic()
         console.print("[bold]thresher demo[/]: serving the demo site on 127.0.0.1 and crawling it")
+        from thresher.report import build_report
+
         result, site = run_demo(out)
         console.print(f"site stopped; it answered {len(site.requests)} requests")
+        report = build_report(out)  # documents per language and bucket, drops, distributions
         print_summary(result, time.monotonic() - start, console)
+        console.print(f"report:   {report}")

@@ -71,6 +71,26 @@ def cutoffs_from_sample(
     return out
 
 
+BUCKET_ORDER = (HEAD, MIDDLE, TAIL, ALL)
+
+
+def by_language_and_bucket(by_folder: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """``{"en/head": 3, ...}`` (a corpus manifest's ``by_folder``) as ``{"en": {"head": 3}}``;
+    a folder without a bucket part counts as bucket ``all``."""
+    out: dict[str, dict[str, int]] = {}
+    for folder, n in by_folder.items():
+        lang, _, bucket = folder.partition("/")
+        per = out.setdefault(lang, {})
+        per[bucket or ALL] = per.get(bucket or ALL, 0) + n
+    return out
+
+
+def buckets_present(table: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """The buckets that occur in a :func:`by_language_and_bucket` table, head first."""
+    seen = {b for per in table.values() for b in per}
+    return [b for b in BUCKET_ORDER if b in seen] + sorted(seen - set(BUCKET_ORDER))
+
+
 def bucket_of(perplexity: float | None, cutoffs: Cutoffs | None) -> str:
     """CCNet's rule: below the first cutoff ``head``, below the second ``middle``, else ``tail``."""
     if perplexity is None or perplexity < 0 or cutoffs is None:

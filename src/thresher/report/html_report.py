@@ -45,6 +45,21 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _bucket_table(by_folder: dict[str, int]) -> str:
+    """Documents per language (rows) and perplexity bucket (columns)."""
+    from thresher.refine.buckets import buckets_present, by_language_and_bucket
+
+    table = by_language_and_bucket(by_folder)
+    buckets = buckets_present(table)
+    rows = [
+        [lang, *(per.get(b, 0) for b in buckets), sum(per.values())]
+        for lang, per in sorted(table.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    ]
+    return "<h3>Documents per language and perplexity bucket</h3>" + _table(
+        ["language", *buckets, "documents"], rows
+    )
+
+
 def _manifest_section(root: Path, folder: Path) -> str:
     from thresher.report.charts import bar_chart, histogram
 
@@ -62,6 +77,8 @@ def _manifest_section(root: Path, folder: Path) -> str:
         f"written {html.escape(str(manifest.get('created_at')))} "
         f"by thresher {html.escape(str(manifest.get('thresher_version')))}.</p>"
     )
+    if any("/" in f for f in by_folder):
+        out.append(_bucket_table(by_folder))
     if len(by_folder) > 1 or (by_folder and "." not in by_folder):
         out.append("<h3>Documents per folder (language / bucket)</h3>")
         out.append(bar_chart(sorted(by_folder.items(), key=lambda kv: -kv[1])))
