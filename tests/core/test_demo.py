@@ -62,6 +62,25 @@ def test_demo_corpus_verifies_and_is_split_by_language(demo_run) -> None:
     assert stats["steps"], "every step reports what it kept and dropped"
 
 
+def test_demo_splits_every_language_into_perplexity_buckets(demo_run) -> None:
+    out, result, _site, _ = demo_run
+    from thresher.demo.models import REFERENCE_DIR
+    from thresher.store import read_documents
+
+    assert {"en", "fr", "de", "es"} <= {p.stem for p in REFERENCE_DIR.glob("*.txt")}
+    for lang in result.languages:
+        meta = json.loads((out / "models" / f"{lang}.json").read_text())
+        assert meta["order"] == 5 and meta["estimator"] == "builtin"
+        folders = {p.name for p in (out / "corpus" / lang).iterdir() if p.is_dir()}
+        assert folders == {"head", "middle", "tail"}, lang
+        ppl = {
+            b: [d.perplexity for d in read_documents(out / "corpus" / lang / b)]
+            for b in ("head", "middle", "tail")
+        }
+        assert all(v is not None for vs in ppl.values() for v in vs)
+        assert max(ppl["head"]) <= min(ppl["middle"]) and max(ppl["middle"]) <= min(ppl["tail"])
+
+
 def test_demo_dropped_boilerplate_and_duplicates(demo_run) -> None:
     out, result, _site, _ = demo_run
     import pyarrow.parquet as pq
@@ -127,6 +146,15 @@ def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Documents per language" in proc.stdout and "Dropped" in proc.stdout
     assert str(tmp_path / "d") in proc.stdout
+    # every language's row shows its head / middle / tail counts, adding up to its documents
+    header = next(ln for ln in proc.stdout.splitlines() if ln.split()[:1] == ["language"])
+    assert header.split()[1:] == ["┃", "head", "┃", "middle", "┃", "tail", "┃", "documents"]
+    for lang in ("en", "fr", "de", "es"):
+        row = next(ln for ln in proc.stdout.splitlines() if ln.split()[:1] == [lang])
+        head, middle, tail, total = (int(x) for x in row.split()[2::2])
+        assert min(head, middle, tail) > 0 and head + middle + tail == total
+    report = (tmp_path / "d" / "report.html").read_text(encoding="utf-8")
+    assert "Documents per language and perplexity bucket" in report
     # running it again on the same folder replaces the previous demo's output
     first = json.loads((tmp_path / "d" / "corpus" / "manifest.json").read_text())["counts"]
     proc = subprocess.run(
