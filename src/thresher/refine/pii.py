@@ -19,7 +19,7 @@ from typing import ClassVar
 from thresher.document import Document
 from thresher.pipeline.base import Step
 from thresher.refine.config import PIIConfig
-from thresher.refine.phones import ID_CUES, PhoneFinder, follows_cue, regions_for
+from thresher.refine.phones import IBAN, ID_CUES, PhoneFinder, follows_cue, regions_for
 
 EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
@@ -32,6 +32,10 @@ IPV6_CANDIDATE = re.compile(
     rf"{_OCTET}(?:\.{_OCTET}){{3}})?(?![A-Za-z0-9:])"
 )
 CARD_CANDIDATE = re.compile(r"(?<![0-9.,-])[0-9](?:[ -]?[0-9]){12,18}(?![0-9]|[.,-][0-9])")
+#: "domains" of image and code file names (``logo@2x.png``): never a top-level domain
+FILE_EXTENSIONS = frozenset(
+    "png jpg jpeg gif svg webp bmp ico css js json html htm php pdf txt".split()
+)
 #: issuer prefixes of card numbers: Mastercard 22-27 and 51-55, Diners 30/36/38, Amex 34/37,
 #: JCB 35, Visa 4, Discover and UnionPay 60/62/64/65
 _CARD_PREFIX = re.compile(r"2[2-7]|3[04-8]|4|5[1-5]|6[0245]")
@@ -56,12 +60,20 @@ VERSION_CUES = (
     "версии",
     "版本",
     "バージョン",
+    "버전",
+    "الإصدار",
+    "إصدار",
+    "संस्करण",
+    "sürüm",
+    "phiên bản",
     "section",
     "§",
     "chapter",
     "kapitel",
     "oid",
 )
+#: words just after a dotted quad that make it a version (languages that put them last)
+VERSION_AFTER = ("版", "버전", "संस्करण", "sürüm")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -85,7 +97,7 @@ class PIIRedactor(Step):
     def __init__(self, config: PIIConfig | None = None) -> None:
         super().__init__()
         self.config = config or PIIConfig()
-        self._checks: dict[str, Callable[[str, str, int], str | None]] = {
+        self._checks: dict[str, Callable[[str, str, int], bool]] = {
             "email": self._email,
             "card": self._card,
             "ipv4": self._ipv4,
@@ -105,45 +117,68 @@ class PIIRedactor(Step):
     def redact(self, text: str, language: str | None = None) -> tuple[str, dict[str, int]]:
         """Return the redacted text and how many of each kind were replaced.
 
-        The exact patterns run only in small windows around candidates (an ``@``; a run of
-        digits and separators; ``::``), which keeps the cost near one cheap scan per text.
         ``language`` picks the national phone formats (see :mod:`thresher.refine.phones`).
         """
-        c = self.config
-        found: list[tuple[int, int, str]] = []  # (start, end, placeholder), in priority order
+        found = self.find(text, language)
         counts: dict[str, int] = {}
+        if not found:
+            return text, counts
+        c = self.config
+        placeholders = {
+            "email": c.email_placeholder,
+            "phone": c.phone_placeholder,
+            "ipv4": c.ip_placeholder,
+            "ipv6": c.ip_placeholder,
+            "card": c.card_placeholder,
+        }
+        out: list[str] = []
+        last = 0
+        for start, end, kind in found:
+            out.append(text[last:start])
+            out.append(placeholders[kind])
+            last = end
+            counts[kind] = counts.get(kind, 0) + 1
+        out.append(text[last:])
+        return "".join(out), counts
+
+    def find(self, text: str, language: str | None = None) -> list[tuple[int, int, str]]:
+        """The spans of personal data in ``text`` as ``(start, end, kind)``, in text order.
+
+        The exact patterns run only in small windows around candidates (an ``@``; a run of
+        digits and separators; ``::``), which keeps the cost near one cheap scan per text.
+        """
+        c = self.config
+        found: list[tuple[int, int, str]] = []  # in priority order until sorted at the end
         n = len(text)
         if c.email and "@" in text:
             at = text.find("@")
             while at != -1:
-                self._scan(EMAIL, text, max(0, at - 80), min(n, at + 260), "email", found, counts)
+                self._scan(EMAIL, text, max(0, at - 80), min(n, at + 260), "email", found)
                 at = text.find("@", at + 1)
         if c.card or c.ip or c.phone:
             windows = [
                 (max(0, m.start() - 3), min(n, m.end() + 3)) for m in _NUMERIC.finditer(text)
             ]
-            for enabled, pattern, kind in (
-                (c.card, CARD_CANDIDATE, "card"),
-                (c.ip, IPV4, "ipv4"),
-            ):
-                if enabled:
-                    for a, b in windows:
-                        self._scan(pattern, text, a, b, kind, found, counts)
+            if c.card:
+                for a, b in windows:
+                    self._scan(CARD_CANDIDATE, text, a, b, "card", found)
+            if c.ip:
+                for a, b in windows:
+                    self._scan(IPV4, text, a, b, "ipv4", found)
             if c.phone and windows:
-                self._phones(text, windows, language, found, counts)
+                finder = self.finder(language)
+                # bank account numbers are not phones (nor redacted as one)
+                taken = [(m.start(), m.end()) for m in IBAN.finditer(text)]
+                taken.extend((s, e) for s, e, _ in found)
+                for a, b in windows:
+                    for s, e in finder.find(text, a, b):
+                        if not any(s < fe and fs < e for fs, fe in taken):
+                            found.append((s, e, "phone"))
+                            taken.append((s, e))
         if c.ip and ("::" in text or text.count(":") >= 7):
-            self._scan(IPV6_CANDIDATE, text, 0, n, "ipv6", found, counts)
-        if not found:
-            return text, counts
+            self._scan(IPV6_CANDIDATE, text, 0, n, "ipv6", found)
         found.sort()
-        out: list[str] = []
-        last = 0
-        for start, end, placeholder in found:
-            out.append(text[last:start])
-            out.append(placeholder)
-            last = end
-        out.append(text[last:])
-        return "".join(out), counts
+        return found
 
     def _scan(
         self,
@@ -153,7 +188,6 @@ class PIIRedactor(Step):
         end: int,
         kind: str,
         found: list[tuple[int, int, str]],
-        counts: dict[str, int],
     ) -> None:
         """Add the checked matches of ``pattern`` in ``text[start:end]`` that overlap nothing
         found before (earlier kinds win)."""
@@ -162,59 +196,37 @@ class PIIRedactor(Step):
             s, e = m.span()
             if any(s < fe and fs < e for fs, fe, _ in found):
                 continue
-            placeholder = check(m.group(0), text, s)
-            if placeholder is None:
-                continue
-            found.append((s, e, placeholder))
-            counts[kind] = counts.get(kind, 0) + 1
+            if check(m.group(0), text, s):
+                found.append((s, e, kind))
 
-    def _phones(
-        self,
-        text: str,
-        windows: list[tuple[int, int]],
-        language: str | None,
-        found: list[tuple[int, int, str]],
-        counts: dict[str, int],
-    ) -> None:
-        """Add the phone numbers of the candidate windows that overlap nothing found before."""
-        finder = self.finder(language)
-        placeholder = self.config.phone_placeholder
-        for a, b in windows:
-            for s, e in finder.find(text, a, b):
-                if any(s < fe and fs < e for fs, fe, _ in found):
-                    continue
-                found.append((s, e, placeholder))
-                counts["phone"] = counts.get("phone", 0) + 1
+    def _email(self, s: str, text: str, start: int) -> bool:
+        return s.rsplit(".", 1)[1].lower() not in FILE_EXTENSIONS
 
-    def _email(self, s: str, text: str, start: int) -> str | None:
-        return self.config.email_placeholder
-
-    def _card(self, s: str, text: str, start: int) -> str | None:
+    def _card(self, s: str, text: str, start: int) -> bool:
         digits = s.replace(" ", "").replace("-", "")
-        if (
+        return bool(
             13 <= len(digits) <= 19
             and _CARD_PREFIX.match(digits)
             and luhn_ok(digits)
             and len(set(digits)) > 1
             and not follows_cue(text, start, ID_CUES)
-        ):
-            return self.config.card_placeholder
-        return None
+        )
 
-    def _ipv4(self, s: str, text: str, start: int) -> str | None:
+    def _ipv4(self, s: str, text: str, start: int) -> bool:
         if follows_cue(text, start, VERSION_CUES):
-            return None
-        return self.config.ip_placeholder
+            return False
+        after = text[start + len(s) : start + len(s) + 12].lstrip()
+        return not after.startswith(VERSION_AFTER)
 
-    def _ipv6(self, s: str, text: str, start: int) -> str | None:
+    def _ipv6(self, s: str, text: str, start: int) -> bool:
         groups = [g for g in re.split(r"[:.]", s) if g]
         if len(groups) < 2:
-            return None
+            return False
         try:
             ipaddress.IPv6Address(s)
         except ValueError:
-            return None
-        return self.config.ip_placeholder
+            return False
+        return True
 
     def process(self, doc: Document) -> Document | str:
         text, counts = self.redact(doc.text, doc.language)
