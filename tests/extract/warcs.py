@@ -73,3 +73,18 @@ def arc_file(records: list[tuple[str, bytes]]) -> bytes:
         http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + payload
         out += f"{url} 127.0.0.1 20240501120000 text/html {len(http)}\n".encode() + http + b"\n"
     return out
+
+
+def raw_record(kind: str, block: bytes, headers: dict[str, str]) -> bytes:
+    """A WARC record of any type with the given headers (Content-Length added)."""
+    head = f"WARC/1.0\r\nWARC-Type: {kind}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head += f"Content-Length: {len(block)}\r\n\r\n"
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def http_response(payload: bytes, *headers: str) -> bytes:
+    """An HTTP/1.1 200 response block with extra header lines."""
+    lines = ["HTTP/1.1 200 OK", "Content-Type: text/html; charset=utf-8", *headers]
+    lines.append(f"Content-Length: {len(payload)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload

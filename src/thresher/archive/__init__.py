@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, cast
 
 from thresher.archive.arc import read_arc
 from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
-from thresher.archive.record import ArchiveRecord
+from thresher.archive.record import ArchiveRecord, RecordSeen
 from thresher.archive.warc import read_warc
 from thresher.errors import InputError
 
@@ -22,6 +22,7 @@ __all__ = [
     "ArchiveRecord",
     "CorruptInput",
     "MemberStream",
+    "RecordSeen",
     "TruncatedInput",
     "iter_records",
     "open_binary",
@@ -89,14 +90,17 @@ def sniff_format(stream: MemberStream) -> str:
     return "other"
 
 
-def iter_records(path: str, *, max_record_bytes: int = 32 << 20) -> Iterator[ArchiveRecord]:
-    """The content records (response, resource, conversion) of one WARC/WET/ARC file."""
+def iter_records(
+    path: str, *, max_record_bytes: int = 32 << 20, seen: RecordSeen | None = None
+) -> Iterator[ArchiveRecord]:
+    """The content records (response, resource, conversion) of one WARC/WET/ARC file;
+    ``seen`` is called with the type of every record read, the skipped ones too."""
     with open_binary(path) as raw:
         stream = MemberStream(raw, path)
         fmt = sniff_format(stream)
         if fmt == "warc":
-            yield from read_warc(stream, path, max_record_bytes=max_record_bytes)
+            yield from read_warc(stream, path, max_record_bytes=max_record_bytes, seen=seen)
         elif fmt == "arc":
-            yield from read_arc(stream, path, max_record_bytes=max_record_bytes)
+            yield from read_arc(stream, path, max_record_bytes=max_record_bytes, seen=seen)
         else:
             raise InputError(f"{path}: not a WARC or ARC file")

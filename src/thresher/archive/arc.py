@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
-from thresher.archive.record import ArchiveRecord, iso_date, split_content_type, split_http
+from thresher.archive.record import (
+    ArchiveRecord,
+    RecordSeen,
+    iso_date,
+    split_content_type,
+    split_http,
+)
 
 
 def read_arc(
-    stream: MemberStream, name: str, *, max_record_bytes: int = 32 << 20
+    stream: MemberStream,
+    name: str,
+    *,
+    max_record_bytes: int = 32 << 20,
+    seen: RecordSeen | None = None,
 ) -> Iterator[ArchiveRecord]:
-    """Yield the capture records of an ARC stream (the ``filedesc://`` header is skipped)."""
+    """Yield the capture records of an ARC stream (the ``filedesc://`` header is skipped;
+    ``seen`` hears of it as ``filedesc`` and of every capture as ``response``)."""
     while True:
         offset = stream.member_start()
         line = stream.readline()
@@ -24,6 +35,8 @@ def read_arc(
             raise CorruptInput(f"{name}@{offset}: expected an ARC record header line")
         length = int(fields[-1])
         url = fields[0]
+        if seen is not None:
+            seen("filedesc" if url.startswith("filedesc://") else "response")
         if url.startswith("filedesc://") or length > max_record_bytes:
             if stream.skip(length) < length:
                 raise TruncatedInput(f"{name}@{offset}: file ends inside an ARC record")

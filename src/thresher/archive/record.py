@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+#: Called with the type of every record read (``response``, ``request``, ``warcinfo``, ...),
+#: the skipped ones too, so a reader's caller can account for the whole file.
+RecordSeen = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -76,6 +82,18 @@ def iso_date(value: str | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def http_date(value: str | None) -> str | None:
+    """An HTTP ``Date`` header (``Wed, 01 May 2024 12:00:00 GMT``) as ISO 8601 UTC."""
+    if not value:
+        return None
+    try:
+        dt = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _dechunk(body: bytes) -> bytes:
     out = bytearray()
     pos = 0
@@ -140,3 +158,6 @@ def split_http(block: bytes, rec: ArchiveRecord) -> None:
         rec.error = "bad_transfer_encoding"
     rec.payload = body
     rec.content_type, rec.charset = split_content_type(rec.http_headers.get("content-type"))
+    if rec.date is None:
+        # a malformed archive date: the server's own clock is the next best capture time
+        rec.date = http_date(rec.http_headers.get("date"))

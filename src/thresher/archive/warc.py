@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
 from thresher.archive.record import (
     ArchiveRecord,
+    RecordSeen,
     iso_date,
     parse_header_block,
     split_content_type,
@@ -23,8 +24,10 @@ def read_warc(
     *,
     max_record_bytes: int = 32 << 20,
     types: frozenset[str] = CONTENT_TYPES,
+    seen: RecordSeen | None = None,
 ) -> Iterator[ArchiveRecord]:
-    """Yield the records of a WARC stream; raise TruncatedInput/CorruptInput at damage."""
+    """Yield the records of a WARC stream whose type is in ``types`` (``seen`` hears of
+    every record); raise TruncatedInput/CorruptInput at damage."""
     while True:
         offset = stream.member_start()
         line = stream.readline()
@@ -48,6 +51,8 @@ def read_warc(
         except ValueError:
             raise CorruptInput(f"{name}@{offset}: WARC record without Content-Length") from None
         kind = headers.get("warc-type", "").lower()
+        if seen is not None:
+            seen(kind or "untyped")
         rec = ArchiveRecord(
             kind=kind,
             source=f"{name}@{offset}",

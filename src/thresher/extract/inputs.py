@@ -6,11 +6,12 @@ import gzip
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from thresher.archive import ArchiveRecord, iter_records, open_binary
+from thresher.archive import ArchiveRecord, RecordSeen, iter_records, open_binary
 from thresher.errors import InputError
 
 ARCHIVE_SUFFIXES = (".warc", ".wet", ".arc")
@@ -31,6 +32,17 @@ class Page:
     record_id: str | None = None
     status: int | None = None
     content_type: str | None = None
+    #: what the archive record says beyond the above (Common Crawl's language, ...)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+#: WARC headers kept in a document's metadata: (header, metadata key). Common Crawl's WET
+#: records name the languages its detector found (ISO 639-3, most likely first, e.g.
+#: ``eng,deu``) and the response record their text was converted from.
+RECORD_HEADERS = (
+    ("warc-identified-content-language", "cc_language"),
+    ("warc-refers-to", "warc_refers_to"),
+)
 
 
 def _strip_compression(name: str) -> str:
@@ -156,6 +168,8 @@ def read_html_file(path: str) -> Page:
 def record_to_page(rec: ArchiveRecord) -> Page:
     """An archive record as a page (WET conversion records carry text, not HTML)."""
     kind = "text" if rec.kind == "conversion" else "html"
+    headers = rec.headers
+    meta = {key: headers[name] for name, key in RECORD_HEADERS if headers.get(name)}
     return Page(
         source=rec.source,
         url=rec.url,
@@ -166,9 +180,13 @@ def record_to_page(rec: ArchiveRecord) -> Page:
         record_id=rec.record_id,
         status=rec.status,
         content_type=rec.content_type,
+        metadata=meta,
     )
 
 
-def iter_archive(path: str, max_record_bytes: int) -> Iterator[ArchiveRecord]:
-    """Records of one archive file (errors propagate after the good records)."""
-    yield from iter_records(path, max_record_bytes=max_record_bytes)
+def iter_archive(
+    path: str, max_record_bytes: int, seen: RecordSeen | None = None
+) -> Iterator[ArchiveRecord]:
+    """Content records of one archive file (errors propagate after the good records);
+    ``seen`` hears of every record read."""
+    yield from iter_records(path, max_record_bytes=max_record_bytes, seen=seen)

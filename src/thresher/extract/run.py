@@ -87,14 +87,16 @@ def process_page(
         extra["content_type"] = page.content_type
     if page.record_id:
         extra["warc_record_id"] = page.record_id
+    extra.update(page.metadata)
     deadline = Deadline(config.timeout)
     try:
         if page.kind == "text":
             text, _ = decode_html(payload, page.charset or "utf-8")
-            text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            title, lines = split_wet_title(lines)
             doc: Document | None = Document(
-                text=text, id=doc_id, url=page.url, source=page.source,
-                fetched_at=page.fetched_at, metadata=extra,
+                text="\n".join(lines), id=doc_id, url=page.url, source=page.source,
+                fetched_at=page.fetched_at, title=title, metadata=extra,
             )  # fmt: skip
         else:
             doc = extract_html(
@@ -127,8 +129,30 @@ def process_page(
     return doc, None, counters
 
 
+#: Longest first line of a WET text taken for the page's title.
+WET_TITLE_MAX = 200
+
+
+def split_wet_title(lines: list[str]) -> tuple[str | None, list[str]]:
+    """(title, remaining lines) of a WET text: Common Crawl's text conversion puts the page's
+    ``<title>`` on the first line (as in CC-MAIN-2024-22; CCNet reads it so too). Taken when
+    more lines follow and it looks like a title: short, no sentence end."""
+    if len(lines) < 2:
+        return None, lines
+    first = lines[0]
+    if len(first) > WET_TITLE_MAX or first.endswith((".", "!", "?", "。", ",", ":", ";")):
+        return None, lines
+    return first, lines[1:]
+
+
 def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> Iterator[Page]:
-    """Every page of every input; damaged archives yield their good records and one error."""
+    """Every page of every input; damaged archives yield their good records and one error.
+    Every record read is counted by type (``records:response``, ``records:request``,
+    ``records:warcinfo``, ``records:metadata``, ``records:revisit``, ...), skipped ones too."""
+
+    def seen(kind: str) -> None:
+        stats.count(f"records:{kind}")
+
     for path, kind in expand_inputs(inputs):
         stats.count("files")
         if kind == "html":
@@ -140,8 +164,7 @@ def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> It
                 stats.count("error:unreadable")
             continue
         try:
-            for rec in iter_archive(path, config.max_record_bytes):
-                stats.count(f"records:{rec.kind}")
+            for rec in iter_archive(path, config.max_record_bytes, seen=seen):
                 if rec.error == "too_large":
                     stats.seen += 1
                     stats.drop("too_large")
