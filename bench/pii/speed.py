@@ -15,7 +15,6 @@ import copy
 import importlib.util
 import time
 from collections import Counter
-from pathlib import Path
 
 from thresher.document import Document
 from thresher.refine.langid import LanguageIdentifier

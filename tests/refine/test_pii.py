@@ -141,12 +141,14 @@ def test_luhn() -> None:
 def _score_module() -> object:
     """bench/pii/score.py, loaded from its file (bench/ is not a package)."""
     import importlib.util
+    import sys
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[2] / "bench" / "pii" / "score.py"
     spec = importlib.util.spec_from_file_location("pii_score", path)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 

@@ -228,7 +228,7 @@ class PhoneFinder:
         finds the numbers written with their +CC, and runs only when a + is there."""
         if len(_DIGIT.findall(window)) < MIN_PHONE_DIGITS:
             return []
-        regions = self.regions + ["ZZ"] if "+" in window else self.regions
+        regions = [*self.regions, "ZZ"] if "+" in window else self.regions
         spans: list[tuple[int, int]] = []
         for region in regions:
             for m in PhoneNumberMatcher(window, region, leniency=Leniency.VALID):
@@ -239,11 +239,11 @@ class PhoneFinder:
 
 
 __all__ = [
+    "IBAN",
     "ID_CUES",
     "LANGUAGE_REGIONS",
     "MIN_PHONE_DIGITS",
     "PhoneFinder",
-    "IBAN",
     "follows_cue",
     "glued",
     "plausible",

@@ -34,7 +34,24 @@ IPV6_CANDIDATE = re.compile(
 CARD_CANDIDATE = re.compile(r"(?<![0-9.,-])[0-9](?:[ -]?[0-9]){12,18}(?![0-9]|[.,-][0-9])")
 #: "domains" of image and code file names (``logo@2x.png``): never a top-level domain
 FILE_EXTENSIONS = frozenset(
-    "png jpg jpeg gif svg webp bmp ico css js json html htm php pdf txt".split()
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "bmp",
+        "ico",
+        "css",
+        "js",
+        "json",
+        "html",
+        "htm",
+        "php",
+        "pdf",
+        "txt",
+    ]
 )
 #: issuer prefixes of card numbers: Mastercard 22-27 and 51-55, Diners 30/36/38, Amex 34/37,
 #: JCB 35, Visa 4, Discover and UnionPay 60/62/64/65
