@@ -151,11 +151,11 @@ def test_bad_state_folder_and_concurrent_runs(site: SiteServer, tmp_path: Path) 
         crawl(fast_config(site), bad)
     busy = tmp_path / "busy"
     busy.mkdir()
-    with open(busy / ".crawl.lock", "a+b") as held:
+    with open(busy / ".thresher.lock", "a+b") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
-        with pytest.raises(ThresherError, match="another crawl"):
+        with pytest.raises(ThresherError, match="in use by another thresher run"):
             crawl(fast_config(site), busy)
     afile = tmp_path / "file"
     afile.write_text("x")
-    with pytest.raises(ThresherError, match="cannot use as crawl folder"):
+    with pytest.raises(ThresherError, match="exists and is not a folder"):
         crawl(fast_config(site), afile)

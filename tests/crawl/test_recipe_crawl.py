@@ -4,6 +4,7 @@ then ``thresher extract --recipe`` over the crawl's WARC."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,9 +140,30 @@ def test_crawl_without_recipe_follows_every_link(site: SiteServer, tmp_path: Pat
     assert "recipe_links" not in stats["this_run"]
 
 
+UNKNOWN_RECIPE = (
+    "^recipe 'nosuch' does not exist: no such file, and the built-in recipes are"
+    " discourse, phpbb, vbulletin, xenforo$"
+)
+
+
+def test_unknown_recipe_lists_the_builtin_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warc = tmp_path / "in.html"
+    warc.write_text("<html><body><p>x</p></body></html>")
+    for args in (
+        ["extract", str(warc), "-o", str(tmp_path / "docs"), "--recipe", "nosuch"],
+        ["crawl", "http://127.0.0.1:9/", "-o", str(tmp_path / "crawl"), "--recipe", "nosuch"],
+    ):
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and re.match(UNKNOWN_RECIPE, err[0].removeprefix("thresher: error: "))
+    assert not (tmp_path / "crawl").exists()
+
+
 def test_bad_recipe_fails_before_any_fetch(site: SiteServer, tmp_path: Path) -> None:
     forum_site(site)
-    with pytest.raises(ConfigError, match="'nosuch' is neither a file nor a built-in recipe"):
+    with pytest.raises(ConfigError, match=UNKNOWN_RECIPE):
         crawl(fast_config(site, recipe="nosuch"), tmp_path / "a")
     bad_css = tmp_path / "bad.yaml"
     bad_css.write_text("name: bad\npages:\n  - name: p\n    follow:\n      - {css: 'a[['}\n")

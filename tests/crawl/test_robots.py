@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from thresher.crawl.robots import MAX_ROBOTS_BYTES, parse_robots, product_token, url_path
+from thresher.cli import main
+from thresher.crawl.robots import (
+    MAX_ROBOTS_BYTES,
+    checkable_url,
+    parse_robots,
+    product_token,
+    skip_bom,
+    url_path,
+)
 
 
 def allowed(robots: str | bytes, agent: str, url: str) -> bool:
@@ -281,6 +291,55 @@ def test_line_endings_bom_and_misspellings() -> None:
         assert not allowed(f"user-agent: FooBot\n{key}: /\n", "FooBot", "http://foo.bar/x")
     for key in ("useragent", "user agent"):
         assert not allowed(f"{key}: FooBot\ndisallow: /\n", "FooBot", "http://foo.bar/x")
+
+
+@pytest.mark.parametrize(
+    "prefix", [b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"], ids=["full", "two-bytes", "one-byte"]
+)
+def test_full_and_partial_byte_order_marks_are_skipped(prefix: bytes) -> None:
+    robots = prefix + b"User-Agent: foo\nDisallow: /AnyValue\n"
+    assert not allowed(robots, "foo", "http://foo.bar/AnyValue")
+    assert allowed(robots, "foo", "http://foo.bar/other")
+    assert skip_bom(prefix + b"User-Agent") == b"User-Agent"
+
+
+def test_broken_or_misplaced_byte_order_marks_are_not_skipped() -> None:
+    # Not a BOM prefix: the first line is not a user-agent line, its rule belongs to nobody.
+    assert allowed(b"\xbb\xbfUser-Agent: foo\nDisallow: /AnyValue\n", "foo", "http://f.b/AnyValue")
+    # A BOM after the start spoils that line only.
+    robots = b"User-Agent: foo\n\xef\xbb\xbfDisallow: /AnyValue\nDisallow: /x\n"
+    assert allowed(robots, "foo", "http://foo.bar/AnyValue")
+    assert not allowed(robots, "foo", "http://foo.bar/x")
+    assert skip_bom(b"\xef\xbb\xef\xbb\xbf") == b"\xef\xbb\xbf"  # one BOM's worth at most
+    assert skip_bom(b"") == b""
+
+
+@pytest.mark.parametrize(
+    "url", ["http://foo.bar/x", "https://foo.bar:8080/x?y", "/x", "http://[::1]/x", "ftp://f.b/x"]
+)
+def test_checkable_urls(url: str) -> None:
+    assert checkable_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["not a url", "", "foo.bar/x", "http://", "http://foo.bar:port/x", "//foo.bar/x",
+            "http://foo.bar/a b", "http://foo.bar/\x00"],
+)  # fmt: skip
+def test_uncheckable_urls(url: str) -> None:
+    assert not checkable_url(url)
+
+
+def test_robots_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "robots.txt"
+    f.write_bytes(b"\xef\xbbUser-agent: FooBot\nDisallow: /x\n")
+    assert main(["robots", str(f), "http://e.com/x", "FooBot"]) == 1
+    assert main(["robots", str(f), "http://e.com/y", "FooBot"]) == 0
+    capsys.readouterr()
+    assert main(["robots", str(f), "not a url", "FooBot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "thresher: error: 'not a url': not a URL (give one like https://example.com/page)"
+    ]
 
 
 def test_long_lines_and_size_limit() -> None:

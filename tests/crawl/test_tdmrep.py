@@ -214,7 +214,9 @@ def test_one_fetch_per_host_across_runs_and_redirects(
     ]
     assert pb.count(TDMREP_PATH) == 6  # the first request and five redirects, once
     # Both runs together: those 3 + 6 requests and no more (the second run reuses the state).
-    assert first.stats["this_run"]["tdmrep_fetches"] + second.stats["this_run"]["tdmrep_fetches"] == 9
+    assert (
+        first.stats["this_run"]["tdmrep_fetches"] + second.stats["this_run"]["tdmrep_fetches"] == 9
+    )
     # Reserved by a's rules (/p/1 and /p/1x), fetched on b which has none.
     assert not any(p.startswith("/p/1") for p in pa)
     assert "/p/1" in pb and "/p/10" in pb

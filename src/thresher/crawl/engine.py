@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import heapq
 import json
 import re
@@ -67,6 +66,7 @@ from thresher.crawl.proxies import ProxyPool, redact
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
 from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
 from thresher.errors import ConfigError, InputError, ThresherError
+from thresher.output import lock_folder
 
 if TYPE_CHECKING:
     from thresher.extract.recipes import Recipe
@@ -186,25 +186,18 @@ class Crawler:
         return out
 
     def _open_state(self) -> None:
+        self._lock = lock_folder(self.out)  # one line: not a folder, unwritable, or in use
+        warc_dir = self.out / "warc"
         try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            warc_dir = self.out / "warc"
             warc_dir.mkdir(exist_ok=True)
-            self._lock = open(self.out / ".crawl.lock", "a+b")  # noqa: SIM115 (held for the run)
         except OSError as e:
-            raise ThresherError(
-                f"{self.out}: cannot use as crawl folder: {e.strerror or e}"
-            ) from None
-        try:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock.close()
-            raise ThresherError(f"{self.out}: another crawl is running in this folder") from None
+            self._lock.release()
+            raise ThresherError(f"{warc_dir}: cannot create: {e.strerror or e}") from None
         try:
             self.frontier = Frontier(self.out / "frontier.sqlite", fsync=self.config.fsync)
             self.frontier.recover()
         except sqlite3.DatabaseError as e:
-            self._lock.close()
+            self._lock.release()
             raise InputError(
                 f"{self.out / 'frontier.sqlite'}: not a usable crawl state: {e}"
             ) from None
@@ -435,15 +428,15 @@ class Crawler:
         url, res, status, detail = await self._fetch_site_file(
             U.robots_url(h.key), MAX_ROBOTS_BYTES, "robots_fetches"
         )
+        if status == "down":
+            self._host_down(h, detail, url)
+            self._host_job_done(h)
+            return
         body = b""
         if status == "ok" and res is not None:
             body = res.payload[:MAX_ROBOTS_BYTES]
         now_wall = time.time()
-        if status == "down":  # the host cannot (or may not) be reached: its URLs fail now
-            h.down = detail
-            n = self._fail_host(h, detail)
-            self.writer.write_metadata(url, {"failure": detail, "failed-urls": n})
-        elif status == "error":
+        if status == "error":
             rec.robots_attempts += 1
             if rec.robots_attempts >= self.config.robots_max_attempts:
                 n = self._fail_host(h, "robots-unavailable")
@@ -482,6 +475,14 @@ class Crawler:
         # The robots.txt request counts against the (possibly new) crawl-delay.
         h.next_slot = max(h.next_slot, job.start + h.interval)
         self._host_job_done(h)
+
+    def _host_down(self, h: HostState, reason: str, url: str) -> None:
+        """The host cannot (or may not) be reached: its URLs fail with ``reason`` now, and
+        those found later in this run too; nothing is sent to it, so its rate slot is free."""
+        h.down = reason
+        h.next_slot = 0.0
+        n = self._fail_host(h, reason)
+        self.writer.write_metadata(url, {"failure": reason, "failed-urls": n})
 
     def _fail_host(self, h: HostState, reason: str) -> int:
         """Fail every queued URL of a host with ``reason``; returns how many."""
@@ -553,12 +554,13 @@ class Crawler:
     async def _run_tdmrep(self, job: _Job) -> None:
         """Fetch a host's /.well-known/tdmrep.json; anything but a usable file: no rules."""
         h = job.host
-        _, res, status, detail = await self._fetch_site_file(
+        url, res, status, detail = await self._fetch_site_file(
             h.key + TDMREP_PATH, MAX_TDMREP_BYTES, "tdmrep_fetches"
         )
         body: bytes | None = None
         rules: TdmRep | None = None
         if status == "down":
+            self._host_down(h, detail, url)
             status = "error"
         elif status == "ok" and res is not None:
             if res.truncated is not None:
@@ -1130,7 +1132,7 @@ class Crawler:
             except OSError as e:
                 # The archive could not be written: keep the state of the last good commit.
                 self.frontier.abandon()
-                self._lock.close()
+                self._lock.release()
                 raise ThresherError(
                     f"{self.out / 'warc'}: cannot write WARC: {e.strerror or e}"
                 ) from None
@@ -1138,7 +1140,7 @@ class Crawler:
             stats = self._write_stats(final=True)
             seeds = self.frontier.outcomes(U.fingerprint(u) for u in self.seeds).values()
             self.frontier.close()
-            self._lock.close()
+            self._lock.release()
         return CrawlResult(
             pages=stats.total.pages,
             fetched=self.stats["fetched"],
