@@ -277,10 +277,20 @@ def _read_field(node: LexborNode, f: FieldRule, url: str | None) -> Any:
     return values[0] if values else None
 
 
+def builtin_recipes() -> list[str]:
+    """Names of the recipes that ship with thresher (``--recipe NAME``)."""
+    return sorted(p.stem for p in BUILTIN.glob("*.yaml"))
+
+
 def load_recipe(path: str | Path) -> Recipe:
     """Load and validate a recipe (a file path or a built-in name); ConfigError on problems."""
     p = Path(path)
-    if not p.exists() and (BUILTIN / f"{path}.yaml").exists():
+    if not p.exists():
+        if not (BUILTIN / f"{path}.yaml").exists():
+            raise ConfigError(
+                f"recipe {str(path)!r} does not exist: no such file, and the built-in recipes"
+                f" are {', '.join(builtin_recipes())}"
+            )
         p = BUILTIN / f"{path}.yaml"
     from thresher.config import read_yaml
 
