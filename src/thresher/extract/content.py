@@ -146,6 +146,7 @@ class Content:
 
 #: Link-dense blocks with at least this many links may be prose (see _is_link_prose).
 LINK_PROSE_MIN_LINKS = 3
+LINK_PROSE_MIN_CHARS = 80
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE_END = re.compile(r"[.!?。！？]")
 
@@ -318,7 +319,9 @@ class _Walker:
                     self.md_trail = []
             link_prose = (
                 2 * self.link_chars >= len(text)
+                and len(text) >= LINK_PROSE_MIN_CHARS
                 and len(self.link_spans) >= LINK_PROSE_MIN_LINKS
+                and "\n" not in text  # lines of links (sources, link lists) are not prose
                 and _is_link_prose(self.parts, self.link_spans)
             )
             self.blocks.append(
