@@ -21,6 +21,7 @@ def _only_dedup(policy: str = "ccnet", **dedup: object) -> RefineConfig:
         {
             "dedup": {"policy": policy, **dedup},
             "langid": {"enabled": False},
+            "length": {"min_length": 0},
             "gopher_repetition": {"enabled": False},
             "gopher_quality": {"enabled": False},
             "c4": {"enabled": False},

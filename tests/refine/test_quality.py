@@ -93,13 +93,13 @@ def test_gopher_quality_bullets_and_non_alpha() -> None:
 
 
 def test_gopher_quality_applies_to_its_languages_only() -> None:
-    step = GopherQuality()
+    step = GopherQuality(GopherQualityConfig(languages=["en"]))
     out = _run(step, "Kurzer Text.", "de")
     assert isinstance(out, Document)
-    assert step.stats.counters["not applied (language)"] == 1
-    assert _run(GopherQuality(GopherQualityConfig(languages=None)), "Kurz.", "de") == (
-        "gopher: too few words"
-    )
+    assert step.stats.counters["not applied: de"] == 1
+    assert _run(step, "Short text.", "en") == "gopher: too few words"
+    assert step.stats.counters["ran on en"] == 1
+    assert _run(GopherQuality(), "Kurz.", "de") == "gopher: too few words"
 
 
 # -- Gopher repetition ---------------------------------------------------------------------------
@@ -194,11 +194,26 @@ def test_fineweb_newline_ratio() -> None:
 
 # -- Length --------------------------------------------------------------------------------------
 def test_length_bounds() -> None:
+    off = {"min_length": 0}
     assert _run(LengthFilter(LengthConfig(min_chars=100)), "short") == "fewer than 100 chars"
-    assert _run(LengthFilter(LengthConfig(max_chars=3)), "long") == "more than 3 chars"
-    assert _run(LengthFilter(LengthConfig(min_words=3)), "two words") == "fewer than 3 words"
-    assert isinstance(_run(LengthFilter(), "x"), Document)
+    assert _run(LengthFilter(LengthConfig(max_chars=3, **off)), "long") == "more than 3 chars"
+    three = LengthFilter(LengthConfig(min_words=3, **off))
+    assert _run(three, "two words") == "fewer than 3 words"
+    assert isinstance(_run(LengthFilter(LengthConfig(**off)), "x"), Document)
     assert _run(LengthFilter(), "") == "fewer than 1 chars"
+
+
+def test_length_counts_wide_characters_thrice() -> None:
+    """The issue's 14-character Chinese navigation page goes; 70 Chinese characters (210
+    Latin-equivalent) stay, where 70 Latin characters go."""
+    step = LengthFilter()
+    assert _run(step, "首页 新闻 体育 财经 科技 联系我们", "zh") == (
+        "shorter than 200 (Latin-equivalent chars)"
+    )
+    chinese = "这座城市位于河流的交汇处，自古以来就是重要的商贸中心，" * 3  # 78 characters
+    assert isinstance(_run(step, chinese[:70], "zh"), Document)
+    assert isinstance(_run(step, "a" * 70, "en"), str)
+    assert step.stats.counters["ran on zh"] == 2
 
 
 def test_repetition_does_not_depend_on_the_hash_seed() -> None:

@@ -29,6 +29,7 @@ def _light() -> RefineConfig:
     """Dedup and langid on; quality filters off (the sentences are short on purpose)."""
     return RefineConfig.model_validate(
         {
+            "length": {"min_length": 0},
             "gopher_repetition": {"enabled": False},
             "gopher_quality": {"enabled": False},
             "c4": {"enabled": False},
@@ -150,7 +151,8 @@ def test_refine_command(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "docs.jsonl", _records())
     cfg = tmp_path / "refine.yaml"
     cfg.write_text(
-        "refine:\n  gopher_quality: {enabled: false}\n  c4: {enabled: false}\n"
+        "refine:\n  length: {min_length: 0}\n  gopher_quality: {enabled: false}\n"
+        "  c4: {enabled: false}\n"
         "  fineweb: {enabled: false}\n",
         encoding="utf-8",
     )

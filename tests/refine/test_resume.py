@@ -16,6 +16,7 @@ from .helpers import SENTENCES, write_jsonl
 
 CONFIG = """\
 refine:
+  length: {min_length: 0}
   gopher_repetition: {enabled: false}
   gopher_quality: {enabled: false}
   c4: {enabled: false}

@@ -51,6 +51,15 @@ class LengthConfig(Section):
 
     enabled: bool = Field(True, description="drop documents outside the length bounds")
     min_chars: int = Field(1, ge=0, description="drop documents with fewer characters")
+    min_length: float = Field(
+        200,
+        ge=0,
+        description="drop documents shorter than this in Latin-equivalent characters: a Han, "
+        "kana or Hangul character counts wide_weight (a 14-character Chinese menu is 42)",
+    )
+    wide_weight: float = Field(
+        3, ge=1, description="Latin characters one Han, kana or Hangul character is worth"
+    )
     min_words: int = Field(0, ge=0, description="drop documents with fewer whitespace words")
     max_chars: int | None = Field(None, ge=1, description="drop documents with more characters")
 
@@ -85,7 +94,13 @@ class GopherQualityConfig(Section):
 
     enabled: bool = Field(True, description="drop documents failing the Gopher quality rules")
     languages: list[str] | None = Field(
-        default_factory=lambda: ["en"], description="apply only to these languages (null: all)"
+        None,
+        description="apply only to these languages (null: all; words of Chinese, Japanese and "
+        "Thai counted by characters, word length rules only for alphabetic text)",
+    )
+    stop_words_languages: list[str] | None = Field(
+        default_factory=lambda: ["en"],
+        description="languages the stop-word rule applies to (null: all; the list is English)",
     )
     min_doc_words: int = Field(50, description="min words")
     max_doc_words: int = Field(100_000, description="max words")
@@ -129,12 +144,16 @@ class FineWebConfig(Section):
 
     enabled: bool = Field(True, description="apply the FineWeb rules")
     languages: list[str] | None = Field(
-        default_factory=lambda: ["en"], description="apply only to these languages (null: all)"
+        None,
+        description="apply only to these languages (null: all; CJK, Arabic and Devanagari "
+        "end marks count as punctuation, line length in Latin-equivalent characters)",
     )
     line_punct_thr: float = Field(0.12, description="min fraction of lines ending in punctuation")
     line_punct_exclude_zero: bool = Field(False, description="do not drop when that fraction is 0")
     short_line_thr: float = Field(0.67, description="max fraction of short lines")
-    short_line_length: int = Field(30, description="a line this long or shorter is short")
+    short_line_length: int = Field(
+        30, description="a line this long or shorter is short (Han, kana, Hangul count 3)"
+    )
     char_duplicates_ratio: float = Field(
         0.01, description="max fraction of characters in duplicated lines"
     )

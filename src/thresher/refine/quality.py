@@ -1,9 +1,12 @@
 """Quality filters with the published defaults: Gopher quality and repetition (Rae et al. 2021),
-C4 (Raffel et al. 2020), FineWeb (Penedo et al. 2024) and a plain length bound.
+C4 (Raffel et al. 2020), FineWeb (Penedo et al. 2024) and a length bound.
 
 Words are whitespace tokens with surrounding punctuation stripped (no NLP tokenizer: that is
-what makes these filters cheap). Each filter drops with a reason that names the rule, and
-applies only to the languages listed in its config (``null``: every language).
+what makes these filters cheap); Chinese, Japanese and Thai are counted by characters and
+lengths are in Latin-equivalent characters (:mod:`thresher.refine.segment`), so the
+language-neutral rules (length, Gopher, FineWeb) run on every language and C4's English line
+rules on English only. Each filter drops with a reason that names the rule, and counts the
+languages it ran on (``ran on LANG``) and skipped (``not applied: LANG``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from thresher.refine.config import (
     GopherRepetitionConfig,
     LengthConfig,
 )
+from thresher.refine.segment import mostly_wide, weighted_length, word_count
 
 #: ASCII and common Unicode punctuation stripped from the ends of a token to get a word.
 PUNCT = string.punctuation + "«»“”„‘’‚…–—‐‑·•¡¿、。，：；！？（）【】《》「」『』"
@@ -54,8 +58,20 @@ def words_of(text: str) -> list[str]:
     return words
 
 
+RAN_ON = "ran on "
+NOT_APPLIED = "not applied: "
+
+
+def languages_ran(counters: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Documents per language a filter ran on, and per language it skipped, from its counters."""
+    ran = {k[len(RAN_ON) :]: n for k, n in counters.items() if k.startswith(RAN_ON)}
+    skipped = {k[len(NOT_APPLIED) :]: n for k, n in counters.items() if k.startswith(NOT_APPLIED)}
+    return ran, skipped
+
+
 class LanguageGated(Filter):
-    """A filter that applies only to documents in some languages (``None``: all)."""
+    """A filter that applies only to documents in some languages (``None``: all), counting the
+    documents of each language it ran on and skipped."""
 
     def __init__(self, languages: list[str] | None) -> None:
         super().__init__()
@@ -63,9 +79,11 @@ class LanguageGated(Filter):
 
     def skips(self, doc: Document) -> bool:
         """True (and counted) when the document's language is not one this filter is for."""
-        if self.languages is None or doc.language is None or doc.language in self.languages:
+        lang = doc.language
+        if self.languages is None or lang is None or lang in self.languages:
+            self.stats.counters[RAN_ON + (lang or "unknown")] += 1
             return False
-        self.stats.count("not applied (language)")
+        self.stats.counters[NOT_APPLIED + lang] += 1
         return True
 
     def process(self, doc: Document) -> Document | str:
@@ -75,23 +93,27 @@ class LanguageGated(Filter):
         return doc if reason is None else reason
 
 
-class LengthFilter(Filter):
-    """Drops documents shorter (or longer) than the configured bounds."""
+class LengthFilter(LanguageGated):
+    """Drops documents shorter (or longer) than the configured bounds; the main minimum is in
+    Latin-equivalent characters, so a short Chinese page goes as a short English one does."""
 
     name: ClassVar[str] = "length"
 
     def __init__(self, config: LengthConfig | None = None) -> None:
-        super().__init__()
+        super().__init__(None)
         self.config = config or LengthConfig()
 
     def reject(self, doc: Document) -> str | None:
         c = self.config
-        n = len(doc.text)
+        text = doc.text
+        n = len(text)
         if n < c.min_chars:
             return f"fewer than {c.min_chars} chars"
         if c.max_chars is not None and n > c.max_chars:
             return f"more than {c.max_chars} chars"
-        if c.min_words and len(doc.text.split()) < c.min_words:
+        if n < c.min_length and weighted_length(text, c.wide_weight) < c.min_length:
+            return f"shorter than {c.min_length:g} (Latin-equivalent chars)"
+        if c.min_words and len(text.split()) < c.min_words:
             return f"fewer than {c.min_words} words"
         return None
 
@@ -111,21 +133,24 @@ class GopherQuality(LanguageGated):
             for w in self.config.stop_words
             for form in (w, w.lower(), w.capitalize(), w.upper())
         )
+        langs = self.config.stop_words_languages
+        self.stop_languages = None if langs is None else frozenset(langs)
 
     def reject(self, doc: Document) -> str | None:
         c = self.config
         text = doc.text
         words = words_of(text)
-        n = len(words)
+        n = word_count(text, words)
         if n < c.min_doc_words:
             return "gopher: too few words"
         if n > c.max_doc_words:
             return "gopher: too many words"
-        mean = sum(map(len, words)) / n
-        if mean < c.min_avg_word_length:
-            return "gopher: words too short"
-        if mean > c.max_avg_word_length:
-            return "gopher: words too long"
+        if words and not mostly_wide(text):  # word length means little in Han or Hangul
+            mean = sum(map(len, words)) / len(words)
+            if mean < c.min_avg_word_length:
+                return "gopher: words too short"
+            if mean > c.max_avg_word_length:
+                return "gopher: words too long"
         if text.count("#") / n > c.max_symbol_word_ratio:
             return "gopher: too many #"
         if (text.count("...") + text.count("…")) / n > c.max_symbol_word_ratio:
@@ -138,11 +163,14 @@ class GopherQuality(LanguageGated):
             ellipses = sum(1 for line in lines if line.rstrip().endswith(_ELLIPSIS))
             if ellipses / len(lines) > c.max_ellipsis_lines_ratio:
                 return "gopher: too many lines ending in an ellipsis"
-        search = _ALPHA.search
-        no_letter = sum(1 for w in words if not w.isalpha() and not search(w))
-        if (n - no_letter) / n < c.max_non_alpha_words_ratio:
-            return "gopher: too few words with a letter"
-        if c.min_stop_words:
+        if words:
+            search = _ALPHA.search
+            no_letter = sum(1 for w in words if not w.isalpha() and not search(w))
+            if (len(words) - no_letter) / len(words) < c.max_non_alpha_words_ratio:
+                return "gopher: too few words with a letter"
+        if c.min_stop_words and (
+            self.stop_languages is None or doc.language in self.stop_languages
+        ):
             found = self.stop_forms.intersection(words)
             # too few distinct forms found: count their occurrences
             if len(found) < c.min_stop_words and (
@@ -373,7 +401,12 @@ class C4Filter(LanguageGated):
         return doc
 
 
-_FW_END = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？", ")", ":", ";")
+#: line ends FineWeb counts as punctuation, with the CJK, Arabic and Devanagari full stops and
+#: question marks, closing CJK quotes and guillemets added
+_FW_END = (
+    ".", "'", '"', "!", "?", "”", "’", "…", ")", ":", ";",
+    "。", "！", "？", "．", "」", "』", "）", "»", "؟", "۔", "।", "॥",
+)  # fmt: skip
 
 
 class FineWebFilter(LanguageGated):
@@ -397,13 +430,19 @@ class FineWebFilter(LanguageGated):
         if ratio < c.line_punct_thr and not (ratio == 0 and c.line_punct_exclude_zero):
             return "fineweb: few lines end in punctuation"
         short = c.short_line_length
-        if sum(1 for line in lines if len(line) <= short) / n > c.short_line_thr:
+        if text.isascii():
+            n_short = sum(1 for line in lines if len(line) <= short)
+        else:  # a line of 10 Chinese characters says as much as 30 Latin ones
+            n_short = sum(
+                1 for line in lines if len(line) <= short and weighted_length(line) <= short
+            )
+        if n_short / n > c.short_line_thr:
             return "fineweb: too many short lines"
         chars = sum(map(len, lines))
         _, dup_chars = _duplicates(lines)
         if chars and dup_chars / chars > c.char_duplicates_ratio:
             return "fineweb: duplicated line characters"
-        words = len(text.split())
+        words = word_count(text, text.split())
         if words and text.count("\n") / words > c.new_line_ratio:
             return "fineweb: too many newlines"
         return None
@@ -429,11 +468,14 @@ def quality_steps(
 
 
 __all__ = [
+    "NOT_APPLIED",
+    "RAN_ON",
     "C4Filter",
     "FineWebFilter",
     "GopherQuality",
     "GopherRepetition",
     "LengthFilter",
+    "languages_ran",
     "quality_steps",
     "words_of",
 ]
