@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from thresher.errors import OutputError
 
-def _write_atomic(path: Path, fill: Callable[[IO[str]], None], fsync: bool) -> None:
-    """Write through ``fill`` under a hidden temporary name, then rename it over ``path``;
-    on any failure (a full disk, Ctrl-C) the temporary file is removed and ``path`` is
-    untouched."""
+
+@contextmanager
+def replacing(path: Path, *, fsync: bool = False) -> Iterator[IO[bytes]]:
+    """A binary file to write ``path`` through: written under a hidden temporary name and
+    renamed over ``path`` when the block ends. On any failure (a full disk, Ctrl-C) the
+    temporary file is removed and ``path`` is untouched; a failed write is an
+    :class:`OutputError` naming ``path``."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            fill(f)
+        with open(tmp, "wb") as f:
+            yield f
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -29,14 +37,11 @@ def _write_atomic(path: Path, fill: Callable[[IO[str]], None], fsync: bool) -> N
 def write_json(path: Path, data: Any, *, sort_keys: bool = False, fsync: bool = False) -> None:
     """Write ``data`` as indented JSON atomically. With ``fsync`` the bytes reach the disk
     before the rename (manifests)."""
-
-    def fill(f: IO[str]) -> None:
-        json.dump(data, f, indent=2, sort_keys=sort_keys, ensure_ascii=False, default=str)
-        f.write("\n")
-
-    _write_atomic(path, fill, fsync)
+    text = json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=False, default=str)
+    write_text(path, text + "\n", fsync=fsync)
 
 
 def write_text(path: Path, text: str, *, fsync: bool = False) -> None:
     """Write ``text`` (UTF-8) atomically."""
-    _write_atomic(path, lambda f: f.write(text), fsync)
+    with replacing(path, fsync=fsync) as f:
+        f.write(text.encode("utf-8"))

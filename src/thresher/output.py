@@ -29,6 +29,8 @@ LOCK_NAME = ".thresher.lock"
 
 #: locks this process holds, by lock file: a second claim of the same path reuses the first
 _HELD: dict[str, OutputLock] = {}
+#: every output this process claimed, in order: names the path of an error that has none
+CLAIMED: list[Path] = []
 
 
 def _reason(e: OSError) -> str:
@@ -60,6 +62,7 @@ class OutputLock:
             if f is not None:
                 self._file = f
                 _HELD[key] = self
+                CLAIMED.append(self.target)
                 return self
         raise OutputError(f"{self.target}: cannot lock: the lock file keeps changing")
 

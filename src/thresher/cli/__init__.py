@@ -7,7 +7,9 @@ never as a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 import typer
 
@@ -46,9 +48,14 @@ for _module in (crawl, extract, refine, models, pipeline, store):
 
 
 def os_error_line(e: OSError) -> str:
-    """One line for an operating-system error: the path(s) it names and the reason."""
+    """One line for an operating-system error: the path(s) it names and the reason. An error
+    without a path (a full disk seen on flush) names the output the command was writing."""
+    from thresher.output import CLAIMED
+
     reason = e.strerror or type(e).__name__
     paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
+    if not paths and CLAIMED:
+        paths = [str(CLAIMED[-1])]
     return f"{' -> '.join(paths)}: {reason}" if paths else reason
 
 
@@ -63,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"thresher: error: {e}", file=sys.stderr)
         return e.exit_code
     except OSError as e:  # a full disk, a folder gone read-only mid-run: the path and why
+        if os.environ.get("THRESHER_DEBUG"):
+            traceback.print_exc()
         print(f"thresher: error: {os_error_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

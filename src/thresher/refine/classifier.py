@@ -12,7 +12,6 @@ linear model: see BENCHMARKS.md.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from thresher.atomic import write_json
+from thresher.atomic import replacing, write_json
 from thresher.document import Document
 from thresher.errors import ConfigError, InputError
 from thresher.pipeline.base import Step
@@ -154,14 +153,8 @@ class HashedNgramClassifier:
             arrays.update(emb=self.emb.astype(np.float16), b1=self.b1, v=self.v)
         else:
             arrays["w"] = self.w
-        tmp = out / f".{MODEL_FILE}.tmp"
-        try:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            os.replace(tmp, out / MODEL_FILE)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with replacing(out / MODEL_FILE) as f:
+            np.savez_compressed(f, **arrays)
         meta = {
             "bits": self.bits,
             "ngrams": list(self.ngrams),

@@ -27,7 +27,6 @@ that shard's remove file at once, so nothing grows with the number of partitions
 
 from __future__ import annotations
 
-import os
 from array import array
 from collections.abc import Iterable, Iterator
 from hashlib import sha1
@@ -36,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from thresher.atomic import replacing
 from thresher.document import Document
 from thresher.errors import InputError
 from thresher.refine.config import DedupConfig
@@ -71,10 +71,8 @@ def _paths(work: Path, shard: int) -> dict[str, Path]:
 
 def _save(path: Path, array: np.ndarray) -> None:
     """Write an array atomically (temporary name, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with replacing(path) as f:
         np.save(f, array)
-    os.replace(tmp, path)
 
 
 def _partition_bits(entries: int, memory_mb: int) -> int:

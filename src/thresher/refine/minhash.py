@@ -15,7 +15,6 @@ in two passes: :func:`signatures` per shard, then :func:`find_duplicates` over a
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 import orjson
 from pydantic import Field
 
+from thresher.atomic import replacing
 from thresher.document import Document
 from thresher.pipeline.base import Step
 from thresher.refine.corpus_step import CorpusStep
@@ -188,11 +188,9 @@ class Signatures:
     def save(self, path: str | Path) -> None:
         """Write to an ``.npz`` file (atomically)."""
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
+        with replacing(path) as f:
             ids = np.array([i.encode("utf-8") for i in self.ids], dtype=np.bytes_)
             np.savez(f, keys=self.keys, ids=ids)
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Signatures:
@@ -339,10 +337,8 @@ class CorpusMinHashDedup(MinHashDedup, CorpusStep):
         sigs = [Signatures.load(work / f"sig-{i:05d}.npz") for i in range(shards)]
         masks = find_duplicates(sigs)
         for i, mask in enumerate(masks):
-            tmp = work / f".drop-{i:05d}.npy.tmp"
-            with open(tmp, "wb") as f:
+            with replacing(work / f"drop-{i:05d}.npy") as f:
                 np.save(f, mask)
-            os.replace(tmp, work / f"drop-{i:05d}.npy")
         return {
             "scanned": sum(len(s.ids) for s in sigs),
             "near_duplicates_found": sum(int(m.sum()) for m in masks),

@@ -31,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from thresher.atomic import write_json
+from thresher.atomic import replacing, write_json
 from thresher.document import Document
 from thresher.errors import InputError, NothingToDoError
 from thresher.execute.local import executor_for
@@ -437,30 +437,26 @@ def _ext(path: str) -> str:
 
 def _join_parts(srcs: list[Path], dst: Path, fmt: str) -> None:
     """Write the documents of several parts, in order, as one part (atomic, fsynced)."""
-    tmp = dst.with_name(f".{dst.name}.tmp")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    with replacing(dst, fsync=True) as f:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
 
-        writer = None
-        for src in srcs:
-            table = pq.read_table(src)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-            writer.write_table(table)
-        assert writer is not None
-        writer.close()
-    else:
-        # JSONL lines, gzip members and zstd frames all concatenate; CSV keeps one header
-        with open(tmp, "wb") as f:
+            writer = None
+            for src in srcs:
+                table = pq.read_table(src)
+                if writer is None:
+                    writer = pq.ParquetWriter(f, table.schema, compression="zstd")
+                writer.write_table(table)
+            assert writer is not None
+            writer.close()
+        else:
+            # JSONL lines, gzip members and zstd frames all concatenate; CSV keeps one header
             for n, src in enumerate(srcs):
                 data = src.read_bytes()
                 if fmt == "csv" and n:
                     data = data[data.index(b"\n") + 1 :]
                 f.write(data)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, dst)
 
 
 def _finalise(

@@ -199,9 +199,15 @@ class DocumentsFolder:
             )
         if self.work.exists():
             shutil.rmtree(self.work)  # a killed attempt: its staged parts are incomplete
-        self.stage.mkdir(parents=True)
-        write_json(self.work / "plan.json", {"fingerprint": self.fingerprint})
-        self._writer = CorpusWriter(self.stage, formats=self.formats, partition=self.partition)
+        try:
+            self.stage.mkdir(parents=True)
+            write_json(self.work / "plan.json", {"fingerprint": self.fingerprint})
+            self._writer = CorpusWriter(
+                self.stage, formats=self.formats, partition=self.partition
+            )
+        except BaseException:
+            self.abort()
+            raise
         return None
 
     @property

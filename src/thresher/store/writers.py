@@ -22,6 +22,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from thresher.document import FIELDS, Document
+from thresher.errors import OutputError
 from thresher.store.formats import PART_FORMATS, open_binary_writer
 from thresher.store.schema import SCHEMA, docs_to_table, dumps_metadata
 
@@ -41,6 +42,12 @@ class Part:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def write_error(path: Path, e: OSError) -> OutputError:
+    """A write that failed (a full disk, a folder gone read-only) as a one-line error naming
+    the file being written."""
+    return OutputError(f"{path}: cannot write: {e.strerror or e}")
 
 
 def sha256_file(path: str | Path) -> str:
@@ -99,6 +106,12 @@ class PartWriter:
             self._out = open_binary_writer(self._raw, fmt)
 
     def write(self, doc: Document) -> None:
+        try:
+            self._write(doc)
+        except OSError as e:
+            raise write_error(self.final_path, e) from None
+
+    def _write(self, doc: Document) -> None:
         if self._out is not None:
             line = document_json(doc)
             self._out.write(line)
@@ -127,6 +140,12 @@ class PartWriter:
 
     def close(self) -> Part:
         """Flush, fsync and rename the part to its final name."""
+        try:
+            return self._close()
+        except OSError as e:
+            raise write_error(self.final_path, e) from None
+
+    def _close(self) -> Part:
         if self._parquet is not None:
             self._flush_parquet()
             self._parquet.close()
