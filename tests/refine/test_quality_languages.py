@@ -4,6 +4,8 @@ languages do not; the steps count which languages they ran on."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from thresher.document import Document
@@ -162,3 +164,42 @@ def test_word_count_by_script() -> None:
     assert (
         weighted_length("中文") == 6 and weighted_length("한국") == 6 and weighted_length("ab") == 2
     )
+
+
+def test_refine_summary_says_which_filters_ran_on_which_languages(tmp_path: Path) -> None:
+    """`thresher refine` prints, after the drops, the languages each filter ran on; the stats
+    file carries the same counters; the run summary has one line of it."""
+    import io
+    import json
+    import subprocess
+    import sys
+
+    from rich.console import Console
+
+    from thresher.cli.pipeline import print_summary
+    from thresher.flow import FlowResult
+    from thresher.stats import StepStats
+
+    src = tmp_path / "docs.jsonl"
+    with open(src, "w", encoding="utf-8") as f:
+        for lang in ("zh", "de", "ru", "ja"):
+            f.write(json.dumps({"id": lang, "text": PROSE[lang]}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "thresher", "refine", str(src), "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "4 documents written" in done.stdout
+    lines = done.stdout.splitlines()
+    assert "  fineweb: ran on de 1, ja 1, ru 1, zh 1" in lines, done.stdout
+    assert "  c4: ran on no document; not applied to de 1, ja 1, ru 1, zh 1" in lines
+    steps = json.loads((out / "stats.json").read_text())["steps"]
+    gopher = next(s for s in steps if s["name"] == "gopher_quality")
+    assert gopher["counters"]["ran on zh"] == 1
+
+    result = FlowResult(out_dir=tmp_path, steps=[StepStats.from_dict(s) for s in steps])
+    buf = io.StringIO()
+    print_summary(result, 1.0, Console(file=buf, width=200))
+    summary = [line for line in buf.getvalue().splitlines() if line.startswith("filters:")]
+    assert summary == [
+        "filters:  length, gopher_repetition, gopher_quality, fineweb on every language; c4 on none"
+    ]

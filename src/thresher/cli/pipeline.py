@@ -48,6 +48,10 @@ def print_summary(result: FlowResult, seconds: float, console: Console | None = 
     if not result.dropped():
         drops.add_row("-", "nothing dropped", "0")
     console.print(drops)
+    from thresher.refine.quality import coverage_summary
+
+    if coverage := coverage_summary(result.steps):
+        console.print(f"filters:  {coverage}", highlight=False)
     if result.crawl:
         console.print("crawl: " + ", ".join(f"{k} {v}" for k, v in result.crawl.items()))
     console.print(f"corpus:   {result.corpus_dir}  (verify with: thresher verify {result.out_dir})")

@@ -70,6 +70,10 @@ def _refine(
         if dropped:
             top = ", ".join(f"{r}: {n}" for r, n in st.dropped.most_common(3))
             print(f"  {st.name}: dropped {dropped} of {st.seen} ({top})")
+    from thresher.refine.quality import coverage_lines
+
+    for line in coverage_lines(result.stats):
+        print(f"  {line}")
 
 
 def _langid(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from typing import ClassVar
 
 import numpy as np
@@ -27,6 +28,7 @@ from thresher.refine.config import (
     LengthConfig,
 )
 from thresher.refine.segment import mostly_wide, weighted_length, word_count
+from thresher.stats import StepStats
 
 #: ASCII and common Unicode punctuation stripped from the ends of a token to get a word.
 PUNCT = string.punctuation + "«»“”„‘’‚…–—‐‑·•¡¿、。，：；！？（）【】《》「」『』"
@@ -67,6 +69,40 @@ def languages_ran(counters: dict[str, int]) -> tuple[dict[str, int], dict[str, i
     ran = {k[len(RAN_ON) :]: n for k, n in counters.items() if k.startswith(RAN_ON)}
     skipped = {k[len(NOT_APPLIED) :]: n for k, n in counters.items() if k.startswith(NOT_APPLIED)}
     return ran, skipped
+
+
+def _top(counts: dict[str, int], k: int = 5) -> str:
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{lang} {n}" for lang, n in items[:k])
+    return text + (f" +{len(items) - k} more" if len(items) > k else "")
+
+
+def coverage_lines(stats: Iterable[StepStats]) -> list[str]:
+    """One line per language-aware step: the languages it ran on and those it skipped."""
+    lines: list[str] = []
+    for st in stats:
+        ran, skipped = languages_ran(st.counters)
+        if not ran and not skipped:
+            continue
+        where = f"ran on {_top(ran)}" if ran else "ran on no document"
+        if skipped:
+            where += f"; not applied to {_top(skipped)}"
+        lines.append(f"{st.name}: {where}")
+    return lines
+
+
+def coverage_summary(stats: Iterable[StepStats]) -> str:
+    """One line: which filters ran on every language seen, which on some (and which)."""
+    everywhere: list[str] = []
+    some: list[str] = []
+    for st in stats:
+        ran, skipped = languages_ran(st.counters)
+        if skipped:
+            some.append(f"{st.name} on {', '.join(sorted(ran)) or 'none'}")
+        elif ran:
+            everywhere.append(st.name)
+    parts = [f"{', '.join(everywhere)} on every language"] if everywhere else []
+    return "; ".join(parts + some)
 
 
 class LanguageGated(Filter):
@@ -475,6 +511,8 @@ __all__ = [
     "GopherQuality",
     "GopherRepetition",
     "LengthFilter",
+    "coverage_lines",
+    "coverage_summary",
     "languages_ran",
     "quality_steps",
     "words_of",
