@@ -147,7 +147,8 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             wall, rss, code = timed(thresher_cmd(url, out), work)
             n = count_warc_pages(out)
-            inner = json.loads((out / "crawl-stats.json").read_text())["elapsed_seconds"]
+            run_stats = json.loads((out / "crawl-stats.json").read_text())["this_run"]
+            inner = run_stats["elapsed_seconds"]
             results["runs"].append(
                 {
                     "tool": "thresher",
