@@ -285,3 +285,14 @@ def test_unfetched_seeds_only_when_every_seed_settled_badly() -> None:
     assert unfetched_seeds([(FAILED, "http-404"), (DONE, None)]) is None
     assert unfetched_seeds([(FAILED, "http-404"), (QUEUED, None)]) is None  # a stopped run
     assert unfetched_seeds([]) is None
+
+
+def test_report_shows_this_run_and_total(site: SiteServer, tmp_path: Path) -> None:
+    from thresher.report.html_report import build_report
+
+    site.routes["/"] = page(["/gone"])
+    crawl(fast_config(site), tmp_path / "c")
+    html = build_report(tmp_path / "c", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<td>fetched</td><td class="n">2</td>' in html  # this run's requests
+    assert '<td>total pages</td><td class="n">1</td>' in html
+    assert "<h3>total failed_by_reason</h3>" in html

@@ -146,6 +146,8 @@ def _crawl_section(path: Path, root: Path) -> str:
     from thresher.report.charts import bar_chart
 
     data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data.get("this_run"), dict):  # the last run's counters, then the totals
+        data = {**data["this_run"], **{f"total {k}": v for k, v in data["total"].items()}}
     rel = path.parent.relative_to(root).as_posix() if path.parent != root else "."
     flat = [
         (k, v) for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)
