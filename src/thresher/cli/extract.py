@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from thresher.errors import ConfigError
 
@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
             return
         dropped = ", ".join(f"{k}={v}" for k, v in sorted(stats.dropped.items())) or "none"
         errors = stats.counters.get("errors", 0)
-        Console(stderr=True).print(
+        print(
             f"extracted {result.documents} documents from {stats.seen} pages into {out} "
-            f"(dropped: {dropped}; damaged files: {errors})"
+            f"(dropped: {dropped}; damaged files: {errors})",
+            file=sys.stderr,
         )

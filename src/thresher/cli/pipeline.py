@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from thresher.flow import FlowResult
+if TYPE_CHECKING:  # rich and the flow load when a command runs, not for --help
+    from rich.console import Console
+    from rich.table import Table
+
+    from thresher.flow import FlowResult
 
 
 def _languages_table(result: FlowResult) -> Table:
     """Documents per language, split into the perplexity buckets of the corpus folders."""
+    from rich.table import Table
+
     from thresher.refine.buckets import buckets_present, by_language_and_bucket
     from thresher.store import read_manifest
 
@@ -37,6 +42,9 @@ def _languages_table(result: FlowResult) -> Table:
 
 def print_summary(result: FlowResult, seconds: float, console: Console | None = None) -> None:
     """The table a person reads after a run: documents per language, drops and where output is."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     console.print(_languages_table(result))
     drops = Table(title="Dropped, by step and reason", show_edge=False)
@@ -84,6 +92,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("thresher-demo"), "-o", "--out", help="Output folder."),
     ) -> None:
         """Run the whole flow on a small multilingual site shipped with thresher (no network)."""
+        from rich.console import Console
+
         from thresher.demo import run_demo
 
         console = Console()

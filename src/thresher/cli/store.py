@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from thresher.errors import VerifyError
 
@@ -30,6 +29,8 @@ def register(app: typer.Typer) -> None:
         roots = find_manifests(folder)
         if not roots:
             raise VerifyError(f"{folder}: no manifest.json found")
+        from rich.console import Console
+
         console = Console()
         bad = 0
         for root in roots:
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
         from thresher.report import build_report
 
         path = build_report(folder, out)
-        Console().print(f"report written to {path}")
+        print(f"report written to {path}")
 
     @app.command("export")
     def export_cmd(
@@ -71,6 +72,4 @@ def register(app: typer.Typer) -> None:
         stats = StepStats("read")
         n = export_csv(inputs, out, stats)
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.dropped.items()))
-        Console().print(
-            f"wrote {n} documents to {out}" + (f" (skipped: {skipped})" if skipped else "")
-        )
+        print(f"wrote {n} documents to {out}" + (f" (skipped: {skipped})" if skipped else ""))

@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from thresher.document import Document
 from thresher.errors import ConfigError
 from thresher.pipeline.base import Step
-from thresher.refine.config import LangIdConfig
+
+if TYPE_CHECKING:  # the configuration (pydantic, numpy) loads for the step, not for `langid`
+    from thresher.refine.config import LangIdConfig
 
 _LABEL = len("__label__")
 
@@ -74,7 +76,11 @@ class LanguageId(Step):
 
     def __init__(self, config: LangIdConfig | None = None) -> None:
         super().__init__()
-        self.config = config or LangIdConfig()
+        if config is None:
+            from thresher.refine.config import LangIdConfig
+
+            config = LangIdConfig()
+        self.config = config
         self.identifier = LanguageIdentifier(self.config.model)
         self.languages = set(self.config.languages) if self.config.languages else None
         self._low = f"language score below {self.config.threshold:g}"
