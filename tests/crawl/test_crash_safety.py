@@ -103,7 +103,11 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes(site: SiteServer, tmp_p
     proc = subprocess.Popen(
         _command(site, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(2.0)
+    # stop it mid-crawl: once it has fetched a few pages (a fixed sleep races the start-up of
+    # a loaded machine, before the signal handlers are installed)
+    deadline = time.monotonic() + 60
+    while sum("/p/" in p for p in site.paths()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
