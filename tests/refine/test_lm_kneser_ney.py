@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from thresher.errors import ConfigError, InputError
-from thresher.refine.kneser_ney import estimate, write_arpa
+from thresher.refine.kneser_ney import estimate, split_line, write_arpa
 
 from .test_lm import english_paragraphs
 
@@ -26,7 +26,7 @@ def read_arpa(path: Path) -> dict[str, tuple[float, float]]:
     """{n-gram: (log10 p, log10 backoff)} of an ARPA file."""
     out: dict[str, tuple[float, float]] = {}
     in_grams = False
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").split("\n"):
         if line.startswith("\\") and line.endswith("-grams:"):
             in_grams = True
         elif line.startswith("\\"):
@@ -118,7 +118,7 @@ def _lmplz(corpus: Path, order: int, out: Path) -> Path:
 @pytest.mark.parametrize("order", [2, 3, 5, 6])
 def test_same_arpa_as_lmplz(english: Path, tmp_path: Path, order: int) -> None:
     ref = read_arpa(_lmplz(english, order, tmp_path / "lmplz.arpa"))
-    model = estimate((s.split() for s in english.open(encoding="utf-8")), order)
+    model = estimate((split_line(s) for s in english.open(encoding="utf-8")), order)
     write_arpa(model, tmp_path / "ours.arpa")
     ours = read_arpa(tmp_path / "ours.arpa")
     assert set(ours) == set(ref)
@@ -136,4 +136,18 @@ def test_same_fallback_discounts_as_lmplz(tmp_path: Path) -> None:
     write_arpa(model, tmp_path / "ours.arpa")
     ours = read_arpa(tmp_path / "ours.arpa")
     assert model.fallback_orders and set(ours) == set(ref)
+    assert max(abs(ours[g][0] - ref[g][0]) + abs(ours[g][1] - ref[g][1]) for g in ref) < 1e-4
+
+
+@needs_lmplz
+def test_words_are_split_as_lmplz_splits_them(tmp_path: Path) -> None:
+    lines = [*TINY, "a\x00b c\td", "a\u00a0b c\rd", "c\x0bd a\x0cb", "b\x1cc a"]
+    corpus = tmp_path / "odd.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ref = read_arpa(_lmplz(corpus, 3, tmp_path / "lmplz.arpa"))
+    model = estimate((split_line(s) for s in lines), 3)
+    write_arpa(model, tmp_path / "ours.arpa")
+    ours = read_arpa(tmp_path / "ours.arpa")
+    assert set(ours) == set(ref)  # NUL splits words, a no-break space does not
+    assert {"a\u00a0b", "b\x1cc", "c\x0bd", "c d"} <= set(ours) and "a\x00b" not in ours
     assert max(abs(ours[g][0] - ref[g][0]) + abs(ours[g][1] - ref[g][1]) for g in ref) < 1e-4

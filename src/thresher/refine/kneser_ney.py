@@ -34,6 +34,13 @@ UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 #: lmplz's ``--discount_fallback`` defaults: D1, D2, D3+.
 FALLBACK_DISCOUNTS: tuple[float, float, float] = (0.5, 1.0, 1.5)
 MAX_ORDER = 6
+#: What lmplz splits words on: space, tab, CR and NUL (not VT or FF, as str.split() does).
+_SPACES = str.maketrans(dict.fromkeys("\0\t\r\n", " "))
+
+
+def split_line(line: str) -> list[str]:
+    """The words of a line as lmplz reads them."""
+    return [w for w in line.translate(_SPACES).split(" ") if w]
 
 
 @dataclass

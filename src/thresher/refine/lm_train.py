@@ -317,10 +317,10 @@ def train_lm(
                 cmd += ["--prune", *(str(p) for p in prune)]
             _run(cmd, log_path, stdin_path=pieces)
         else:
-            from thresher.refine.kneser_ney import estimate, write_arpa
+            from thresher.refine.kneser_ney import estimate, split_line, write_arpa
 
             with open(pieces, encoding="utf-8") as f:
-                model = estimate((line.split() for line in f), order)
+                model = estimate((split_line(line) for line in f), order)
             write_arpa(model, arpa)
             discounts = [[round(d, 6) for d in ds] for ds in model.discounts]
             fallback = model.fallback_orders
