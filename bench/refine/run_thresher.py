@@ -1,6 +1,6 @@
 """thresher's side: the same steps as the datatrove run (language id → Gopher repetition →
 Gopher quality → C4 → FineWeb → JSONL), one worker; ``--full`` runs the default pipeline
-(paragraph dedup and PII redaction too, quality filters for English only).
+(paragraph dedup and PII redaction too, C4 for English only).
 
     python bench/refine/run_thresher.py INPUT.jsonl.gz OUTDIR [--full]
 Prints one JSON line: documents kept, seconds.
@@ -21,7 +21,8 @@ SAME_AS_DATATROVE = {
     "dedup": {"enabled": False},
     "langid": {"threshold": 0.5},
     "gopher_repetition": {"languages": None},
-    "gopher_quality": {"languages": None},
+    "length": {"min_length": 0},
+    "gopher_quality": {"languages": None, "stop_words_languages": None},
     "c4": {"languages": None},
     "fineweb": {"languages": None},
     "pii": {"enabled": False},
