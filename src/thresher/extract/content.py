@@ -595,11 +595,18 @@ COUNTER_RE = re.compile(
     re.IGNORECASE,
 )
 COUNTER_MAX = 200
+# what every counter line holds (a number after a colon, "No." or "#"): a cheap first test
+_COUNTER_HINT = re.compile(r"[:：#.]\s*\d")
 
 
 def _is_counter(block: Block) -> bool:
     """A short block that counts visitors (a sidebar widget, never content)."""
-    return block.size < COUNTER_MAX and COUNTER_RE.search(block.text) is not None
+    text = block.text
+    return (
+        block.size < COUNTER_MAX
+        and _COUNTER_HINT.search(text) is not None
+        and COUNTER_RE.search(text) is not None
+    )
 
 
 def _score(block: Block) -> None:
