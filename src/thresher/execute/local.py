@@ -5,10 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
+from typing import Any
 
 
 class LocalExecutor:
@@ -20,11 +17,17 @@ class LocalExecutor:
     a task cancels the tasks not yet started and is raised again here.
     """
 
+    kind = "local"
+
     def __init__(self, workers: int = 1) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+
+    def inline(self, tasks: int) -> bool:
+        """One worker, or one task: run in this process, no pool."""
+        return self.workers == 1 or tasks <= 1
 
     def _get_pool(self) -> ProcessPoolExecutor:
         """One pool for the executor's life: workers start (and load models) once."""
@@ -47,24 +50,24 @@ class LocalExecutor:
 
     def map(
         self,
-        fn: Callable[[T], R],
-        tasks: Iterable[T],
-        on_done: Callable[[int, R], Any] | None = None,
-    ) -> list[R]:
+        fn: Callable[[Any], Any],
+        tasks: Iterable[Any],
+        on_done: Callable[[int, Any], Any] | None = None,
+    ) -> list[Any]:
         todo = list(tasks)
         results: list[Any] = [None] * len(todo)
-        if self.workers == 1 or len(todo) <= 1:
+        if self.inline(len(todo)):
             for i, task in enumerate(todo):
                 results[i] = fn(task)
                 if on_done is not None:
                     on_done(i, results[i])
             return results
         pool = self._get_pool()
-        pending: dict[Future[R], int] = {pool.submit(fn, t): i for i, t in enumerate(todo)}
+        pending: dict[Future[Any], int] = {pool.submit(fn, t): i for i, t in enumerate(todo)}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
+                for fut in sorted(done, key=pending.__getitem__):
                     i = pending.pop(fut)
                     results[i] = fut.result()
                     if on_done is not None:
@@ -75,12 +78,3 @@ class LocalExecutor:
             self.close()
             raise
         return results
-
-
-def executor_for(kind: str, workers: int) -> LocalExecutor:
-    """The executor named in the config (``local``; ``ray`` is not available yet)."""
-    if kind == "local":
-        return LocalExecutor(workers)
-    from thresher.errors import ConfigError
-
-    raise ConfigError(f"executor {kind!r} is not available yet; use 'local'")

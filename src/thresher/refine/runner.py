@@ -34,7 +34,8 @@ from typing import Any
 from thresher.atomic import replacing, write_json
 from thresher.document import Document
 from thresher.errors import InputError, NothingToDoError
-from thresher.execute.local import executor_for
+from thresher.execute.choose import make_executor
+from thresher.execute.config import ExecutorConfig, legacy_keys, resolve_executor
 from thresher.output import lock_folder
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
@@ -291,12 +292,15 @@ def refine(
     reporter: Any = None,
     workers: int | None = None,
     overwrite: bool = False,
+    executor: ExecutorConfig | None = None,
 ) -> RefineResult:
     """Refine document files (JSONL plain/gz/zst, Parquet; files or folders) into
     ``out_dir/<language>/<bucket>/part-NNNNN.<ext>`` with a manifest and step stats.
 
     ``reporter`` is an optional :class:`thresher.progress.Reporter` (``advance(n)`` is called
-    with documents written). ``workers`` overrides ``config.workers``.
+    with documents written, and ``shards=done/total``). ``executor`` says where shards run
+    (default: the older ``config.executor``/``config.workers`` keys); ``workers`` overrides
+    its workers.
 
     Run again on a finished folder with the same inputs and settings, it returns at once
     (``skipped``); with other inputs or settings it raises :class:`InputError`, unless
@@ -319,11 +323,12 @@ def refine(
             raise NothingToDoError(hint)
     out = Path(out_dir)
     fingerprint = _fingerprint(files, config, output)
+    settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
     with lock_folder(out):
         done = _check_folder(out, fingerprint, overwrite)
         if done is not None:
             return done
-        result = _run(out, files, fingerprint, config, output, reporter, workers)
+        result = _run(out, files, fingerprint, config, output, reporter, settings)
         if not any(s.kept for s in result.stats if s.name == "read"):
             remove_output(out, WORK)  # an empty corpus is no output: leave nothing behind
             raise NothingToDoError(
@@ -346,20 +351,19 @@ def _run(
     config: RefineConfig,
     output: OutputConfig,
     reporter: Any,
-    workers: int | None,
+    settings: ExecutorConfig,
 ) -> RefineResult:
     global _progress_hook
     work = out / WORK
     work.mkdir(parents=True, exist_ok=True)
-    n_workers = workers if workers is not None else config.workers
-    executor = executor_for(config.executor, n_workers)
+    n_workers = settings.workers
+    executor = make_executor(settings)
     plan = work / "plan.json"
     if plan.is_file():  # resuming: keep the shards of the first attempt, whatever the workers
         shards = [Shard(**s) for s in _read_json(plan)["shards"]]
     else:
         shards = _plan_shards(files, n_workers)
         write_json(plan, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
-    inline = n_workers == 1 or len(shards) == 1
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
     merge_counters: dict[int, dict[str, Any]] = {}
@@ -392,9 +396,15 @@ def _run(
             if not (work / "out" / f"{i:05d}.done.json").is_file()
         ]
 
+        inline = executor.inline(len(todo))
+        finished = len(shards) - len(todo)
+
         def advance(_: int, info: dict[str, Any]) -> None:
-            if reporter is not None and not inline:
-                reporter.advance(info["documents"])
+            nonlocal finished
+            finished += 1
+            if reporter is not None:
+                n = 0 if inline else info["documents"]
+                reporter.advance(n, shards=f"{finished}/{len(shards)}")
 
         if reporter is not None and inline:
             _progress_hook = reporter.advance
