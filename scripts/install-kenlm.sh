@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Build KenLM's lmplz and build_binary (no wheel or Debian package ships them) into $PREFIX/bin.
+# Optional: train-lm works without them (its own Kneser-Ney estimator, ARPA output); with them
+# it uses lmplz (any corpus size) and writes KenLM binaries. The tests compare the two.
 # Idempotent: returns at once when both binaries are already installed and run.
 # Usage: scripts/install-kenlm.sh   (env: PREFIX=/usr/local, PYTHON=python3, KENLM_VERSION=)
 set -euo pipefail
