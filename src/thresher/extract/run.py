@@ -1,16 +1,17 @@
-"""The extract stage: inputs → Documents, in one process or a pool, with per-page budgets.
+"""The extract stage: inputs → Documents, with per-page budgets.
 
-Reading happens in the calling process (it is cheap and streams with bounded memory); pages
-go to workers in batches, so a single large WARC is spread over the pool as well as many
-small files. Output order is not guaranteed; output content is deterministic.
+:func:`extract` streams documents in input order. With ``workers`` above 1 the inputs are cut
+into shards (:mod:`thresher.extract.shards`: archives, record ranges, runs of HTML files) that
+run on a local pool; ``thresher extract`` runs the same shards on any executor
+(:mod:`thresher.extract.to_folder`). The documents and their order do not depend on either.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
-import signal
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from thresher.archive import CorruptInput, TruncatedInput
@@ -149,11 +150,18 @@ def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> It
     """Every page of every input; damaged archives yield their good records and one error.
     Every record read is counted by type (``records:response``, ``records:request``,
     ``records:warcinfo``, ``records:metadata``, ``records:revisit``, ...), skipped ones too."""
+    yield from iter_item_pages(expand_inputs(inputs), config, stats)
+
+
+def iter_item_pages(
+    items: Iterable[tuple[str, str]], config: ExtractConfig, stats: StepStats
+) -> Iterator[Page]:
+    """:func:`iter_pages` over input files already listed as (path, kind)."""
 
     def seen(kind: str) -> None:
         stats.count(f"records:{kind}")
 
-    for path, kind in expand_inputs(inputs):
+    for path, kind in items:
         stats.count("files")
         if kind == "html":
             try:
@@ -184,51 +192,54 @@ def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> It
             stats.count("error:unreadable")
 
 
-def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
-    batch: list[Page] = []
-    for p in pages:
-        batch.append(p)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-_WORKER_CONFIG: ExtractConfig | None = None
-
-
-def _init_worker(config: ExtractConfig) -> None:
-    global _WORKER_CONFIG
-    _WORKER_CONFIG = config
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _work(batch: list[Page]) -> list[tuple[Document | None, str | None, list[str]]]:
-    assert _WORKER_CONFIG is not None
-    return [process_page(p, _WORKER_CONFIG) for p in batch]
+def extract_pages(
+    pages: Iterable[Page], config: ExtractConfig, stats: StepStats
+) -> Iterator[Document]:
+    """Pages through triage and extraction, in this process."""
+    for page in _triaged(pages, stats):
+        yield from _account(stats, [process_page(page, config)])
 
 
 def extract(
     inputs: list[str], config: ExtractConfig | None = None, *, stats: StepStats | None = None
 ) -> Iterator[Document]:
-    """Documents from WARC/WET/ARC and HTML inputs; counts land in ``stats`` (a StepStats)."""
+    """Documents from WARC/WET/ARC and HTML inputs, in input order; counts land in ``stats``.
+
+    With ``config.workers`` above 1, shards run on a local pool and their documents are
+    staged in a temporary folder, then yielded in order once all shards are done."""
     config = config or ExtractConfig()
     stats = stats if stats is not None else StepStats("extract")
-    if config.recipe:
-        from thresher.extract.recipes import extract_records
-
-        yield from extract_records(inputs, config, stats=stats)
-        return
-    pages = _triaged(iter_pages(inputs, config, stats), stats)
     if config.workers <= 1:
-        for page in pages:
-            yield from _account(stats, [process_page(page, config)])
+        if config.recipe:
+            from thresher.extract.recipes import extract_records
+
+            yield from extract_records(inputs, config, stats=stats)
+            return
+        yield from extract_pages(iter_pages(inputs, config, stats), config, stats)
         return
-    ctx = mp.get_context("forkserver" if hasattr(mp, "get_context") else None)
-    with ctx.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
-        for results in pool.imap_unordered(_work, _batches(pages, config.batch_size)):
-            yield from _account(stats, results)
+    yield from _extract_on_pool(expand_inputs(inputs), config, stats)
+
+
+def _extract_on_pool(
+    items: Sequence[tuple[str, str]], config: ExtractConfig, stats: StepStats
+) -> Iterator[Document]:
+    from thresher.execute.local import LocalExecutor
+    from thresher.extract.shards import ShardTask, plan_shards, run_shard
+    from thresher.store.readers import read_documents
+
+    shards = plan_shards(items, config.workers, config)
+    with tempfile.TemporaryDirectory(prefix="thresher-extract-") as tmp:
+        root = Path(tmp)
+        tasks = [
+            ShardTask(s, config, str(root / f"{i:05d}"), str(root / f"{i:05d}.json"), ("jsonl",))
+            for i, s in enumerate(shards)
+        ]
+        with LocalExecutor(config.workers) as pool:
+            infos = pool.map(run_shard, tasks)
+        for info, task in zip(infos, tasks, strict=True):
+            stats.merge(StepStats.from_dict(info["stats"]))
+            paths = [Path(task.stage) / p["path"] for p in info["parts"]]
+            yield from read_documents(paths)
 
 
 def _triaged(pages: Iterable[Page], stats: StepStats) -> Iterator[Page]:

@@ -5,22 +5,32 @@ The folder follows :mod:`thresher.store.folder`'s rules: the same run again does
 another run's folder is refused unless ``overwrite``, and the new parts replace the old ones
 only once every input has been read. Inputs that give no document at all are an error that
 says why (``NothingToDoError``), and nothing is written.
+
+The inputs are cut into shards (:mod:`thresher.extract.shards`) that run on the executor the
+settings name (local processes or Ray); each finished shard leaves a marker in the work
+folder, so a run killed half-way and started again only extracts the unfinished shards.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from thresher.document import Document
 from thresher.errors import NothingToDoError
+from thresher.execute.choose import make_executor
+from thresher.execute.config import ExecutorConfig, legacy_keys, resolve_executor
+from thresher.extract import shards as sharding
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import expand_inputs, is_remote
-from thresher.extract.run import extract
+from thresher.extract.shards import ExtractShard, ShardTask, plan_shards, run_shard
 from thresher.output import lock_folder
 from thresher.stats import StepStats
 from thresher.store.folder import DocumentsFolder, FolderResult, fingerprint_files
 from thresher.store.sniff import sniff, wrong_kind_hint
+from thresher.store.writers import Part
 
 KIND = "documents"
 
@@ -34,32 +44,105 @@ def extract_to_folder(
     overwrite: bool = False,
     stats: StepStats | None = None,
     on_write: Callable[[Document], None] | None = None,
+    reporter: Any = None,
+    executor: ExecutorConfig | None = None,
 ) -> FolderResult:
     """Extract ``inputs`` into ``out`` (a flat folder of parts with a manifest).
 
-    ``stats`` receives the extract counts (pass your own to read them while it runs);
-    ``on_write`` is called after each document written (progress)."""
+    ``stats`` receives the extract counts (shard by shard as they finish); ``executor`` says
+    where shards run (default: local, ``config.workers`` processes). Progress: ``on_write`` is
+    called after each document written when shards run in this process; ``reporter`` (a
+    :class:`thresher.progress.Reporter`) gets ``advance(documents, shards=done/total,
+    dropped=n)`` as shards finish (and per document when they run in this process)."""
     config = config or ExtractConfig()
     stats = stats if stats is not None else StepStats("extract")
+    settings = resolve_executor(executor, legacy=legacy_keys(config))
     inputs = [str(i) for i in inputs]
     items = expand_inputs(inputs)  # a missing input fails before anything is written
-    settings = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)
+    settings_key = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)
     folder = DocumentsFolder(
         out,
         kind=KIND,
-        fingerprint=fingerprint_files([p for p, _ in items], settings),
+        fingerprint=fingerprint_files([p for p, _ in items], settings_key),
         formats=formats,
         overwrite=overwrite,
     )
     with lock_folder(out):
-        done = folder.open()
+        done = folder.open(resume=True)
         if done is not None:
             return done
-        folder.write_all(extract(inputs, config, stats=stats), on_write)
-        if folder.documents == 0:
+        if folder.resumed and "shards" in folder.plan:
+            shards = [ExtractShard.from_dict(d) for d in folder.plan["shards"]]
+        else:
+            shards = plan_shards(items, settings.workers, config)
+            folder.save_plan({"shards": [s.to_dict() for s in shards]})
+        infos = _run_shards(folder, shards, config, formats, settings, stats, on_write, reporter)
+        if sum(info["documents"] for info in infos) == 0:
             folder.abort()
             raise NothingToDoError(_why_nothing(inputs, [p for p, _ in items], stats))
-        return folder.commit(config=config, inputs=inputs, stats=[stats])
+        return folder.commit_shards(
+            [[Part(**p) for p in info["parts"]] for info in infos],
+            config=config,
+            inputs=inputs,
+            stats=[stats],
+        )
+
+
+def _run_shards(
+    folder: DocumentsFolder,
+    shards: list[ExtractShard],
+    config: ExtractConfig,
+    formats: Sequence[str],
+    settings: ExecutorConfig,
+    stats: StepStats,
+    on_write: Callable[[Document], None] | None,
+    reporter: Any,
+) -> list[dict[str, Any]]:
+    """Run the shards without a marker on the executor; every shard's marker, in order."""
+    infos: dict[int, dict[str, Any]] = {}
+    todo: list[int] = []
+    for i in range(len(shards)):
+        marker = folder.shard_marker(i)
+        if marker.is_file():
+            infos[i] = json.loads(marker.read_text(encoding="utf-8"))
+            stats.merge(StepStats.from_dict(infos[i]["stats"]))
+        else:
+            todo.append(i)
+    tasks = [
+        ShardTask(
+            shards[i],
+            config,
+            str(folder.shard_stage(i)),
+            str(folder.shard_marker(i)),
+            tuple(formats),
+        )
+        for i in todo
+    ]
+    with make_executor(settings) as executor:
+        inline = executor.inline(len(tasks))
+
+        def written(doc: Document) -> None:
+            if on_write is not None:
+                on_write(doc)
+            if reporter is not None:
+                reporter.advance(1)
+
+        def shard_done(k: int, info: dict[str, Any]) -> None:
+            infos[todo[k]] = info
+            stats.merge(StepStats.from_dict(info["stats"]))
+            if reporter is not None:
+                reporter.advance(
+                    0 if inline else info["documents"],
+                    shards=f"{len(infos)}/{len(shards)}",
+                    dropped=sum(stats.dropped.values()),
+                )
+
+        sharding.progress_hook = written if inline else None
+        try:
+            executor.map(run_shard, tasks, on_done=shard_done)
+        finally:
+            sharding.progress_hook = None
+    return [infos[i] for i in range(len(shards))]
 
 
 def _why_nothing(inputs: list[str], files: list[str], stats: StepStats) -> str:

@@ -31,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from thresher.atomic import replacing, write_json
+from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import InputError, NothingToDoError
 from thresher.execute.choose import make_executor
@@ -45,6 +45,7 @@ from thresher.stats import StepStats, merge_stats
 from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, write_manifest
 from thresher.store.config import OutputConfig
 from thresher.store.folder import prior_run, remove_output
+from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import read_stats
 from thresher.store.readers import iter_document_files
 from thresher.store.sniff import wrong_kind_hint
@@ -437,36 +438,8 @@ def _calibrate(
     return target.calibrate(sample)
 
 
-#: rough text-to-file size ratio per format, to tell when small parts together fill one part
-_RAW_PER_BYTE = {"jsonl": 1, "csv": 1, "jsonl.gz": 4, "jsonl.zst": 4, "parquet": 4}
-
-
 def _ext(path: str) -> str:
     return path.rsplit("/", 1)[-1].split(".", 1)[1]
-
-
-def _join_parts(srcs: list[Path], dst: Path, fmt: str) -> None:
-    """Write the documents of several parts, in order, as one part (atomic, fsynced)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(dst, fsync=True) as f:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            writer = None
-            for src in srcs:
-                table = pq.read_table(src)
-                if writer is None:
-                    writer = pq.ParquetWriter(f, table.schema, compression="zstd")
-                writer.write_table(table)
-            assert writer is not None
-            writer.close()
-        else:
-            # JSONL lines, gzip members and zstd frames all concatenate; CSV keeps one header
-            for n, src in enumerate(srcs):
-                data = src.read_bytes()
-                if fmt == "csv" and n:
-                    data = data[data.index(b"\n") + 1 :]
-                f.write(data)
 
 
 def _finalise(
@@ -499,18 +472,10 @@ def _finalise(
         for folder, index in sorted(staged):
             units.setdefault(folder, []).append((i, staged[(folder, index)]))
     primary = _formats(output)[0]
+    limit = output.part_bytes
     parts: list[Part] = []
     for folder in sorted(units):
-        packed: list[list[tuple[int, dict[str, dict[str, Any]]]]] = []
-        size = 0
-        for unit in units[folder]:
-            est = unit[1][primary]["bytes"] * _RAW_PER_BYTE.get(primary, 4)
-            if packed and size + est <= output.part_bytes:
-                packed[-1].append(unit)
-                size += est
-            else:
-                packed.append([unit])
-                size = est
+        packed = pack(units[folder], lambda u: raw_estimate(primary, u[1][primary]["bytes"]), limit)
         for new_index, group in enumerate(packed):
             for fmt in group[0][1]:
                 name = f"part-{new_index:05d}.{fmt}"
@@ -536,7 +501,7 @@ def _finalise(
                         raise InputError(
                             f"{missing[0]}: staged part is missing; remove {out} and run again"
                         )
-                    _join_parts(srcs, dst, fmt)
+                    join_parts(srcs, dst, fmt)
                 docs = sum(u[fmt]["documents"] for _, u in group)
                 parts.append(
                     Part(rel, sha256=sha256_file(dst), documents=docs, bytes=dst.stat().st_size)

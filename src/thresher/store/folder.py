@@ -30,8 +30,9 @@ from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import OutputError
 from thresher.stats import StepStats
+from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
-from thresher.store.writers import CorpusWriter, Part
+from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part, sha256_file
 
 #: manifests written by earlier versions under another name for the same kind of output
 _KIND_ALIASES = {"extract": "documents"}
@@ -70,13 +71,14 @@ def _final_part_files(out: Path) -> list[Path]:
     return found
 
 
-def remove_output(out: Path, work: str | None = None) -> None:
+def remove_output(out: Path, work: str | None = None, keep: Iterable[Path] = ()) -> None:
     """Delete what an earlier run wrote into ``out`` (its listed parts, any part files left
-    unlisted, manifest, stats and work folder); nothing else in the folder is touched."""
+    unlisted, manifest, stats and work folder); nothing else in the folder is touched, nor the
+    files in ``keep`` (parts a killed commit of this run already moved into place)."""
     listed: list[str] = []
     if (out / MANIFEST).is_file():
         listed = [e["path"] for e in read_manifest(out).get("parts", [])]
-    files = {out / rel for rel in listed} | set(_final_part_files(out))
+    files = ({out / rel for rel in listed} | set(_final_part_files(out))) - set(keep)
     for f in files:
         f.unlink(missing_ok=True)
     for folder in sorted({f.parent for f in files}, key=lambda p: len(p.parts), reverse=True):
@@ -155,6 +157,11 @@ class DocumentsFolder:
     ``open()`` decides (skip, refuse, replace); ``write()`` stages parts in the hidden work
     folder; ``commit()`` removes the earlier output, moves the new parts into place and writes
     the manifest; ``abort()`` drops the staged parts and leaves the folder as it was.
+
+    Shards written by several tasks: each task writes its parts into :meth:`shard_stage`
+    (and its own marker), and :meth:`commit_shards` commits them in shard order, joining small
+    consecutive parts. ``open(resume=True)`` keeps the staged shards of a killed run with
+    the same fingerprint, so only unfinished shards are done again.
     """
 
     def __init__(
@@ -179,10 +186,18 @@ class DocumentsFolder:
         self.stage = self.work / "parts"
         self._writer: CorpusWriter | None = None
         self.prior = Prior()
+        self.plan: dict[str, Any] = {}
+        self.resumed = False
 
-    def open(self) -> FolderResult | None:
+    def open(
+        self, *, resume: bool = False, plan: dict[str, Any] | None = None
+    ) -> FolderResult | None:
         """The finished result when the folder already holds this run; otherwise prepare the
-        work folder and return None."""
+        work folder and return None.
+
+        ``plan`` is saved in the work folder with the fingerprint (:attr:`plan` holds it);
+        with ``resume``, the work folder of a killed run of the same fingerprint is kept
+        and :attr:`plan` is the one that run saved (:attr:`resumed` is then true)."""
         self.prior = prior_run(
             self.out,
             kind=self.kind,
@@ -197,14 +212,20 @@ class DocumentsFolder:
                 parts=[Part(**p) for p in self.prior.done.get("parts", [])],
                 skipped=True,
             )
+        saved = self.work / "plan.json"
+        if resume and self.prior.resume and saved.is_file():
+            self.plan = json.loads(saved.read_text(encoding="utf-8"))
+            self.resumed = True
+            self.stage.mkdir(parents=True, exist_ok=True)
+            self._writer = CorpusWriter(self.stage, formats=self.formats, partition=self.partition)
+            return None
         if self.work.exists():
             shutil.rmtree(self.work)  # a killed attempt: its staged parts are incomplete
         try:
             self.stage.mkdir(parents=True)
-            write_json(self.work / "plan.json", {"fingerprint": self.fingerprint})
-            self._writer = CorpusWriter(
-                self.stage, formats=self.formats, partition=self.partition
-            )
+            self.plan = {"fingerprint": self.fingerprint, **(plan or {})}
+            write_json(saved, self.plan)
+            self._writer = CorpusWriter(self.stage, formats=self.formats, partition=self.partition)
         except BaseException:
             self.abort()
             raise
@@ -256,6 +277,21 @@ class DocumentsFolder:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.stage / p.path, dst)
             parts.append(p)
+        self._writer = None
+        result = self._finish(parts, config=config, inputs=inputs, stats=stats, extra=extra)
+        result.documents = documents
+        return result
+
+    def _finish(
+        self,
+        parts: list[Part],
+        *,
+        config: Any,
+        inputs: Sequence[str | Path],
+        stats: Iterable[StepStats],
+        extra: dict[str, Any] | None,
+    ) -> FolderResult:
+        """Write the manifest of ``parts`` (now in place) and drop the work folder."""
         write_manifest(
             self.out,
             kind=self.kind,
@@ -266,8 +302,77 @@ class DocumentsFolder:
             extra={"fingerprint": self.fingerprint, **(extra or {})},
         )
         shutil.rmtree(self.work, ignore_errors=True)
-        self._writer = None
+        primary = f".{self.formats[0]}"
+        documents = sum(p.documents for p in parts if p.path.endswith(primary))
         return FolderResult(self.out, documents=documents, parts=parts)
+
+    def save_plan(self, plan: dict[str, Any]) -> None:
+        """Add ``plan`` (e.g. the shards) to the work folder's plan, kept for a resume."""
+        self.plan = {**self.plan, **plan, "fingerprint": self.fingerprint}
+        write_json(self.work / "plan.json", self.plan)
+
+    def shard_stage(self, shard: int) -> Path:
+        """The folder where shard ``shard`` stages its parts (beside its marker)."""
+        return self.work / "shards" / f"{shard:05d}"
+
+    def shard_marker(self, shard: int) -> Path:
+        """The marker a finished shard leaves (JSON: its parts, documents and stats)."""
+        return self.work / "shards" / f"{shard:05d}.done.json"
+
+    def commit_shards(
+        self,
+        shards: Sequence[Sequence[Part]],
+        *,
+        part_bytes: int = DEFAULT_PART_BYTES,
+        config: Any = None,
+        inputs: Sequence[str | Path] = (),
+        stats: Iterable[StepStats] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> FolderResult:
+        """Commit the parts staged by every shard (``shards[i]``: the parts in
+        :meth:`shard_stage` ``(i)``), numbered in shard order; runs of small parts of
+        consecutive shards are joined up to ``part_bytes``. A commit killed half-way is done
+        again by the next run: parts it had moved into place are kept."""
+        if self.partition:
+            raise ValueError("commit_shards writes a flat folder (no partition)")
+        units: list[tuple[Path, dict[str, Part]]] = []  # (stage, {format: part}) in order
+        for i, parts in enumerate(shards):
+            by_index: dict[str, dict[str, Part]] = {}
+            for p in parts:
+                stem, fmt = p.path.split(".", 1)
+                by_index.setdefault(stem, {})[fmt] = p
+            units.extend((self.shard_stage(i), by_index[k]) for k in sorted(by_index))
+        primary = self.formats[0]
+        groups = pack(units, lambda u: raw_estimate(primary, u[1][primary].bytes), part_bytes)
+        # (sources, final path, format, the staged part when alone, documents)
+        moves: list[tuple[list[Path], Path, str, Part | None, int]] = []
+        for n, group in enumerate(groups):
+            for fmt in self.formats:
+                srcs = [stage / u[fmt].path for stage, u in group]
+                single = group[0][1][fmt] if len(group) == 1 else None
+                docs = sum(u[fmt].documents for _, u in group)
+                moves.append((srcs, self.out / f"part-{n:05d}.{fmt}", fmt, single, docs))
+        moved = [m[1] for m in moves if m[3] is not None and not m[0][0].is_file()]
+        for dst in moved:
+            if not dst.is_file():
+                raise OutputError(f"{dst}: staged part is missing; remove {self.out} and run again")
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        if self.prior.replace or (self.out / MANIFEST).is_file():
+            remove_output(self.out, keep=moved)
+        final: list[Part] = []
+        self.out.mkdir(parents=True, exist_ok=True)
+        for srcs, dst, fmt, single, docs in moves:
+            rel = dst.relative_to(self.out).as_posix()
+            if single is not None:
+                if srcs[0].is_file():
+                    os.replace(srcs[0], dst)
+                final.append(Part(rel, single.sha256, single.documents, single.bytes))
+                continue
+            join_parts(srcs, dst, fmt)
+            final.append(Part(rel, sha256_file(dst), docs, dst.stat().st_size))
+        return self._finish(final, config=config, inputs=inputs, stats=stats, extra=extra)
 
     def abort(self) -> None:
         """Drop what was staged; the folder's earlier output stays as it was."""
