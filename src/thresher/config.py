@@ -1,5 +1,5 @@
-"""The pipeline configuration: one YAML file with ``crawl``, ``extract``, ``refine`` and
-``output`` sections, validated by pydantic models with defaults.
+"""The pipeline configuration: one YAML file with ``crawl``, ``extract``, ``refine``,
+``output`` and ``executor`` sections, validated by pydantic models with defaults.
 
 Each stage defines its own section model next to its code (``thresher/<stage>/config.py``);
 this module composes them and turns validation failures into one-line errors that name the
@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 
 from thresher.crawl.config import CrawlConfig
 from thresher.errors import ConfigError
+from thresher.execute.config import ExecutorConfig
 from thresher.extract.config import ExtractConfig
 from thresher.refine.config import RefineConfig
 from thresher.settings_base import Section
@@ -41,6 +42,12 @@ class PipelineConfig(Section):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     refine: RefineConfig = Field(default_factory=RefineConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+
+
+def format_validation_error(exc: ValidationError, source: str, prefix: str = "") -> str:
+    """One line naming the file (``source``), the key and what is wrong with it."""
+    return _format_error(exc, source, prefix)
 
 
 def _format_error(exc: ValidationError, source: str, prefix: str = "") -> str:

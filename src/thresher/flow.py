@@ -54,6 +54,7 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
 
 def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
     from thresher.crawl import crawl
+    from thresher.execute.config import legacy_keys, resolve_executor
     from thresher.extract.to_folder import extract_to_folder
     from thresher.refine import refine
 
@@ -77,7 +78,8 @@ def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
             config.extract,
             overwrite=True,
             stats=extract_stats,
-            on_write=lambda _: rep.advance(),
+            reporter=rep,
+            executor=resolve_executor(config.executor, legacy=legacy_keys(config.extract)),
         )
     if extracted.skipped:
         saved = [s for s in read_stats(docs_dir) if s.name == "extract"]
@@ -89,7 +91,13 @@ def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
         # the corpus is derived from the documents: the same documents and settings are
         # skipped, anything else (a crawl that found more pages) rebuilds it
         refined = refine(
-            [str(docs_dir)], corpus_dir, config.refine, config.output, reporter=rep, overwrite=True
+            [str(docs_dir)],
+            corpus_dir,
+            config.refine,
+            config.output,
+            reporter=rep,
+            overwrite=True,
+            executor=resolve_executor(config.executor, legacy=legacy_keys(config.refine)),
         )
     result.steps.extend(refined.stats)
     result.corpus_dir = corpus_dir

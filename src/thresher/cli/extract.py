@@ -38,7 +38,13 @@ def register(app: typer.Typer) -> None:
         recipe: Path | None = typer.Option(
             None, "--recipe", help="YAML recipe of selectors: write structured records instead."
         ),
-        workers: int | None = typer.Option(None, "--workers", help="Worker processes."),
+        workers: int | None = typer.Option(None, "--workers", help="Shards at once."),
+        executor: str | None = typer.Option(
+            None, "--executor", help="Where shards run: local or ray (default from config: local)."
+        ),
+        ray_address: str | None = typer.Option(
+            None, "--ray-address", help="Ray cluster (default: RAY_ADDRESS, else a local instance)."
+        ),
         comments: bool = typer.Option(
             False, "--comments", help="Keep comment sections in the main content."
         ),
@@ -74,6 +80,11 @@ def register(app: typer.Typer) -> None:
             include_comments=comments or None,
             fallback_below=fallback_below,
         )
+        from thresher.execute.config import legacy_keys, load_executor
+
+        where = load_executor(
+            config, legacy=legacy_keys(cfg), kind=executor, address=ray_address, workers=workers
+        )
         if cfg.recipe:
             from thresher.extract.recipes import load_recipe
 
@@ -87,7 +98,8 @@ def register(app: typer.Typer) -> None:
                 formats=(FORMATS[fmt],),
                 overwrite=overwrite,
                 stats=stats,
-                on_write=lambda _: bar.advance(1, dropped=sum(stats.dropped.values())),
+                reporter=bar,
+                executor=where,
             )
         if result.skipped:
             print(f"{out}: already complete ({result.documents} documents); nothing to do")

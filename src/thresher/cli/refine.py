@@ -22,9 +22,14 @@ def _refine(
     lm_dir: Path | None = typer.Option(
         None, "--lm-dir", help="Folder of train-lm models (perplexity and buckets)."
     ),
-    executor: str | None = typer.Option(None, "--executor", help="Where workers run: local."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="Where shards run: local or ray (default from config: local)."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster (default: RAY_ADDRESS, else a local instance)."
+    ),
     workers: int | None = typer.Option(
-        None, "--workers", "-w", min=1, help="Worker processes (default from config: 1)."
+        None, "--workers", "-w", min=1, help="Shards at once (default from config: 1)."
     ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the output of an earlier run with other inputs."
@@ -38,26 +43,26 @@ def _refine(
 ) -> None:
     """Refine documents CCNet's way: paragraph dedup, language id, quality filters, PII."""
     from thresher.config import load_section
+    from thresher.execute.config import legacy_keys, load_executor
     from thresher.progress import report
     from thresher.refine import RefineConfig, refine
     from thresher.store.config import OutputConfig
     from thresher.store.readers import iter_document_files
 
     cfg = load_section(
-        RefineConfig,
-        config,
-        "refine",
-        lm_dir=str(lm_dir) if lm_dir is not None else None,
-        executor=executor,
-        workers=workers,
+        RefineConfig, config, "refine", lm_dir=str(lm_dir) if lm_dir is not None else None
+    )
+    where = load_executor(
+        config, legacy=legacy_keys(cfg), kind=executor, address=ray_address, workers=workers
     )
     output = load_section(OutputConfig, config, "output", formats=formats or None)
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
         raise InputError(f"{', '.join(map(str, inputs))}: no document files")
     with report("refine") as rep:
         result = refine(
-            [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite
-        )
+            [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite,
+            executor=where,
+        )  # fmt: skip
     if result.skipped:
         print(f"{out}: already complete ({result.documents} documents); nothing to do")
         return

@@ -8,10 +8,12 @@ work: :func:`resolve_executor` uses them when the ``executor:`` section leaves a
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from thresher.errors import ConfigError
 from thresher.settings_base import Section
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20,
@@ -77,7 +79,12 @@ def resolve_executor(
     data: dict[str, Any] = {k: v for k, v in (legacy or {}).items() if v is not None}
     data.update({k: getattr(section, k) for k in section.model_fields_set})
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return ExecutorConfig.model_validate(data)
+    try:
+        return ExecutorConfig.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"executor: {key}: {err['msg']}") from None
 
 
 def legacy_keys(stage: Section) -> dict[str, Any]:
@@ -88,3 +95,22 @@ def legacy_keys(stage: Section) -> dict[str, Any]:
     if "executor" in stage.model_fields_set:
         found["kind"] = getattr(stage, "executor")  # noqa: B009
     return found
+
+
+def load_executor(
+    path: str | Path | None, *, legacy: dict[str, Any] | None = None, **overrides: Any
+) -> ExecutorConfig:
+    """The executor settings of a command: the ``executor:`` section of a pipeline YAML file
+    (when ``path`` holds one), the older stage keys in ``legacy``, then the command's
+    ``overrides`` (``--executor``, ``--ray-address``, ``--workers``; ``None`` ignored)."""
+    from thresher.config import PipelineConfig, format_validation_error, read_yaml
+
+    section = ExecutorConfig()
+    if path is not None:
+        raw = read_yaml(path)
+        if raw and set(raw) <= set(PipelineConfig.model_fields):
+            try:
+                section = ExecutorConfig.model_validate(raw.get("executor") or {})
+            except ValidationError as e:
+                raise ConfigError(format_validation_error(e, str(path), "executor")) from None
+    return resolve_executor(section, legacy=legacy, **overrides)
