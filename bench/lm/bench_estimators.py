@@ -156,7 +156,9 @@ def main() -> None:
                 row["load_binary_s"] = load_seconds(binary)
             results.append(row)
             print(
-                json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}),
+                json.dumps(
+                    {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()}
+                ),
                 flush=True,
             )
     meta = {

@@ -36,8 +36,9 @@ _DISTINCT_CAP = 4_000_000
 #: Characters counted to size the vocabulary: those of the first this many lines.
 _CHAR_LINES = 200_000
 #: Corpora above this many tokens go to lmplz only: the built-in estimator holds every n-gram
-#: in memory, about 170 bytes per token for a 5-gram (measured in bench/lm), so 3.4 GB here.
-BUILTIN_MAX_TOKENS = 20_000_000
+#: in memory, about 440 bytes per token at order 5 on diverse prose (1.7 GB peak for 4M
+#: tokens in bench/lm), so about 4.5 GB here.
+BUILTIN_MAX_TOKENS = 10_000_000
 #: SentencePiece's character coverage: 0.9995 for scripts with thousands of characters (its
 #: authors' advice for Chinese and Japanese), else nearly every character is kept.
 CJK_COVERAGE = 0.9995
