@@ -1,17 +1,36 @@
-"""Refine on a real local Ray instance gives the local executor's corpus."""
+"""Extract and refine on a real local Ray instance (2 CPUs, one for the module): the same
+output as the local executor, a lost worker's shard retried, an input error not retried, and
+a driver killed mid-run resumed from the shard markers."""
 
 from __future__ import annotations
 
 import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from thresher.errors import InputError
 from thresher.execute import ExecutorConfig
+from thresher.execute.ray import RayExecutor
+from thresher.extract import ExtractConfig
+from thresher.extract.shards import ShardTask, plan_shards, run_shard
+from thresher.extract.to_folder import extract_to_folder
 from thresher.refine import RefineConfig, refine
-from thresher.store import read_manifest, verify
+from thresher.stats import StepStats
+from thresher.store import read_documents, read_manifest, verify
 from thresher.store.config import OutputConfig
 
 from ..refine.helpers import SENTENCES, write_jsonl
+from .inputs import write_inputs
+
+pytest.importorskip("ray")
 
 LIGHT = {
     "length": {"min_length": 0},
@@ -74,3 +93,129 @@ def test_refine_on_ray_matches_local(tmp_path: Path, ray_instance: Any) -> None:
     assert by_name["paragraph_dedup"].dropped or by_name["paragraph_dedup"].counters
     assert sum(by_name["minhash"].dropped.values()) >= 2  # near copies across shards went
     assert [s.to_dict() for s in on_ray.stats] == [s.to_dict() for s in local.stats]
+
+
+def test_extract_on_ray_matches_local(tmp_path: Path, ray_instance: Any) -> None:
+    inp = write_inputs(tmp_path, archives=4)
+    outs = {}
+    for kind in ("local", "ray"):
+        stats = StepStats("extract")
+        out = tmp_path / kind
+        extract_to_folder(
+            [str(inp)],
+            out,
+            ExtractConfig(),
+            formats=("jsonl.gz", "parquet"),
+            stats=stats,
+            executor=ExecutorConfig(kind=kind, workers=2),  # type: ignore[arg-type]
+        )
+        outs[kind] = (_parts(out), _manifest(out), stats.to_dict())
+        assert verify(out).ok
+    assert outs["ray"] == outs["local"]
+    # the truncated and the junk archive were recorded and skipped, as locally
+    assert outs["ray"][2]["counters"]["errors"] == 2
+
+
+def _die_on_first_attempt(task: tuple[str, ShardTask]) -> dict[str, Any]:
+    """A shard whose worker process dies the first time (a lost worker), then runs."""
+    flag, shard = task
+    if not os.path.exists(flag):
+        Path(flag).write_text("died once", encoding="utf-8")
+        os._exit(1)
+    return run_shard(shard)
+
+
+def _tasks(inp: Path, stage: Path) -> list[ShardTask]:
+    items = [(str(p), "archive") for p in sorted(inp.glob("a*.warc.gz"))]
+    shards = plan_shards(items, 2, ExtractConfig())
+    return [
+        ShardTask(s, ExtractConfig(), str(stage / f"{i}"), str(stage / f"{i}.json"), ("jsonl",))
+        for i, s in enumerate(shards)
+    ]
+
+
+def test_a_lost_worker_means_its_shard_runs_again(tmp_path: Path, ray_instance: Any) -> None:
+    inp = write_inputs(tmp_path, archives=2)
+    tasks = _tasks(inp, tmp_path / "stage")
+    flags = [str(tmp_path / f"flag{i}") for i in range(len(tasks))]
+    done: list[int] = []
+    with RayExecutor(2, max_retries=2) as ex:
+        results = ex.map(
+            _die_on_first_attempt,
+            list(zip(flags, tasks, strict=True)),
+            lambda i, _: done.append(i),
+        )
+    assert all(Path(f).is_file() for f in flags)  # every task's first worker died
+    assert sorted(done) == [0, 1] and [r["documents"] for r in results] == [40, 40]
+    assert all(Path(t.marker).is_file() for t in tasks)
+
+
+def _bad_input(task: str) -> int:
+    """An input error: counted by a file per attempt, raised every time."""
+    with open(task, "a", encoding="utf-8") as f:
+        f.write("attempt\n")
+    raise InputError(f"{task}: not a WARC file")
+
+
+def test_an_input_error_is_raised_once_not_retried(tmp_path: Path, ray_instance: Any) -> None:
+    attempts = tmp_path / "attempts"
+    with RayExecutor(2, max_retries=3) as ex, pytest.raises(InputError, match="not a WARC"):
+        ex.map(_bad_input, [str(attempts)])
+    assert attempts.read_text(encoding="utf-8").count("attempt") == 1
+
+
+CONFIG = """\
+refine:
+  length: {min_length: 0}
+  gopher_repetition: {enabled: false}
+  gopher_quality: {enabled: false}
+  c4: {enabled: false}
+  fineweb: {enabled: false}
+executor: {kind: ray, workers: 2}
+"""
+
+
+def _refine_cmd(inp: Path, out: Path, cfg: Path) -> list[str]:
+    return [sys.executable, "-m", "thresher", "refine", str(inp), "-o", str(out), "-c", str(cfg)]
+
+
+def test_a_killed_driver_resumes_from_the_markers(tmp_path: Path, ray_instance: Any) -> None:
+    inp = write_shards(tmp_path / "in", shards=6, per_shard=1500)
+    cfg = tmp_path / "refine.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    out = tmp_path / "killed"
+    markers = out / ".refine-work" / "out"
+    env = {**os.environ, "RAY_ADDRESS": ""}  # the command starts its own local instance
+    proc = subprocess.Popen(
+        _refine_cmd(inp, out, cfg),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ray's helpers stay in this group: ended with it below
+        env=env,
+    )
+    deadline = time.monotonic() + 180
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list(markers.glob("*.done.json"))) >= 1:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = sorted(p.name for p in markers.glob("*.done.json"))
+    assert finished, "the run ended before its first shard was done"
+    assert not (out / "manifest.json").exists(), "the run finished before it was killed"
+    resumed = subprocess.run(
+        _refine_cmd(inp, out, cfg), capture_output=True, text=True, env=env, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert verify(out).ok
+    # the resumed run wrote only the shards the killed one had not finished
+    written = int(re.findall(r"refine: done (\d+)", resumed.stderr)[-1])
+    total = sum(1 for _ in read_documents([out]))
+    assert 0 < written < total
+    assert re.findall(r"shards=(\d+)/6", resumed.stderr)[-1] == "6"
+    clean = refine([inp], tmp_path / "clean", RefineConfig.model_validate(_light_refine()))
+    assert _parts(out) == _parts(tmp_path / "clean") and clean.documents == total
+
+
+def _light_refine() -> dict[str, Any]:
+    return {k: v for k, v in LIGHT.items() if k != "minhash"}

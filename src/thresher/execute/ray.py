@@ -75,6 +75,7 @@ class RayExecutor:
                     ray.init(address=self.address, **quiet)
                 else:
                     ray.init(
+                        address="local",  # a new instance, never a cluster found by chance
                         num_cpus=self.workers,
                         include_dashboard=False,
                         object_store_memory=128 * 1024 * 1024,  # tasks return small summaries
