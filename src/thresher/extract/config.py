@@ -12,7 +12,9 @@ class ExtractConfig(Section):
     recipe: str | None = Field(None, description="path of a YAML recipe for structured records")
     include_comments: bool = Field(False, description="keep comment sections")
     min_text_chars: int = Field(1, ge=0, description="documents with less text are dropped")
-    workers: int = Field(1, ge=1, description="processes")
+    workers: int = Field(
+        1, ge=1, description="shards at once (older key; the executor: section's workers wins)"
+    )
     links: bool = Field(True, description="keep the page's links (URL, anchor text) in metadata")
     max_html_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="pages larger than this are cut to this size"
@@ -23,7 +25,9 @@ class ExtractConfig(Section):
     timeout: float = Field(
         10.0, gt=0, description="seconds one page may take before it is cut off and counted"
     )
-    batch_size: int = Field(32, ge=1, description="records sent to a worker at a time")
+    batch_size: int = Field(
+        32, ge=1, description="unused: extract runs in shards (kept so older files still load)"
+    )
     fallback_below: int = Field(
         300,
         ge=0,

@@ -199,8 +199,12 @@ class RefineConfig(Section):
     lm: LmConfig = Field(default_factory=LmConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
-    workers: int = Field(1, ge=1, description="worker processes")
-    executor: Literal["local", "ray"] = Field("local", description="where workers run")
+    workers: int = Field(
+        1, ge=1, description="older key: shards at once; the executor: section's workers wins"
+    )
+    executor: Literal["local", "ray"] = Field(
+        "local", description="older key: where shards run; the executor: section's kind wins"
+    )
     sample_docs: int = Field(
         5000, ge=1, description="documents sampled to calibrate steps (e.g. perplexity cutoffs)"
     )
