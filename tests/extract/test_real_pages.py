@@ -172,3 +172,21 @@ def test_inline_images_stay_in_list_items_and_cells() -> None:
     doc = extract_html(html, "https://example.org/clubs", markdown=True, fallback_below=0)
     assert doc is not None and doc.markdown is not None
     assert "- ![](/f/ouse.png)Ouse club\n- ![](/f/wendle.png)Wendle club" in doc.markdown
+
+
+def test_markdown_rows_keep_empty_first_cells_and_one_line() -> None:
+    html = """<html><body><article>
+    <p>Catches by season at the club's two waters, in pounds, as reported by the members at
+    the annual general meeting in the village hall last winter.</p>
+    <table><tr><th></th><th>2019</th><th>2020</th></tr>
+    <tr><td>Lake</td><td>310</td><td>402</td></tr>
+    <tr><td>River<br>(upper)</td><td>95</td><td>120</td></tr></table>
+    <p>Both waters did better in 2020, when the lake was restocked in the spring and the river
+    banks were cleared by the work parties.</p></article></body></html>"""
+    doc = extract_html(html, "https://example.org/catches", markdown=True, fallback_below=0)
+    assert doc is not None and doc.markdown is not None
+    assert (
+        "| | 2019 | 2020 |\n| --- | --- | --- |\n| Lake | 310 | 402 |\n| River (upper) | 95 | 120 |"
+        in doc.markdown
+    )  # a line break inside a cell does not end the Markdown row
+    assert "2019 | 2020\nLake | 310 | 402" in doc.text

@@ -307,7 +307,10 @@ class _Walker:
             md = ""
             if self.markdown:
                 md = "".join(self.md_parts)
-                if _CELL_SEP in md:
+                if self.block_tag[-1] == "tr":
+                    # "| a | b", empty cells kept; a Markdown row has no line breaks
+                    md = md.replace(_CELL_SEP, " | ").replace(_BR, " ")
+                elif _CELL_SEP in md:
                     md = _cell_bars(md, collapse=False)
                 md = md.replace(_BR, "\n") if self.in_pre else _lines(md)
                 if self.md_lead or self.md_trail:
@@ -499,11 +502,12 @@ class _Walker:
 
     def _cell(self, node: LexborNode) -> None:
         # table cells are inline parts of their row block, separated by " | " (a sentinel
-        # until flush: a cell whose content went to blocks of its own leaves no stray bar)
+        # until flush: a cell whose content went to blocks of its own leaves no stray bar);
+        # Markdown marks every cell, the first too, so that empty cells keep their column
         if self.table_row_cells:
             self.parts.append(_CELL_SEP)
-            if self.markdown:
-                self.md_parts.append(_CELL_SEP)
+        if self.markdown:
+            self.md_parts.append(_CELL_SEP)
         self.table_row_cells += 1
         saved = self.table_row_cells
         self.walk(node)
@@ -1020,6 +1024,10 @@ def _join_markdown(blocks: list[Block]) -> str:
         md = "\n".join(line.rstrip() for line in md.split("\n"))
         # a row of one cell is a layout table's cell, not a table (unless a table runs)
         is_row = b.tag == "tr" and (prev_row or " | " in md)
+        if b.tag == "tr" and not is_row:
+            md = md.removeprefix("| ").removesuffix(" |").strip()
+            if not md or md == "|":
+                continue
         if is_row:
             cells = md.count(" | ") + 1
             md = md if md.startswith("|") else "| " + md
