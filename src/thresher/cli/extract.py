@@ -28,7 +28,13 @@ def register(app: typer.Typer) -> None:
             "folders, or fsspec URLs: http(s):// files and directory listings, file://, and "
             "s3:// gs:// ... when the matching fsspec package (s3fs, gcsfs) is installed.",
         ),
-        out: Path = typer.Option(..., "-o", "--out", help="Output folder for the documents."),
+        out: str = typer.Option(
+            ...,
+            "-o",
+            "--out",
+            help="Output folder for the documents: a path, or an object-store URL "
+            "(s3://bucket/prefix, gs://...) written through a local copy (docs/outputs.md).",
+        ),
         fmt: str = typer.Option(
             "jsonl", "--format", help="Part format: jsonl (gzip), jsonl.zst or parquet."
         ),

@@ -12,10 +12,17 @@ from thresher.errors import InputError
 
 
 def _refine(
-    inputs: list[Path] = typer.Argument(
-        ..., help="Document files or folders (JSONL plain/.gz/.zst, Parquet)."
+    inputs: list[str] = typer.Argument(
+        ...,
+        help="Document files or folders (JSONL plain/.gz/.zst, Parquet), local or object-store "
+        "URLs (s3://bucket/docs; a folder there is read through its manifest).",
     ),
-    out: Path = typer.Option(..., "-o", "--out", help="Output folder of the corpus."),
+    out: str = typer.Option(
+        ...,
+        "-o",
+        "--out",
+        help="Output folder of the corpus: a path or an object-store URL (docs/outputs.md).",
+    ),
     config: Path | None = typer.Option(
         None, "--config", "-c", help="YAML file with a 'refine:' (and 'output:') section."
     ),

@@ -14,8 +14,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("verify")
     def verify_cmd(
-        folder: Path = typer.Argument(
-            ..., help="Output folder; every manifest under it is checked."
+        folder: str = typer.Argument(
+            ...,
+            help="Output folder; every manifest under it is checked. An object-store URL "
+            "(s3://bucket/corpus) checks the folder's committed manifest.",
         ),
         no_count: bool = typer.Option(
             False, "--no-count", help="Check sizes and SHA-256 only, do not count documents."
@@ -23,12 +25,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check every part against its manifest (size, SHA-256, document count)."""
         from thresher.store import find_manifests, verify
+        from thresher.store.remote import is_remote
 
-        if not folder.is_dir():
-            raise VerifyError(f"{folder}: no such folder")
-        roots = find_manifests(folder)
-        if not roots:
-            raise VerifyError(f"{folder}: no manifest.json found")
+        roots: list[str | Path]
+        if is_remote(folder):
+            roots = [folder]
+        else:
+            if not Path(folder).is_dir():
+                raise VerifyError(f"{folder}: no such folder")
+            roots = list(find_manifests(folder))
+            if not roots:
+                raise VerifyError(f"{folder}: no manifest.json found")
         from rich.console import Console
 
         console = Console()

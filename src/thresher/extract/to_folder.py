@@ -28,7 +28,13 @@ from thresher.extract.inputs import expand_inputs, is_remote
 from thresher.extract.shards import ExtractShard, ShardTask, plan_shards, run_shard
 from thresher.output import lock_folder
 from thresher.stats import StepStats
-from thresher.store.folder import DocumentsFolder, FolderResult, fingerprint_files
+from thresher.store.folder import (
+    DocumentsFolder,
+    FolderResult,
+    check_published,
+    fingerprint_files,
+)
+from thresher.store.remote import RemoteFolder, local_copy
 from thresher.store.sniff import sniff, wrong_kind_hint
 from thresher.store.writers import Part
 
@@ -60,12 +66,74 @@ def extract_to_folder(
     inputs = [str(i) for i in inputs]
     items = expand_inputs(inputs)  # a missing input fails before anything is written
     settings_key = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)
+    fingerprint = fingerprint_files([p for p, _ in items], settings_key)
+    remote = RemoteFolder(str(out)) if is_remote(str(out)) else None
+    if remote is not None:  # built in a local copy, then published (store/remote.py)
+        published = _published(remote, fingerprint, overwrite)
+        if published is not None:
+            return published
+        result = _extract_locally(
+            items,
+            inputs,
+            local_copy(remote.url),
+            config,
+            formats,
+            True,
+            fingerprint,
+            settings,
+            stats,
+            on_write,
+            reporter,
+        )
+        remote.publish(Path(result.out_dir))
+        result.out_dir = remote.url
+        return result
+    return _extract_locally(
+        items,
+        inputs,
+        Path(out),
+        config,
+        formats,
+        overwrite,
+        fingerprint,
+        settings,
+        stats,
+        on_write,
+        reporter,
+    )
+
+
+def _published(remote: RemoteFolder, fingerprint: str, overwrite: bool) -> FolderResult | None:
+    """The result when the object-store folder already holds this run."""
+    remote.recover()
+    manifest = check_published(
+        remote.manifest(), url=remote.url, kind=KIND, fingerprint=fingerprint, overwrite=overwrite
+    )
+    if manifest is None:
+        return None
+    return FolderResult(
+        remote.url,
+        documents=int(manifest.get("counts", {}).get("documents", 0)),
+        parts=[Part(**p) for p in manifest.get("parts", [])],
+        skipped=True,
+    )
+
+
+def _extract_locally(
+    items: list[tuple[str, str]],
+    inputs: list[str],
+    out: Path,
+    config: ExtractConfig,
+    formats: Sequence[str],
+    overwrite: bool,
+    fingerprint: str,
+    settings: ExecutorConfig,
+    stats: StepStats,
+    on_write: Callable[[Document], None] | None,
+    reporter: Any,
+) -> FolderResult:
     folder = DocumentsFolder(
-        out,
-        kind=KIND,
-        fingerprint=fingerprint_files([p for p, _ in items], settings_key),
-        formats=formats,
-        overwrite=overwrite,
+        out, kind=KIND, fingerprint=fingerprint, formats=formats, overwrite=overwrite
     )
     with lock_folder(out):
         done = folder.open(resume=True)

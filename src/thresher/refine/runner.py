@@ -44,10 +44,11 @@ from thresher.refine.steps import build_steps
 from thresher.stats import StepStats, merge_stats
 from thresher.store import CorpusWriter, DocumentReader, Part, read_manifest, write_manifest
 from thresher.store.config import OutputConfig
-from thresher.store.folder import prior_run, remove_output
+from thresher.store.folder import check_published, prior_run, remove_output
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import read_stats
 from thresher.store.readers import iter_document_files
+from thresher.store.remote import RemoteFolder, is_remote, local_copy, remote_identity
 from thresher.store.sniff import wrong_kind_hint
 from thresher.store.writers import sha256_file
 
@@ -64,7 +65,7 @@ _progress_hook: Callable[[int], None] | None = None
 class RefineResult:
     """What a refine run produced."""
 
-    out_dir: Path
+    out_dir: Path | str  # a URL for a corpus in an object store
     documents: int = 0
     languages: dict[str, int] = field(default_factory=dict)
     folders: dict[str, int] = field(default_factory=dict)
@@ -93,7 +94,7 @@ class Shard:
         stop = self.stop
         if limit is not None:
             stop = self.start + limit if stop is None else min(stop, self.start + limit)
-        docs = reader.read_file(Path(self.path))
+        docs = reader.read_file(self.path if is_remote(self.path) else Path(self.path))
         if self.start or stop is not None:
             docs = islice(docs, self.start, stop)
         return reader, docs
@@ -131,16 +132,21 @@ def _formats(output: OutputConfig) -> list[str]:
     return formats
 
 
-def _fingerprint(files: list[Path], config: RefineConfig, output: OutputConfig) -> str:
+def _fingerprint(files: list[Path | str], config: RefineConfig, output: OutputConfig) -> str:
     """Identifies a run: same inputs (path, size, content) and same settings (workers aside).
 
     Content, not modification time: inputs rewritten with the same bytes (a rerun of a
-    deterministic extract) are the same run."""
+    deterministic extract) are the same run. An object-store input counts by its URL, size
+    and the store's tag of its content (ETag), without reading it."""
     h = hashlib.sha256()
     h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
     h.update(json.dumps([_formats(output), output.part_bytes]).encode())
     for p in files:
-        h.update(f"{p.resolve()}\0{p.stat().st_size}\0{sha256_file(p)}\n".encode())
+        if is_remote(p):
+            h.update(f"{remote_identity(str(p))}\n".encode())
+        else:
+            path = Path(p)
+            h.update(f"{path.resolve()}\0{path.stat().st_size}\0{sha256_file(path)}\n".encode())
     return h.hexdigest()[:32]
 
 
@@ -230,7 +236,7 @@ class _Counted:
             yield doc
 
 
-def _plan_shards(files: list[Path], workers: int) -> list[Shard]:
+def _plan_shards(files: list[Path | str], workers: int) -> list[Shard]:
     """One shard per file; with more workers than files, each file is cut into document
     ranges (of at least ``_MIN_SHARD_DOCS``) so that every worker has work."""
     if workers <= len(files):
@@ -252,8 +258,10 @@ def _read_json(path: Path) -> Any:
 
 
 def _result_from_manifest(out: Path) -> RefineResult:
-    manifest = read_manifest(out)
-    stats = read_stats(out)
+    return _result_from(read_manifest(out), read_stats(out), out)
+
+
+def _result_from(manifest: dict[str, Any], stats: list[StepStats], out: Path | str) -> RefineResult:
     folders = dict(manifest.get("counts", {}).get("by_folder", {}))
     languages: dict[str, int] = {}
     for folder, n in folders.items():
@@ -319,12 +327,57 @@ def refine(
     if not files:
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
     for f in files:  # a WARC named where documents belong: say so before writing anything
-        hint = wrong_kind_hint(f, "documents")
+        hint = None if is_remote(f) else wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
-    out = Path(out_dir)
     fingerprint = _fingerprint(files, config, output)
     settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
+    if is_remote(str(out_dir)):  # built in a local copy, then published (store/remote.py)
+        remote = RemoteFolder(str(out_dir))
+        remote.recover()
+        published = check_published(
+            remote.manifest(),
+            url=remote.url,
+            kind="refine",
+            fingerprint=fingerprint,
+            overwrite=overwrite,
+        )
+        if published is not None:
+            result = _result_from(published, remote.stats(), remote.url)
+            result.skipped = True
+            return result
+        local = local_copy(remote.url)
+        result = _refine_into(
+            local, inputs, files, fingerprint, config, output, reporter, settings, overwrite=True
+        )
+        remote.publish(local)
+        result.out_dir = remote.url
+        return result
+    return _refine_into(
+        Path(out_dir),
+        inputs,
+        files,
+        fingerprint,
+        config,
+        output,
+        reporter,
+        settings,
+        overwrite=overwrite,
+    )
+
+
+def _refine_into(
+    out: Path,
+    inputs: list[str],
+    files: list[Path | str],
+    fingerprint: str,
+    config: RefineConfig,
+    output: OutputConfig,
+    reporter: Any,
+    settings: ExecutorConfig,
+    *,
+    overwrite: bool,
+) -> RefineResult:
     with lock_folder(out):
         done = _check_folder(out, fingerprint, overwrite)
         if done is not None:
@@ -347,7 +400,7 @@ def _read_drops(stats: list[StepStats]) -> str:
 
 def _run(
     out: Path,
-    files: list[Path],
+    files: list[Path | str],
     fingerprint: str,
     config: RefineConfig,
     output: OutputConfig,
@@ -445,7 +498,7 @@ def _ext(path: str) -> str:
 def _finalise(
     out: Path,
     work: Path,
-    files: list[Path],
+    files: list[Path | str],
     n_shards: int,
     config: RefineConfig,
     output: OutputConfig,

@@ -141,11 +141,33 @@ def prior_run(out: Path, *, kind: str, fingerprint: str, overwrite: bool, work: 
     return Prior()
 
 
+def check_published(
+    published: dict[str, Any] | None, *, url: str, kind: str, fingerprint: str, overwrite: bool
+) -> dict[str, Any] | None:
+    """The same rules for an object-store folder's committed manifest: the manifest when it
+    holds this run (nothing to do), None when the run may go on; an error for another run's
+    output without ``overwrite``, or another kind of output."""
+    if published is None:
+        return None
+    if _kind(published) != kind:
+        raise OutputError(
+            f"{url}: holds a {published.get('kind')!r} output, not {kind}; choose another folder"
+        )
+    if published.get("fingerprint") == fingerprint:
+        return published
+    if not overwrite:
+        raise OutputError(
+            f"{url}: already holds the output of another run (other inputs or settings); "
+            "choose a new folder, or pass --overwrite to replace it"
+        )
+    return None
+
+
 @dataclass
 class FolderResult:
     """What a documents folder holds after a run."""
 
-    out_dir: Path
+    out_dir: Path | str  # a URL for a folder in an object store
     documents: int = 0
     parts: list[Part] = field(default_factory=list)
     skipped: bool = False  # True when the folder already held this run's output

@@ -9,6 +9,8 @@ from typing import IO, Literal
 
 import zstandard
 
+from thresher.store.remote import is_remote, open_remote
+
 PartFormat = Literal["jsonl", "jsonl.gz", "jsonl.zst", "parquet", "csv"]
 PART_FORMATS: tuple[str, ...] = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet", "csv")
 
@@ -43,8 +45,13 @@ def format_of(path: str | Path) -> str | None:
 
 def open_binary_reader(path: str | Path) -> IO[bytes]:
     """Open a file for reading, decompressing gzip or zstd by magic bytes (not by name)."""
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    if is_remote(path):
+        raw: IO[bytes] = open_remote(str(path))
+        head = raw.read(4)
+        raw.seek(0)
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        head = raw.peek(4)[:4]
     if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head == b"\x28\xb5\x2f\xfd":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from thresher.atomic import write_json
 from thresher.errors import VerifyError
 from thresher.stats import StepStats
 from thresher.store.readers import count_documents
+from thresher.store.remote import RemoteFolder, is_remote
 from thresher.store.writers import Part, sha256_file
 
 MANIFEST = "manifest.json"
@@ -47,7 +48,7 @@ def write_manifest(
     if hasattr(config, "model_dump"):
         config = config.model_dump(mode="json")
     part_list = sorted((p.to_dict() for p in parts), key=lambda p: p["path"])
-    primary = _primary_format(part_list)
+    primary = primary_format(part_list)
     by_folder: dict[str, int] = {}
     for p in part_list:
         if _fmt(p["path"]) == primary:
@@ -75,7 +76,7 @@ def _fmt(path: str) -> str:
     return name.split(".", 1)[1] if "." in name else ""
 
 
-def _primary_format(parts: list[dict[str, Any]]) -> str | None:
+def primary_format(parts: list[dict[str, Any]]) -> str | None:
     """Each format of a corpus holds the same documents: counts come from one of them."""
     formats = {_fmt(p["path"]) for p in parts}
     for fmt in ("parquet", "jsonl.zst", "jsonl.gz", "jsonl", "csv"):
@@ -108,7 +109,7 @@ def read_stats(out_dir: str | Path) -> list[StepStats]:
 class VerifyResult:
     """Outcome of :func:`verify` for one manifest."""
 
-    manifest: Path
+    manifest: Path | str  # a URL for a folder in an object store
     parts: int = 0
     documents: int = 0
     problems: list[str] = field(default_factory=list)
@@ -120,30 +121,71 @@ class VerifyResult:
 
 def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
     """Check every part listed in ``out_dir/manifest.json``: present, same size, same SHA-256
-    and (with ``count``) the same number of documents; report unlisted part files too."""
+    and (with ``count``) the same number of documents; report unlisted part files too.
+    ``out_dir`` may be an object-store URL (its committed manifest is checked)."""
+    if is_remote(out_dir):
+        folder = RemoteFolder(str(out_dir))
+        manifest = folder.manifest()
+        if manifest is None:
+            raise VerifyError(f"{out_dir}/{MANIFEST}: no manifest")
+        return check_parts(
+            manifest,
+            f"{folder.url}/{MANIFEST}",
+            size=lambda rel: int(folder.fs.size(folder.key(rel))),
+            digest=folder.sha256,
+            count=(lambda rel: count_documents(f"{folder.url}/{rel}")) if count else None,
+            present=folder.part_files(),
+        )
     root = Path(out_dir)
-    manifest = read_manifest(root)
-    result = VerifyResult(manifest=root / MANIFEST)
-    primary = _primary_format(manifest.get("parts", []))
+    present = []
+    for path in sorted(root.rglob("part-*")):
+        rel = path.relative_to(root).as_posix()
+        if any(seg.startswith(".") for seg in rel.split("/")[:-1]):
+            continue  # a run's hidden work folder: staged parts, not output
+        if path.is_file() and not _under_other_manifest(root, path):
+            present.append(rel)
+    return check_parts(
+        read_manifest(root),
+        root / MANIFEST,
+        size=lambda rel: (root / rel).stat().st_size,
+        digest=lambda rel: sha256_file(root / rel),
+        count=(lambda rel: count_documents(root / rel)) if count else None,
+        present=present,
+    )
+
+
+def check_parts(
+    manifest: dict[str, Any],
+    where: Path | str,
+    *,
+    size: Callable[[str], int],
+    digest: Callable[[str], str],
+    count: Callable[[str], int] | None,
+    present: Iterable[str],
+) -> VerifyResult:
+    """Check the parts a manifest lists through the given accessors (a missing part raises
+    FileNotFoundError from ``size``); ``present`` lists the part files the folder holds."""
+    result = VerifyResult(manifest=where)
+    primary = primary_format(manifest.get("parts", []))
     listed = set()
     for entry in manifest.get("parts", []):
         rel = entry["path"]
         listed.add(rel)
-        path = root / rel
         result.parts += 1
-        if not path.is_file():
+        try:
+            actual = size(rel)
+        except FileNotFoundError:
             result.problems.append(f"{rel}: missing")
             continue
-        size = path.stat().st_size
-        if size != entry["bytes"]:
-            result.problems.append(f"{rel}: {size} bytes, manifest says {entry['bytes']}")
+        if actual != entry["bytes"]:
+            result.problems.append(f"{rel}: {actual} bytes, manifest says {entry['bytes']}")
             continue
-        if sha256_file(path) != entry["sha256"]:
+        if digest(rel) != entry["sha256"]:
             result.problems.append(f"{rel}: SHA-256 differs from the manifest")
             continue
-        if count:
+        if count is not None:
             try:
-                n = count_documents(path)
+                n = count(rel)
             except Exception as e:
                 result.problems.append(f"{rel}: unreadable: {type(e).__name__}: {e}")
                 continue
@@ -152,11 +194,8 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
                 continue
         if _fmt(rel) == primary:  # the same documents in several formats count once
             result.documents += entry["documents"]
-    for path in sorted(root.rglob("part-*")):
-        rel = path.relative_to(root).as_posix()
-        if any(seg.startswith(".") for seg in rel.split("/")[:-1]):
-            continue  # a run's hidden work folder: staged parts, not output
-        if path.is_file() and rel not in listed and not _under_other_manifest(root, path):
+    for rel in present:
+        if rel not in listed:
             result.problems.append(f"{rel}: part not listed in the manifest")
     return result
 

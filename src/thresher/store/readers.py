@@ -9,8 +9,9 @@ error — the run goes on.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path, PurePath, PurePosixPath
+from typing import TypeVar
 
 import orjson
 import pyarrow as pa
@@ -21,18 +22,25 @@ from thresher.document import Document
 from thresher.errors import InputError
 from thresher.stats import StepStats
 from thresher.store.formats import format_of, iter_lines
+from thresher.store.remote import RemoteFolder, is_remote, open_remote
 from thresher.store.schema import row_to_document
 
+P = TypeVar("P", bound=PurePath)
 
-def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+
+def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
     """Expand files and folders into document files, in a stable (sorted) order.
 
     Folders are searched recursively for ``.jsonl``/``.ndjson`` (plain, gz, zst) and
     ``.parquet`` files; hidden files (temporary parts) and plain ``.json`` files (manifests,
     stats) are ignored there, but taken when named directly. A path that does not exist raises
-    :class:`InputError`.
+    :class:`InputError`. Object-store URLs come back as URLs (strings); a folder there with a
+    manifest is read through the parts it lists.
     """
     for p in paths:
+        if is_remote(p):
+            yield from _remote_files(str(p))
+            continue
         path = Path(p)
         if path.is_dir():
             found = sorted(
@@ -50,14 +58,34 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             raise InputError(f"{path}: no such file or folder")
 
 
+def _remote_files(url: str) -> list[str]:
+    folder = RemoteFolder(url)
+    manifest = folder.manifest()
+    if manifest is not None:
+        rels = [p["path"] for p in manifest.get("parts", [])]
+    elif folder.fs.isfile(folder.root):
+        return [folder.url]
+    elif folder.fs.isdir(folder.root):
+        rels = [
+            f[len(folder.root) + 1 :]
+            for f in folder.fs.find(folder.root)
+            if format_of(f) is not None and not f.endswith(".json")
+        ]
+        rels = [r for r in rels if not any(seg.startswith(".") for seg in r.split("/"))]
+    else:
+        raise InputError(f"{url}: no such file or folder")
+    chosen = _one_format_per_part([PurePosixPath(r) for r in sorted(rels)])
+    return [f"{folder.url}/{r.as_posix()}" for r in chosen]
+
+
 _PREFERENCE = ("parquet", "jsonl.zst", "jsonl.gz", "jsonl")
 
 
-def _one_format_per_part(files: list[Path]) -> list[Path]:
+def _one_format_per_part(files: Sequence[P]) -> list[P]:
     """A corpus folder may hold each part in several formats (part-00000.parquet and
     part-00000.jsonl.gz): keep one copy per part, preferring Parquet."""
-    best: dict[tuple[Path, str], Path] = {}
-    order: list[tuple[Path, str]] = []
+    best: dict[tuple[PurePath, str], P] = {}
+    order: list[tuple[PurePath, str]] = []
     for f in files:
         fmt = format_of(f) or ""
         stem = f.name[: -len(fmt) - 1] if fmt and f.name.endswith("." + fmt) else f.name
@@ -68,6 +96,10 @@ def _one_format_per_part(files: list[Path]) -> list[Path]:
         elif _PREFERENCE.index(fmt) < _PREFERENCE.index(format_of(best[key]) or "jsonl"):
             best[key] = f
     return [best[k] for k in order]
+
+
+def _name(path: Path | str) -> str:
+    return str(path).rstrip("/").rsplit("/", 1)[-1]
 
 
 class DocumentReader:
@@ -82,7 +114,8 @@ class DocumentReader:
         for path in iter_document_files(self.paths):
             yield from self.read_file(path)
 
-    def read_file(self, path: Path) -> Iterator[Document]:
+    def read_file(self, path: Path | str) -> Iterator[Document]:
+        """The documents of one file (a local path, or an object-store URL)."""
         fmt = format_of(path)
         self.stats.count("files")
         if fmt == "parquet":
@@ -90,9 +123,9 @@ class DocumentReader:
         else:
             yield from self._read_jsonl(path)
 
-    def _read_jsonl(self, path: Path) -> Iterator[Document]:
+    def _read_jsonl(self, path: Path | str) -> Iterator[Document]:
         stats = self.stats
-        if not path.is_file():
+        if not is_remote(path) and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
         lineno = 0
         try:
@@ -121,15 +154,15 @@ class DocumentReader:
         except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
             # everything before the damage has been yielded; count the file once and go on
             stats.drop("truncated_file")
-            stats.count(f"error: {path.name}: {type(e).__name__}")
+            stats.count(f"error: {_name(path)}: {type(e).__name__}")
 
-    def _read_parquet(self, path: Path) -> Iterator[Document]:
+    def _read_parquet(self, path: Path | str) -> Iterator[Document]:
         stats = self.stats
         try:
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(open_remote(path) if is_remote(path) else path)
         except (OSError, pa.ArrowException) as e:
             stats.drop("unreadable_file")
-            stats.count(f"error: {path.name}: {str(e).splitlines()[0][:120]}")
+            stats.count(f"error: {_name(path)}: {str(e).splitlines()[0][:120]}")
             return
         row_no = 0
         try:
@@ -158,13 +191,17 @@ def read_documents(paths: Iterable[str | Path] | str | Path) -> Iterator[Documen
 
 
 def count_documents(path: str | Path) -> int:
-    """Count records in one part file (lines for JSONL, rows for Parquet, rows for CSV)."""
-    p = Path(path)
-    if p.name.endswith(".parquet"):
-        return pq.ParquetFile(p).metadata.num_rows
-    if p.name.endswith(".csv"):
+    """Count records in one part file (lines for JSONL, rows for Parquet, rows for CSV); a
+    local path or an object-store URL."""
+    name = _name(path)
+    if name.endswith(".parquet"):
+        source = open_remote(str(path)) if is_remote(path) else path
+        return pq.ParquetFile(source).metadata.num_rows
+    if name.endswith(".csv"):
         import csv
+        import io
 
-        with open(p, encoding="utf-8", newline="") as f:
+        raw = open_remote(str(path)) if is_remote(path) else open(path, "rb")  # noqa: SIM115
+        with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
             return max(sum(1 for _ in csv.reader(f)) - 1, 0)
-    return sum(1 for line in iter_lines(p) if line.strip())
+    return sum(1 for line in iter_lines(path) if line.strip())

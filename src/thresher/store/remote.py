@@ -1,0 +1,201 @@
+"""Output folders in object storage (``s3://``, ``gs://``, any fsspec URL but ``file://``).
+
+Object stores have no rename, so a folder there cannot be swapped whole. A run that writes to
+``URL`` builds its output in a local working copy first (under the user's cache folder, so a
+rerun resumes), then *publishes* it:
+
+1. every part (and ``stats.json``) is uploaded under ``URL/.staging-FP/`` (FP: the run's
+   fingerprint); an upload already there with the same size is not sent again;
+2. ``URL/.staging-FP/manifest.json`` is written: the staged copy is complete;
+3. each staged part is copied (server-side) to its final key, then ``URL/manifest.json`` is
+   written: that write is the commit;
+4. the staging keys, and parts of the earlier output the new manifest does not list, go.
+
+A publish stopped after step 2 is finished by the next run into ``URL`` before anything else;
+one stopped earlier is redone. Readers trust ``manifest.json``: a folder
+in an object store is read through the parts it lists, and ``thresher verify URL`` checks them.
+Credentials and endpoints come from the usual settings of the store's fsspec back end (for S3:
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL_S3``, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from thresher.errors import InputError, OutputError
+
+MANIFEST = "manifest.json"
+STATS = "stats.json"
+_STAGING = ".staging-"
+
+
+def is_remote(path: str | Path) -> bool:
+    """True for an fsspec URL other than ``file://`` (a local path is never remote)."""
+    return isinstance(path, str) and "://" in path and not path.startswith("file://")
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem of ``url`` and the path inside it; one line when the back end
+    is not installed (``s3://`` needs s3fs, ``gs://`` gcsfs)."""
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except ImportError as e:
+        raise InputError(f"{url}: cannot use this URL: {e}") from None
+    except (ValueError, OSError) as e:
+        raise InputError(f"{url}: cannot use this URL: {e}") from None
+
+
+def local_copy(url: str) -> Path:
+    """The local working copy of an object-store output (kept between runs to resume)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha1(url.rstrip("/").encode(), usedforsecurity=False).hexdigest()[:16]
+    return base / "thresher" / "outputs" / key
+
+
+def open_remote(url: str) -> IO[bytes]:
+    """A remote file opened for streaming reads."""
+    fs, path = filesystem(url)
+    try:
+        return fs.open(path, "rb")  # type: ignore[no-any-return]
+    except FileNotFoundError:
+        raise InputError(f"{url}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{url}: cannot open: {e}") from None
+
+
+def remote_identity(url: str) -> str:
+    """A remote file's URL, size and content tag (ETag, checksum or modification time): what
+    a run's fingerprint records of it, without reading it."""
+    fs, path = filesystem(url)
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        raise InputError(f"{url}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{url}: cannot read: {e}") from None
+    tag = info.get("ETag") or info.get("checksum") or info.get("LastModified") or info.get("mtime")
+    return f"{url}\0{info.get('size')}\0{tag}"
+
+
+class RemoteFolder:
+    """A folder in an object store, written only through :meth:`publish`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.fs, self.root = filesystem(self.url)
+        self.root = self.root.rstrip("/")
+        # fsspec keeps one filesystem per process with a cache of listings: another process
+        # (a worker, an earlier run) may have changed the folder since
+        self.fs.invalidate_cache(self.root)
+
+    def key(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if rel else self.root
+
+    def _read_json(self, rel: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.fs.cat_file(self.key(rel)))
+        except FileNotFoundError:
+            return None
+        except ValueError as e:
+            raise InputError(f"{self.url}/{rel}: unreadable manifest: {e}") from None
+        except OSError as e:
+            raise InputError(f"{self.url}/{rel}: cannot read: {e}") from None
+        return data if isinstance(data, dict) else None
+
+    def stats(self) -> list[Any]:
+        """The committed folder's step stats (empty when it has none)."""
+        from thresher.stats import StepStats
+
+        data = self._read_json(STATS) or {}
+        return [StepStats.from_dict(s) for s in data.get("steps", [])]
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The committed manifest, or None (a reader never writes: see :meth:`recover`)."""
+        return self._read_json(MANIFEST)
+
+    def _stagings(self) -> list[str]:
+        try:
+            entries = self.fs.ls(self.root, detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(
+            e.rstrip("/").rsplit("/", 1)[-1]
+            for e in entries
+            if e.rstrip("/").rsplit("/", 1)[-1].startswith(_STAGING)
+        )
+
+    def recover(self) -> None:
+        """Finish a publish that stopped after its staged copy was complete; drop staged
+        copies that never completed."""
+        for name in self._stagings():
+            staged = self._read_json(f"{name}/{MANIFEST}")
+            if staged is None:
+                self.fs.rm(self.key(name), recursive=True)
+            else:
+                self._commit(name, staged)
+
+    def publish(self, local: Path) -> dict[str, Any]:
+        """Make the finished output in ``local`` the content of this folder (see module doc);
+        returns its manifest."""
+        manifest = json.loads((local / MANIFEST).read_text(encoding="utf-8"))
+        name = f"{_STAGING}{manifest.get('fingerprint') or 'run'}"
+        try:
+            for rel in [p["path"] for p in manifest.get("parts", [])] + [STATS]:
+                src = local / rel
+                if not src.is_file():
+                    continue
+                dst = self.key(f"{name}/{rel}")
+                if self.fs.exists(dst) and self.fs.size(dst) == src.stat().st_size:
+                    continue  # uploaded by an attempt that stopped later
+                self.fs.put_file(str(src), dst)
+            self.fs.pipe_file(self.key(f"{name}/{MANIFEST}"), _dump(manifest))
+            self._commit(name, manifest)
+        except (OSError, ValueError) as e:
+            raise OutputError(f"{self.url}: cannot publish: {e}") from None
+        return manifest
+
+    def _commit(self, name: str, manifest: dict[str, Any]) -> None:
+        old = self._read_json(MANIFEST)
+        keep = {p["path"] for p in manifest.get("parts", [])}
+        for rel in sorted(keep):
+            self.fs.copy(self.key(f"{name}/{rel}"), self.key(rel))
+        if self.fs.exists(self.key(f"{name}/{STATS}")):
+            self.fs.copy(self.key(f"{name}/{STATS}"), self.key(STATS))
+        self.fs.pipe_file(self.key(MANIFEST), _dump(manifest))  # the commit
+        stale = {p["path"] for p in (old or {}).get("parts", [])} - keep
+        stale |= {rel for rel in self.part_files() if rel not in keep}
+        for rel in sorted(stale):
+            self.fs.rm_file(self.key(rel))
+        self.fs.rm(self.key(name), recursive=True)
+
+    def sha256(self, rel: str) -> str:
+        """SHA-256 of a file of the folder, streamed."""
+        h = hashlib.sha256()
+        with self.fs.open(self.key(rel), "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+
+    def part_files(self) -> list[str]:
+        """Relative paths of every part file under the folder, outside staging keys."""
+        try:
+            found = self.fs.find(self.root)
+        except FileNotFoundError:
+            return []
+        rels = []
+        for f in found:
+            rel = f[len(self.root) + 1 :]
+            segs = rel.split("/")
+            if segs[-1].startswith("part-") and not any(s.startswith(".") for s in segs[:-1]):
+                rels.append(rel)
+        return rels
+
+
+def _dump(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n").encode()
