@@ -13,6 +13,7 @@ from typing import Any
 
 from thresher.archive import ArchiveRecord, RecordSeen, iter_records, open_binary
 from thresher.errors import InputError
+from thresher.store.remote import is_remote
 
 ARCHIVE_SUFFIXES = (".warc", ".wet", ".arc")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -61,11 +62,6 @@ def classify(path: str) -> str | None:
     if base.endswith(HTML_SUFFIXES):
         return "html"
     return None
-
-
-def is_remote(item: str) -> bool:
-    """True for fsspec URLs (``http://``, ``s3://``, ...); ``file://`` counts as local."""
-    return "://" in item and not item.startswith("file://")
 
 
 def expand_inputs(inputs: list[str]) -> list[tuple[str, str]]:
