@@ -70,6 +70,11 @@ class CrawlConfig(Section):
     recrawl: bool = Field(
         False, description="fetch done pages again with If-None-Match / If-Modified-Since"
     )
+    frontier: str = Field(
+        "sqlite",
+        description="where the crawl state lives: sqlite (in the output folder) or a"
+        " redis://HOST:PORT/DB URL shared by several crawler processes",
+    )
     fsync: bool = Field(True, description="fsync WARC files and state at every checkpoint")
     checkpoint_interval: float = Field(
         1.0, gt=0, description="seconds between commits of WARC data and crawl state"
@@ -86,6 +91,18 @@ class CrawlConfig(Section):
         description="a recipe file or built-in name (phpbb, xenforo, vbulletin, discourse)"
         " whose link rules the crawler follows instead of every link",
     )
+
+    @field_validator("frontier")
+    @classmethod
+    def _known_frontier(cls, value: str) -> str:
+        """``sqlite`` or a Redis URL (redis://, rediss://, unix://), checked before a fetch."""
+        if value == "sqlite" or value.startswith(("redis://", "rediss://", "unix://")):
+            return value
+        raise PydanticCustomError(
+            "frontier",
+            "must be sqlite or a redis://HOST:PORT/DB URL, not {value!r}",
+            {"value": value},
+        )
 
     @field_validator("proxies")
     @classmethod

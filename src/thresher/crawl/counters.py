@@ -7,36 +7,62 @@ skips by reason and WARC files describe everything the folder holds (``total``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["CrawlStats", "CrawlTotals", "new_run_counters"]
+__all__ = ["CrawlStats", "CrawlTotals", "RunCounters", "new_run_counters"]
+
+
+@dataclass
+class RunCounters:
+    """What one run did: requests, responses, errors, retries and bytes; the ``*_by_*``,
+    ``opt_out``, ``tdmrep`` and ``recipe_links`` groups are ``reason → count`` maps."""
+
+    fetched: int = 0
+    responses_by_status: dict[str, int] = field(default_factory=dict)
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    failed_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    opt_out: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    redirects: int = 0
+    robots_fetches: int = 0
+    tdmrep_fetches: int = 0
+    tdmrep: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    links_seen: int = 0
+    urls_queued: int = 0
+    out_of_scope: int = 0
+    rendered: int = 0
+    revisits: int = 0
+    #: links a recipe followed by kind (None: no recipe, not written)
+    recipe_links: dict[str, int] | None = None
+    #: fetched pages another crawler of a shared frontier had taken over (not archived)
+    lease_lost: int = 0
+
+    def count(self, group: str, key: str, n: int = 1) -> None:
+        """Add ``n`` to ``key`` of the ``group`` map (``errors_by_kind``, ``opt_out``...)."""
+        d: dict[str, int] | None = getattr(self, group)
+        if d is None:
+            return
+        d[key] = d.get(key, 0) + n
+
+    @property
+    def errors(self) -> int:
+        return sum(self.errors_by_kind.values())
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if out["recipe_links"] is None:
+            del out["recipe_links"]
+        if not out["lease_lost"]:
+            del out["lease_lost"]  # only a shared frontier ever loses a lease
+        return out
 
 
 def new_run_counters(recipe: bool = False) -> dict[str, Any]:
-    """The counters one run starts with (groups are ``reason → count`` objects)."""
-    counters: dict[str, Any] = {
-        "fetched": 0,
-        "responses_by_status": {},
-        "errors_by_kind": {},
-        "failed_by_reason": {},
-        "skipped_by_reason": {},
-        "opt_out": {},
-        "retries": 0,
-        "redirects": 0,
-        "robots_fetches": 0,
-        "tdmrep_fetches": 0,
-        "tdmrep": {},
-        "bytes": 0,
-        "links_seen": 0,
-        "urls_queued": 0,
-        "out_of_scope": 0,
-        "rendered": 0,
-        "revisits": 0,
-    }
-    if recipe:
-        counters["recipe_links"] = {}
-    return counters
+    """The counters one run starts with, as crawl-stats.json writes them."""
+    return RunCounters(recipe_links={} if recipe else None).to_json()
 
 
 @dataclass

@@ -1,13 +1,25 @@
-"""Why URLs failed or were skipped, in words a user can act on: reason names, the flag or
-setting that lifts each one, the summary lines ``thresher crawl`` prints, and the error for a
-crawl in which no seed could be fetched."""
+"""How URLs end and why, in words a user can act on: :class:`Outcomes` settles a URL
+(finish, skip, fail, retry) in the frontier and the run's counters; the reason names, the flag
+or setting that lifts each one, the summary lines ``thresher crawl`` prints, and the error for
+a crawl in which no seed could be fetched."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from thresher.crawl.frontier import FAILED, SKIPPED
+from thresher.crawl.frontier.base import FAILED, PAGE, SKIPPED
+from thresher.crawl.politeness import backoff_delay
+from thresher.crawl.proxies import redact
 from thresher.errors import ThresherError
+
+if TYPE_CHECKING:
+    from thresher.archive.writer import WarcWriter
+    from thresher.crawl.config import CrawlConfig
+    from thresher.crawl.counters import RunCounters
+    from thresher.crawl.frontier.base import CrawlFrontier, Entry
+    from thresher.crawl.politeness import HostState
 
 __all__ = [
     "BLOCKED_PRIVATE",
@@ -19,6 +31,7 @@ __all__ = [
     "QUICK_RETRY",
     "REFUSED_RETRY_DELAYS",
     "CrawlFailedError",
+    "Outcomes",
     "counted_reasons",
     "hint",
     "reason_lines",
@@ -117,3 +130,94 @@ class CrawlFailedError(ThresherError):
             for r in sorted(reasons, key=lambda r: (-reasons[r], r))
         )
         return cls(f"no seed URL could be fetched: {why or 'no answer'}")
+
+
+class Outcomes:
+    """Settles URLs: the frontier's state, the metadata record that says why, the run's
+    counters, and the counts ``max_pages`` and the live progress read."""
+
+    def __init__(
+        self,
+        config: CrawlConfig,
+        frontier: CrawlFrontier,
+        writer: WarcWriter,
+        stats: RunCounters,
+        token: str,
+    ) -> None:
+        self.config = config
+        self.frontier = frontier
+        self.writer = writer
+        self.stats = stats
+        self.token = token
+        self.pages_done = 0  # pages answered (done or failed), all runs: max_pages counts them
+        self.answered = 0  # URLs settled this run (for the live queue estimate)
+
+    def finish(self, e: Entry, state: int, **kw: Any) -> None:
+        """A URL answered (done, or failed with an HTTP status): its fields as stored."""
+        self.frontier.finish(e.fp, state, **kw)
+        if state == FAILED:
+            self.stats.count("failed_by_reason", kw.get("reason") or "")
+        self.answered += 1
+        if e.kind == PAGE:
+            self.pages_done += 1  # max_pages counts every page that got an answer
+
+    def skip(
+        self, e: Entry, reason: str, *, metadata: bool = False, decision: str | None = None
+    ) -> None:
+        """A URL not fetched (robots.txt, opt-out, caps): ``metadata`` records robots.txt."""
+        self.stats.count("skipped_by_reason", reason)
+        if metadata:
+            self.writer.write_metadata(e.url, {"robots": "disallowed", "agent": self.token})
+        self.frontier.finish(e.fp, SKIPPED, reason=reason, decision=decision)
+        self.answered += 1
+
+    def fail(self, e: Entry, reason: str, detail: str = "") -> None:
+        """A URL that will not be fetched: a metadata record says why."""
+        fields: dict[str, object] = {"failure": reason, "attempts": e.attempts + 1}
+        if detail:
+            fields["detail"] = redact(detail)
+        self.writer.write_metadata(e.url, fields)
+        self.frontier.finish(e.fp, FAILED, reason=reason)
+        self.stats.count("failed_by_reason", reason)
+        self.answered += 1
+        if e.kind == PAGE:
+            self.pages_done += 1
+
+    def retry_or_fail(
+        self,
+        e: Entry,
+        reason: str,
+        host: HostState | None,
+        *,
+        detail: str = "",
+        wait: float | None = None,
+    ) -> None:
+        """Queue the URL again after a backoff (at least ``wait``), or fail it when its
+        retries are used up."""
+        if e.attempts >= self.config.max_retries:
+            self.fail(e, reason, detail)
+            return
+        self.stats.retries += 1
+        cfg = self.config
+        delay = backoff_delay(e.attempts, cfg.retry_base_delay, cfg.retry_max_delay)
+        if wait is not None:
+            delay = max(delay, wait)
+        self.frontier.retry(e.fp, time.time() + delay, reason)
+        if host is not None:
+            host.exhausted = False
+
+    def fail_host(self, h: HostState, reason: str) -> int:
+        """Fail every queued URL of a host with ``reason``; returns how many."""
+        n = self.frontier.fail_host(h.key, reason)
+        h.queue.clear()
+        self.stats.count("errors_by_kind", reason, n)
+        self.stats.count("failed_by_reason", reason, n)
+        return n
+
+    def defer_host(self, h: HostState, wait: float) -> None:
+        """Send nothing to a host for ``wait`` seconds: its URLs in memory go back."""
+        h.pause(wait, time.monotonic())
+        self.frontier.release(q.fp for q in h.queue)
+        h.queue.clear()
+        self.frontier.defer_host(h.key, time.time() + wait)
+        h.exhausted = False

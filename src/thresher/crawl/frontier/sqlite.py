@@ -12,22 +12,11 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Entry", "Frontier", "HostRecord"]
+from thresher.crawl.frontier.base import FAILED, QUEUED, STATE_NAMES, Entry, HostRecord
 
-# URL kinds
-PAGE, SITEMAP, FEED = 0, 1, 2
-# URL states
-QUEUED, LEASED, DONE, FAILED, SKIPPED = 0, 1, 2, 3, 4
-STATE_NAMES = {
-    QUEUED: "queued",
-    LEASED: "leased",
-    DONE: "done",
-    FAILED: "failed",
-    SKIPPED: "skipped",
-}
+__all__ = ["Frontier"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -70,41 +59,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
-@dataclass(slots=True)
-class Entry:
-    """One URL taken from the frontier to fetch."""
-
-    fp: int
-    url: str
-    host: str
-    depth: int
-    kind: int
-    attempts: int
-    hops: int
-    via: str | None
-    etag: str | None = None
-    last_modified: str | None = None
-    payload_digest: str | None = None
-    record_id: str | None = None
-    warc_date: str | None = None
-
-
-@dataclass(slots=True)
-class HostRecord:
-    """What is stored about a host: its robots.txt and how it was obtained."""
-
-    host: str
-    robots: bytes | None
-    robots_status: str | None  # "ok", "missing" (4xx), "error"
-    robots_fetched: float | None
-    robots_attempts: int
-    tdmrep: bytes | None = None  # the /.well-known/tdmrep.json body, when usable
-    tdmrep_status: str | None = None  # "ok", "missing" (4xx), "invalid", "error"
-    tdmrep_fetched: float | None = None
-
-
 class Frontier:
-    """SQLite-backed queue, seen set and host table of one crawl."""
+    """SQLite-backed queue, seen set and host table of one crawl (the default frontier)."""
+
+    #: URLs of one host taken into memory at a time
+    lease_batch = 256
+    #: other crawler processes share this state (politeness and leases are then remote)
+    shared = False
 
     def __init__(self, path: str | Path, *, fsync: bool = True) -> None:
         self.path = Path(path)
@@ -302,6 +263,21 @@ class Frontier:
             "UPDATE urls SET state = 0, attempts = 0, next_at = 0 WHERE state = 2 AND status = 200"
         )
         return cur.rowcount
+
+    # -- coordination (one crawler: nothing to share) ---------------------------------
+    async def reserve_slot(self, host: str, interval: float) -> float:
+        """No other crawler sends to the host: the local spacing is the whole rule."""
+        return 0.0
+
+    async def claim(self, entry: Entry) -> bool:
+        """A leased URL stays this crawler's until it is settled."""
+        return True
+
+    def may_fetch_site_file(self, host: str, name: str) -> bool:
+        return True
+
+    def heartbeat(self) -> None:
+        """Leases of one crawler do not expire."""
 
     # -- hosts -------------------------------------------------------------------------
     def get_host(self, host: str) -> HostRecord | None:
