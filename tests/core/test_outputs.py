@@ -355,7 +355,10 @@ def _full_disk_script(cmd: list[str], mount: Path, out: Path, old: Path | None) 
     )
 
 
-@pytest.mark.parametrize("name", ["extract", "refine", "train-classifier", "export", "report"])
+@pytest.mark.parametrize(
+    "name",
+    ["extract", "refine", "train-lm", "train-classifier", "demo", "crawl", "export", "report"],
+)
 def test_full_disk(tmp_path: Path, inputs: dict[str, Path], name: str) -> None:
     """A real full disk: a 48 KiB tmpfs, filled up, in a private mount namespace (unshare).
     refine keeps its work folder (a rerun resumes from it), but no temporary file."""
