@@ -95,6 +95,13 @@ def register(app: typer.Typer) -> None:
             help="Follow only this recipe's links (a YAML file or phpbb, xenforo, vbulletin,"
             " discourse).",
         ),
+        frontier: str | None = typer.Option(
+            None,
+            "--frontier",
+            metavar="sqlite|redis://HOST:PORT/DB",
+            help="Crawl state: SQLite in DIR, or a Redis database that several crawlers (each"
+            " with its own -o DIR) share as one crawl [default: sqlite].",
+        ),
     ) -> None:
         """Crawl politely from seed URLs into DIR/warc/*.warc.gz; run again to resume."""
         from thresher.config import load_section
@@ -117,6 +124,7 @@ def register(app: typer.Typer) -> None:
             "same_domain": same_domain,
             "recrawl": recrawl,
             "recipe": recipe,
+            "frontier": frontier,
         }
         cfg = load_section(CrawlConfig, config, "crawl", **overrides)
         if urls:

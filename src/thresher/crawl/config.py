@@ -75,6 +75,12 @@ class CrawlConfig(Section):
         description="where the crawl state lives: sqlite (in the output folder) or a"
         " redis://HOST:PORT/DB URL shared by several crawler processes",
     )
+    frontier_lease: float = Field(
+        30.0,
+        gt=0,
+        description="seconds a URL leased from a shared frontier stays this crawler's without"
+        " renewal (a crawler that dies gives its URLs back after this long)",
+    )
     fsync: bool = Field(True, description="fsync WARC files and state at every checkpoint")
     checkpoint_interval: float = Field(
         1.0, gt=0, description="seconds between commits of WARC data and crawl state"

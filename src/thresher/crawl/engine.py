@@ -108,9 +108,15 @@ def open_frontier(config: CrawlConfig, out: Path) -> CrawlFrontier:
         except sqlite3.DatabaseError as e:
             raise InputError(f"{path}: not a usable crawl state: {e}") from None
         return frontier
+    if config.recrawl:
+        raise ConfigError("--recrawl is not supported with a Redis frontier (--frontier)")
     from thresher.crawl.frontier.redis_frontier import RedisFrontier
 
-    return RedisFrontier.open(config.frontier, out, fsync=config.fsync)
+    frontier = RedisFrontier.open(
+        config.frontier, out, fsync=config.fsync, lease_seconds=config.frontier_lease
+    )
+    frontier.recover()
+    return frontier
 
 
 class Crawler:
