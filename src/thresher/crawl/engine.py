@@ -272,9 +272,16 @@ class Crawler:
         h = job.host
         while (wait := h.last_start + h.interval - time.monotonic()) > 0:
             await asyncio.sleep(wait)
-        wait = await self.frontier.reserve_slot(h.key, h.interval)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        if self.frontier.shared:
+            while True:
+                wait = await self.frontier.reserve_slot(h.key, h.interval)
+                due = time.monotonic() + wait
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # Woken well past the slot (the loop was held up, for instance by a Redis
+                # outage): requests of other crawlers may follow it closely, so take another.
+                if time.monotonic() - due <= h.interval / 2:
+                    break
             h.next_slot = max(h.next_slot, time.monotonic() + h.interval)
         h.last_start = time.monotonic()
 
