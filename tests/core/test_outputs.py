@@ -447,3 +447,15 @@ def test_lock_file_dir_is_private() -> None:
     with tempfile.TemporaryDirectory() as d, lock_file(Path(d) / "x.csv") as lock:
         assert lock.lock_path.parent.stat().st_mode & 0o077 == 0
         assert not any(Path(d).iterdir())  # nothing beside the output file
+
+
+def test_file_urls_are_local_paths(tmp_path: Path) -> None:
+    warc = make_warc(tmp_path / "a.warc.gz")
+    out = tmp_path / "docs"
+    proc = thresher("extract", f"file://{warc}", "-o", f"file://{out}")
+    assert proc.returncode == 0, proc.stderr
+    assert verify(out).ok and verify(out).documents == 4
+    corpus = tmp_path / "corpus"
+    proc = thresher("refine", f"file://{out}", "-o", f"file://{corpus}")
+    assert proc.returncode == 0, proc.stderr
+    assert (corpus / "manifest.json").is_file() and not (tmp_path / "file:").exists()

@@ -34,7 +34,7 @@ from thresher.store.folder import (
     check_published,
     fingerprint_files,
 )
-from thresher.store.remote import RemoteFolder, local_copy
+from thresher.store.remote import RemoteFolder, local_copy, local_path
 from thresher.store.sniff import sniff, wrong_kind_hint
 from thresher.store.writers import Part
 
@@ -91,7 +91,7 @@ def extract_to_folder(
     return _extract_locally(
         items,
         inputs,
-        Path(out),
+        local_path(out),
         config,
         formats,
         overwrite,

@@ -48,7 +48,13 @@ from thresher.store.folder import check_published, prior_run, remove_output
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import read_stats
 from thresher.store.readers import iter_document_files
-from thresher.store.remote import RemoteFolder, is_remote, local_copy, remote_identity
+from thresher.store.remote import (
+    RemoteFolder,
+    is_remote,
+    local_copy,
+    local_path,
+    remote_identity,
+)
 from thresher.store.sniff import wrong_kind_hint
 from thresher.store.writers import sha256_file
 
@@ -354,7 +360,7 @@ def refine(
         result.out_dir = remote.url
         return result
     return _refine_into(
-        Path(out_dir),
+        local_path(out_dir),
         inputs,
         files,
         fingerprint,

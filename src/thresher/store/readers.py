@@ -22,7 +22,7 @@ from thresher.document import Document
 from thresher.errors import InputError
 from thresher.stats import StepStats
 from thresher.store.formats import format_of, iter_lines
-from thresher.store.remote import RemoteFolder, is_remote, open_remote
+from thresher.store.remote import RemoteFolder, is_remote, local_path, open_remote
 from thresher.store.schema import row_to_document
 
 P = TypeVar("P", bound=PurePath)
@@ -41,7 +41,7 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
         if is_remote(p):
             yield from _remote_files(str(p))
             continue
-        path = Path(p)
+        path = local_path(p)
         if path.is_dir():
             found = sorted(
                 f

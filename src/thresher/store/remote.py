@@ -38,6 +38,12 @@ def is_remote(path: str | Path) -> bool:
     return isinstance(path, str) and "://" in path and not path.startswith("file://")
 
 
+def local_path(path: str | Path) -> Path:
+    """A local path from a path or a ``file://`` URL."""
+    text = str(path)
+    return Path(text[len("file://") :]) if text.startswith("file://") else Path(path)
+
+
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec filesystem of ``url`` and the path inside it; one line when the back end
     is not installed (``s3://`` needs s3fs, ``gs://`` gcsfs)."""
