@@ -51,6 +51,7 @@ __all__ = ["CrawlResult", "Crawler", "crawl", "effective_user_agent"]
 
 _WARC_NAME = re.compile(r"^(?P<prefix>.+)-(?P<stamp>\d{14})-(?P<serial>\d{5,})\.warc\.gz$")
 _STATS_INTERVAL = 10.0
+_SLOT_TOLERANCE = 0.002  # seconds a shared request slot may be missed by and still be used
 
 
 @dataclass
@@ -280,7 +281,7 @@ class Crawler:
                     await asyncio.sleep(wait)
                 # Woken well past the slot (the loop was held up, for instance by a Redis
                 # outage): requests of other crawlers may follow it closely, so take another.
-                if time.monotonic() - due <= h.interval / 2:
+                if time.monotonic() - due <= max(h.interval / 2, _SLOT_TOLERANCE):
                     break
             h.next_slot = max(h.next_slot, time.monotonic() + h.interval)
         h.last_start = time.monotonic()
