@@ -101,6 +101,9 @@ def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
         )
     result.steps.extend(refined.stats)
     result.corpus_dir = corpus_dir
+    from thresher.ship.card import write_card
+
+    write_card(corpus_dir, license_id=config.output.license)
     manifest = read_manifest(corpus_dir)
     result.documents = int(manifest.get("counts", {}).get("documents", 0))
     for folder, n in manifest.get("counts", {}).get("by_folder", {}).items():

@@ -70,6 +70,9 @@ def _refine(
             [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite,
             executor=where,
         )  # fmt: skip
+    from thresher.ship.card import write_card
+
+    write_card(result.out_dir, license_id=output.license)  # also on a skip: the licence may change
     if result.skipped:
         print(f"{out}: already complete ({result.documents} documents); nothing to do")
         return

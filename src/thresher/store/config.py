@@ -20,3 +20,9 @@ class OutputConfig(Section):
         256 * 1024 * 1024, ge=1024, description="rotate parts at this many uncompressed bytes"
     )
     csv: bool = Field(False, description="also export a CSV per part (nested fields as JSON)")
+    license: str = Field(
+        "other",
+        min_length=1,
+        description="licence of the corpus for its dataset card (a Hugging Face licence id such "
+        "as cc-by-4.0 or odc-by; 'other' when the crawled sites' terms decide)",
+    )
