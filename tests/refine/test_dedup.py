@@ -153,7 +153,7 @@ def test_hash_files_are_uint64(tmp_path: Path) -> None:
 def test_one_file_cut_into_ranges_for_workers_gives_the_same_corpus(
     tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import thresher.refine.runner as runner
+    import thresher.refine.shards as refine_shards
 
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
     records = [
@@ -164,7 +164,7 @@ def test_one_file_cut_into_ranges_for_workers_gives_the_same_corpus(
     with open(src, "a", encoding="utf-8") as f:
         f.write("{broken\n")
     one = refine([src], tmp_path / "w1", _only_dedup(policy))
-    monkeypatch.setattr(runner, "_MIN_SHARD_DOCS", 10)
+    monkeypatch.setattr(refine_shards, "MIN_SHARD_DOCS", 10)
     three = refine([src], tmp_path / "w3", _only_dedup(policy), workers=3)
     texts1 = {k: d.text for k, d in corpus(tmp_path / "w1").items()}
     texts3 = {k: d.text for k, d in corpus(tmp_path / "w3").items()}

@@ -10,17 +10,16 @@ are the same whatever ran the shards.
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import is_remote
 from thresher.stats import StepStats
+from thresher.store.markers import fresh_stage, write_marker
 from thresher.store.writers import CorpusWriter
 
 #: records of one archive below which it is not cut into ranges
@@ -137,9 +136,7 @@ class ShardTask:
 def run_shard(task: ShardTask) -> dict[str, Any]:
     """Extract one shard into its staging folder; the marker (its parts, documents and stats)
     is written last, so a shard with a marker is complete. Runs in a worker."""
-    stage = Path(task.stage)
-    if stage.exists():  # a killed attempt: start this shard again
-        shutil.rmtree(stage)
+    stage = fresh_stage(Path(task.stage))  # a killed attempt: start this shard again
     stats = StepStats("extract")
     writer = CorpusWriter(stage, formats=task.formats, partition=())
     hook = progress_hook
@@ -157,5 +154,5 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
         "parts": [p.to_dict() for p in parts],
         "stats": stats.to_dict(),
     }
-    write_json(Path(task.marker), info)
+    write_marker(Path(task.marker), info)
     return info

@@ -4,8 +4,10 @@
 
 * a :class:`CorpusStep` (paragraph dedup, corpus-wide MinHash) gets a *scan* pass — every shard
   is read, run through the steps before it, and handed to :meth:`CorpusStep.scan_shard`, which
-  writes a compact summary to its work folder; then one :meth:`CorpusStep.merge`; then in the
-  final pass each worker calls :meth:`CorpusStep.bind_shard` before it sees that shard again.
+  writes a compact summary to its work folder; then the merge: the independent tasks of
+  :meth:`CorpusStep.merge_tasks` (run on the executor, like the scans), then one
+  :meth:`CorpusStep.merge` in the driver; then in the final pass each worker calls
+  :meth:`CorpusStep.bind_shard` before it sees that shard again.
 * a :class:`Calibrated` step (perplexity buckets: 30th/60th percentile cutoffs per language)
   gets a sample of documents that went through the steps before it; what
   :meth:`Calibrated.calibrate` returns (JSON-able) is saved once and given to every worker
@@ -20,10 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from thresher.document import Document
 from thresher.pipeline.base import Step
+
+
+class MergeTask(Protocol):
+    """One independent part of a merge (plain, picklable data): run anywhere, it writes its
+    result to the step's work folder and returns a small summary."""
+
+    def run(self) -> Any: ...
+
+
+def run_merge_task(task: MergeTask) -> Any:
+    """Run one merge task (the module-level function an executor maps)."""
+    return task.run()
 
 
 class CorpusStep(Step):
@@ -33,8 +47,14 @@ class CorpusStep(Step):
         """Pass 1: summarise shard ``shard`` (all its documents, in order) into ``work``."""
         raise NotImplementedError
 
+    def merge_tasks(self, work: Path, shards: int) -> list[MergeTask]:
+        """The parts of the merge that can run in parallel, before :meth:`merge` (none by
+        default). Each must be safe to run again after a crash."""
+        return []
+
     def merge(self, work: Path, shards: int) -> dict[str, Any]:
-        """Combine the summaries of all shards; returns counters for the stats."""
+        """Combine the summaries of all shards (and what :meth:`merge_tasks` wrote); returns
+        counters for the stats."""
         raise NotImplementedError
 
     def bind_shard(self, work: Path, shard: int) -> None:

@@ -32,6 +32,7 @@ from thresher.errors import OutputError
 from thresher.stats import StepStats
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
+from thresher.store.markers import ShardSlots
 from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part, sha256_file
 
 #: manifests written by earlier versions under another name for the same kind of output
@@ -333,13 +334,18 @@ class DocumentsFolder:
         self.plan = {**self.plan, **plan, "fingerprint": self.fingerprint}
         write_json(self.work / "plan.json", self.plan)
 
+    @property
+    def shards(self) -> ShardSlots:
+        """The shards' staging folders and markers (``work/shards/NNNNN[.done.json]``)."""
+        return ShardSlots(self.work / "shards")
+
     def shard_stage(self, shard: int) -> Path:
         """The folder where shard ``shard`` stages its parts (beside its marker)."""
-        return self.work / "shards" / f"{shard:05d}"
+        return self.shards.stage(shard)
 
     def shard_marker(self, shard: int) -> Path:
         """The marker a finished shard leaves (JSON: its parts, documents and stats)."""
-        return self.work / "shards" / f"{shard:05d}.done.json"
+        return self.shards.marker(shard)
 
     def commit_shards(
         self,

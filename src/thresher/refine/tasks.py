@@ -1,0 +1,156 @@
+"""The tasks of a refine run, as an executor runs them (in this process, a local pool or a Ray
+worker): the scan of one shard for a corpus step, the final pass of one shard, and the
+calibration sample. Each task leaves its marker in the work folder (:mod:`thresher.refine.work`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from thresher.document import Document
+from thresher.pipeline.base import Step
+from thresher.refine.config import RefineConfig
+from thresher.refine.corpus_step import Calibrated, CorpusStep
+from thresher.refine.shards import Shard
+from thresher.refine.steps import build_steps
+from thresher.refine.work import WorkFolder, output_formats
+from thresher.stats import StepStats
+from thresher.store import CorpusWriter
+from thresher.store.config import OutputConfig
+from thresher.store.markers import fresh_stage, write_marker
+
+DEFAULT_BUCKET = "all"
+_PROGRESS_EVERY = 2000
+
+#: set by refine() when shards run in this process, to report progress inside a shard
+progress_hook: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """One shard's work in one round: plain data, so any executor can ship it."""
+
+    config: RefineConfig
+    output: OutputConfig
+    out: str  # the corpus folder (its work folder holds the markers)
+    shard: int
+    source: Shard
+    round: int  # index of the CorpusStep to scan; -1 for the final pass
+    calibration: dict[int, dict[str, Any]]
+
+
+def prepared_steps(
+    config: RefineConfig,
+    work: WorkFolder,
+    shard: int,
+    calibration: dict[int, dict[str, Any]],
+    upto: int,
+) -> list[Step]:
+    """The run's steps, those before ``upto`` bound to shard ``shard`` and calibrated."""
+    steps = build_steps(config)
+    for j, step in enumerate(steps[:upto]):
+        if isinstance(step, CorpusStep):
+            step.bind_shard(work.step(j), shard)
+        if isinstance(step, Calibrated) and j in calibration:
+            step.load_calibration(calibration[j])
+    return steps
+
+
+def chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
+    stream: Iterable[Document] = docs
+    for step in steps:
+        stream = step.run(stream)
+    return iter(stream)
+
+
+def scan_task(task: ShardTask) -> dict[str, Any]:
+    """Scan one shard for CorpusStep ``task.round`` (through the steps before it)."""
+    work = WorkFolder(Path(task.out))
+    steps = prepared_steps(task.config, work, task.shard, task.calibration, task.round)
+    _, docs = task.source.read()
+    stream = chain(steps[: task.round], docs)
+    target = steps[task.round]
+    assert isinstance(target, CorpusStep)
+    target.scan_shard(stream, work.step(task.round), task.shard)
+    for step in steps:
+        step.close()
+    info = {"shard": task.source.to_dict()}
+    write_marker(work.scan_marker(task.round, task.shard), info)
+    return info
+
+
+class _Counted:
+    """Passes documents through, counting them."""
+
+    def __init__(self, docs: Iterable[Document]) -> None:
+        self.docs = docs
+        self.n = 0
+
+    def __iter__(self) -> Iterator[Document]:
+        for doc in self.docs:
+            self.n += 1
+            yield doc
+
+
+def final_task(task: ShardTask) -> dict[str, Any]:
+    """Run one shard through every step into its staging folder; the marker (parts,
+    documents, stats) is written last."""
+    work = WorkFolder(Path(task.out))
+    stage = fresh_stage(work.final.stage(task.shard))  # a killed attempt: start again
+    steps = prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
+    reader, docs = task.source.read()
+    counted = _Counted(docs)
+    write_stats = StepStats("write")
+    writer = CorpusWriter(
+        stage, formats=output_formats(task.output), part_bytes=task.output.part_bytes
+    )
+    hook = progress_hook
+    n = 0
+    try:
+        for doc in chain(steps, counted):
+            if doc.bucket is None:
+                doc.bucket = DEFAULT_BUCKET
+            writer.write(doc)
+            n += 1
+            if hook is not None and n % _PROGRESS_EVERY == 0:
+                hook(_PROGRESS_EVERY)
+    except BaseException:
+        writer.abort()
+        raise
+    parts = writer.close()
+    for step in steps:
+        step.close()
+    write_stats.seen = write_stats.kept = n
+    if hook is not None:
+        hook(n % _PROGRESS_EVERY)
+    read_step = task.source.read_stats(reader, counted.n)
+    info = {
+        "documents": n,
+        "parts": [p.to_dict() for p in parts],
+        "stats": [s.to_dict() for s in [read_step, *(s.stats for s in steps), write_stats]],
+    }
+    write_marker(work.final.marker(task.shard), info)
+    return info
+
+
+def calibrate(
+    config: RefineConfig,
+    work: WorkFolder,
+    shards: list[Shard],
+    j: int,
+    calibration: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    """Run the first documents of every shard through the steps before step ``j`` and let
+    step ``j`` calibrate itself on them (in the driver: the sample is small)."""
+    per_shard = max(1, math.ceil(config.sample_docs / len(shards)))
+    sample: list[Document] = []
+    for i, shard in enumerate(shards):
+        steps = prepared_steps(config, work, i, calibration, j)
+        _, docs = shard.read(limit=per_shard)
+        sample.extend(chain(steps[:j], docs))
+    target = build_steps(config)[j]
+    assert isinstance(target, Calibrated)
+    return target.calibrate(sample)

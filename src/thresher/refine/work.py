@@ -1,0 +1,118 @@
+"""The refine work folder (``DIR/.refine-work``): the plan, the fingerprint and the markers
+that let a killed run resume, whichever executor ran its shards.
+
+Layout (unchanged across versions, so a resume finds what an earlier attempt left)::
+
+    plan.json                      fingerprint and shards
+    stepJJ/                        the scan summaries of CorpusStep JJ
+    scanJJ-NNNNN.done.json         shard NNNNN scanned for step JJ
+    mergeJJ.done.json              step JJ merged (its counters)
+    calibrationJJ.json             step JJ's calibration
+    out/NNNNN/, out/NNNNN.done.json  shard NNNNN's staged parts and its final-pass marker
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from thresher.atomic import write_json
+from thresher.refine.config import RefineConfig
+from thresher.refine.shards import Shard
+from thresher.store.config import OutputConfig
+from thresher.store.folder import Prior, prior_run, remove_output
+from thresher.store.markers import ShardSlots, read_marker, write_marker
+from thresher.store.remote import is_remote, remote_identity
+from thresher.store.writers import sha256_file
+
+WORK = ".refine-work"
+
+
+def output_formats(output: OutputConfig) -> list[str]:
+    """The formats parts are written in, the primary first (CSV last when asked for)."""
+    formats = list(dict.fromkeys(output.formats))
+    if output.csv and "csv" not in formats:
+        formats.append("csv")
+    return formats
+
+
+def fingerprint(files: list[Path | str], config: RefineConfig, output: OutputConfig) -> str:
+    """Identifies a run: same inputs (path, size, content) and same settings (workers aside).
+
+    Content, not modification time: inputs rewritten with the same bytes (a rerun of a
+    deterministic extract) are the same run. An object-store input counts by its URL, size
+    and the store's tag of its content (ETag), without reading it."""
+    h = hashlib.sha256()
+    h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
+    h.update(json.dumps([output_formats(output), output.part_bytes]).encode())
+    for p in files:
+        if is_remote(p):
+            h.update(f"{remote_identity(str(p))}\n".encode())
+        else:
+            path = Path(p)
+            h.update(f"{path.resolve()}\0{path.stat().st_size}\0{sha256_file(path)}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def prior(out: Path, fingerprint: str, overwrite: bool) -> Prior:
+    """What an earlier run left in ``out``, its work folder made ready for this run: another
+    run's output removed (with ``overwrite``), stale work of another unfinished run dropped.
+    ``done`` is set when ``out`` already holds this very run."""
+    found = prior_run(out, kind="refine", fingerprint=fingerprint, overwrite=overwrite, work=WORK)
+    if found.done is None:
+        if found.replace and not found.resume:
+            remove_output(out, WORK)
+        elif not found.resume and (out / WORK).exists():
+            shutil.rmtree(out / WORK)  # stale work of another unfinished run, nothing final yet
+    return found
+
+
+class WorkFolder:
+    """Paths and markers of one run's work folder; every method is safe to call again after
+    a crash (a marker is written last, a missing marker means "do it again")."""
+
+    def __init__(self, out: Path) -> None:
+        self.root = out / WORK
+        self.final = ShardSlots(self.root / "out")
+
+    def create(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def shards(self, fingerprint: str, plan: Callable[[], list[Shard]]) -> list[Shard]:
+        """The run's shards: those of the first attempt when resuming (whatever the workers),
+        else ``plan()``'s, saved for a later resume."""
+        path = self.root / "plan.json"
+        saved = read_marker(path)
+        if saved is not None:
+            return [Shard(**s) for s in saved["shards"]]
+        shards = plan()
+        write_json(path, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
+        return shards
+
+    def step(self, j: int) -> Path:
+        """The folder of CorpusStep ``j``'s scan summaries."""
+        return self.root / f"step{j:02d}"
+
+    def scan_marker(self, j: int, shard: int) -> Path:
+        return self.root / f"scan{j:02d}-{shard:05d}.done.json"
+
+    def unscanned(self, j: int, shards: int) -> list[int]:
+        """Shards not yet scanned for step ``j``."""
+        return [i for i in range(shards) if not self.scan_marker(j, i).is_file()]
+
+    def once(self, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The JSON saved as ``name``, computed and saved first if it is not there yet (a
+        merge's counters, a calibration)."""
+        path = self.root / name
+        done = read_marker(path)
+        if done is None:
+            done = compute()
+            write_marker(path, done)
+        return done
