@@ -278,7 +278,7 @@ def folder_commands(inp: dict[str, Path]) -> dict[str, list[str | Path]]:
 
 def file_commands(inp: dict[str, Path]) -> dict[str, list[str | Path]]:
     return {
-        "export": ["export", inp["docs"], "-o"],
+        "export": ["export", inp["docs"], "--format", "csv", "-o"],  # any file name
         "report": ["report", inp["corpus"], "-o"],
     }
 

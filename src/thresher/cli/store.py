@@ -70,13 +70,25 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_cmd(
         inputs: list[Path] = typer.Argument(..., help="Document files or folders."),
-        out: Path = typer.Option(..., "-o", "--out", help="CSV file to write."),
+        out: Path = typer.Option(
+            ...,
+            "-o",
+            "--out",
+            help="File to write; its extension chooses the format (.json, .jsonl, .csv, "
+            ".parquet, .xml, .avro).",
+        ),
+        fmt: str | None = typer.Option(
+            None,
+            "--format",
+            "-f",
+            help="json (one array), jsonl, csv, parquet, xml or avro, whatever the file's name.",
+        ),
     ) -> None:
-        """Export documents to one CSV file for spreadsheets (nested fields as JSON strings)."""
+        """Export documents to one file: JSON, JSONL, CSV, Parquet, XML or Avro."""
         from thresher.stats import StepStats
-        from thresher.store.export import export_csv
+        from thresher.store.export import export
 
         stats = StepStats("read")
-        n = export_csv(inputs, out, stats)
+        n = export(inputs, out, fmt, stats)
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.dropped.items()))
         print(f"wrote {n} documents to {out}" + (f" (skipped: {skipped})" if skipped else ""))
