@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -96,7 +97,43 @@ class Recipe(_Model):
 
     name: str
     description: str = ""
+    thread: str | None = Field(
+        None,
+        description="regular expression whose first group, searched in a topic page's URL (or"
+        " a thread record's url field), names the thread: posts of one thread across"
+        " paginated pages share it",
+    )
+    page: str | None = Field(
+        None,
+        description="regular expression whose first matching group (a number) orders a"
+        " thread's pages; a URL without a match is the first page (0)",
+    )
     pages: list[PageType] = Field(..., min_length=1)
+
+    @field_validator("thread", "page")
+    @classmethod
+    def _group_regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                groups = re.compile(v).groups
+            except re.error as e:
+                raise ValueError(f"bad regular expression: {e}") from None
+            if groups < 1:
+                raise ValueError("the regular expression needs a group: (...)")
+        return v
+
+    def thread_key(self, url: str | None) -> str | None:
+        """The thread a topic page (or a link to one) belongs to: host and the ``thread``
+        regex's group; the URL itself when the recipe has no such regex or it does not match."""
+        if not url:
+            return None
+        found = _first_group(self.thread, url)
+        return f"{urlsplit(url).netloc}/{found}" if found else url
+
+    def page_number(self, url: str | None) -> int:
+        """Where a topic page comes in its thread (0 for the first page)."""
+        found = _first_group(self.page, url)
+        return int(found) if found and found.isdigit() else 0
 
     def page_type(self, tree: LexborHTMLParser, url: str | None) -> PageType | None:
         """The first page type whose match conditions hold for this page."""
@@ -137,11 +174,15 @@ class Recipe(_Model):
         if pt is None or pt.records is None:
             return []
         rule = pt.records
+        page_no = self.page_number(url)
         docs: list[Document] = []
         for index, node in enumerate(_unique(tree.css(rule.each))):
             values: dict[str, Any] = {}
             for name, f in rule.fields.items():
                 values[name] = _read_field(node, f, url)
+            # a thread record (a list page's row) names the thread it links to
+            link = values.get("url") if rule.type == "thread" else url
+            thread = self.thread_key(link if isinstance(link, str) else url)
             text = values.get(rule.text_field)
             if isinstance(text, list):
                 text = "\n".join(str(t) for t in text)
@@ -161,11 +202,20 @@ class Recipe(_Model):
                         "recipe": self.name,
                         "page_type": pt.name,
                         "record_type": rule.type,
+                        "thread": thread,
+                        "page": page_no,
+                        "position": index,
                         "fields": values,
                     },
                 )
             )
         return docs
+
+
+def _first_group(pattern: str | None, text: str | None) -> str | None:
+    """The first group that matched of ``pattern`` searched in ``text`` (None otherwise)."""
+    m = re.search(pattern, text) if pattern and text else None
+    return next((g for g in m.groups() if g), None) if m else None
 
 
 def _unique(nodes: list[LexborNode]) -> list[LexborNode]:
