@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from thresher.errors import InputError
@@ -23,11 +24,13 @@ from thresher.extract import ExtractConfig
 from thresher.extract.shards import ShardTask, plan_shards, run_shard
 from thresher.extract.to_folder import extract_to_folder
 from thresher.refine import RefineConfig, refine
+from thresher.refine.corpus_step import run_merge_task
+from thresher.refine.minhash import Signatures, find_duplicates
 from thresher.stats import StepStats
 from thresher.store import read_documents, read_manifest, verify
 from thresher.store.config import OutputConfig
 
-from ..refine.helpers import SENTENCES, write_jsonl
+from ..refine.helpers import SENTENCES, near_duplicate_shards, scan_minhash_shards, write_jsonl
 from .inputs import write_inputs
 
 pytest.importorskip("ray")
@@ -219,3 +222,19 @@ def test_a_killed_driver_resumes_from_the_markers(tmp_path: Path, ray_instance: 
 
 def _light_refine() -> dict[str, Any]:
     return {k: v for k, v in LIGHT.items() if k != "minhash"}
+
+
+def test_minhash_bucket_phase_on_ray_drops_what_the_serial_one_does(
+    tmp_path: Path, ray_instance: Any
+) -> None:
+    shards = near_duplicate_shards(3)
+    step = scan_minhash_shards(tmp_path, shards)
+    tasks = step.merge_tasks(tmp_path, len(shards))
+    with RayExecutor(2) as executor:
+        pairs = executor.map(run_merge_task, tasks)
+    assert len(pairs) == 14 and sum(pairs) > 60  # the bands found the copies, on Ray
+    step.merge(tmp_path, len(shards))
+    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(3)])
+    parallel = [np.load(tmp_path / f"drop-{i:05d}.npy") for i in range(3)]
+    assert [m.tolist() for m in parallel] == [m.tolist() for m in serial]
+    assert sum(int(m.sum()) for m in parallel) > 60

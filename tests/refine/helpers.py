@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
+from thresher.document import Document
 from thresher.store import read_documents
 
 #: Sentences long enough for confident language id, several per language.
@@ -39,3 +41,37 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
 def corpus(out: Path) -> dict[str, Any]:
     """Documents of a refined folder by id."""
     return {d.id: d for d in read_documents([out])}
+
+
+def near_duplicate_shards(shards: int = 3, seed: int = 7) -> list[list[Document]]:
+    """Shards of 200 distinct documents, 60 of them with 1-3 near copies (1 % of words
+    changed) spread over the shards, and two documents without words."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(5000)]
+    docs: list[Document] = []
+
+    def edit(text: str, frac: float) -> str:
+        words = text.split()
+        for i in rng.sample(range(len(words)), int(len(words) * frac)):
+            words[i] = rng.choice(vocab)
+        return " ".join(words)
+
+    for i in range(200):
+        text = " ".join(rng.choice(vocab) for _ in range(300))
+        docs.append(Document(text=text, id=f"doc-{i:04d}"))
+        for j in range(rng.randint(1, 3) if i < 60 else 0):
+            docs.append(Document(text=edit(text, 0.01), id=f"x-copy-{i:04d}-{j}"))
+    docs.append(Document(text="", id="empty-1"))
+    docs.append(Document(text="...", id="empty-2"))
+    rng.shuffle(docs)
+    return [docs[i::shards] for i in range(shards)]
+
+
+def scan_minhash_shards(work: Path, shards: list[list[Document]]) -> Any:
+    """The corpus-wide MinHash step with every shard's signatures scanned into ``work``."""
+    from thresher.refine.minhash import CorpusMinHashDedup
+
+    step = CorpusMinHashDedup()
+    for i, docs in enumerate(shards):
+        step.scan_shard(docs, work, i)
+    return step

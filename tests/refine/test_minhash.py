@@ -12,12 +12,16 @@ import pytest
 from thresher.config import load_section
 from thresher.document import Document
 from thresher.errors import ConfigError
+from thresher.execute.local import LocalExecutor
 from thresher.refine import RefineConfig, refine
+from thresher.refine.corpus_step import run_merge_task
 from thresher.refine.minhash import (
     MinHashConfig,
     MinHashDedup,
     MinHasher,
     Signatures,
+    band_pairs,
+    components,
     drop_ids_of,
     find_duplicates,
     jaccard_estimate,
@@ -25,7 +29,7 @@ from thresher.refine.minhash import (
 )
 
 from .helpers import corpus as read_corpus
-from .helpers import write_jsonl
+from .helpers import near_duplicate_shards, scan_minhash_shards, write_jsonl
 
 _VOCAB = [f"w{i}" for i in range(5000)]
 
@@ -227,3 +231,67 @@ def test_refine_per_shard_scope(tmp_path: Path, corpus: tuple[list[Document], di
     assert result.documents == 400  # each shard on its own holds no near-duplicates
     result = refine([tmp_path / "in"], tmp_path / "corpus", _refine_config("corpus"))
     assert set(read_corpus(tmp_path / "corpus")) == {d.id for d in originals}
+
+
+def _union_find_labels(n: int, a: list[int], b: list[int]) -> list[int]:
+    """Smallest node of each node's component, by a plain union-find (the reference)."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(a, b, strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    return [root(x) for x in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_components_match_a_union_find(seed: int) -> None:
+    rng = random.Random(seed)
+    n = 300
+    a = [rng.randrange(n) for _ in range(250)]
+    b = [rng.randrange(n) for _ in range(250)]
+    got = components(n, np.array(a, dtype=np.int64), np.array(b, dtype=np.int64))
+    assert got.tolist() == _union_find_labels(n, a, b)
+
+
+def test_band_pairs_link_equal_keys_but_never_key_zero() -> None:
+    column = np.array([5, 0, 5, 0, 7, 5], dtype=np.uint64)
+    linked, to = band_pairs(column)
+    assert sorted(zip(linked.tolist(), to.tolist(), strict=True)) == [(2, 0), (5, 0)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parallel_bucket_phase_drops_what_the_serial_one_does(tmp_path: Path, workers: int) -> None:
+    shards = near_duplicate_shards(3)
+    step = scan_minhash_shards(tmp_path, shards)
+    tasks = step.merge_tasks(tmp_path, len(shards))
+    assert len(tasks) == 14  # one per band
+    with LocalExecutor(workers) as executor:
+        executor.map(run_merge_task, tasks)
+    assert all(t.path.is_file() for t in tasks)
+    counters = step.merge(tmp_path, len(shards))
+    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(3)])
+    parallel = [np.load(tmp_path / f"drop-{i:05d}.npy") for i in range(3)]
+    assert [m.tolist() for m in parallel] == [m.tolist() for m in serial]
+    dropped = {
+        d.id for s, m in zip(shards, parallel, strict=True) for d, x in zip(s, m, strict=True) if x
+    }
+    assert counters["near_duplicates_found"] == len(dropped) > 60
+    assert all(i is not None and i.startswith("x-copy-") for i in dropped)
+
+
+def test_merge_runs_bucket_tasks_the_executor_did_not(tmp_path: Path) -> None:
+    shards = near_duplicate_shards(2, seed=3)
+    step = scan_minhash_shards(tmp_path, shards)
+    step.merge_tasks(tmp_path, 2)[0].run()  # one band done "by a worker", the others not
+    step.merge(tmp_path, 2)
+    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(2)])
+    assert [np.load(tmp_path / f"drop-{i:05d}.npy").tolist() for i in range(2)] == [
+        m.tolist() for m in serial
+    ]

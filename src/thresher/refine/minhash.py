@@ -10,6 +10,15 @@ The survivor of a cluster is the document with the smallest ``id`` (then the fir
 the result does not depend on input order, sharding or the number of workers. Dedup runs over
 one stream (:class:`MinHashDedup`: the corpus with one worker, or each shard), or corpus-wide
 in two passes: :func:`signatures` per shard, then :func:`find_duplicates` over all of them.
+
+In ``refine`` both phases of the corpus-wide pass run on the executor: the signature phase as
+one task per shard (``sig-NNNNN.npz``), the bucket phase as one :class:`BandTask` per band,
+which reads that band's column of every shard's keys and writes the duplicate pairs it finds
+(``pairs-BBB.npy``, at most one pair per document); the driver then joins the pairs of all
+bands into clusters (:func:`components`) and writes one drop mask per shard. The result is
+the same as :func:`find_duplicates`'. Memory of a band task: about 40 bytes a document of the
+corpus (its column, the sort order, the sorted copy, the pairs); of the driver's join: the ids
+and 8 bytes per pair.
 """
 
 from __future__ import annotations
@@ -245,6 +254,94 @@ def find_duplicates(shards: Sequence[Signatures]) -> list[np.ndarray]:
     return np.split(drop, np.cumsum(sizes)[:-1])
 
 
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For nodes ``0..n-1`` joined by the edges ``a[i]-b[i]``: each node's label, the smallest
+    node of its connected component (min-label propagation with pointer jumping)."""
+    label = np.arange(n, dtype=np.int64)
+    if len(a) == 0:
+        return label
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]  # a label is a smaller node of the same component: follow it
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def band_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Documents (rows) that share a band key (0 never counts), as pairs ``(doc, smallest doc
+    of its group)`` over ``column`` (one band, or several as columns of a 2-D array)."""
+    cols = column.reshape(len(column), -1)
+    n = len(cols)
+    heads: list[np.ndarray] = []
+    tails: list[np.ndarray] = []
+    for c in range(cols.shape[1]):
+        order = np.argsort(cols[:, c], kind="stable")
+        k = cols[order, c]
+        same = np.flatnonzero((k[1:] == k[:-1]) & (k[1:] != 0)) + 1
+        if len(same) == 0:
+            continue
+        first = np.maximum.accumulate(
+            np.where(np.concatenate(([True], k[1:] != k[:-1])), np.arange(n), 0)
+        )
+        heads.append(order[same])
+        tails.append(order[first[same]])
+    if not heads:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    label = components(n, np.concatenate(heads), np.concatenate(tails))
+    linked = np.flatnonzero(label != np.arange(n))
+    return linked, label[linked]
+
+
+@dataclass(frozen=True)
+class BandTask:
+    """The bucket phase for one band: duplicate pairs among all shards' documents (numbered
+    in shard order), written to ``work/pairs-BBB.npy``; run again, it keeps that file."""
+
+    work: str
+    shards: int
+    band: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.work) / f"pairs-{self.band:03d}.npy"
+
+    def run(self) -> int:
+        if not self.path.is_file():
+            cols = []
+            for i in range(self.shards):
+                with np.load(Path(self.work) / f"sig-{i:05d}.npz") as z:
+                    cols.append(np.array(z["keys"][:, self.band]))
+            column = np.concatenate(cols) if cols else np.empty(0, dtype=_U64)
+            del cols
+            linked, to = band_pairs(column)
+            with replacing(self.path) as f:
+                np.save(f, np.stack((linked, to)))
+        return int(np.load(self.path, mmap_mode="r").shape[1])
+
+
+def drops_from_pairs(ids: Sequence[Sequence[str]], pairs: Iterable[np.ndarray]) -> list[np.ndarray]:
+    """Per shard, the drop mask given every band's duplicate pairs (documents numbered in
+    shard order): clusters are joined across bands and the smallest id of each survives,
+    as in :func:`find_duplicates`."""
+    sizes = [len(s) for s in ids]
+    n = sum(sizes)
+    flat = np.array([i.encode("utf-8") for s in ids for i in s], dtype=np.bytes_)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(flat, kind="stable")] = np.arange(n)
+    del flat
+    edges = [p for p in pairs if p.shape[1]]
+    a = rank[np.concatenate([p[0] for p in edges])] if edges else np.empty(0, np.int64)
+    b = rank[np.concatenate([p[1] for p in edges])] if edges else np.empty(0, np.int64)
+    label = components(n, a, b)  # over ranks: the label is the smallest rank of the cluster
+    drop = label[rank] != rank
+    return np.split(drop, np.cumsum(sizes)[:-1]) if sizes else []
+
+
 class MinHashDedup(Step):
     """Drops near-duplicate documents, keeping the smallest id of each cluster.
 
@@ -333,14 +430,26 @@ class CorpusMinHashDedup(MinHashDedup, CorpusStep):
         work.mkdir(parents=True, exist_ok=True)
         signatures(docs, self.hasher).save(work / f"sig-{shard:05d}.npz")
 
+    def merge_tasks(self, work: Path, shards: int) -> list[BandTask]:
+        """The bucket phase, one task per band (run on the executor before :meth:`merge`)."""
+        return [BandTask(str(work), shards, b) for b in range(self.hasher.bands)]
+
     def merge(self, work: Path, shards: int) -> dict[str, int]:
-        sigs = [Signatures.load(work / f"sig-{i:05d}.npz") for i in range(shards)]
-        masks = find_duplicates(sigs)
+        """Clusters from every band's pairs (the bucket tasks run first, here if they have
+        not), then one drop mask per shard (``drop-NNNNN.npy``)."""
+        tasks = self.merge_tasks(work, shards)
+        for task in tasks:
+            task.run()  # nothing to do when the executor ran it
+        ids = []
+        for i in range(shards):
+            with np.load(work / f"sig-{i:05d}.npz") as z:
+                ids.append([x.decode("utf-8") for x in z["ids"].tolist()])
+        masks = drops_from_pairs(ids, (np.load(t.path) for t in tasks))
         for i, mask in enumerate(masks):
             with replacing(work / f"drop-{i:05d}.npy") as f:
                 np.save(f, mask)
         return {
-            "scanned": sum(len(s.ids) for s in sigs),
+            "scanned": sum(len(s) for s in ids),
             "near_duplicates_found": sum(int(m.sum()) for m in masks),
         }
 
