@@ -1,7 +1,7 @@
 """Throughput of ``thresher sft`` and ``thresher chunks`` on generated inputs (one core).
 
 sft: N forum threads as recipe post records (4 posts each, one paginated page in four);
-chunks: N Markdown documents of about 1,200 tokens (headings, lists, code, prose). Each
+chunks: N Markdown documents of about 880 tokens (headings, lists, code, prose). Each
 export runs in this process through its Python API, output to a temporary folder; the
 figure is input records (threads or documents) per second, best of ``--repeat`` runs.
 
