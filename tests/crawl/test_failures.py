@@ -293,6 +293,6 @@ def test_report_shows_this_run_and_total(site: SiteServer, tmp_path: Path) -> No
     site.routes["/"] = page(["/gone"])
     crawl(fast_config(site), tmp_path / "c")
     html = build_report(tmp_path / "c", tmp_path / "r.html").read_text(encoding="utf-8")
-    assert '<td>fetched</td><td class="n">2</td>' in html  # this run's requests
-    assert '<td>total pages</td><td class="n">1</td>' in html
-    assert "<h3>total failed_by_reason</h3>" in html
+    assert '<td>Pages fetched</td><td class="n">2</td>' in html  # this run's requests
+    assert '<td>Pages archived (all runs)</td><td class="n">1</td>' in html
+    assert "<h3>Failed pages by reason</h3>" in html  # the totals of one run: shown once

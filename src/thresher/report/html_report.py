@@ -1,16 +1,18 @@
-"""``thresher report DIR``: one self-contained HTML page about a corpus or a crawl.
+"""``thresher report DIR``: one self-contained HTML page about a corpus or a crawl, the page
+people open first.
 
-It reads what the run left behind (manifests, stats.json, crawl-stats.json and a sample of the
-documents) and shows documents per language and bucket, what each step dropped and why, and
-distributions of text length, language score and perplexity.
+It reads what the runs left behind (manifests, stats.json, crawl-stats.json and a sample of
+the documents) and shows, top to bottom: the headline figures, a funnel from pages fetched
+to documents kept with every drop reason, then per output folder documents and tokens per
+language, perplexity histograms with the bucket cut-offs, lengths, top domains, duplicate
+rates and each step's counts, then the crawl (status codes, errors, robots.txt and opt-out
+decisions). No script, font or image is fetched: charts are inline SVG.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,152 +20,151 @@ from thresher import __version__
 from thresher.atomic import write_text
 from thresher.errors import InputError
 from thresher.output import check_file, lock_file
-from thresher.store import find_manifests, read_documents, read_manifest
+from thresher.report import corpus as sections
+from thresher.report.charts import bar_chart, funnel
+from thresher.report.crawl import crawl_section, read_crawl_stats
+from thresher.report.labels import key_label, step_label
+from thresher.store import find_manifests, read_manifest
 from thresher.store.manifest import utc_now
 
-SAMPLE_DOCUMENTS = 20_000
+SAMPLE_DOCUMENTS = sections.SAMPLE_DOCUMENTS
 
 _CSS = """
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem}
-h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.6rem 0} td,th{padding:.25rem .8rem;text-align:left}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums} tr:nth-child(even){background:#f6f6f6}
-.chart text{font:12px system-ui,sans-serif;fill:#333} .muted{color:#777} code{background:#f2f2f2}
-.empty{color:#999}
+:root{--ink:#1f2933;--muted:#6b7785;--line:#e3e7ec;--accent:#3b6ea8;--bg:#f7f8fa}
+*{box-sizing:border-box}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--ink);
+background:var(--bg)}
+main{max-width:1000px;margin:0 auto;padding:1.5rem 1.25rem 3rem}
+header.top{background:#1f3b5c;color:#fff;padding:1.4rem 0 1.2rem}
+header.top div{max-width:1000px;margin:0 auto;padding:0 1.25rem}
+header.top h1{margin:0;font-size:1.6rem;font-weight:650}
+header.top p{margin:.3rem 0 0;color:#c9d6e3;font-size:.85rem}
+header.top code{background:none;color:#fff}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.8rem;
+margin:1.2rem 0 .4rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem}
+.card b{display:block;font-size:1.55rem;font-weight:650;font-variant-numeric:tabular-nums}
+.card span{color:var(--muted);font-size:.85rem}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.4rem 1.3rem 1.2rem;
+margin:1.2rem 0;overflow-x:auto}
+h2{font-size:1.25rem;margin:1rem 0 .4rem} h3{font-size:1rem;margin:1.6rem 0 .4rem;color:#33475b}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
+td,th{padding:.3rem .8rem;text-align:left;border-bottom:1px solid var(--line)}
+th{font-weight:600;color:var(--muted);font-size:.8rem;text-transform:uppercase;letter-spacing:.03em}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+table.figures{columns:2} code{background:#eef1f4;padding:0 .25rem;border-radius:3px;font-size:.88em}
+.chart{display:block;margin:.4rem 0;max-width:100%;height:auto}
+.chart text{font:12px system-ui,sans-serif;fill:#33475b} .chart text.v{fill:var(--muted)}
+.chart .tick{fill:var(--muted);font-size:11px} .chart .axis{stroke:#aab4bf}
+.chart .axis-label{fill:var(--muted);font-size:11px}
+.chart .marker{stroke:#1f2933;stroke-width:1.5;stroke-dasharray:4 3}
+.chart .marker-label{font-size:11px;fill:#1f2933} .chart .region{font-size:11px;font-weight:600}
+.chart .on-bar{fill:#fff;font-weight:600} .chart .drop{fill:#b23a48;font-size:12px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:.4rem 1.2rem}
+figure{margin:.3rem 0} figcaption{font-size:.85rem;color:var(--muted)}
+.note,.muted{color:var(--muted);font-size:.85rem;margin:.2rem 0} .empty{color:#9aa5b1}
 """
 
 
-def _table(head: list[str], rows: list[list[Any]]) -> str:
-    def cell(v: Any, tag: str) -> str:
-        numeric = isinstance(v, int | float)
-        text = f"{v:,}" if isinstance(v, int) else (f"{v:,.3f}" if numeric else str(v))
-        cls = ' class="n"' if numeric else ""
-        return f"<{tag}{cls}>{html.escape(text)}</{tag}>"
-
-    h = "".join(cell(c, "th") for c in head)
-    body = "".join("<tr>" + "".join(cell(v, "td") for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def _bucket_table(by_folder: dict[str, int]) -> str:
-    """Documents per language (rows) and perplexity bucket (columns)."""
-    from thresher.refine.buckets import buckets_present, by_language_and_bucket
+def _steps(folder: Path) -> list[dict[str, Any]]:
+    steps = _read_json(folder / "stats.json").get("steps", [])
+    return [s for s in steps if isinstance(s, dict) and "name" in s]
 
-    table = by_language_and_bucket(by_folder)
-    buckets = buckets_present(table)
-    rows = [
-        [lang, *(per.get(b, 0) for b in buckets), sum(per.values())]
-        for lang, per in sorted(table.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    ]
-    return "<h3>Documents per language and perplexity bucket</h3>" + _table(
-        ["language", *buckets, "documents"], rows
+
+def _drops(step: dict[str, Any]) -> list[tuple[str, int]]:
+    return sorted(step.get("dropped", {}).items(), key=lambda kv: -kv[1])
+
+
+def _funnel(crawl: dict[str, Any] | None, extract: Path | None, refine: Path) -> str:
+    """Pages fetched → documents extracted → each refine step that dropped something → kept."""
+    stages: list[tuple[str, int, list[tuple[str, int]]]] = []
+    if crawl is not None:
+        stages.append(("Pages fetched", int(crawl.get("total pages", crawl.get("fetched", 0))), []))
+    if extract is not None:
+        for s in _steps(extract):
+            if s["name"] == "extract":
+                stages.append(("Documents extracted", s.get("kept", 0), []))
+                if len(stages) > 1:  # what extract dropped shows beside the pages
+                    prev = stages[-2]
+                    stages[-2] = (prev[0], prev[1], [(key_label(k), v) for k, v in _drops(s)])
+    steps = _steps(refine)
+    for s in steps:
+        if s["name"] == "read" and not stages:
+            stages.append(("Documents read", s.get("seen", 0), []))
+        if s.get("dropped") and s["name"] != "write":
+            if stages:
+                prev = stages[-1]
+                stages[-1] = (prev[0], prev[1], [*prev[2], *((k, v) for k, v in _drops(s))])
+            stages.append((f"after {step_label(s['name']).lower()}", s.get("kept", 0), []))
+    kept = next((s.get("kept", 0) for s in steps if s["name"] == "write"), None)
+    if kept is not None:
+        if stages and stages[-1][1] == kept and stages[-1][0].startswith("after"):
+            stages[-1] = ("Documents kept", kept, [])
+        else:
+            stages.append(("Documents kept", kept, []))
+    if len(stages) < 2:
+        return ""
+    return (
+        "<section><h2>From pages to documents</h2>"
+        '<p class="note">What each stage kept; beside each bar, what the next stage dropped '
+        "and why.</p>" + funnel(stages) + "</section>"
     )
 
 
-def _manifest_section(root: Path, folder: Path) -> str:
-    from thresher.report.charts import bar_chart, histogram
-
+def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sections.Sample]:
     manifest = read_manifest(folder)
     rel = folder.relative_to(root).as_posix() if folder != root else "."
     parts = manifest.get("parts", [])
     counts = manifest.get("counts", {})
     by_folder = counts.get("by_folder", {})
-    out = [
-        f"<h2>{html.escape(manifest.get('kind', 'output'))}: <code>{html.escape(rel)}</code></h2>"
-    ]
-    out.append(
-        f"<p>{counts.get('documents', 0):,} documents in {len(parts)} part files, "
-        f"{sum(p['bytes'] for p in parts) / 1e6:,.1f} MB; "
-        f"written {html.escape(str(manifest.get('created_at')))} "
-        f"by thresher {html.escape(str(manifest.get('thresher_version')))}.</p>"
+    kind = str(manifest.get("kind", "output"))
+    title = {"refine": "Corpus", "extract": "Documents", "documents": "Extracted documents"}.get(
+        kind, kind.capitalize()
     )
-    if any("/" in f for f in by_folder):
-        out.append(_bucket_table(by_folder))
-    if len(by_folder) > 1 or (by_folder and "." not in by_folder):
-        out.append("<h3>Documents per folder (language / bucket)</h3>")
-        out.append(bar_chart(sorted(by_folder.items(), key=lambda kv: -kv[1])))
-    stats_path = folder / "stats.json"
-    if stats_path.is_file():
-        steps = json.loads(stats_path.read_text(encoding="utf-8")).get("steps", [])
-        if steps:
-            out.append("<h3>Steps: what each kept and dropped</h3>")
-            out.append(
-                _table(
-                    ["step", "seen", "kept", "dropped", "reasons"],
-                    [
-                        [
-                            s["name"],
-                            s.get("seen", 0),
-                            s.get("kept", 0),
-                            sum(s.get("dropped", {}).values()),
-                            ", ".join(f"{k}: {v:,}" for k, v in s.get("dropped", {}).items())
-                            or "-",
-                        ]
-                        for s in steps
-                    ],
-                )
-            )
-            reasons = Counter()
-            for s in steps:
-                for k, v in s.get("dropped", {}).items():
-                    reasons[f"{s['name']}: {k}"] += v
-            if reasons:
-                out.append("<h3>Dropped documents by reason</h3>")
-                out.append(bar_chart(reasons.most_common(20)))
-    lengths: list[float] = []
-    scores: list[float] = []
-    perplexities: dict[str, list[float]] = {}
-    languages: Counter[str] = Counter()
-    try:
-        for i, doc in enumerate(read_documents(folder)):
-            if i >= SAMPLE_DOCUMENTS:
-                break
-            lengths.append(math.log10(max(len(doc.text), 1)))
-            if doc.language_score is not None:
-                scores.append(doc.language_score * 100)
-            if doc.language:
-                languages[doc.language] += 1
-            if doc.perplexity is not None and doc.perplexity > 0:
-                perplexities.setdefault(doc.language or "?", []).append(doc.perplexity)
-    except InputError:
-        pass
-    if lengths:
-        out.append(f"<h3>Text length (sample of {len(lengths):,} documents)</h3>")
-        out.append(histogram(lengths, label="log10(characters)"))
-    if languages:
-        out.append("<h3>Languages in the sample</h3>")
-        out.append(bar_chart(languages.most_common(25)))
-    if scores:
-        out.append("<h3>Language id score</h3>")
-        out.append(histogram(scores, label="score × 100"))
-    for lang, values in sorted(perplexities.items()):
-        out.append(f"<h3>Perplexity: {html.escape(lang)}</h3>")
-        out.append(histogram(values, label="perplexity"))
-    return "\n".join(out)
-
-
-def _crawl_section(path: Path, root: Path) -> str:
-    from thresher.report.charts import bar_chart
-
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(data.get("this_run"), dict):  # the last run's counters, then the totals
-        data = {**data["this_run"], **{f"total {k}": v for k, v in data["total"].items()}}
-    rel = path.parent.relative_to(root).as_posix() if path.parent != root else "."
-    flat = [
-        (k, v) for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)
+    out = [f"<section><h2>{html.escape(title)} <code>{html.escape(rel)}</code></h2>"]
+    out.append(
+        f'<p class="note">{counts.get("documents", 0):,} documents in {len(parts)} part files, '
+        f"{sum(p['bytes'] for p in parts) / 1e6:,.1f} MB; written "
+        f"{html.escape(str(manifest.get('created_at')))} by thresher "
+        f"{html.escape(str(manifest.get('thresher_version')))}.</p>"
+    )
+    sample = sections.read_sample(folder, manifest, SAMPLE_DOCUMENTS)
+    steps = _steps(folder)
+    config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+    out += [
+        sections.languages_section(by_folder, sample) if kind == "refine" else "",
+        sections.bucket_section(by_folder),
+        sections.perplexity_section(sample, config or {}),
+        sections.length_section(sample),
+        sections.domains_section(sample),
+        sections.duplicates_section(steps),
+        sections.steps_section(steps),
     ]
-    out = [f"<h2>crawl: <code>{html.escape(rel)}</code></h2>"]
-    if flat:
-        out.append(_table(["counter", "value"], [[k, v] for k, v in flat]))
-    for key, value in data.items():
-        if (
-            isinstance(value, dict)
-            and value
-            and all(isinstance(v, int | float) for v in value.values())
-        ):
-            out.append(f"<h3>{html.escape(key)}</h3>")
-            out.append(bar_chart(sorted(value.items(), key=lambda kv: -kv[1])[:25]))
-    return "\n".join(out)
+    if len(by_folder) > 1:
+        items = sorted(by_folder.items(), key=lambda kv: -kv[1])
+        out.append("<h3>Documents per folder (language / bucket)</h3>")
+        out.append(bar_chart(items[:40], label="documents per folder"))
+    out.append("</section>")
+    return "\n".join(o for o in out if o), manifest, sample
+
+
+def _cards(figures: list[tuple[str, str]]) -> str:
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
+            for k, v in figures
+        )
+        + "</div>"
+    )
 
 
 def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
@@ -171,23 +172,43 @@ def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"{root}: no such folder")
-    sections = [
-        _crawl_section(p, root)
-        for p in sorted(root.rglob("crawl-stats.json"))
-        if not p.name.startswith(".")
-    ]
-    sections += [_manifest_section(root, m) for m in find_manifests(root)]
-    if not sections:
+    crawl_files = [p for p in sorted(root.rglob("crawl-stats.json")) if not p.name.startswith(".")]
+    manifests = find_manifests(root)
+    if not crawl_files and not manifests:
         raise InputError(f"{root}: no manifest.json or crawl-stats.json found")
     target = check_file(Path(out) if out else root / "report.html")  # before the slow part
+    kinds = {m: str(read_manifest(m).get("kind")) for m in manifests}
+    folder_html, figures = [], []
+    for m in manifests:
+        body, manifest, sample = _folder_section(root, m)
+        folder_html.append(body)
+        if kinds[m] == "refine":
+            n = int(manifest.get("counts", {}).get("documents", 0))
+            langs = {f.split("/", 1)[0] for f in manifest.get("counts", {}).get("by_folder", {})}
+            words = sum(sample.words.values())
+            if sample.documents and sample.documents < n:
+                words = round(words * n / sample.documents)
+            figures += [("documents kept", f"{n:,}"), ("languages", f"{len(langs):,}"),
+                        ("tokens (words)", f"{words:,}")]  # fmt: skip
+    crawl = read_crawl_stats(crawl_files[0]) if len(crawl_files) == 1 else None
+    if crawl is not None:
+        figures.insert(0, ("pages fetched", f"{int(crawl.get('fetched', 0)):,}"))
+    refines = [m for m in manifests if kinds[m] == "refine"]
+    extracts = [m for m in manifests if kinds[m] in ("extract", "documents")]
+    funnels = [_funnel(crawl, extracts[0] if len(extracts) == 1 else None, r) for r in refines]
     page = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        f"<title>thresher report: {html.escape(root.name)}</title>"
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>thresher report: {html.escape(root.resolve().name)}</title>"
         f"<style>{_CSS}</style></head><body>"
-        f"<h1>thresher report</h1><p class=muted><code>{html.escape(str(root.resolve()))}</code>"
-        f" · made {utc_now()} by thresher {__version__}</p>"
-        + "\n".join(sections)
-        + "</body></html>\n"
+        '<header class="top"><div><h1>thresher report: '
+        f"{html.escape(root.resolve().name)}</h1><p><code>{html.escape(str(root.resolve()))}"
+        f"</code> · made {utc_now()} by thresher {__version__}</p></div></header><main>"
+        + (_cards(figures) if figures else "")
+        + "\n".join(funnels)
+        + "\n".join(folder_html)
+        + "\n".join(crawl_section(p, root) for p in crawl_files)
+        + "</main></body></html>\n"
     )
     with lock_file(target):  # a folder, an unwritable place or a second report fail here
         write_text(target, page)
