@@ -25,7 +25,7 @@ from thresher.extract.shards import ShardTask, plan_shards, run_shard
 from thresher.extract.to_folder import extract_to_folder
 from thresher.refine import RefineConfig, refine
 from thresher.refine.corpus_step import run_merge_task
-from thresher.refine.minhash import Signatures, find_duplicates
+from thresher.refine.minhash import find_duplicates, load_shard_signatures
 from thresher.stats import StepStats
 from thresher.store import read_documents, read_manifest, verify
 from thresher.store.config import OutputConfig
@@ -234,7 +234,7 @@ def test_minhash_bucket_phase_on_ray_drops_what_the_serial_one_does(
         pairs = executor.map(run_merge_task, tasks)
     assert len(pairs) == 14 and sum(pairs) > 60  # the bands found the copies, on Ray
     step.merge(tmp_path, len(shards))
-    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(3)])
+    serial = find_duplicates([load_shard_signatures(tmp_path, i) for i in range(3)])
     parallel = [np.load(tmp_path / f"drop-{i:05d}.npy") for i in range(3)]
     assert [m.tolist() for m in parallel] == [m.tolist() for m in serial]
     assert sum(int(m.sum()) for m in parallel) > 60

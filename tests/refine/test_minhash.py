@@ -16,6 +16,7 @@ from thresher.execute.local import LocalExecutor
 from thresher.refine import RefineConfig, refine
 from thresher.refine.corpus_step import run_merge_task
 from thresher.refine.minhash import (
+    CorpusMinHashDedup,
     MinHashConfig,
     MinHashDedup,
     MinHasher,
@@ -25,6 +26,7 @@ from thresher.refine.minhash import (
     drop_ids_of,
     find_duplicates,
     jaccard_estimate,
+    load_shard_signatures,
     signatures,
 )
 
@@ -276,7 +278,7 @@ def test_parallel_bucket_phase_drops_what_the_serial_one_does(tmp_path: Path, wo
         executor.map(run_merge_task, tasks)
     assert all(t.path.is_file() for t in tasks)
     counters = step.merge(tmp_path, len(shards))
-    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(3)])
+    serial = find_duplicates([load_shard_signatures(tmp_path, i) for i in range(3)])
     parallel = [np.load(tmp_path / f"drop-{i:05d}.npy") for i in range(3)]
     assert [m.tolist() for m in parallel] == [m.tolist() for m in serial]
     dropped = {
@@ -291,7 +293,20 @@ def test_merge_runs_bucket_tasks_the_executor_did_not(tmp_path: Path) -> None:
     step = scan_minhash_shards(tmp_path, shards)
     step.merge_tasks(tmp_path, 2)[0].run()  # one band done "by a worker", the others not
     step.merge(tmp_path, 2)
-    serial = find_duplicates([Signatures.load(tmp_path / f"sig-{i:05d}.npz") for i in range(2)])
+    serial = find_duplicates([load_shard_signatures(tmp_path, i) for i in range(2)])
     assert [np.load(tmp_path / f"drop-{i:05d}.npy").tolist() for i in range(2)] == [
         m.tolist() for m in serial
+    ]
+
+
+def test_merge_resumes_a_scan_written_by_the_earlier_version(tmp_path: Path) -> None:
+    """A run killed after its scans by an earlier version left sig-NNNNN.npz files."""
+    shards = near_duplicate_shards(2, seed=5)
+    sigs = [signatures(s, MinHasher()) for s in shards]
+    for i, sig in enumerate(sigs):
+        sig.save(tmp_path / f"sig-{i:05d}.npz")
+    step = CorpusMinHashDedup()
+    step.merge(tmp_path, 2)
+    assert [np.load(tmp_path / f"drop-{i:05d}.npy").tolist() for i in range(2)] == [
+        m.tolist() for m in find_duplicates(sigs)
     ]

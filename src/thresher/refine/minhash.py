@@ -12,13 +12,14 @@ one stream (:class:`MinHashDedup`: the corpus with one worker, or each shard), o
 in two passes: :func:`signatures` per shard, then :func:`find_duplicates` over all of them.
 
 In ``refine`` both phases of the corpus-wide pass run on the executor: the signature phase as
-one task per shard (``sig-NNNNN.npz``), the bucket phase as one :class:`BandTask` per band,
-which reads that band's column of every shard's keys and writes the duplicate pairs it finds
-(``pairs-BBB.npy``, at most one pair per document); the driver then joins the pairs of all
-bands into clusters (:func:`components`) and writes one drop mask per shard. The result is
-the same as :func:`find_duplicates`'. Memory of a band task: about 40 bytes a document of the
-corpus (its column, the sort order, the sorted copy, the pairs); of the driver's join: the ids
-and 8 bytes per pair.
+one task per shard (ids, and keys stored band by band), the bucket phase as one
+:class:`BandTask` per band, which reads only that band's keys of every shard and writes the
+duplicate pairs it finds (``pairs-BBB.npy``, at most one pair per document); the driver then
+joins the pairs of all bands into clusters (:func:`components`) and writes one drop mask per
+shard. The result is the same as :func:`find_duplicates`'. Memory of a band task: about 40
+bytes a document of the corpus (its band's keys, the sort order, the sorted copy, the pairs);
+of the driver's join: the ids and 16 bytes per pair (vs 14 bands' keys and sort orders, about
+250 bytes a document, for :func:`find_duplicates`).
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def band_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     heads: list[np.ndarray] = []
     tails: list[np.ndarray] = []
     for c in range(cols.shape[1]):
-        order = np.argsort(cols[:, c], kind="stable")
+        order = np.argsort(cols[:, c])  # any order: a group links to its smallest document
         k = cols[order, c]
         same = np.flatnonzero((k[1:] == k[:-1]) & (k[1:] != 0)) + 1
         if len(same) == 0:
@@ -297,6 +298,45 @@ def band_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return linked, label[linked]
 
 
+def save_shard_signatures(sig: Signatures, work: Path, shard: int) -> None:
+    """A shard's signatures for the bucket tasks: ids (``ids-NNNNN.npy``) and keys band by
+    band (``keys-NNNNN.npy``, shape ``(bands, n)``), so a band task reads only its band."""
+    with replacing(work / f"keys-{shard:05d}.npy") as f:
+        np.save(f, np.ascontiguousarray(sig.keys.T))
+    with replacing(work / f"ids-{shard:05d}.npy") as f:
+        np.save(f, np.array([i.encode("utf-8") for i in sig.ids], dtype=np.bytes_))
+
+
+def _legacy(work: Path, shard: int) -> Path | None:
+    """The ``sig-NNNNN.npz`` of a scan by an earlier version (resumed by this one)."""
+    path = work / f"sig-{shard:05d}.npz"
+    return path if path.is_file() and not (work / f"keys-{shard:05d}.npy").is_file() else None
+
+
+def shard_band(work: Path, shard: int, band: int) -> np.ndarray:
+    """One band's keys of a shard's documents (only that band is read from disk)."""
+    old = _legacy(work, shard)
+    if old is not None:
+        return Signatures.load(old).keys[:, band].copy()
+    return np.array(np.load(work / f"keys-{shard:05d}.npy", mmap_mode="r")[band])
+
+
+def load_shard_signatures(work: Path, shard: int) -> Signatures:
+    """A shard's signatures as :func:`save_shard_signatures` wrote them."""
+    old = _legacy(work, shard)
+    if old is not None:
+        return Signatures.load(old)
+    ids = [x.decode("utf-8") for x in np.load(work / f"ids-{shard:05d}.npy").tolist()]
+    return Signatures(ids, np.load(work / f"keys-{shard:05d}.npy").T)
+
+
+def _shard_ids(work: Path, shard: int) -> list[str]:
+    old = _legacy(work, shard)
+    if old is not None:
+        return Signatures.load(old).ids
+    return [x.decode("utf-8") for x in np.load(work / f"ids-{shard:05d}.npy").tolist()]
+
+
 @dataclass(frozen=True)
 class BandTask:
     """The bucket phase for one band: duplicate pairs among all shards' documents (numbered
@@ -312,10 +352,8 @@ class BandTask:
 
     def run(self) -> int:
         if not self.path.is_file():
-            cols = []
-            for i in range(self.shards):
-                with np.load(Path(self.work) / f"sig-{i:05d}.npz") as z:
-                    cols.append(np.array(z["keys"][:, self.band]))
+            work = Path(self.work)
+            cols = [shard_band(work, i, self.band) for i in range(self.shards)]
             column = np.concatenate(cols) if cols else np.empty(0, dtype=_U64)
             del cols
             linked, to = band_pairs(column)
@@ -415,8 +453,9 @@ def drop_ids_of(shards: Sequence[Signatures]) -> set[str]:
 class CorpusMinHashDedup(MinHashDedup, CorpusStep):
     """Corpus-wide MinHash dedup in the refine runner's rounds.
 
-    Scan: each shard's band keys go to ``work/sig-NNNNN.npz``. Merge: clusters over all shards,
-    one drop mask per shard (``work/drop-NNNNN.npy``). Final pass: the shard's documents come
+    Scan: each shard's ids and band keys go to ``work/ids-NNNNN.npy`` and ``keys-NNNNN.npy``.
+    Merge: one :class:`BandTask` per band, then clusters over all bands' pairs, one drop mask
+    per shard (``work/drop-NNNNN.npy``). Final pass: the shard's documents come
     again in the same order and are dropped by position. Used on a plain stream without
     :meth:`bind_shard`, it dedups that stream as :class:`MinHashDedup` does.
     """
@@ -428,7 +467,7 @@ class CorpusMinHashDedup(MinHashDedup, CorpusStep):
 
     def scan_shard(self, docs: Iterable[Document], work: Path, shard: int) -> None:
         work.mkdir(parents=True, exist_ok=True)
-        signatures(docs, self.hasher).save(work / f"sig-{shard:05d}.npz")
+        save_shard_signatures(signatures(docs, self.hasher), work, shard)
 
     def merge_tasks(self, work: Path, shards: int) -> list[BandTask]:
         """The bucket phase, one task per band (run on the executor before :meth:`merge`)."""
@@ -440,10 +479,7 @@ class CorpusMinHashDedup(MinHashDedup, CorpusStep):
         tasks = self.merge_tasks(work, shards)
         for task in tasks:
             task.run()  # nothing to do when the executor ran it
-        ids = []
-        for i in range(shards):
-            with np.load(work / f"sig-{i:05d}.npz") as z:
-                ids.append([x.decode("utf-8") for x in z["ids"].tolist()])
+        ids = [_shard_ids(work, i) for i in range(shards)]
         masks = drops_from_pairs(ids, (np.load(t.path) for t in tasks))
         for i, mask in enumerate(masks):
             with replacing(work / f"drop-{i:05d}.npy") as f:
