@@ -51,8 +51,9 @@ def post_html(pid: int, author: str | None, text: str, extra: dict[str, Any]) ->
     )
 
 
-def board_records(topics: dict[int, Topic]) -> list[bytes]:
-    """WARC records of the forum list page and every topic page (but the skipped ones)."""
+def board_pages(topics: dict[int, Topic]) -> dict[str, str]:
+    """Path and query → HTML of the forum list page and every topic page (but the skipped
+    ones); a topic page links to the next one as phpBB does."""
     rows = "".join(
         '<li class="row"><dl class="row-item"><dt><div class="list-inner">'
         f'<a href="./viewtopic.php?t={t}" class="topictitle">{html.escape(topic.title)}</a>'
@@ -61,12 +62,11 @@ def board_records(topics: dict[int, Topic]) -> list[bytes]:
         " <dfn>Replies</dfn></dd></dl></li>"
         for t, topic in topics.items()
     )
-    records = [
-        warc_record(
-            f"{BASE}/viewforum.php?f=2",
-            f'<html><body><ul class="topiclist topics">{rows}</ul></body></html>'.encode(),
+    pages = {
+        "/viewforum.php?f=2": (
+            f'<html><body><ul class="topiclist topics">{rows}</ul></body></html>'
         )
-    ]
+    }
     pid = 1
     for t, topic in topics.items():
         for n, posts in enumerate(topic.pages):
@@ -74,12 +74,24 @@ def board_records(topics: dict[int, Topic]) -> list[bytes]:
             for author, text, extra in posts:
                 body += post_html(pid, author, text, extra)
                 pid += 1
+            if n + 1 < len(topic.pages):
+                body += (
+                    '<div class="pagination"><ul><li class="next"><a rel="next" '
+                    f'href="./viewtopic.php?t={t}&amp;start={(n + 1) * PER_PAGE}">Next</a>'
+                    "</li></ul></div>"
+                )
             if n in topic.skip_pages:
                 continue
-            url = f"{BASE}/viewtopic.php?t={t}" + (f"&start={n * PER_PAGE}" if n else "")
-            page = f"<html><head><title>{topic.title}</title></head><body>{body}</body></html>"
-            records.append(warc_record(url, page.encode()))
-    return records
+            path = f"/viewtopic.php?t={t}" + (f"&start={n * PER_PAGE}" if n else "")
+            pages[path] = (
+                f"<html><head><title>{topic.title}</title></head><body>{body}</body></html>"
+            )
+    return pages
+
+
+def board_records(topics: dict[int, Topic]) -> list[bytes]:
+    """WARC records of :func:`board_pages` as served from :data:`BASE`."""
+    return [warc_record(BASE + path, page.encode()) for path, page in board_pages(topics).items()]
 
 
 def write_board(path: Path, topics: dict[int, Topic]) -> Path:

@@ -180,3 +180,31 @@ def test_no_documents(tmp_path: Path) -> None:
     run = thresher("chunks", str(empty), "-o", str(out))
     assert run.returncode == 1 and "no document to chunk" in run.stderr
     assert "Traceback" not in run.stderr and not out.exists()
+
+
+def test_a_failing_run_leaves_the_earlier_output_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error (here: Ctrl-C) half-way through a replacing run: the earlier part, manifest
+    and stats stay as they were, and no work folder or lock is left."""
+    from thresher.ship import chunks as module
+    from thresher.store import verify
+
+    docs = _docs(tmp_path)
+    out = tmp_path / "chunks"
+    module.export_chunks([docs], out, max_tokens=60, overlap=0)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = module.document_chunks
+    calls = []
+
+    def interrupted(*args: object, **kw: object) -> list[dict[str, object]]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "document_chunks", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        module.export_chunks([docs], out, max_tokens=30, overlap=0, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert verify(out).ok

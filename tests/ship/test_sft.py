@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ship.board import Topic, scored_recipe, write_board
+from tests.ship.board import Topic, board_pages, scored_recipe, write_board
 from thresher.extract.recipes import load_recipe
 from thresher.ship.sft import SftBuilder, SftConfig
 from thresher.ship.threads import Post, Thread, without_quotes
@@ -378,3 +378,36 @@ def test_recipes_name_thread_page_and_position() -> None:
         ("board.example.org/102", 10, 0),
         ("board.example.org/102", 10, 1),
     ]
+
+
+def test_crawled_board_to_sft(tmp_path: Path) -> None:
+    """The board served on 127.0.0.1, crawled with the phpbb recipe's link rules (topics over
+    two pages), then ``thresher extract --recipe`` and ``thresher sft`` in subprocesses."""
+    from aiohttp import web
+
+    from tests.crawl.site import SiteServer, fast_config
+    from thresher.crawl import crawl
+
+    topics = {t: TOPICS[t] for t in (1, 2, 3)}
+    site = SiteServer().start()
+    try:
+        for path, page in board_pages(topics).items():
+            site.routes[path] = lambda r, p=page: web.Response(text=p, content_type="text/html")
+        cfg = fast_config(site, seeds=[site.base + "/viewforum.php?f=2"], recipe="phpbb")
+        crawl(cfg, tmp_path / "crawl")
+    finally:
+        site.stop()
+    assert "/viewtopic.php?t=2&start=10" in site.paths()  # pagination followed
+    docs = tmp_path / "docs"
+    warc = str(tmp_path / "crawl" / "warc")
+    run = thresher(
+        "extract", warc, "-o", str(docs), "--recipe", str(scored_recipe(tmp_path / "r.yaml"))
+    )
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "sft"
+    run = thresher("sft", str(docs), "-o", str(out), "--format", "messages")
+    assert run.returncode == 0, run.stderr
+    lines = _by_thread(out)
+    assert [t["role"] for t in lines["1"]["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert lines["2"]["messages"][1]["content"].startswith("Flip the bike over")  # page 2
+    assert lines["3"]["meta"]["answer_rule"] == "accepted"
