@@ -19,18 +19,12 @@ from thresher.crawl.discover import (
 from thresher.crawl.fetcher import REDIRECTS
 from thresher.crawl.frontier.base import DONE, FAILED, FEED, PAGE, SITEMAP, Entry
 from thresher.crawl.outcomes import HOST_DOWN
+from thresher.crawl.part import CrawlPart
 from thresher.crawl.politeness import parse_retry_after
 from thresher.crawl.sitefiles import tdm_fields
 
 if TYPE_CHECKING:
-    from thresher.archive.writer import WarcWriter
-    from thresher.crawl.config import CrawlConfig
-    from thresher.crawl.counters import RunCounters
     from thresher.crawl.fetch import FetchResult
-    from thresher.crawl.fetcher import Fetcher
-    from thresher.crawl.frontier.base import CrawlFrontier
-    from thresher.crawl.links import LinkQueue
-    from thresher.crawl.outcomes import Outcomes
     from thresher.crawl.politeness import HostState
 
 __all__ = ["PageHandler"]
@@ -38,29 +32,10 @@ __all__ = ["PageHandler"]
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 
 
-class PageHandler:
+class PageHandler(CrawlPart):
     """Fetches a leased URL and settles it (``renderer`` is set when --render is on)."""
 
-    def __init__(
-        self,
-        config: CrawlConfig,
-        frontier: CrawlFrontier,
-        writer: WarcWriter,
-        stats: RunCounters,
-        fetcher: Fetcher,
-        outcomes: Outcomes,
-        links: LinkQueue,
-        token: str,
-    ) -> None:
-        self.config = config
-        self.frontier = frontier
-        self.writer = writer
-        self.stats = stats
-        self.fetcher = fetcher
-        self.outcomes = outcomes
-        self.links = links
-        self.token = token
-        self.renderer: Any = None
+    renderer: Any = None  # the Renderer, set by the engine when --render is on
 
     async def run(self, h: HostState, e: Entry) -> None:
         """GET the URL and settle it by its answer."""

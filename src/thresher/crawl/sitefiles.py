@@ -11,18 +11,12 @@ from typing import TYPE_CHECKING
 
 from thresher.crawl import urls as U
 from thresher.crawl.frontier.base import SITEMAP, Entry, HostRecord
+from thresher.crawl.part import CrawlPart
 from thresher.crawl.politeness import backoff_delay
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots
 from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
 
 if TYPE_CHECKING:
-    from thresher.archive.writer import WarcWriter
-    from thresher.crawl.config import CrawlConfig
-    from thresher.crawl.counters import RunCounters
-    from thresher.crawl.fetcher import Fetcher
-    from thresher.crawl.frontier.base import CrawlFrontier
-    from thresher.crawl.links import LinkQueue
-    from thresher.crawl.outcomes import Outcomes
     from thresher.crawl.politeness import HostState
 
 __all__ = ["TDMREP_ERROR_TTL", "SiteFiles", "tdm_fields"]
@@ -42,28 +36,8 @@ def tdm_fields(rule: TdmRule) -> dict[str, object]:
     return fields
 
 
-class SiteFiles:
+class SiteFiles(CrawlPart):
     """robots.txt and tdmrep.json of every host: load, fetch, store, apply, expire."""
-
-    def __init__(
-        self,
-        config: CrawlConfig,
-        frontier: CrawlFrontier,
-        writer: WarcWriter,
-        stats: RunCounters,
-        fetcher: Fetcher,
-        outcomes: Outcomes,
-        links: LinkQueue,
-        token: str,
-    ) -> None:
-        self.config = config
-        self.frontier = frontier
-        self.writer = writer
-        self.stats = stats
-        self.fetcher = fetcher
-        self.outcomes = outcomes
-        self.links = links
-        self.token = token
 
     # -- robots.txt --------------------------------------------------------------------
     def robots_stale(self, h: HostState) -> bool:
