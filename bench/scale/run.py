@@ -1,5 +1,7 @@
 """Scale-out benchmark: extract and refine docs/s on the local executor and on Ray (1 and 2
-workers) on the same input in the same run, and Ray's overhead per shard.
+workers) on the same input in the same run, and Ray's overhead per shard. Extract runs every
+engine ``--rounds`` times in alternating order (medians); all runs start after Ray's own
+start-up has settled (its CPU is reported apart).
 
 Input: the trafilatura evaluation pages (../shared/eval/trafilatura-eval.tgz) written into
 WARC files (``--copies`` times, ``--files`` files); refine runs on the extracted documents
@@ -16,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -76,30 +79,62 @@ def _timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - t, result
 
 
-def bench_extract(warcs: Path, work: Path) -> dict[str, Any]:
-    rows = {}
-    baseline = None
-    for kind, workers in ENGINES:
-        out = work / f"docs-{kind}-{workers}"
-        shutil.rmtree(out, ignore_errors=True)
-        seconds, result = _timed(
-            lambda out=out, kind=kind, workers=workers: extract_to_folder(
-                [str(warcs)],
-                out,
-                ExtractConfig(),
-                executor=ExecutorConfig(kind=kind, workers=workers),
-            )
+def _extract_once(warcs: Path, work: Path, kind: str, workers: int) -> tuple[float, Any, list]:
+    out = work / f"docs-{kind}-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, result = _timed(
+        lambda: extract_to_folder(
+            [str(warcs)], out, ExtractConfig(), executor=ExecutorConfig(kind=kind, workers=workers)
         )
-        texts = [p.read_bytes() for p in sorted(out.glob("part-*"))]
-        baseline = baseline or texts
-        rows[f"{kind}-{workers}"] = {
-            "seconds": round(seconds, 2),
-            "documents": result.documents,
-            "docs_per_s": round(result.documents / seconds, 1),
-            "same_output_as_local_1": texts == baseline,
+    )
+    return seconds, result, [p.read_bytes() for p in sorted(out.glob("part-*"))]
+
+
+def bench_extract(warcs: Path, work: Path, rounds: int) -> dict[str, Any]:
+    """Every engine ``rounds`` times, the order reversed every other round (so no engine
+    always runs first, on a cold cache or beside another's leftovers); median seconds."""
+    times: dict[str, list[float]] = {f"{k}-{w}": [] for k, w in ENGINES}
+    same: dict[str, bool] = {}
+    baseline = None
+    documents = 0
+    for r in range(rounds):
+        for kind, workers in ENGINES if r % 2 == 0 else ENGINES[::-1]:
+            seconds, result, texts = _extract_once(warcs, work, kind, workers)
+            baseline = baseline or texts
+            name = f"{kind}-{workers}"
+            times[name].append(round(seconds, 2))
+            same[name] = same.get(name, True) and texts == baseline
+            documents = result.documents
+            print(f"extract round {r} {name}: {seconds:.2f} s", flush=True)
+    rows = {}
+    for name, secs in times.items():
+        median = statistics.median(secs)
+        rows[name] = {
+            "seconds": secs,
+            "median_seconds": median,
+            "documents": documents,
+            "docs_per_s": round(documents / median, 1),
+            "same_output": same[name],
         }
-        print(f"extract {kind} x{workers}: {rows[f'{kind}-{workers}']}", flush=True)
     return rows
+
+
+def ray_cpu_seconds() -> float:
+    """CPU seconds used so far by Ray's own processes on this machine (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"ray" not in cmd:
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            continue
+    return total
 
 
 LIGHT_QUALITY: dict[str, Any] = {"minhash": {"enabled": True}}
@@ -156,6 +191,9 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--refine-docs", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=3, help="extract runs per engine")
+    ap.add_argument("--settle", type=float, default=20, help="seconds to wait after ray.init")
+    ap.add_argument("--skip-refine", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -174,12 +212,28 @@ def main() -> None:
         )
     )
     print(f"ray.init: {init_s:.1f} s", flush=True)
+    # Ray keeps starting its own processes (workers, agents) after init returns: let that
+    # finish, and say how much CPU it took, so it does not land on whichever run comes first
+    settle_cpu = ray_cpu_seconds()
+    time.sleep(args.settle)
+    settle_cpu = ray_cpu_seconds() - settle_cpu
+    idle_cpu = ray_cpu_seconds()
+    time.sleep(5)
+    idle_cpu = (ray_cpu_seconds() - idle_cpu) / 5
+    print(f"ray after init: {settle_cpu:.1f} CPU s in {args.settle:.0f} s, idle {idle_cpu:.3f}")
     results: dict[str, Any] = {
         "cpus": os.cpu_count(),
         "ray_init_seconds": round(init_s, 1),
+        "ray_cpu_seconds_after_init": round(settle_cpu, 1),
+        "ray_idle_cores": round(idle_cpu, 3),
+        "rounds": args.rounds,
         "extract_input": {"warc_files": args.files, "pages": pages},
     }
-    results["extract"] = bench_extract(warcs, work)
+    results["extract"] = bench_extract(warcs, work, args.rounds)
+    if args.skip_refine:
+        ray.shutdown()
+        print(json.dumps(results, indent=2))
+        return
     docs = work / "refine-input.jsonl.gz"
     subprocess.run(
         [sys.executable, str(ROOT / "bench/refine/make_input.py"), str(work / "docs-local-1"),
