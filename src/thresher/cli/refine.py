@@ -47,6 +47,18 @@ def _refine(
         "-f",
         help="Part format (repeatable): jsonl, jsonl.gz, jsonl.zst, parquet.",
     ),
+    dedup_against: list[str] | None = typer.Option(
+        None,
+        "--dedup-against",
+        help="An earlier corpus folder (repeatable): paragraphs and documents it already holds "
+        "are dropped (config: refine.dedup.against).",
+    ),
+    keep_dropped: bool = typer.Option(
+        False,
+        "--keep-dropped",
+        help="Also write dropped documents, with the step and reason, to OUT/dropped/ "
+        "(config: output.keep_dropped).",
+    ),
 ) -> None:
     """Refine documents CCNet's way: paragraph dedup, language id, quality filters, PII."""
     from thresher.config import load_section
@@ -63,6 +75,11 @@ def _refine(
         config, legacy=legacy_keys(cfg), kind=executor, address=ray_address, workers=workers
     )
     output = load_section(OutputConfig, config, "output", formats=formats or None)
+    if keep_dropped:
+        output = output.model_copy(update={"keep_dropped": True})
+    if dedup_against:
+        dedup = cfg.dedup.model_copy(update={"against": [*cfg.dedup.against, *dedup_against]})
+        cfg = cfg.model_copy(update={"dedup": dedup})
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
         raise InputError(f"{', '.join(map(str, inputs))}: no document files")
     with report("refine") as rep:

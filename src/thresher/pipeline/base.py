@@ -1,16 +1,20 @@
 """The step protocol, in datatrove's shape: ``run()`` takes documents and yields documents.
 
 A step that drops a document counts why in its :class:`~thresher.stats.StepStats`; nothing
-disappears without a reason.
+disappears without a reason. A *drop sink* (``step.drop_sink``), when set, is also given every
+dropped document with the step's name and the reason (``refine --keep-dropped`` keeps them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from thresher.document import Document
 from thresher.stats import StepStats
+
+#: receives (document, step name, reason) for every document a step drops
+DropSink = Callable[[Document, str, str], None]
 
 
 class Step:
@@ -18,9 +22,16 @@ class Step:
     or :meth:`run` (when they need the whole stream, e.g. dedup)."""
 
     name: ClassVar[str] = "step"
+    drop_sink: DropSink | None = None
 
     def __init__(self) -> None:
         self.stats = StepStats(self.name)
+
+    def drop(self, doc: Document, reason: str) -> None:
+        """Count ``doc`` as dropped for ``reason`` and hand it to the drop sink, if any."""
+        self.stats.dropped[reason] += 1
+        if self.drop_sink is not None:
+            self.drop_sink(doc, self.stats.name, reason)
 
     def process(self, doc: Document) -> Document | str:
         """Return the (possibly changed) document, or a drop reason as a string."""
@@ -33,7 +44,7 @@ class Step:
             stats.seen += 1
             result = process(doc)
             if isinstance(result, str):
-                stats.dropped[result] += 1
+                self.drop(doc, result)
             else:
                 stats.kept += 1
                 yield result

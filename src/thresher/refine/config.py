@@ -33,6 +33,11 @@ class DedupConfig(Section):
         ge=16,
         description="memory for the merge of hashes; more hashes than fit are split by hash prefix",
     )
+    against: list[str] = Field(
+        default_factory=list,
+        description="earlier corpus folders (refine outputs): their paragraphs count as already "
+        "seen, so paragraphs and documents they hold are dropped (--dedup-against)",
+    )
 
 
 class LangIdConfig(Section):

@@ -11,6 +11,9 @@ Two passes that parallelise over shards:
    seen twice anywhere (every copy goes, as in the paper); with ``keep-first`` the hashes
    already seen in an earlier shard (the first occurrence in shard order, document order, line
    order stays).
+   With earlier corpora (``against``: :mod:`thresher.refine.paragraph_hashes`), their hashes
+   count as already seen: every line of the shard found in one goes too, and
+   ``NNNNN.oldK.u64`` lists those found in earlier corpus K, for the stats.
 3. *filter* (per shard): a boolean mask over the shard's lines is computed in numpy, and each
    document loses the lines the mask marks. A document left empty is dropped.
 
@@ -40,6 +43,7 @@ from thresher.document import Document
 from thresher.errors import InputError
 from thresher.refine.config import DedupConfig
 from thresher.refine.corpus_step import CorpusStep
+from thresher.refine.hash_files import HASHES, in_range, open_hashes
 from thresher.refine.normalize import dedup_key
 
 #: Hash value of a line that is never deduplicated (empty or too short once normalised).
@@ -67,6 +71,21 @@ def _paths(work: Path, shard: int) -> dict[str, Path]:
     paths = {kind: work / f"{stem}.{kind}.npy" for kind in ("lines", "uniq", "dups", "docs")}
     paths["remove"] = work / f"{stem}.remove.u64"  # raw little-endian uint64, appended to
     return paths
+
+
+def _old_path(work: Path, shard: int, k: int) -> Path:
+    """The sorted hashes of shard ``shard`` found in earlier corpus ``k``."""
+    return work / f"{shard:05d}.old{k}.u64"
+
+
+def _append(path: Path, arr: np.ndarray) -> None:
+    if len(arr):
+        with open(path, "ab") as f:
+            f.write(arr.astype("<u8", copy=False).tobytes())
+
+
+def _u64_file(path: Path) -> np.ndarray:
+    return np.fromfile(path, dtype="<u8").astype(np.uint64, copy=False)
 
 
 def _save(path: Path, array: np.ndarray) -> None:
@@ -105,6 +124,11 @@ class ParagraphDedup(CorpusStep):
         self._line = 0  # position of the next document's first line in the shard
         self._cursor = 0  # index into _removed
         self._total_lines = 0
+        self._origin: np.ndarray | None = None  # per removed line: earlier corpus index or -1
+
+    def _earlier(self) -> list[np.ndarray]:
+        """The hash files of the earlier corpora, memory-mapped."""
+        return [open_hashes(Path(p) / HASHES) for p in self.config.against]
 
     # -- pass 1 --------------------------------------------------------------------------------
     def scan_shard(self, docs: Iterable[Document], work: Path, shard: int) -> None:
@@ -129,10 +153,13 @@ class ParagraphDedup(CorpusStep):
     def merge(self, work: Path, shards: int) -> dict[str, Any]:
         uniq = [np.load(_paths(work, i)["uniq"], mmap_mode="r") for i in range(shards)]
         dups = [np.load(_paths(work, i)["dups"], mmap_mode="r") for i in range(shards)]
-        entries = sum(len(u) for u in uniq) + sum(len(d) for d in dups)
+        olds = self._earlier()
+        entries = sum(len(u) for u in uniq) + sum(len(d) for d in dups) + sum(map(len, olds))
         bits = _partition_bits(entries, self.config.memory_mb)
         for i in range(shards):  # a merge killed half-way starts again from nothing
             _paths(work, i)["remove"].unlink(missing_ok=True)
+            for k in range(len(olds)):
+                _old_path(work, i, k).unlink(missing_ok=True)
         removed_hashes = 0
 
         def emit(i: int, arr: np.ndarray) -> None:
@@ -155,6 +182,13 @@ class ParagraphDedup(CorpusStep):
                 return np.asarray(a[start:end])
 
             slices = [part(u) for u in uniq]
+            earlier = [in_range(o, int(lo), None if hi is None else int(hi)) for o in olds]
+            in_old = [np.zeros(len(s), dtype=bool) for s in slices]
+            for k, old in enumerate(earlier):
+                for i, s in enumerate(slices):
+                    found = _in_sorted(old, s)
+                    _append(_old_path(work, i, k), s[found])
+                    in_old[i] |= found
             if self.config.policy == "ccnet":
                 both = np.concatenate(
                     [*slices, *(part(d) for d in dups)] or [np.empty(0, np.uint64)]
@@ -164,17 +198,19 @@ class ParagraphDedup(CorpusStep):
                 del both
                 repeated = np.unique(repeated)
                 for i, s in enumerate(slices):
-                    emit(i, s[_in_sorted(repeated, s)])
+                    emit(i, s[_in_sorted(repeated, s) | in_old[i]])
             else:
                 seen = np.empty(0, dtype=np.uint64)
                 for i, s in enumerate(slices):
-                    found = _in_sorted(seen, s)
+                    found = _in_sorted(seen, s) | in_old[i]
                     emit(i, s[found])
                     new = s[~found]
                     if len(new):
                         seen = np.insert(seen, np.searchsorted(seen, new), new)
         for i in range(shards):
             _paths(work, i)["remove"].touch()
+            for k in range(len(olds)):
+                _old_path(work, i, k).touch()
         return {
             "hash partitions": 1 << bits,
             "distinct hashes per shard (sum)": int(sum(len(u) for u in uniq)),
@@ -185,7 +221,7 @@ class ParagraphDedup(CorpusStep):
     def bind_shard(self, work: Path, shard: int) -> None:
         paths = _paths(work, shard)
         lines = np.load(paths["lines"])
-        remove = np.fromfile(paths["remove"], dtype="<u8").astype(np.uint64, copy=False)
+        remove = _u64_file(paths["remove"])
         drop = _in_sorted(remove, lines)
         if self.config.policy == "keep-first":
             dups = np.load(paths["dups"])
@@ -196,7 +232,21 @@ class ParagraphDedup(CorpusStep):
                 later = np.ones(len(cand), dtype=bool)
                 later[first] = False
                 drop[cand[later]] = True
+        self._bind(
+            lines,
+            drop,
+            [_u64_file(_old_path(work, shard, k)) for k in range(len(self.config.against))],
+        )
+
+    def _bind(self, lines: np.ndarray, drop: np.ndarray, found: list[np.ndarray]) -> None:
+        """Start a shard whose lines ``drop`` marks; ``found[k]``: the sorted hashes of the
+        shard also in earlier corpus ``k`` (the first corpus that has a line is its origin)."""
         self._removed = np.flatnonzero(drop)
+        origin = np.full(len(self._removed), -1, dtype=np.int16)
+        removed_hashes = lines[self._removed]
+        for k in reversed(range(len(found))):
+            origin[_in_sorted(found[k], removed_hashes)] = k
+        self._origin = origin
         self._line = 0
         self._cursor = 0
         self._total_lines = len(lines)
@@ -219,10 +269,12 @@ class ParagraphDedup(CorpusStep):
                 later = np.ones(len(vals), dtype=bool)
                 later[first] = False
                 drop[real[later]] = True
-        self._removed = np.flatnonzero(drop)
-        self._line = 0
-        self._cursor = 0
-        self._total_lines = len(hashes)
+        found = []
+        for old in self._earlier():
+            in_old = _in_sorted(old, hashes) & (hashes != SKIP)
+            drop |= in_old
+            found.append(np.unique(hashes[in_old]))
+        self._bind(hashes, drop, found)
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         if self._removed is None:
@@ -230,6 +282,22 @@ class ParagraphDedup(CorpusStep):
             self._bind_stream(buffered)
             docs = buffered
         return super().run(docs)
+
+    def _matched(self, cursor: int, stop: int) -> str | None:
+        """Count the removed lines ``cursor:stop`` found in earlier corpora; the corpus that
+        holds most of them (None when none does)."""
+        if self._origin is None or not self.config.against:
+            return None
+        origin = self._origin[cursor:stop]
+        origin = origin[origin >= 0]
+        if not len(origin):
+            return None
+        counts = np.bincount(origin, minlength=len(self.config.against))
+        for k in np.flatnonzero(counts).tolist():
+            self.stats.count(
+                f"paragraphs in earlier corpus: {self.config.against[k]}", int(counts[k])
+            )
+        return self.config.against[int(np.argmax(counts))]
 
     def process(self, doc: Document) -> Document | str:
         removed = self._removed
@@ -255,7 +323,11 @@ class ParagraphDedup(CorpusStep):
         stats = self.stats
         stats.count("paragraphs removed", len(gone))
         stats.count("chars removed", len(text) - len(new_text))
+        earlier = self._matched(cursor, stop)
         if not new_text.strip():
-            return "empty after dedup"
+            if earlier is None:
+                return "empty after dedup"
+            stats.count(f"documents in earlier corpus: {earlier}")
+            return "in earlier corpus"
         doc.text = new_text
         return doc

@@ -1,4 +1,5 @@
-"""The last round of a refine run: staged parts into place, then the manifest."""
+"""The last round of a refine run: staged parts into place (the dropped documents' too, with
+their own manifest), the paragraph hashes merged, then the corpus manifest (the commit)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 from thresher.errors import InputError
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
+from thresher.refine.paragraph_hashes import HASHES, merge_hashes
 from thresher.refine.result import RefineResult, result_of_folder
-from thresher.refine.work import WorkFolder, output_formats
+from thresher.refine.work import DROPPED, WorkFolder, output_formats
 from thresher.stats import StepStats, merge_stats
 from thresher.store import Part, write_manifest
 from thresher.store.config import OutputConfig
 from thresher.store.join import join_parts, pack, raw_estimate
+from thresher.store.markers import ShardSlots
 from thresher.store.writers import sha256_file
 
 #: one staged unit of a folder: (shard, {format: staged part as in the shard's marker})
@@ -26,9 +29,10 @@ def _ext(path: str) -> str:
 
 
 def _staged_units(
-    work: WorkFolder, n_shards: int
+    work: WorkFolder, n_shards: int, key: str = "parts"
 ) -> tuple[list[list[StepStats]], dict[str, list[_Unit]]]:
-    """Every shard's stats, and the staged units per folder in shard order."""
+    """Every shard's stats, and the staged units (of the marker's ``key``: ``parts`` or
+    ``dropped``) per folder in shard order."""
     groups: list[list[StepStats]] = []
     units: dict[str, list[_Unit]] = {}
     for i in range(n_shards):
@@ -37,7 +41,7 @@ def _staged_units(
             raise InputError(f"{work.final.marker(i)}: shard marker is missing; run again")
         groups.append([StepStats.from_dict(s) for s in info["stats"]])
         staged: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
-        for p in info["parts"]:
+        for p in info.get(key, []):
             folder, name = p["path"].rsplit("/", 1) if "/" in p["path"] else ("", p["path"])
             index = int(name.split("-", 1)[1].split(".", 1)[0])
             staged.setdefault((folder, index), {})[_ext(p["path"])] = p
@@ -46,11 +50,11 @@ def _staged_units(
     return groups, units
 
 
-def _place(out: Path, work: WorkFolder, rel: str, group: list[_Unit], fmt: str) -> Part:
+def _place(out: Path, slots: ShardSlots, rel: str, group: list[_Unit], fmt: str) -> Part:
     """Final part ``rel`` from one staged part (moved) or several (joined); a part already
     in place from a killed finalise (written atomically) is kept."""
     dst = out / rel
-    srcs = [work.final.stage(i) / u[fmt]["path"] for i, u in group]
+    srcs = [slots.stage(i) / u[fmt]["path"] for i, u in group]
     missing = [s for s in srcs if not s.is_file()]
     if missing and not dst.is_file():
         raise InputError(f"{missing[0]}: staged part is missing; remove {out} and run again")
@@ -64,6 +68,30 @@ def _place(out: Path, work: WorkFolder, rel: str, group: list[_Unit], fmt: str) 
         join_parts(srcs, dst, fmt)
     docs = sum(u[fmt]["documents"] for _, u in group)
     return Part(rel, sha256=sha256_file(dst), documents=docs, bytes=dst.stat().st_size)
+
+
+def _place_all(
+    out: Path, slots: ShardSlots, units: dict[str, list[_Unit]], output: OutputConfig
+) -> list[Part]:
+    """Every folder's staged units into place in ``out``, runs of small ones joined."""
+    primary = output_formats(output)[0]
+    parts: list[Part] = []
+    for folder in sorted(units):
+        packed = pack(
+            units[folder],
+            lambda u: raw_estimate(primary, u[1][primary]["bytes"]),
+            output.part_bytes,
+        )
+        for new_index, group in enumerate(packed):
+            for fmt in group[0][1]:
+                name = f"part-{new_index:05d}.{fmt}"
+                parts.append(_place(out, slots, f"{folder}/{name}" if folder else name, group, fmt))
+    return parts
+
+
+def _hash_entry(path: Path) -> dict[str, Any]:
+    size = path.stat().st_size
+    return {"path": path.name, "bytes": size, "sha256": sha256_file(path), "count": size // 8}
 
 
 def finalise(
@@ -83,18 +111,7 @@ def finalise(
     Idempotent: a finalise killed half-way is done again from the staged parts, and a final
     part already in place (written atomically) is kept."""
     groups, units = _staged_units(work, n_shards)
-    primary = output_formats(output)[0]
-    parts: list[Part] = []
-    for folder in sorted(units):
-        packed = pack(
-            units[folder],
-            lambda u: raw_estimate(primary, u[1][primary]["bytes"]),
-            output.part_bytes,
-        )
-        for new_index, group in enumerate(packed):
-            for fmt in group[0][1]:
-                name = f"part-{new_index:05d}.{fmt}"
-                parts.append(_place(out, work, f"{folder}/{name}" if folder else name, group, fmt))
+    parts = _place_all(out, work.final, units, output)
     stats = merge_stats(groups)
     by_name = {s.name: s for s in stats}
     for j, counters in merge_counters.items():
@@ -102,6 +119,26 @@ def finalise(
         if st is not None:
             for key, value in counters.items():
                 st.counters[key] += int(value)
+    extra: dict[str, Any] = {"fingerprint": fingerprint}
+    if output.keep_dropped:
+        _, dropped_units = _staged_units(work, n_shards, "dropped")
+        write_manifest(
+            out / DROPPED,
+            kind="dropped",
+            inputs=[str(f) for f in files],
+            parts=_place_all(out / DROPPED, work.dropped, dropped_units, output),
+            stats=stats,
+            extra={"fingerprint": fingerprint},
+        )
+        extra["dropped"] = DROPPED
+    hash_files = [work.hashes(i) for i in range(n_shards)]
+    missing = [h for h in hash_files if not h.is_file()]
+    if missing and not (out / HASHES).is_file():
+        raise InputError(f"{missing[0]}: staged paragraph hashes are missing; run again")
+    if not missing:
+        extra["hashes"] = merge_hashes(hash_files, out / HASHES, config.dedup.memory_mb)
+    else:  # merged by a finalise killed before the manifest (the staged files are gone)
+        extra["hashes"] = _hash_entry(out / HASHES)
     write_manifest(
         out,
         kind="refine",
@@ -109,7 +146,7 @@ def finalise(
         inputs=[str(f) for f in files],
         parts=parts,
         stats=stats,
-        extra={"fingerprint": fingerprint},
+        extra=extra,
     )
     work.remove()
     result = result_of_folder(out)

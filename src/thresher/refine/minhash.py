@@ -428,8 +428,11 @@ class MinHashDedup(Step):
             (drop,) = find_duplicates([Signatures(ids, keys)])
             spill.seek(0)
             for line, dup in zip(spill, drop.tolist(), strict=True):
-                if dup:
-                    self.stats.drop("near_duplicate")
+                if dup:  # parsed again only when someone keeps dropped documents
+                    if self.drop_sink is None:
+                        self.stats.drop("near_duplicate")
+                    else:
+                        self.drop(Document.from_dict(orjson.loads(line)), "near_duplicate")
                     continue
                 self.stats.kept += 1
                 yield Document.from_dict(orjson.loads(line))
@@ -503,7 +506,7 @@ class CorpusMinHashDedup(MinHashDedup, CorpusStep):
             pos = self._pos
             self._pos += 1
             if pos < len(drop) and drop[pos]:
-                self.stats.drop("near_duplicate")
+                self.drop(doc, "near_duplicate")
                 continue
             self.stats.kept += 1
             yield doc

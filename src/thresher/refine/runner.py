@@ -33,14 +33,15 @@ from thresher.refine import tasks
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep, run_merge_task
 from thresher.refine.finalise import finalise
+from thresher.refine.paragraph_hashes import EarlierCorpus, earlier_corpus
 from thresher.refine.result import RefineResult, result_from, result_of_folder
 from thresher.refine.shards import plan_shards
 from thresher.refine.steps import build_steps
 from thresher.refine.tasks import ShardTask
-from thresher.refine.work import WORK, WorkFolder, fingerprint, prior
+from thresher.refine.work import WorkFolder, fingerprint, prior, remove_refine_output
 from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
-from thresher.store.folder import check_published, remove_output
+from thresher.store.folder import check_published
 from thresher.store.readers import iter_document_files
 from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path
 from thresher.store.sniff import wrong_kind_hint
@@ -85,7 +86,18 @@ def refine(
         hint = None if is_remote(f) else wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
-    run_id = fingerprint(files, config, output)
+    if output.keep_dropped and is_remote(str(out_dir)):
+        raise InputError(f"{out_dir}: --keep-dropped needs a local output folder")
+    earlier: list[EarlierCorpus] = []
+    if config.dedup.against:  # checked before anything is written; paths made absolute
+        if is_remote(str(out_dir)):
+            raise InputError(f"{out_dir}: --dedup-against needs a local output folder")
+        if not config.dedup.enabled:
+            raise InputError("--dedup-against needs paragraph dedup (dedup.enabled: true)")
+        earlier = [earlier_corpus(p, local_path(out_dir)) for p in config.dedup.against]
+        dedup = config.dedup.model_copy(update={"against": [e.path for e in earlier]})
+        config = config.model_copy(update={"dedup": dedup})
+    run_id = fingerprint(files, config, output, [e.sha256 for e in earlier])
     settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
     if is_remote(str(out_dir)):  # built in a local copy, then published (store/remote.py)
         remote = RemoteFolder(str(out_dir))
@@ -140,7 +152,7 @@ def _refine_into(
             return result
         result = _run(out, files, fingerprint, config, output, reporter, settings)
         if not any(s.kept for s in result.stats if s.name == "read"):
-            remove_output(out, WORK)  # an empty corpus is no output: leave nothing behind
+            remove_refine_output(out)  # an empty corpus is no output: leave nothing behind
             raise NothingToDoError(
                 f"{', '.join(inputs)}: no document could be read ({_read_drops(result.stats)})"
             )

@@ -14,6 +14,7 @@ from thresher.document import Document
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep
+from thresher.refine.paragraph_hashes import ShardHashes
 from thresher.refine.shards import Shard
 from thresher.refine.steps import build_steps
 from thresher.refine.work import WorkFolder, output_formats
@@ -95,9 +96,29 @@ class _Counted:
             yield doc
 
 
+def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> CorpusWriter:
+    """A flat writer of the documents the steps drop (``metadata.dropped``: step, reason),
+    staged in the work folder like the corpus parts."""
+    stage = fresh_stage(work.dropped.stage(task.shard))
+    writer = CorpusWriter(
+        stage,
+        formats=output_formats(task.output),
+        part_bytes=task.output.part_bytes,
+        partition=(),
+    )
+
+    def sink(doc: Document, step: str, reason: str) -> None:
+        doc.metadata["dropped"] = {"step": step, "reason": reason}
+        writer.write(doc)
+
+    for step in steps:
+        step.drop_sink = sink
+    return writer
+
+
 def final_task(task: ShardTask) -> dict[str, Any]:
     """Run one shard through every step into its staging folder; the marker (parts,
-    documents, stats) is written last."""
+    documents, stats; the dropped documents' parts with keep_dropped) is written last."""
     work = WorkFolder(Path(task.out))
     stage = fresh_stage(work.final.stage(task.shard))  # a killed attempt: start again
     steps = prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
@@ -107,6 +128,8 @@ def final_task(task: ShardTask) -> dict[str, Any]:
     writer = CorpusWriter(
         stage, formats=output_formats(task.output), part_bytes=task.output.part_bytes
     )
+    dropped = _keep_dropped(task, work, steps) if task.output.keep_dropped else None
+    hashes = ShardHashes()
     hook = progress_hook
     n = 0
     try:
@@ -114,13 +137,18 @@ def final_task(task: ShardTask) -> dict[str, Any]:
             if doc.bucket is None:
                 doc.bucket = DEFAULT_BUCKET
             writer.write(doc)
+            hashes.add(doc.text)
             n += 1
             if hook is not None and n % _PROGRESS_EVERY == 0:
                 hook(_PROGRESS_EVERY)
     except BaseException:
         writer.abort()
+        if dropped is not None:
+            dropped.abort()
         raise
     parts = writer.close()
+    dropped_parts = dropped.close() if dropped is not None else []
+    hashes.save(work.hashes(task.shard))
     for step in steps:
         step.close()
     write_stats.seen = write_stats.kept = n
@@ -130,6 +158,7 @@ def final_task(task: ShardTask) -> dict[str, Any]:
     info = {
         "documents": n,
         "parts": [p.to_dict() for p in parts],
+        "dropped": [p.to_dict() for p in dropped_parts],
         "stats": [s.to_dict() for s in [read_step, *(s.stats for s in steps), write_stats]],
     }
     write_marker(work.final.marker(task.shard), info)

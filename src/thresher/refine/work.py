@@ -9,6 +9,8 @@ Layout (unchanged across versions, so a resume finds what an earlier attempt lef
     mergeJJ.done.json              step JJ merged (its counters)
     calibrationJJ.json             step JJ's calibration
     out/NNNNN/, out/NNNNN.done.json  shard NNNNN's staged parts and its final-pass marker
+    out/NNNNN/paragraph-hashes.u64   the paragraph hashes of what shard NNNNN wrote
+    dropped/NNNNN/                 with keep_dropped: the documents shard NNNNN dropped
 """
 
 from __future__ import annotations
@@ -16,20 +18,24 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from thresher.atomic import write_json
 from thresher.refine.config import RefineConfig
+from thresher.refine.hash_files import HASHES
 from thresher.refine.shards import Shard
 from thresher.store.config import OutputConfig
 from thresher.store.folder import Prior, prior_run, remove_output
+from thresher.store.manifest import MANIFEST
 from thresher.store.markers import ShardSlots, read_marker, write_marker
 from thresher.store.remote import is_remote, remote_identity
 from thresher.store.writers import sha256_file
 
 WORK = ".refine-work"
+#: the folder of dropped documents (``--keep-dropped``) inside a corpus folder
+DROPPED = "dropped"
 
 
 def output_formats(output: OutputConfig) -> list[str]:
@@ -40,15 +46,32 @@ def output_formats(output: OutputConfig) -> list[str]:
     return formats
 
 
-def fingerprint(files: list[Path | str], config: RefineConfig, output: OutputConfig) -> str:
+def fingerprint(
+    files: list[Path | str],
+    config: RefineConfig,
+    output: OutputConfig,
+    earlier: Sequence[str] = (),
+) -> str:
     """Identifies a run: same inputs (path, size, content) and same settings (workers aside).
+
+    ``earlier``: the SHA-256 of the hash files of the corpora deduplicated against (another
+    version of an earlier corpus at the same path is another run). Settings added later
+    (``dedup.against``, ``output.keep_dropped``) count only when used, so a folder made before
+    they existed is still the same run.
 
     Content, not modification time: inputs rewritten with the same bytes (a rerun of a
     deterministic extract) are the same run. An object-store input counts by its URL, size
     and the store's tag of its content (ETag), without reading it."""
     h = hashlib.sha256()
-    h.update(config.model_dump_json(exclude={"workers", "executor"}).encode())
+    exclude: dict[str, Any] = {"workers": True, "executor": True}
+    if not config.dedup.against:
+        exclude["dedup"] = {"against"}
+    h.update(config.model_dump_json(exclude=exclude).encode())
     h.update(json.dumps([output_formats(output), output.part_bytes]).encode())
+    if output.keep_dropped:
+        h.update(b"keep_dropped\n")
+    for digest in earlier:
+        h.update(f"against {digest}\n".encode())
     for p in files:
         if is_remote(p):
             h.update(f"{remote_identity(str(p))}\n".encode())
@@ -65,10 +88,25 @@ def prior(out: Path, fingerprint: str, overwrite: bool) -> Prior:
     found = prior_run(out, kind="refine", fingerprint=fingerprint, overwrite=overwrite, work=WORK)
     if found.done is None:
         if found.replace and not found.resume:
-            remove_output(out, WORK)
+            remove_refine_output(out)
         elif not found.resume and (out / WORK).exists():
             shutil.rmtree(out / WORK)  # stale work of another unfinished run, nothing final yet
     return found
+
+
+def remove_refine_output(out: Path) -> None:
+    """Delete an earlier refine output: its parts, manifest and stats, work folder, paragraph
+    hashes and dropped documents (the ``dropped/`` folder only when it is one of ours)."""
+    dropped = out / DROPPED
+    if (dropped / MANIFEST).is_file():
+        try:
+            ours = json.loads((dropped / MANIFEST).read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError):
+            ours = None
+        if ours == "dropped":
+            shutil.rmtree(dropped)
+    remove_output(out, WORK)
+    (out / HASHES).unlink(missing_ok=True)
 
 
 class WorkFolder:
@@ -78,6 +116,7 @@ class WorkFolder:
     def __init__(self, out: Path) -> None:
         self.root = out / WORK
         self.final = ShardSlots(self.root / "out")
+        self.dropped = ShardSlots(self.root / DROPPED)
 
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -95,6 +134,10 @@ class WorkFolder:
         shards = plan()
         write_json(path, {"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]})
         return shards
+
+    def hashes(self, shard: int) -> Path:
+        """The paragraph hashes of what shard ``shard`` wrote (beside its staged parts)."""
+        return self.final.stage(shard) / HASHES
 
     def step(self, j: int) -> Path:
         """The folder of CorpusStep ``j``'s scan summaries."""

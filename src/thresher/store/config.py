@@ -20,6 +20,11 @@ class OutputConfig(Section):
         256 * 1024 * 1024, ge=1024, description="rotate parts at this many uncompressed bytes"
     )
     csv: bool = Field(False, description="also export a CSV per part (nested fields as JSON)")
+    keep_dropped: bool = Field(
+        False,
+        description="refine: also write the documents a step dropped, with the step and reason, "
+        "to DIR/dropped/ (its own manifest) to audit the filters",
+    )
     license: str = Field(
         "other",
         min_length=1,

@@ -197,7 +197,27 @@ def check_parts(
     for rel in present:
         if rel not in listed:
             result.problems.append(f"{rel}: part not listed in the manifest")
+    _check_file(manifest.get("hashes"), result, size=size, digest=digest)
     return result
+
+
+def _check_file(
+    entry: Any, result: VerifyResult, *, size: Callable[[str], int], digest: Callable[[str], str]
+) -> None:
+    """Check a side file the manifest lists with its size and SHA-256 (a refine corpus's
+    paragraph hashes)."""
+    if not isinstance(entry, dict) or "path" not in entry:
+        return
+    rel = entry["path"]
+    try:
+        actual = size(rel)
+    except FileNotFoundError:
+        result.problems.append(f"{rel}: missing")
+        return
+    if actual != entry.get("bytes"):
+        result.problems.append(f"{rel}: {actual} bytes, manifest says {entry.get('bytes')}")
+    elif digest(rel) != entry.get("sha256"):
+        result.problems.append(f"{rel}: SHA-256 differs from the manifest")
 
 
 def _under_other_manifest(root: Path, path: Path) -> bool:

@@ -43,6 +43,7 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
             continue
         path = local_path(p)
         if path.is_dir():
+            audit = _dropped_folders(path)
             found = sorted(
                 f
                 for f in path.rglob("*")
@@ -50,12 +51,28 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
                 and not any(part.startswith(".") for part in f.relative_to(path).parts)
                 and format_of(f) is not None
                 and not f.name.endswith(".json")  # manifest.json, stats.json: not documents
+                and not any(parent in audit for parent in f.parents)
             )
             yield from _one_format_per_part(found)
         elif path.is_file():
             yield path
         else:
             raise InputError(f"{path}: no such file or folder")
+
+
+def _dropped_folders(root: Path) -> set[Path]:
+    """Folders below ``root`` that hold the documents a refine run dropped (``dropped/``
+    with its own manifest of kind "dropped", ``refine --keep-dropped``): not corpus documents,
+    so reading a corpus folder leaves them out (name such a folder itself to read it)."""
+    found: set[Path] = set()
+    for manifest in root.rglob("*/manifest.json"):
+        try:
+            kind = orjson.loads(manifest.read_bytes()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if kind == "dropped":
+            found.add(manifest.parent)
+    return found
 
 
 def _remote_files(url: str) -> list[str]:

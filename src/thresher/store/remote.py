@@ -89,6 +89,12 @@ def remote_identity(url: str) -> str:
     return f"{url}\0{info.get('size')}\0{tag}"
 
 
+def _side(manifest: dict[str, Any]) -> list[str]:
+    """Files a manifest lists beside its parts (a refine corpus's paragraph hashes)."""
+    entry = manifest.get("hashes")
+    return [entry["path"]] if isinstance(entry, dict) and "path" in entry else []
+
+
 class RemoteFolder:
     """A folder in an object store, written only through :meth:`publish`."""
 
@@ -152,7 +158,7 @@ class RemoteFolder:
         manifest = json.loads((local / MANIFEST).read_text(encoding="utf-8"))
         name = f"{_STAGING}{manifest.get('fingerprint') or 'run'}"
         try:
-            for rel in [p["path"] for p in manifest.get("parts", [])] + [STATS]:
+            for rel in [p["path"] for p in manifest.get("parts", [])] + _side(manifest) + [STATS]:
                 src = local / rel
                 if not src.is_file():
                     continue
@@ -169,7 +175,7 @@ class RemoteFolder:
     def _commit(self, name: str, manifest: dict[str, Any]) -> None:
         old = self._read_json(MANIFEST)
         keep = {p["path"] for p in manifest.get("parts", [])}
-        for rel in sorted(keep):
+        for rel in sorted(keep) + _side(manifest):
             self.fs.copy(self.key(f"{name}/{rel}"), self.key(rel))
         if self.fs.exists(self.key(f"{name}/{STATS}")):
             self.fs.copy(self.key(f"{name}/{STATS}"), self.key(STATS))
