@@ -181,3 +181,73 @@ def test_cli_dedup_against_and_one_line_error(tmp_path: Path) -> None:
     assert run.stderr.strip().startswith("thresher: error:") and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "X").exists()
+
+
+@pytest.mark.parametrize("policy", ["ccnet", "keep-first"])
+def test_hash_partitions_give_the_same_result(
+    tmp_path: Path, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OLD's hashes read partition by partition (8 of them) drop the same paragraphs, and the
+    kept hashes merged by partition are the same file."""
+    old_in, new_in = old_and_new(tmp_path)
+    old = tmp_path / "OLD"
+    refine(old_in, old, config())
+    refine(new_in, tmp_path / "one", config(policy=policy, against=[str(old)]))
+    import thresher.refine.dedup as dedup
+    import thresher.refine.paragraph_hashes as kept
+
+    monkeypatch.setattr(dedup, "_partition_bits", lambda entries, memory_mb: 3)
+    monkeypatch.setattr(kept, "_partition_bits", lambda entries, memory_mb: 3)
+    result = refine(new_in, tmp_path / "many", config(policy=policy, against=[str(old)]))
+    st = next(s for s in result.stats if s.name == "paragraph_dedup")
+    assert st.counters["hash partitions"] == 8
+    one, many = corpus(tmp_path / "one"), corpus(tmp_path / "many")
+    assert {k: d.text for k, d in one.items()} == {k: d.text for k, d in many.items()}
+    assert (tmp_path / "one" / HASHES).read_bytes() == (tmp_path / "many" / HASHES).read_bytes()
+
+
+def test_a_pipeline_outside_refine_dedups_against_too(tmp_path: Path) -> None:
+    from thresher.document import Document
+    from thresher.pipeline.base import Pipeline
+    from thresher.refine.config import DedupConfig
+    from thresher.refine.dedup import ParagraphDedup
+
+    old_in, _ = old_and_new(tmp_path)
+    refine(old_in, tmp_path / "OLD", config())
+    step = ParagraphDedup(DedupConfig(against=[str(tmp_path / "OLD")]))
+    docs = [Document(text="\n".join([P[0], P[95]]), id="a"), Document(text=P[1], id="b")]
+    out = list(Pipeline([step]).run(docs))
+    assert [(d.id, d.text) for d in out] == [("a", P[95])]
+    assert step.stats.dropped["in earlier corpus"] == 1
+
+
+def test_a_finalise_that_failed_is_done_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the dropped documents were committed, before the hashes and the manifest:
+    the next run finishes the same output."""
+    from thresher.refine import finalise as fin
+    from thresher.store.config import OutputConfig
+
+    old_in, new_in = old_and_new(tmp_path)
+    files = [old_in, new_in]
+    output = OutputConfig(keep_dropped=True)
+    refine(files, tmp_path / "ref", config(), output)
+
+    def boom(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fin, "merge_hashes", boom)
+    with pytest.raises(KeyboardInterrupt):
+        refine(files, tmp_path / "OUT", config(), output)
+    assert (tmp_path / "OUT" / "dropped" / "manifest.json").is_file()
+    assert not (tmp_path / "OUT" / "manifest.json").exists()
+    monkeypatch.undo()
+    result = refine(files, tmp_path / "OUT", config(), output)
+    assert not result.skipped
+    for rel in ("", "dropped"):
+        ref = json.loads((tmp_path / "ref" / rel / "manifest.json").read_text())["parts"]
+        got = json.loads((tmp_path / "OUT" / rel / "manifest.json").read_text())["parts"]
+        assert [p["sha256"] for p in got] == [p["sha256"] for p in ref]
+        assert verify(tmp_path / "OUT" / rel).ok
+    assert (tmp_path / "OUT" / HASHES).read_bytes() == (tmp_path / "ref" / HASHES).read_bytes()
