@@ -175,8 +175,11 @@ class RemoteFolder:
     def _commit(self, name: str, manifest: dict[str, Any]) -> None:
         old = self._read_json(MANIFEST)
         keep = {p["path"] for p in manifest.get("parts", [])}
-        for rel in sorted(keep) + _side(manifest):
+        for rel in sorted(keep):
             self.fs.copy(self.key(f"{name}/{rel}"), self.key(rel))
+        for rel in _side(manifest):  # like the stats: copied when staged
+            if self.fs.exists(self.key(f"{name}/{rel}")):
+                self.fs.copy(self.key(f"{name}/{rel}"), self.key(rel))
         if self.fs.exists(self.key(f"{name}/{STATS}")):
             self.fs.copy(self.key(f"{name}/{STATS}"), self.key(STATS))
         self.fs.pipe_file(self.key(MANIFEST), _dump(manifest))  # the commit
