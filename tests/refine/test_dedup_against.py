@@ -172,6 +172,7 @@ def test_cli_dedup_against_and_one_line_error(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "10 documents written" in run.stdout
     assert "in earlier corpus: 5" in run.stdout
+    assert f"{(tmp_path / 'OLD').resolve()}: held 5 documents entirely" in run.stdout
     run = subprocess.run(
         [*cli, str(new_in), "-o", str(tmp_path / "X"), "--dedup-against", str(old_in)],
         capture_output=True,

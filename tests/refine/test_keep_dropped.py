@@ -77,6 +77,7 @@ def test_cli_keep_dropped_then_verify(tmp_path: Path) -> None:
     run = subprocess.run([*cmd, "-o", str(out), "--keep-dropped"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert (out / "dropped" / "manifest.json").is_file()
+    assert f"dropped documents kept in {out}/dropped" in run.stdout
     check = subprocess.run(
         [sys.executable, "-m", "thresher", "verify", str(out)], capture_output=True, text=True
     )

@@ -102,6 +102,12 @@ def _refine(
         if dropped:
             top = ", ".join(f"{r}: {n}" for r, n in st.dropped.most_common(3))
             print(f"  {st.name}: dropped {dropped} of {st.seen} ({top})")
+    for st in result.stats:  # --dedup-against: which earlier corpus matched
+        for key, n in sorted(st.counters.items()):
+            if key.startswith("documents in earlier corpus: "):
+                print(f"  {key.split(': ', 1)[1]}: held {n} documents entirely")
+    if output.keep_dropped:
+        print(f"  dropped documents kept in {out.rstrip('/')}/dropped (reason in metadata.dropped)")
     from thresher.refine.quality import coverage_lines
 
     for line in coverage_lines(result.stats):
