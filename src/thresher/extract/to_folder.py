@@ -13,7 +13,6 @@ folder, so a run killed half-way and started again only extracts the unfinished 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -170,10 +169,10 @@ def _run_shards(
     infos: dict[int, dict[str, Any]] = {}
     todo: list[int] = []
     for i in range(len(shards)):
-        marker = folder.shard_marker(i)
-        if marker.is_file():
-            infos[i] = json.loads(marker.read_text(encoding="utf-8"))
-            stats.merge(StepStats.from_dict(infos[i]["stats"]))
+        done = folder.shards.done(i)
+        if done is not None:
+            infos[i] = done
+            stats.merge(StepStats.from_dict(done["stats"]))
         else:
             todo.append(i)
     tasks = [
