@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from thresher.crawl.frontier.local_state import LocalState
+
 __all__ = ["Ledger"]
 
 _SCHEMA = """
@@ -19,7 +21,7 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, op TEXT NOT NULL);
 """
 
 
-class Ledger:
+class Ledger(LocalState):
     """WARC lengths, meta and outbox in one transaction per :meth:`commit`."""
 
     def __init__(self, path: str | Path, *, fsync: bool = True) -> None:
@@ -34,19 +36,6 @@ class Ledger:
 
             raise InputError(f"{self.path}: not a usable crawl state: {e}") from None
         self.db.execute("BEGIN")
-
-    def warc_lengths(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT name, committed FROM warc").fetchall())
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def set_meta(self, key: str, value: str | None) -> None:
-        if value is None:
-            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def outbox(self) -> tuple[list[list[Any]], int]:
         """Committed outcomes not yet known to be in the shared frontier, and the last id."""

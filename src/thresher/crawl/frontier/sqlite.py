@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from thresher.crawl.frontier.base import FAILED, QUEUED, STATE_NAMES, Entry, HostRecord
+from thresher.crawl.frontier.local_state import LocalState
 
 __all__ = ["Frontier"]
 
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
-class Frontier:
+class Frontier(LocalState):
     """SQLite-backed queue, seen set and host table of one crawl (the default frontier)."""
 
     #: URLs of one host taken into memory at a time
@@ -92,20 +93,6 @@ class Frontier:
     def recover(self) -> None:
         """Return URLs leased by a run that died to the queue."""
         self.db.execute("UPDATE urls SET state = 0 WHERE state = 1")
-
-    def warc_lengths(self) -> dict[str, int]:
-        """Committed length of every WARC file, as of the last commit."""
-        return dict(self.db.execute("SELECT name, committed FROM warc").fetchall())
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
-
-    def set_meta(self, key: str, value: str | None) -> None:
-        if value is None:
-            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- queue -------------------------------------------------------------------------
     def add(
