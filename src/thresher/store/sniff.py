@@ -30,8 +30,6 @@ NAMES = {
     "html": "an HTML file",
     "documents": "a documents (JSONL) file",
     "parquet": "a Parquet file",
-    "empty": "empty",
-    "unknown": "not a file thresher reads",
 }
 
 
