@@ -232,6 +232,7 @@ def test_kill_during_writes_leaves_no_part_under_a_final_name_that_is_incomplete
 ) -> None:
     """SIGKILL a real writer process at several moments: every file under a final name is a
     whole part (decompresses to its end, Parquet footer present), the rest are hidden temps."""
+    killed_with_parts_open = 0
     for attempt, delay in enumerate((0.0, 0.05, 0.2, 0.5)):
         out = tmp_path / f"run{attempt}"
         proc = subprocess.Popen(
@@ -246,7 +247,9 @@ def test_kill_during_writes_leaves_no_part_under_a_final_name_that_is_incomplete
         proc.wait()
         finals = [p for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")]
         temps = [p for p in out.rglob(".*.tmp")]
-        assert temps, "the writer was killed with parts open: temporary files expected"
+        # both languages' parts can be closed at once for a moment (one rotated, the next
+        # document rotates the other), so a single kill may land where no temp is open
+        killed_with_parts_open += bool(temps)
         for p in finals:
             assert p.name.startswith("part-")
             n = count_documents(p)  # raises on a torn gzip or a Parquet file without footer
@@ -257,3 +260,4 @@ def test_kill_during_writes_leaves_no_part_under_a_final_name_that_is_incomplete
         assert not list(out.rglob(".*.tmp"))
         names = {p.name for p in (out / "en").iterdir()}
         assert len([n for n in names if n.endswith(".jsonl.gz")]) >= 1
+    assert killed_with_parts_open, "no kill landed while parts were open: the test proved nothing"
