@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thresher.archive import ArchiveRecord, RecordSeen, iter_records, open_binary
 from thresher.errors import InputError
 from thresher.store.remote import is_remote
+
+if TYPE_CHECKING:
+    from thresher.extract.config import ExtractConfig
 
 ARCHIVE_SUFFIXES = (".warc", ".wet", ".arc")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -64,11 +67,22 @@ def classify(path: str) -> str | None:
     return None
 
 
-def expand_inputs(inputs: list[str]) -> list[tuple[str, str]]:
+def expand_inputs(inputs: list[str], config: ExtractConfig | None = None) -> list[tuple[str, str]]:
     """(path or URL, kind) for every input file; folders (local or fsspec, e.g. an HTTP
-    directory listing or an ``s3://`` prefix) are walked in sorted order."""
+    directory listing or an ``s3://`` prefix) are walked in sorted order. An input a source
+    claims (:mod:`thresher.extract.sources`, e.g. ``cc:CRAWL/PATTERN``) becomes that
+    source's items."""
+    from thresher.extract.config import ExtractConfig
+    from thresher.extract.sources import claiming, source_for
+
     out: list[tuple[str, str]] = []
     for item in inputs:
+        entry = claiming(item)
+        if entry is not None:
+            source = source_for(entry.kind)
+            assert source is not None
+            out.extend(source.expand(item, config or ExtractConfig()))
+            continue
         if is_remote(item):
             out.extend(_expand_remote(item))
             continue

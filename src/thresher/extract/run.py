@@ -150,7 +150,7 @@ def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> It
     """Every page of every input; damaged archives yield their good records and one error.
     Every record read is counted by type (``records:response``, ``records:request``,
     ``records:warcinfo``, ``records:metadata``, ``records:revisit``, ...), skipped ones too."""
-    yield from iter_item_pages(expand_inputs(inputs), config, stats)
+    yield from iter_item_pages(expand_inputs(inputs, config), config, stats)
 
 
 def iter_item_pages(
@@ -163,6 +163,9 @@ def iter_item_pages(
 
     for path, kind in items:
         stats.count("files")
+        if kind not in ("html", "archive"):
+            yield from _source_pages(path, kind, config, stats)
+            continue
         if kind == "html":
             try:
                 yield read_html_file(path)
@@ -192,6 +195,23 @@ def iter_item_pages(
             stats.count("error:unreadable")
 
 
+def _source_pages(
+    locator: str, kind: str, config: ExtractConfig, stats: StepStats
+) -> Iterator[Page]:
+    """The pages of one item of a named source; an unreadable item is one counted error."""
+    from thresher.extract.sources import source_for
+
+    source = source_for(kind)
+    if source is None:
+        raise InputError(f"{locator}: no source reads items of kind {kind!r}")
+    try:
+        yield from source.iter_pages(locator, config, stats)
+    except InputError as e:
+        log.warning("%s", e)
+        stats.count("errors")
+        stats.count("error:unreadable")
+
+
 def extract_pages(
     pages: Iterable[Page], config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
@@ -217,7 +237,7 @@ def extract(
             return
         yield from extract_pages(iter_pages(inputs, config, stats), config, stats)
         return
-    yield from _extract_on_pool(expand_inputs(inputs), config, stats)
+    yield from _extract_on_pool(expand_inputs(inputs, config), config, stats)
 
 
 def _extract_on_pool(

@@ -79,7 +79,7 @@ def plan_shards(
     cut: list[ExtractShard] = []
     for shard in shards:
         path, kind = shard.items[0]
-        if kind == "html" or is_remote(path):
+        if kind != "archive" or is_remote(path):
             cut.append(shard)
             continue
         total = sum(1 for _ in iter_shard_pages(shard, config, StepStats("count")))

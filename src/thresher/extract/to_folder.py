@@ -63,9 +63,13 @@ def extract_to_folder(
     stats = stats if stats is not None else StepStats("extract")
     settings = resolve_executor(executor, legacy=legacy_keys(config))
     inputs = [str(i) for i in inputs]
-    items = expand_inputs(inputs)  # a missing input fails before anything is written
+    items = expand_inputs(inputs, config)  # a missing input fails before anything is written
     settings_key = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)
-    fingerprint = fingerprint_files([p for p, _ in items], settings_key)
+    fingerprint = fingerprint_files(
+        [p for p, k in items if k in ("html", "archive")],
+        settings_key,
+        named=[f"{k}:{p}" for p, k in items if k not in ("html", "archive")],
+    )
     remote = RemoteFolder(str(out)) if is_remote(str(out)) else None
     if remote is not None:  # built in a local copy, then published (store/remote.py)
         published = _published(remote, fingerprint, overwrite)
@@ -146,7 +150,7 @@ def _extract_locally(
         infos = _run_shards(folder, shards, config, formats, settings, stats, on_write, reporter)
         if sum(info["documents"] for info in infos) == 0:
             folder.abort()
-            raise NothingToDoError(_why_nothing(inputs, [p for p, _ in items], stats))
+            raise NothingToDoError(_why_nothing(inputs, items, stats))
         return folder.commit_shards(
             [[Part(**p) for p in info["parts"]] for info in infos],
             config=config,
@@ -212,10 +216,11 @@ def _run_shards(
     return [infos[i] for i in range(len(shards))]
 
 
-def _why_nothing(inputs: list[str], files: list[str], stats: StepStats) -> str:
+def _why_nothing(inputs: list[str], items: Sequence[tuple[str, str]], stats: StepStats) -> str:
     """One line: which inputs gave nothing and why, with the command to run instead."""
-    if not files:
+    if not items:
         return f"{', '.join(inputs)}: no WARC, WET, ARC or HTML file found"
+    files = [p for p, kind in items if kind in ("html", "archive")]
     for f in files:
         if not is_remote(f):
             hint = wrong_kind_hint(f, "archive")
@@ -224,7 +229,7 @@ def _why_nothing(inputs: list[str], files: list[str], stats: StepStats) -> str:
             if hint is not None:
                 return f"no document extracted: {hint}"
     records = sum(v for k, v in stats.counters.items() if k.startswith("records:"))
-    parts = [f"{len(files)} file(s)", f"{records} record(s)"]
+    parts = [f"{len(items)} input item(s)", f"{records} record(s)"]
     if stats.counters.get("errors"):
         parts.append(f"{stats.counters['errors']} damaged file(s)")
     dropped = ", ".join(f"{k} {v}" for k, v in stats.dropped.most_common(4))

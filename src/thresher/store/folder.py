@@ -44,10 +44,13 @@ def _kind(manifest: dict[str, Any]) -> str | None:
     return _KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else None
 
 
-def fingerprint_files(paths: Iterable[str], settings: str) -> str:
+def fingerprint_files(paths: Iterable[str], settings: str, named: Iterable[str] = ()) -> str:
     """A run's identity from its settings and its input files' paths, sizes and modification
-    times (remote URLs by name), cheap enough for terabytes of archives."""
+    times (remote URLs by name), cheap enough for terabytes of archives; ``named`` inputs
+    (a source's items, such as a Common Crawl slice) count by name."""
     h = hashlib.sha256(settings.encode())
+    for name in named:
+        h.update(f"{name}\n".encode())
     for p in paths:
         if "://" in p and not p.startswith("file://"):
             h.update(f"{p}\n".encode())

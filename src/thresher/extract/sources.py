@@ -1,0 +1,69 @@
+"""Inputs that are not files: named sources (a Common Crawl slice, a Reddit dump, ...).
+
+A source claims input specs it recognises (``cc:CC-MAIN-2024-22/*.example.org``), expands
+each into work items ``(locator, kind)`` like the file inputs' ``(path, "archive")``, and
+reads one item as pages. Items are the unit of a shard, so a source's items are also its
+unit of resume and of spreading over workers.
+
+Sources live in :mod:`thresher.sources`; this registry names them by import path so that
+reading a WARC file imports none of them (and :mod:`thresher.sources` may import from
+:mod:`thresher.extract` without a cycle).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from thresher.extract.config import ExtractConfig
+    from thresher.extract.inputs import Page
+    from thresher.stats import StepStats
+
+
+class Source(Protocol):
+    """What a source module provides (as a class or an object named in :data:`SOURCES`)."""
+
+    def expand(self, spec: str, config: ExtractConfig) -> list[tuple[str, str]]:
+        """The work items of one input spec, in a stable order (raise InputError if none)."""
+        ...
+
+    def iter_pages(self, locator: str, config: ExtractConfig, stats: StepStats) -> Iterator[Page]:
+        """The pages of one item; damage is counted in ``stats``, or raised as InputError."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A registered source: the item ``kind`` it yields, a cheap test of an input spec, and
+    ``module:attribute`` of its :class:`Source` (imported only when used)."""
+
+    kind: str
+    claims: Callable[[str], bool]
+    target: str
+
+
+#: Every registered source, tried in order before an input is taken for a path.
+SOURCES: list[SourceEntry] = []
+
+
+def register(entry: SourceEntry) -> None:
+    """Add a source (a test or a plug-in may add its own)."""
+    SOURCES[:] = [e for e in SOURCES if e.kind != entry.kind] + [entry]
+
+
+def claiming(spec: str) -> SourceEntry | None:
+    """The source that recognises ``spec``, or None (then it is a file, folder or URL)."""
+    return next((e for e in SOURCES if e.claims(spec)), None)
+
+
+def source_for(kind: str) -> Source | None:
+    """The source that reads items of ``kind``; None for the built-in file kinds."""
+    entry = next((e for e in SOURCES if e.kind == kind), None)
+    if entry is None:
+        return None
+    module, _, attr = entry.target.partition(":")
+    obj = getattr(importlib.import_module(module), attr)
+    return obj() if isinstance(obj, type) else obj
