@@ -130,9 +130,9 @@ def register(app: typer.Typer) -> None:
         if urls:
             cfg.seeds = [*cfg.seeds, *urls]
         if cfg.recipe:  # a bad recipe is a one-line error before any progress output
-            from thresher.crawl.engine import load_crawl_recipe
+            from thresher.extract.recipes import load_recipe
 
-            load_crawl_recipe(cfg.recipe)
+            load_recipe(cfg.recipe)
         with report("crawl", cfg.max_pages) as reporter:
             result = crawl(cfg, out, reporter=reporter)
         for line in summary_lines(result, out):

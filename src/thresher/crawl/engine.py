@@ -140,7 +140,11 @@ class Crawler:
         self.stats = RunCounters(recipe_links={} if config.recipe else None)
         self._t0 = time.monotonic()
         self.renderer: Any = None
-        self.recipe: Recipe | None = load_crawl_recipe(config.recipe) if config.recipe else None
+        self.recipe: Recipe | None = None
+        if config.recipe:  # the one loader of crawl and extract: a bad recipe fails here
+            from thresher.extract.recipes import load_recipe
+
+            self.recipe = load_recipe(config.recipe)
 
     # -- setup -------------------------------------------------------------------------
     @staticmethod
@@ -412,27 +416,6 @@ class Crawler:
         """Finish the requests in flight, commit, and return (SIGINT/SIGTERM do this)."""
         if hasattr(self, "scheduler"):
             self.scheduler.stop()
-
-
-def load_crawl_recipe(name: str) -> Recipe:
-    """A recipe by file or built-in name, its CSS checked, so a bad one fails before a fetch."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    from thresher.extract.recipes import load_recipe
-
-    recipe = load_recipe(name)  # an unknown name: one line listing the built-in recipes
-    empty = LexborHTMLParser("<html></html>")
-    for pt in recipe.pages:
-        for css in [pt.match.css, *(r.css for r in pt.follow)]:
-            if css is None:
-                continue
-            try:
-                empty.css(css)
-            except Exception as e:  # selectolax raises ValueError/SelectolaxError on bad CSS
-                raise ConfigError(
-                    f"{name}: page {pt.name!r}: bad CSS selector {css!r}: {e}"
-                ) from None
-    return recipe
 
 
 def crawl(config: CrawlConfig, out_dir: str | Path, *, reporter: Any = None) -> CrawlResult:

@@ -215,7 +215,14 @@ def _source_pages(
 def extract_pages(
     pages: Iterable[Page], config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
-    """Pages through triage and extraction, in this process."""
+    """Pages through triage and extraction (or the config's recipe), in this process."""
+    if config.recipe:
+        from thresher.extract.recipes import load_recipe, page_records
+
+        recipe = load_recipe(config.recipe)
+        for page in _triaged(pages, stats):
+            yield from _account_records(stats, page_records(page, recipe, config))
+        return
     for page in _triaged(pages, stats):
         yield from _account(stats, [process_page(page, config)])
 
@@ -230,11 +237,6 @@ def extract(
     config = config or ExtractConfig()
     stats = stats if stats is not None else StepStats("extract")
     if config.workers <= 1:
-        if config.recipe:
-            from thresher.extract.recipes import extract_records
-
-            yield from extract_records(inputs, config, stats=stats)
-            return
         yield from extract_pages(iter_pages(inputs, config, stats), config, stats)
         return
     yield from _extract_on_pool(expand_inputs(inputs, config), config, stats)
@@ -272,6 +274,23 @@ def _triaged(pages: Iterable[Page], stats: StepStats) -> Iterator[Page]:
         stats.drop(reason)
         if counter:
             stats.count(counter)
+
+
+def _account_records(
+    stats: StepStats, result: tuple[list[Document], str | None, list[str]]
+) -> Iterator[Document]:
+    """A recipe's records of one page, counted: one page seen and kept (or dropped), and
+    ``records`` by the number of documents."""
+    docs, reason, counters = result
+    stats.seen += 1
+    for c in counters:
+        stats.count(c)
+    if not docs:
+        stats.drop(reason or "no_records")
+        return
+    stats.kept += 1
+    stats.count("records", len(docs))
+    yield from docs
 
 
 def _account(

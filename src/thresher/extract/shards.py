@@ -73,7 +73,7 @@ def plan_shards(
             flush()
             shards.append(ExtractShard((item,)))
     flush()
-    if workers <= len(shards) or config.recipe:
+    if workers <= len(shards):
         return shards
     per_file = math.ceil(workers / len(shards))
     cut: list[ExtractShard] = []
@@ -112,11 +112,6 @@ def shard_documents(
     shard: ExtractShard, config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
     """Documents of one shard (pages through triage and extraction, or a recipe's records)."""
-    if config.recipe:
-        from thresher.extract.recipes import extract_records
-
-        yield from extract_records([p for p, _ in shard.items], config, stats=stats)
-        return
     from thresher.extract.run import extract_pages
 
     yield from extract_pages(iter_shard_pages(shard, config, stats), config, stats)
