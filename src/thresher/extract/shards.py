@@ -119,7 +119,9 @@ def shard_documents(
 
 @dataclass(frozen=True)
 class ShardTask:
-    """One shard to extract into ``stage``, leaving ``marker`` when done."""
+    """One shard to extract into ``stage``, leaving ``marker`` when done. Both are folders
+    and files, or both object-store URLs (the task then writes in a private local scratch
+    folder and uploads: :mod:`thresher.store.remote_shards`)."""
 
     shard: ExtractShard
     config: ExtractConfig
@@ -131,7 +133,20 @@ class ShardTask:
 def run_shard(task: ShardTask) -> dict[str, Any]:
     """Extract one shard into its staging folder; the marker (its parts, documents and stats)
     is written last, so a shard with a marker is complete. Runs in a worker."""
-    stage = fresh_stage(Path(task.stage))  # a killed attempt: start this shard again
+    if not is_remote(task.marker):
+        return _extract_shard(task, fresh_stage(Path(task.stage)), Path(task.marker))
+    from thresher.store.remote_shards import remove_scratch, scratch_folder
+
+    scratch = scratch_folder()  # this task's own disk: nothing the driver reads
+    try:
+        return _extract_shard(task, scratch, None)
+    finally:
+        remove_scratch(scratch)
+
+
+def _extract_shard(task: ShardTask, stage: Path, marker: Path | None) -> dict[str, Any]:
+    """Write the shard's parts into ``stage``; then its marker (``None``: upload the parts
+    and the marker to the task's object-store stage)."""
     stats = StepStats("extract")
     writer = CorpusWriter(stage, formats=task.formats, partition=())
     hook = progress_hook
@@ -149,5 +164,10 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
         "parts": [p.to_dict() for p in parts],
         "stats": stats.to_dict(),
     }
-    write_marker(Path(task.marker), info)
+    if marker is not None:
+        write_marker(marker, info)
+    else:
+        from thresher.store.remote_shards import upload_shard
+
+        upload_shard(stage, parts, task.stage, task.marker, info)
     return info

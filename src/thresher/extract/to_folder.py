@@ -33,7 +33,9 @@ from thresher.store.folder import (
     check_published,
     fingerprint_files,
 )
-from thresher.store.remote import RemoteFolder, local_copy, local_path
+from thresher.store.markers import ShardSlots
+from thresher.store.remote import RemoteFolder, local_path
+from thresher.store.remote_shards import RemoteRun, RemoteSlots
 from thresher.store.sniff import sniff, wrong_kind_hint
 from thresher.store.writers import Part
 
@@ -70,27 +72,15 @@ def extract_to_folder(
         settings_key,
         named=[f"{k}:{p}" for p, k in items if k not in ("html", "archive")],
     )
-    remote = RemoteFolder(str(out)) if is_remote(str(out)) else None
-    if remote is not None:  # built in a local copy, then published (store/remote.py)
+    if is_remote(str(out)):  # shards staged in the bucket itself (store/remote_shards.py)
+        remote = RemoteFolder(str(out))
         published = _published(remote, fingerprint, overwrite)
         if published is not None:
             return published
-        result = _extract_locally(
-            items,
-            inputs,
-            local_copy(remote.url),
-            config,
-            formats,
-            True,
-            fingerprint,
-            settings,
-            stats,
-            on_write,
-            reporter,
-        )
-        remote.publish(Path(result.out_dir))
-        result.out_dir = remote.url
-        return result
+        return _extract_to_bucket(
+            items, inputs, RemoteRun(remote, fingerprint), config, formats, settings, stats,
+            on_write, reporter,
+        )  # fmt: skip
     return _extract_locally(
         items,
         inputs,
@@ -108,7 +98,7 @@ def extract_to_folder(
 
 def _published(remote: RemoteFolder, fingerprint: str, overwrite: bool) -> FolderResult | None:
     """The result when the object-store folder already holds this run."""
-    remote.recover()
+    remote.recover(keep=fingerprint)  # this run's own staged shards are kept for a resume
     manifest = check_published(
         remote.manifest(), url=remote.url, kind=KIND, fingerprint=fingerprint, overwrite=overwrite
     )
@@ -147,7 +137,9 @@ def _extract_locally(
         else:
             shards = plan_shards(items, settings.workers, config)
             folder.save_plan({"shards": [s.to_dict() for s in shards]})
-        infos = _run_shards(folder, shards, config, formats, settings, stats, on_write, reporter)
+        infos = _run_shards(
+            folder.shards, shards, config, formats, settings, stats, on_write, reporter
+        )
         if sum(info["documents"] for info in infos) == 0:
             folder.abort()
             raise NothingToDoError(_why_nothing(inputs, items, stats))
@@ -159,8 +151,44 @@ def _extract_locally(
         )
 
 
+def _extract_to_bucket(
+    items: list[tuple[str, str]],
+    inputs: list[str],
+    run: RemoteRun,
+    config: ExtractConfig,
+    formats: Sequence[str],
+    settings: ExecutorConfig,
+    stats: StepStats,
+    on_write: Callable[[Document], None] | None,
+    reporter: Any,
+) -> FolderResult:
+    """Extract into an object-store folder: every task uploads its shard and marker under the
+    run's staging prefix; the driver resumes from the marker objects and commits by the
+    manifest. Nothing is read from a task's disk, so tasks need no disk shared with this one."""
+    plan = run.plan()
+    if plan is not None and "shards" in plan:
+        shards = [ExtractShard.from_dict(d) for d in plan["shards"]]
+    else:
+        shards = plan_shards(items, settings.workers, config)
+        run.save_plan({"shards": [s.to_dict() for s in shards]})
+    infos = _run_shards(run.shards, shards, config, formats, settings, stats, on_write, reporter)
+    if sum(info["documents"] for info in infos) == 0:
+        run.abort()
+        raise NothingToDoError(_why_nothing(inputs, items, stats))
+    manifest = run.commit_shards(
+        [[Part(**p) for p in info["parts"]] for info in infos],
+        kind=KIND,
+        formats=formats,
+        config=config,
+        inputs=inputs,
+        stats=[stats],
+    )
+    parts = [Part(**p) for p in manifest["parts"]]
+    return FolderResult(run.folder.url, documents=int(manifest["counts"]["documents"]), parts=parts)
+
+
 def _run_shards(
-    folder: DocumentsFolder,
+    slots: ShardSlots | RemoteSlots,
     shards: list[ExtractShard],
     config: ExtractConfig,
     formats: Sequence[str],
@@ -169,24 +197,19 @@ def _run_shards(
     on_write: Callable[[Document], None] | None,
     reporter: Any,
 ) -> list[dict[str, Any]]:
-    """Run the shards without a marker on the executor; every shard's marker, in order."""
+    """Run the shards without a marker in ``slots`` (a local work folder or an object-store
+    prefix) on the executor; every shard's marker, in order."""
     infos: dict[int, dict[str, Any]] = {}
     todo: list[int] = []
     for i in range(len(shards)):
-        done = folder.shards.done(i)
+        done = slots.done(i)
         if done is not None:
             infos[i] = done
             stats.merge(StepStats.from_dict(done["stats"]))
         else:
             todo.append(i)
     tasks = [
-        ShardTask(
-            shards[i],
-            config,
-            str(folder.shard_stage(i)),
-            str(folder.shard_marker(i)),
-            tuple(formats),
-        )
+        ShardTask(shards[i], config, str(slots.stage(i)), str(slots.marker(i)), tuple(formats))
         for i in todo
     ]
     with make_executor(settings) as executor:

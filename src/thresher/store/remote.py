@@ -89,6 +89,11 @@ def remote_identity(url: str) -> str:
     return f"{url}\0{info.get('size')}\0{tag}"
 
 
+def staging_name(fingerprint: str | None) -> str:
+    """The prefix (under the output URL) where a run of ``fingerprint`` stages its output."""
+    return f"{_STAGING}{fingerprint or 'run'}"
+
+
 def _side(manifest: dict[str, Any]) -> list[str]:
     """Files a manifest lists beside its parts (a refine corpus's paragraph hashes)."""
     entry = manifest.get("hashes")
@@ -142,21 +147,22 @@ class RemoteFolder:
             if e.rstrip("/").rsplit("/", 1)[-1].startswith(_STAGING)
         )
 
-    def recover(self) -> None:
+    def recover(self, keep: str | None = None) -> None:
         """Finish a publish that stopped after its staged copy was complete; drop staged
-        copies that never completed."""
+        copies that never completed, except the one of fingerprint ``keep`` (a run about to
+        resume from the shard markers it holds)."""
         for name in self._stagings():
             staged = self._read_json(f"{name}/{MANIFEST}")
-            if staged is None:
-                self.fs.rm(self.key(name), recursive=True)
-            else:
+            if staged is not None:
                 self._commit(name, staged)
+            elif keep is None or name != staging_name(keep):
+                self.fs.rm(self.key(name), recursive=True)
 
     def publish(self, local: Path) -> dict[str, Any]:
         """Make the finished output in ``local`` the content of this folder (see module doc);
         returns its manifest."""
         manifest = json.loads((local / MANIFEST).read_text(encoding="utf-8"))
-        name = f"{_STAGING}{manifest.get('fingerprint') or 'run'}"
+        name = staging_name(manifest.get("fingerprint"))
         try:
             for rel in [p["path"] for p in manifest.get("parts", [])] + _side(manifest) + [STATS]:
                 src = local / rel
@@ -171,6 +177,16 @@ class RemoteFolder:
         except (OSError, ValueError) as e:
             raise OutputError(f"{self.url}: cannot publish: {e}") from None
         return manifest
+
+    def commit_staged(self, fingerprint: str, manifest: dict[str, Any]) -> None:
+        """Commit a staged copy written by the caller (its parts and ``stats.json`` under
+        :func:`staging_name`): write its manifest there, then publish it (steps 2-4)."""
+        name = staging_name(fingerprint)
+        try:
+            self.fs.pipe_file(self.key(f"{name}/{MANIFEST}"), _dump(manifest))
+            self._commit(name, manifest)
+        except (OSError, ValueError) as e:
+            raise OutputError(f"{self.url}: cannot publish: {e}") from None
 
     def _commit(self, name: str, manifest: dict[str, Any]) -> None:
         old = self._read_json(MANIFEST)
