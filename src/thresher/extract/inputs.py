@@ -38,6 +38,9 @@ class Page:
     content_type: str | None = None
     #: what the archive record says beyond the above (Common Crawl's language, ...)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: document fields a source already knows (``id``, ``title``, ``author``, ``date``):
+    #: they win over what extraction would find (Reddit threads)
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 #: WARC headers kept in a document's metadata: (header, metadata key). Common Crawl's WET
@@ -76,12 +79,16 @@ def expand_inputs(inputs: list[str], config: ExtractConfig | None = None) -> lis
     from thresher.extract.sources import claiming, source_for
 
     out: list[tuple[str, str]] = []
+    together: dict[str, list[str]] = {}  # specs of sources that expand all theirs at once
     for item in inputs:
         entry = claiming(item)
         if entry is not None:
             source = source_for(entry.kind)
             assert source is not None
-            out.extend(source.expand(item, config or ExtractConfig()))
+            if hasattr(source, "expand_all"):
+                together.setdefault(entry.kind, []).append(item)
+            else:
+                out.extend(source.expand(item, config or ExtractConfig()))
             continue
         if is_remote(item):
             out.extend(_expand_remote(item))
@@ -101,6 +108,9 @@ def expand_inputs(inputs: list[str], config: ExtractConfig | None = None) -> lis
             out.append((local, kind))
         else:
             raise InputError(f"{item}: no such file or folder")
+    for kind, specs in together.items():  # e.g. Reddit dumps: comments meet their posts
+        grouped: Any = source_for(kind)  # a Source with expand_all(specs, config)
+        out.extend(grouped.expand_all(specs, config or ExtractConfig()))
     return out
 
 

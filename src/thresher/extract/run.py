@@ -94,11 +94,13 @@ def process_page(
         if page.kind == "text":
             text, _ = decode_html(payload, page.charset or "utf-8")
             lines = [line.strip() for line in text.splitlines() if line.strip()]
-            title, lines = split_wet_title(lines)
+            title, lines = split_wet_title(lines) if not page.fields else (None, lines)
             doc: Document | None = Document(
                 text="\n".join(lines), id=doc_id, url=page.url, source=page.source,
                 fetched_at=page.fetched_at, title=title, metadata=extra,
             )  # fmt: skip
+            for name, value in page.fields.items():  # what the source knows (Reddit threads)
+                setattr(doc, name, value)
         else:
             doc = extract_html(
                 payload,

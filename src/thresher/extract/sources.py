@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 
 class Source(Protocol):
-    """What a source module provides (as a class or an object named in :data:`SOURCES`)."""
+    """What a source module provides (as a class or an object named in :data:`SOURCES`).
+    A source may also have ``expand_all(specs, config)``: then every spec it claims in one
+    run is expanded in one call (Reddit's comment dumps must meet their submission dumps)."""
 
     def expand(self, spec: str, config: ExtractConfig) -> list[tuple[str, str]]:
         """The work items of one input spec, in a stable order (raise InputError if none)."""
@@ -45,8 +47,16 @@ class SourceEntry:
     target: str
 
 
+def _reddit_dump(spec: str) -> bool:
+    from thresher.sources.reddit.names import claims
+
+    return claims(spec)
+
+
 #: Every registered source, tried in order before an input is taken for a path.
-SOURCES: list[SourceEntry] = []
+SOURCES: list[SourceEntry] = [
+    SourceEntry("reddit-dumps", _reddit_dump, "thresher.sources.reddit.source:RedditDumps"),
+]
 
 
 def register(entry: SourceEntry) -> None:

@@ -1,0 +1,123 @@
+"""Reading a dump file as JSON objects, one per line: zstd (with Reddit dumps' 2 GiB window),
+gzip or plain. Damage is counted, never raised: a line that is not a JSON object is skipped
+with its reason, and a file cut short yields its complete lines and one ``truncated`` error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import zlib
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from thresher.archive import open_binary
+from thresher.stats import StepStats
+
+log = logging.getLogger("thresher.reddit")
+
+#: Pushshift / Arctic Shift dumps are compressed with ``--long=31``: zstandard refuses
+#: windows above 128 MiB unless told otherwise.
+MAX_WINDOW = 2**31
+CHUNK = 1 << 20
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Truncated(Exception):
+    """The compressed stream ended inside a frame or member."""
+
+
+def _raw_chunks(f: IO[bytes]) -> Iterator[bytes]:
+    while chunk := f.read(CHUNK):
+        yield chunk
+
+
+def _decoded(raw: Iterator[bytes], new: Callable[[], Any], name: str) -> Iterator[bytes]:
+    """Decompressed bytes of every frame (zstd) or member (gzip) in ``raw``, one
+    decompressor per frame; :class:`Truncated` when the last one is incomplete (zstandard's
+    stream reader would end quietly instead)."""
+    obj = new()
+    pending = False  # bytes fed to a frame that has not ended yet
+    for data in raw:
+        while data:
+            pending = True
+            out = obj.decompress(data)
+            if out:
+                yield out
+            if not obj.eof:
+                break
+            data = obj.unused_data  # the next frame starts here
+            obj = new()
+            pending = False
+    if pending:
+        raise Truncated(f"the last {name} is incomplete")
+
+
+def _zstd() -> Any:
+    import zstandard
+
+    return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).decompressobj()
+
+
+def decoded_chunks(f: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes, decompressed by what its first bytes say (zstd, gzip or plain)."""
+    raw = _raw_chunks(f)
+    head = next(raw, b"")
+    chunks = itertools.chain([head], raw)
+    if head[:4] == ZSTD_MAGIC:
+        return _decoded(chunks, _zstd, "zstd frame")
+    if head[:2] == GZIP_MAGIC:
+        return _decoded(chunks, lambda: zlib.decompressobj(wbits=31), "gzip member")
+    return chunks
+
+
+def iter_objects(path: str, stats: StepStats) -> Iterator[dict[str, Any]]:
+    """The JSON objects of one dump file, by their first bytes (zstd, gzip or plain).
+
+    Skips are counted in ``stats``: ``reddit_skip:not_json``, ``reddit_skip:not_an_object``;
+    a damaged file adds ``errors`` and ``error:truncated`` / ``error:corrupt`` once."""
+    rest = b""
+    try:
+        with open_binary(path) as f:
+            for chunk in decoded_chunks(f):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    obj = _parse(line, stats)
+                    if obj is not None:
+                        yield obj
+        if rest.strip():
+            obj = _parse(rest, stats)
+            if obj is not None:
+                yield obj
+    except Truncated as e:
+        log.warning("%s: truncated: %s", path, e)
+        stats.count("errors")
+        stats.count("error:truncated")
+    except (zlib.error, OSError, ValueError, _zstd_error()) as e:
+        log.warning("%s: corrupt: %s", path, e)
+        stats.count("errors")
+        stats.count("error:corrupt")
+
+
+def _parse(line: bytes, stats: StepStats) -> dict[str, Any] | None:
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        stats.count("reddit_skip:not_json")
+        return None
+    if not isinstance(obj, dict):
+        stats.count("reddit_skip:not_an_object")
+        return None
+    return obj
+
+
+def _zstd_error() -> type[Exception]:
+    import zstandard
+
+    return zstandard.ZstdError
