@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from thresher.settings_base import Section
+from thresher.sources.reddit.settings import RedditSettings
 
 
 class ExtractConfig(Section):
@@ -33,4 +34,8 @@ class ExtractConfig(Section):
         ge=0,
         description="pages whose own result holds less prose than this many bytes get "
         "trafilatura's choice of blocks (0: never)",
+    )
+    # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
+    reddit: RedditSettings = Field(
+        default_factory=RedditSettings, description="which submissions of Reddit dumps to keep"
     )
