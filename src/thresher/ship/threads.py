@@ -1,5 +1,5 @@
-"""Threads and posts: what forum recipe records (and later other sources, e.g. Reddit) become
-before they are turned into instruction-tuning examples.
+"""Threads and posts: what forum recipe records and other sources' threads (Reddit's comment
+trees) become before they are turned into instruction-tuning examples.
 
 Any source can produce :class:`Thread` objects directly; :func:`threads_from_records` builds
 them from the documents ``thresher extract --recipe`` writes: post records are grouped by
@@ -124,6 +124,9 @@ def threads_from_records(docs: Iterable[Document], stats: StepStats) -> Iterator
     for doc in docs:
         meta = doc.metadata
         kind = meta.get("record_type")
+        if kind == TREE_RECORD:  # a whole thread in one document (Reddit)
+            yield thread_from_tree(doc)
+            continue
         thread = meta.get("thread") or doc.url
         if kind not in ("post", "thread") or not thread:
             stats.count("not_a_forum_record")
@@ -152,6 +155,51 @@ def threads_from_records(docs: Iterable[Document], stats: StepStats) -> Iterator
             first_post_seen=first_page == 0,
             expected_posts=int(replies) + 1 if replies is not None else None,
         )
+
+
+#: ``metadata.record_type`` of a document that holds its whole comment tree
+TREE_RECORD = "thread_tree"
+
+
+def thread_from_tree(doc: Document) -> Thread:
+    """A conversation from a document's ``metadata.tree`` (nodes with ``id, parent, author,
+    score, date, text, status``; the first node is the question). The posts are the
+    question, the best-scored top-level reply by another author (the only post given a
+    score, so it is the answer), then down its branch the asker's best reply (a user turn)
+    and the best reply to that by someone else, and so on. Only nodes whose status is
+    ``ok`` with an author and text take part (never deleted, removed or bot comments)."""
+    nodes = [n for n in doc.metadata.get("tree") or [] if isinstance(n, dict)]
+    root = nodes[0] if nodes else {"id": doc.id, "author": doc.author, "text": doc.text}
+    asker = root.get("author")
+    replies: dict[Any, list[dict[str, Any]]] = {}
+    for n in nodes[1:]:
+        if n.get("status", "ok") == "ok" and n.get("author") and str(n.get("text") or "").strip():
+            replies.setdefault(n.get("parent"), []).append(n)
+
+    def best(parent: Any, by_asker: bool) -> dict[str, Any] | None:
+        mine = [n for n in replies.get(parent, []) if (n["author"] == asker) == by_asker]
+        return min(mine, key=lambda n: -(number(n.get("score")) or 0.0), default=None)
+
+    path = [root]
+    node = best(root.get("id"), False)
+    while node is not None:
+        path.append(node)
+        node = best(node.get("id"), len(path) % 2 == 0)  # answer, asker, answer, ...
+
+    def post(n: dict[str, Any], i: int) -> Post:
+        return Post(
+            text=str(n.get("text") or ""), author=n.get("author"), id=n.get("id"),
+            url=doc.url, date=n.get("date"), score=number(n.get("score")) if i == 1 else None,
+            language=doc.language, bucket=doc.bucket,
+        )  # fmt: skip
+
+    return Thread(
+        id=str(doc.metadata.get("reddit_id") or doc.id),
+        posts=[post(n, i) for i, n in enumerate(path)],
+        title=doc.title,
+        url=doc.url,
+        source=str(doc.metadata.get("site") or "") or None,
+    )
 
 
 def _int(value: Any) -> int:
