@@ -66,6 +66,19 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Replace the output of an earlier run with other inputs."
         ),
+        # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
+        subreddit: list[str] | None = typer.Option(
+            None, "--subreddit", help="Reddit dumps: keep only this subreddit (repeatable)."
+        ),
+        since: str | None = typer.Option(
+            None, "--since", help="Reddit dumps: posts created at or after this (YYYY-MM-DD, UTC)."
+        ),
+        until: str | None = typer.Option(
+            None, "--until", help="Reddit dumps: posts created before this (YYYY-MM-DD, UTC)."
+        ),
+        link_posts: bool = typer.Option(
+            False, "--link-posts", help="Reddit dumps: keep link posts too (title only)."
+        ),
     ) -> None:
         """Extract main content and metadata from web archives and HTML files into documents."""
         from thresher.config import load_section
@@ -95,6 +108,15 @@ def register(app: typer.Typer) -> None:
             from thresher.extract.recipes import load_recipe
 
             load_recipe(cfg.recipe)  # fail early with a one-line error
+        from thresher.sources.reddit.settings import with_options
+
+        cfg.reddit = with_options(
+            cfg.reddit,
+            subreddits=subreddit,
+            since=since,
+            until=until,
+            link_posts=link_posts or None,
+        )
         stats = StepStats("extract")
         with report("extract") as bar:
             result = extract_to_folder(
