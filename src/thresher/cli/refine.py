@@ -14,8 +14,10 @@ from thresher.errors import InputError
 def _refine(
     inputs: list[str] = typer.Argument(
         ...,
-        help="Document files or folders (JSONL plain/.gz/.zst, Parquet), local or object-store "
-        "URLs (s3://bucket/docs; a folder there is read through its manifest).",
+        help="Document files or folders (JSONL plain/.gz/.zst, Parquet; CSV files), local or "
+        "object-store URLs (s3://bucket/docs; a folder there is read through its manifest), "
+        "hf://datasets/ORG/NAME/FILES, or Hugging Face datasets: hf:ORG/NAME[:CONFIG][/SPLIT], "
+        "hf:./FOLDER (docs/datasets.md).",
     ),
     out: str = typer.Option(
         ...,
@@ -59,6 +61,16 @@ def _refine(
         help="Also write dropped documents, with the step and reason, to OUT/dropped/ "
         "(config: output.keep_dropped).",
     ),
+    # records of another layout (docs/datasets.md); config: refine.fields
+    text_field: str | None = typer.Option(
+        None, "--text-field", help="Field of the text in records of another layout (a.b: nested)."
+    ),
+    id_field: str | None = typer.Option(
+        None, "--id-field", help="Field of the id (default: an id from the content)."
+    ),
+    url_field: str | None = typer.Option(None, "--url-field", help="Field of the URL."),
+    title_field: str | None = typer.Option(None, "--title-field", help="Field of the title."),
+    date_field: str | None = typer.Option(None, "--date-field", help="Field of the date."),
 ) -> None:
     """Refine documents CCNet's way: paragraph dedup, language id, quality filters, PII."""
     from thresher.config import load_section
@@ -66,6 +78,7 @@ def _refine(
     from thresher.progress import report
     from thresher.refine import RefineConfig, refine
     from thresher.store.config import OutputConfig
+    from thresher.store.mapping import field_map
     from thresher.store.readers import iter_document_files
 
     cfg = load_section(
@@ -80,6 +93,9 @@ def _refine(
     if dedup_against:
         dedup = cfg.dedup.model_copy(update={"against": [*cfg.dedup.against, *dedup_against]})
         cfg = cfg.model_copy(update={"dedup": dedup})
+    fields = field_map(text_field, id_field, url_field, title_field, date_field, cfg.fields)
+    if fields is not cfg.fields:
+        cfg = cfg.model_copy(update={"fields": fields})
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
         raise InputError(f"{', '.join(map(str, inputs))}: no document files")
     with report("refine") as rep:

@@ -23,17 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
 from thresher import __version__
 from thresher.archive.writer import WarcWriter, truncate_to
 from thresher.atomic import write_json
 from thresher.crawl import urls as U
 from thresher.crawl.config import DEFAULT_USER_AGENT, CrawlConfig
 from thresher.crawl.counters import CrawlStats, CrawlTotals, RunCounters
-from thresher.crawl.fetcher import Fetcher
+from thresher.crawl.fetcher import Fetcher, client_session
 from thresher.crawl.frontier.base import FAILED, PAGE, SKIPPED, CrawlFrontier
-from thresher.crawl.guard import AddressGuard, GuardedResolver
+from thresher.crawl.guard import AddressGuard
 from thresher.crawl.links import LinkQueue, compile_patterns
 from thresher.crawl.outcomes import CrawlFailedError, Outcomes, counted_reasons, unfetched_seeds
 from thresher.crawl.pages import PageHandler
@@ -330,14 +328,6 @@ class Crawler:
     async def run(self) -> CrawlResult:
         """Crawl until the frontier is empty, ``max_pages`` is reached, or a stop signal."""
         self._open_state()
-        resolver = GuardedResolver(self.guard)
-        connector = aiohttp.TCPConnector(
-            limit=self.config.concurrency,
-            limit_per_host=0,
-            resolver=resolver,
-            ttl_dns_cache=300,
-            force_close=False,
-        )
         stop_handlers = []
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -356,13 +346,7 @@ class Crawler:
                 self.renderer = Renderer(self.config, self.guard, self.user_agent)
                 await self.renderer.start()
                 self.pages.renderer = self.renderer
-            async with aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                max_line_size=65536,
-                max_field_size=65536,
-            ) as session:
+            async with client_session(self.config, self.guard) as session:
                 self.fetcher.session = session
                 checkpoint = asyncio.create_task(self._checkpoint_loop())
                 workers = [

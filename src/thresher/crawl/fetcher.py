@@ -8,28 +8,50 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import aiohttp
+
 from thresher.crawl import urls as U
 from thresher.crawl.fetch import ACCEPT_ENCODING, FetchResult, fetch
 from thresher.crawl.frontier.base import PAGE, Entry
+from thresher.crawl.guard import GuardedResolver
 from thresher.crawl.outcomes import HOST_DOWN, PROXY_FAULTS, QUICK_RETRY, REFUSED_RETRY_DELAYS
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from thresher.archive.writer import WarcWriter
     from thresher.crawl.config import CrawlConfig
     from thresher.crawl.counters import RunCounters
     from thresher.crawl.guard import AddressGuard
     from thresher.crawl.proxies import ProxyPool
 
-__all__ = ["REDIRECTS", "Fetcher"]
+__all__ = ["REDIRECTS", "Fetcher", "client_session"]
 
 REDIRECTS = {301, 302, 303, 307, 308}
 _SITE_FILE_REDIRECTS = 5
 
 
+def client_session(config: CrawlConfig, guard: AddressGuard) -> aiohttp.ClientSession:
+    """The crawl's HTTP client (open it inside the event loop): the address guard in its
+    resolver, so it holds at connect time too; bodies raw (``fetch`` decodes them with a
+    bound); no cookies; long header lines accepted."""
+    connector = aiohttp.TCPConnector(
+        limit=config.concurrency,
+        limit_per_host=0,
+        resolver=GuardedResolver(guard),
+        ttl_dns_cache=300,
+        force_close=False,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        max_line_size=65536,
+        max_field_size=65536,
+    )
+
+
 class Fetcher:
-    """GETs URLs for the crawl (``session`` is set once the crawl's client is open)."""
+    """GETs URLs for the crawl (``session`` is set once the crawl's client is open). Without
+    a ``writer`` nothing is archived (the one-page reader, :mod:`thresher.serve.reader`)."""
 
     def __init__(
         self,
@@ -37,7 +59,7 @@ class Fetcher:
         guard: AddressGuard,
         proxies: ProxyPool,
         user_agent: str,
-        writer: WarcWriter,
+        writer: WarcWriter | None,
         stats: RunCounters,
     ) -> None:
         self.config = config
@@ -97,8 +119,12 @@ class Fetcher:
         return res
 
     def archive(self, res: FetchResult, payload_digest: str | None = None) -> str:
-        """Write the request and response records; returns the response's record id."""
-        rid = self.writer.write_exchange(
+        """Write the request and response records; returns the response's record id
+        (empty when there is no archive)."""
+        self.stats.bytes += len(res.payload)
+        if self.writer is None:
+            return ""
+        return self.writer.write_exchange(
             res.url,
             res.request,
             res.response_block(),
@@ -108,8 +134,6 @@ class Fetcher:
             truncated=res.truncated,
             payload_digest=payload_digest,
         )
-        self.stats.bytes += len(res.payload)
-        return rid
 
     async def site_file(
         self, url: str, max_body: int, counter: str

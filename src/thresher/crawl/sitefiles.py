@@ -19,10 +19,20 @@ from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule
 if TYPE_CHECKING:
     from thresher.crawl.politeness import HostState
 
-__all__ = ["TDMREP_ERROR_TTL", "SiteFiles", "tdm_fields"]
+__all__ = ["TDMREP_ERROR_TTL", "SiteFiles", "robots_rules", "tdm_fields"]
 
 #: a tdmrep.json that failed with 5xx or a network error is asked again after this long
 TDMREP_ERROR_TTL = 3600.0
+
+
+def robots_rules(status: str | None, body: bytes | None) -> RobotsRules:
+    """The rules of a robots.txt fetch outcome: a file (``ok``) as written, none (``missing``:
+    4xx, too many redirects) allows everything, anything else (5xx, network) disallows all."""
+    if status == "ok" and body is not None:
+        return parse_robots(body)
+    if status == "missing":
+        return RobotsRules.allowing_all()
+    return RobotsRules.disallowing_all()
 
 
 def tdm_fields(rule: TdmRule) -> dict[str, object]:
@@ -57,12 +67,7 @@ class SiteFiles(CrawlPart):
         return True
 
     def apply_robots(self, h: HostState, rec: HostRecord) -> None:
-        if rec.robots_status == "ok" and rec.robots is not None:
-            h.rules = parse_robots(rec.robots)
-        elif rec.robots_status == "missing":
-            h.rules = RobotsRules.allowing_all()
-        else:
-            h.rules = RobotsRules.disallowing_all()
+        h.rules = robots_rules(rec.robots_status, rec.robots)
         delay = h.rules.crawl_delay(self.token)
         h.crawl_delay = min(delay, self.config.max_crawl_delay) if delay else 0.0
         h.robots_expires = (rec.robots_fetched or time.time()) + self.config.robots_ttl

@@ -15,6 +15,7 @@ from thresher.refine.buckets import LmConfig
 from thresher.refine.classifier import ClassifierConfig
 from thresher.refine.minhash import MinHashConfig
 from thresher.settings_base import Section
+from thresher.store.mapping import FieldMap
 
 
 class DedupConfig(Section):
@@ -212,4 +213,9 @@ class RefineConfig(Section):
     )
     sample_docs: int = Field(
         5000, ge=1, description="documents sampled to calibrate steps (e.g. perplexity cutoffs)"
+    )
+    fields: FieldMap | None = Field(
+        None,
+        description="inputs of another layout: which record field holds text, id, url, title, "
+        "date (dotted paths for nested objects); the rest goes to metadata (docs/datasets.md)",
     )

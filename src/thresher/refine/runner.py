@@ -39,6 +39,7 @@ from thresher.refine.shards import plan_shards
 from thresher.refine.steps import build_steps
 from thresher.refine.tasks import ShardTask
 from thresher.refine.work import WorkFolder, fingerprint, prior, remove_refine_output
+from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
 from thresher.store.folder import check_published
@@ -83,7 +84,7 @@ def refine(
     if not files:
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
     for f in files:  # a WARC named where documents belong: say so before writing anything
-        hint = None if is_remote(f) else wrong_kind_hint(f, "documents")
+        hint = None if is_remote(f) or is_dataset_spec(f) else wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
     if output.keep_dropped and is_remote(str(out_dir)):
@@ -177,7 +178,7 @@ def _run(
 ) -> RefineResult:
     work = WorkFolder(out)
     work.create()
-    shards = work.shards(run_id, lambda: plan_shards(files, settings.workers))
+    shards = work.shards(run_id, lambda: plan_shards(files, settings.workers, config.fields))
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
     merge_counters: dict[int, dict[str, Any]] = {}

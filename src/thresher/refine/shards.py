@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
+from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
 from thresher.store import DocumentReader
+from thresher.store.mapping import FieldMap
 from thresher.store.remote import is_remote
 
 #: documents of one file below which it is not cut into ranges
@@ -34,16 +36,20 @@ class Shard:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "start": self.start, "stop": self.stop}
 
-    def read(self, limit: int | None = None) -> tuple[DocumentReader, Iterator[Document]]:
-        """A reader (for its stats) and the shard's documents, at most ``limit`` of them.
+    def read(
+        self, limit: int | None = None, fields: FieldMap | None = None
+    ) -> tuple[DocumentReader, Iterator[Document]]:
+        """A reader (for its stats) and the shard's documents, at most ``limit`` of them;
+        ``fields`` maps records of another layout (``refine.fields``).
 
         Documents before ``start`` are parsed and skipped; a shard that does not reach the end
         of its file reports no read drops (the file's last shard reports them all)."""
-        reader = DocumentReader([self.path])
+        reader = DocumentReader([self.path], fields=fields)
         stop = self.stop
         if limit is not None:
             stop = self.start + limit if stop is None else min(stop, self.start + limit)
-        docs = reader.read_file(self.path if is_remote(self.path) else Path(self.path))
+        local = not (is_remote(self.path) or is_dataset_spec(self.path))
+        docs = reader.read_file(Path(self.path) if local else self.path)
         if self.start or stop is not None:
             docs = islice(docs, self.start, stop)
         return reader, docs
@@ -63,7 +69,9 @@ class Shard:
         return st
 
 
-def plan_shards(files: list[Path | str], workers: int) -> list[Shard]:
+def plan_shards(
+    files: list[Path | str], workers: int, fields: FieldMap | None = None
+) -> list[Shard]:
     """One shard per file; with more workers than files, each file is cut into document
     ranges (of at least :data:`MIN_SHARD_DOCS`) so that every worker has work."""
     if workers <= len(files):
@@ -71,7 +79,7 @@ def plan_shards(files: list[Path | str], workers: int) -> list[Shard]:
     per_file = math.ceil(workers / len(files))
     shards: list[Shard] = []
     for f in files:
-        reader = DocumentReader([f])
+        reader = DocumentReader([f], fields=fields)
         total = sum(1 for _ in reader.read_file(f))
         k = max(1, min(per_file, total // MIN_SHARD_DOCS))
         bounds = [total * i // k for i in range(k + 1)]

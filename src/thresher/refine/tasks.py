@@ -71,7 +71,7 @@ def scan_task(task: ShardTask) -> dict[str, Any]:
     """Scan one shard for CorpusStep ``task.round`` (through the steps before it)."""
     work = WorkFolder(Path(task.out))
     steps = prepared_steps(task.config, work, task.shard, task.calibration, task.round)
-    _, docs = task.source.read()
+    _, docs = task.source.read(fields=task.config.fields)
     stream = chain(steps[: task.round], docs)
     target = steps[task.round]
     assert isinstance(target, CorpusStep)
@@ -122,7 +122,7 @@ def final_task(task: ShardTask) -> dict[str, Any]:
     work = WorkFolder(Path(task.out))
     stage = fresh_stage(work.final.stage(task.shard))  # a killed attempt: start again
     steps = prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
-    reader, docs = task.source.read()
+    reader, docs = task.source.read(fields=task.config.fields)
     counted = _Counted(docs)
     write_stats = StepStats("write")
     writer = CorpusWriter(
@@ -178,7 +178,7 @@ def calibrate(
     sample: list[Document] = []
     for i, shard in enumerate(shards):
         steps = prepared_steps(config, work, i, calibration, j)
-        _, docs = shard.read(limit=per_shard)
+        _, docs = shard.read(limit=per_shard, fields=config.fields)
         sample.extend(chain(steps[:j], docs))
     target = build_steps(config)[j]
     assert isinstance(target, Calibrated)

@@ -26,6 +26,8 @@ from thresher.atomic import write_json
 from thresher.refine.config import RefineConfig
 from thresher.refine.hash_files import HASHES
 from thresher.refine.shards import Shard
+from thresher.sources.hf import identity as dataset_identity
+from thresher.sources.hf import is_dataset_spec
 from thresher.store.config import OutputConfig
 from thresher.store.folder import Prior, prior_run, remove_output
 from thresher.store.manifest import MANIFEST
@@ -66,6 +68,8 @@ def fingerprint(
     exclude: dict[str, Any] = {"workers": True, "executor": True}
     if not config.dedup.against:
         exclude["dedup"] = {"against"}
+    if config.fields is None:
+        exclude["fields"] = True
     h.update(config.model_dump_json(exclude=exclude).encode())
     h.update(json.dumps([output_formats(output), output.part_bytes]).encode())
     if output.keep_dropped:
@@ -73,7 +77,9 @@ def fingerprint(
     for digest in earlier:
         h.update(f"against {digest}\n".encode())
     for p in files:
-        if is_remote(p):
+        if is_dataset_spec(p):
+            h.update(f"{dataset_identity(str(p))}\n".encode())
+        elif is_remote(p):
             h.update(f"{remote_identity(str(p))}\n".encode())
         else:
             path = Path(p)

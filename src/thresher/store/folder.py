@@ -29,6 +29,8 @@ from typing import Any
 from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import OutputError
+from thresher.sources.hf import identity as dataset_identity
+from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
@@ -52,6 +54,9 @@ def fingerprint_files(paths: Iterable[str], settings: str, named: Iterable[str] 
     for name in named:
         h.update(f"{name}\n".encode())
     for p in paths:
+        if is_dataset_spec(p):  # an hf: dataset: its revision or its folder's content
+            h.update(f"{dataset_identity(p)}\n".encode())
+            continue
         if "://" in p and not p.startswith("file://"):
             h.update(f"{p}\n".encode())
             continue

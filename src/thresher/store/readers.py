@@ -3,15 +3,18 @@
 A record needs only ``text``; other fields are null when missing, unknown keys go to
 ``metadata``. A line that is not valid JSON, or has no text, is skipped and counted; a file
 that ends early (truncated gzip/zstd) yields every record before the damage and counts one
-error — the run goes on.
+error — the run goes on. CSV files (named directly, not found in folders, where they are
+copies of parts) and ``hf:`` datasets are read too, and a field mapping
+(:mod:`thresher.store.mapping`) reads records of any layout (docs/datasets.md).
 """
 
 from __future__ import annotations
 
+import csv
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePath, PurePosixPath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -20,8 +23,12 @@ import zstandard
 
 from thresher.document import Document
 from thresher.errors import InputError
+from thresher.sources.hf import is_dataset_spec, parse_spec
+from thresher.sources.hf import iter_rows as dataset_rows
 from thresher.stats import StepStats
+from thresher.store.csv_input import check_suffix, csv_records, is_csv
 from thresher.store.formats import format_of, iter_lines
+from thresher.store.mapping import FieldMap
 from thresher.store.remote import RemoteFolder, is_remote, local_path, open_remote
 from thresher.store.schema import row_to_document
 
@@ -38,6 +45,10 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
     manifest is read through the parts it lists.
     """
     for p in paths:
+        if is_dataset_spec(p):
+            parse_spec(str(p))  # a malformed name or a missing folder: one line, now
+            yield str(p)
+            continue
         if is_remote(p):
             yield from _remote_files(str(p))
             continue
@@ -53,8 +64,11 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
                 and not f.name.endswith(".json")  # manifest.json, stats.json: not documents
                 and not any(parent in audit for parent in f.parents)
             )
-            yield from _one_format_per_part(found)
+            for f in _one_format_per_part(found):
+                check_suffix(f)
+                yield f
         elif path.is_file():
+            check_suffix(path)
             yield path
         else:
             raise InputError(f"{path}: no such file or folder")
@@ -119,12 +133,36 @@ def _name(path: Path | str) -> str:
     return str(path).rstrip("/").rsplit("/", 1)[-1]
 
 
-class DocumentReader:
-    """Iterates documents from files; ``stats`` counts files, records and skips by reason."""
+class Skip:
+    """A record a file could not give, with the reason it is counted under."""
 
-    def __init__(self, paths: Iterable[str | Path], batch_rows: int = 4096) -> None:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+#: what the row sources below yield: where the record is (its ``source``) and the record
+Rows = Iterator[tuple[str, object]]
+
+
+class DocumentReader:
+    """Iterates documents from files; ``stats`` counts files, records and skips by reason.
+
+    Without ``fields``, records are thresher documents (unknown keys go to ``metadata``);
+    with a :class:`~thresher.store.mapping.FieldMap`, records of any layout are mapped.
+    Besides files, an input may be an ``hf:`` dataset (:mod:`thresher.sources.hf`).
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str | Path],
+        batch_rows: int = 4096,
+        fields: FieldMap | None = None,
+    ) -> None:
         self.paths = list(paths)
         self.batch_rows = batch_rows
+        self.fields = fields
         self.stats = StepStats("read")
 
     def __iter__(self) -> Iterator[Document]:
@@ -132,16 +170,39 @@ class DocumentReader:
             yield from self.read_file(path)
 
     def read_file(self, path: Path | str) -> Iterator[Document]:
-        """The documents of one file (a local path, or an object-store URL)."""
-        fmt = format_of(path)
+        """The documents of one file (a local path, an object-store URL, an ``hf:`` dataset)."""
         self.stats.count("files")
-        if fmt == "parquet":
-            yield from self._read_parquet(path)
+        convert: Callable[[dict[str, Any]], Document] = row_to_document
+        if is_dataset_spec(path):
+            rows = self._dataset_rows(str(path))
+        elif format_of(path) == "parquet":
+            rows = self._parquet_rows(path)
+        elif is_csv(path):
+            rows = self._csv_rows(path)
         else:
-            yield from self._read_jsonl(path)
-
-    def _read_jsonl(self, path: Path | str) -> Iterator[Document]:
+            rows, convert = self._jsonl_rows(path), Document.from_dict
+        if self.fields is not None:
+            convert = self.fields.to_document
         stats = self.stats
+        for where, record in rows:
+            stats.seen += 1
+            if isinstance(record, Skip):
+                stats.drop(record.reason)
+                continue
+            if not isinstance(record, dict):
+                stats.drop("not_an_object")
+                continue
+            try:
+                doc = convert(record)
+            except (ValueError, TypeError):
+                stats.drop("no_text")
+                continue
+            if doc.source is None:
+                doc.source = where
+            stats.kept += 1
+            yield doc
+
+    def _jsonl_rows(self, path: Path | str) -> Rows:
         if not is_remote(path) and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
         lineno = 0
@@ -150,61 +211,55 @@ class DocumentReader:
                 lineno += 1
                 if not line.strip():
                     continue
-                stats.seen += 1
                 try:
-                    data = orjson.loads(line)
+                    yield f"{path}:{lineno}", orjson.loads(line)
                 except orjson.JSONDecodeError:
-                    stats.drop("invalid_json")
-                    continue
-                if not isinstance(data, dict):
-                    stats.drop("not_an_object")
-                    continue
-                try:
-                    doc = Document.from_dict(data)
-                except (ValueError, TypeError):
-                    stats.drop("no_text")
-                    continue
-                if doc.source is None:
-                    doc.source = f"{path}:{lineno}"
-                stats.kept += 1
-                yield doc
+                    yield f"{path}:{lineno}", Skip("invalid_json")
         except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
             # everything before the damage has been yielded; count the file once and go on
-            stats.drop("truncated_file")
-            stats.count(f"error: {_name(path)}: {type(e).__name__}")
+            self._damaged(path, "truncated_file", type(e).__name__)
 
-    def _read_parquet(self, path: Path | str) -> Iterator[Document]:
-        stats = self.stats
+    def _parquet_rows(self, path: Path | str) -> Rows:
         try:
             pf = pq.ParquetFile(open_remote(path) if is_remote(path) else path)
         except (OSError, pa.ArrowException) as e:
-            stats.drop("unreadable_file")
-            stats.count(f"error: {_name(path)}: {str(e).splitlines()[0][:120]}")
+            self._damaged(path, "unreadable_file", str(e).splitlines()[0][:120])
             return
         row_no = 0
         try:
             for batch in pf.iter_batches(batch_size=self.batch_rows):
                 for row in batch.to_pylist():
                     row_no += 1
-                    stats.seen += 1
-                    try:
-                        doc = row_to_document(row)
-                    except (ValueError, TypeError):
-                        stats.drop("no_text")
-                        continue
-                    if doc.source is None:
-                        doc.source = f"{path}#{row_no}"
-                    stats.kept += 1
-                    yield doc
+                    yield f"{path}#{row_no}", row
         except (OSError, pa.ArrowException):
-            stats.drop("truncated_file")
+            self.stats.drop("truncated_file")
+
+    def _csv_rows(self, path: Path | str) -> Rows:
+        try:
+            for row_no, row in enumerate(csv_records(path), 1):
+                yield f"{path}#{row_no}", row
+        except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
+            self._damaged(path, "truncated_file", type(e).__name__)
+        except (UnicodeDecodeError, csv.Error) as e:  # rows before the bad one were yielded
+            self._damaged(path, "unreadable_file", str(e)[:120])
+
+    def _dataset_rows(self, spec: str) -> Rows:
+        for row_no, row in enumerate(dataset_rows(spec, self.batch_rows), 1):
+            yield f"{spec}#{row_no}", row
+
+    def _damaged(self, path: Path | str, reason: str, detail: str) -> None:
+        self.stats.drop(reason)
+        self.stats.count(f"error: {_name(path)}: {detail}")
 
 
-def read_documents(paths: Iterable[str | Path] | str | Path) -> Iterator[Document]:
-    """Iterate the documents of files and folders (JSONL plain/gz/zst, Parquet)."""
+def read_documents(
+    paths: Iterable[str | Path] | str | Path, fields: FieldMap | None = None
+) -> Iterator[Document]:
+    """Iterate the documents of files and folders (JSONL plain/gz/zst, Parquet, CSV named
+    directly) and ``hf:`` datasets; ``fields`` maps records of another layout."""
     if isinstance(paths, str | Path):
         paths = [paths]
-    return iter(DocumentReader(paths))
+    return iter(DocumentReader(paths, fields=fields))
 
 
 def count_documents(path: str | Path) -> int:

@@ -79,6 +79,8 @@ def wrong_kind_hint(path: str | Path, wanted: str) -> str | None:
     """A one-line explanation when ``path`` is a file another command reads, not a
     ``wanted`` one (``documents`` or ``archive``); None when it fits or is just unreadable
     (those are counted as broken records by the reader, not refused)."""
+    if not Path(path).is_file():  # an object-store URL, an hf: dataset: nothing to sniff
+        return None
     kind = sniff(path)
     fits = {"documents": ("documents", "parquet"), "archive": ("warc", "arc", "html")}[wanted]
     if kind in fits or kind not in READ_BY:

@@ -1,0 +1,82 @@
+"""A disk cache of fetched pages and robots.txt files for the reader: a second read of a page
+within its time to live sends nothing to the site. One file per entry (a JSON header line,
+then the body), written under a unique temporary name and renamed, so concurrent readers and
+writers never see half an entry; a damaged entry is a miss."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CacheEntry", "PageCache", "default_cache_dir"]
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/thresher/read`` (``~/.cache/thresher/read`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "thresher" / "read"
+
+
+@dataclass(slots=True)
+class CacheEntry:
+    """What was stored: a JSON-able header and the body bytes."""
+
+    meta: dict[str, Any]
+    body: bytes
+    stored: float
+
+
+class PageCache:
+    """Entries by (kind, key) under ``root``; ``get`` ignores entries older than ``ttl``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, kind: str, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return self.root / kind / digest[:2] / digest
+
+    def get(self, kind: str, key: str, ttl: float) -> CacheEntry | None:
+        """The entry stored for ``key`` less than ``ttl`` seconds ago, else None."""
+        path = self._path(kind, key)
+        try:
+            data = path.read_bytes()
+            head, _, body = data.partition(b"\n")
+            header = json.loads(head)
+            if header.get("key") != key:  # a hash collision or a foreign file
+                raise ValueError("other key")
+            stored = float(header["stored"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.misses += 1
+            return None
+        if time.time() - stored >= ttl:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return CacheEntry(header.get("meta") or {}, body, stored)
+
+    def put(self, kind: str, key: str, meta: dict[str, Any], body: bytes) -> None:
+        """Store an entry; a cache that cannot be written is skipped, not an error."""
+        path = self._path(kind, key)
+        header = json.dumps({"key": key, "stored": time.time(), "meta": meta}).encode("utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", dir=path.parent)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(header + b"\n" + body)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,72 @@
+"""Why one page could not be read: one line for ``thresher read`` (exit 2) and an HTTP status
+for ``thresher serve`` (``status``), from the same exception."""
+
+from __future__ import annotations
+
+from thresher.errors import ThresherError
+
+__all__ = [
+    "BadRequest",
+    "NotReadable",
+    "PrivateAddress",
+    "ReadError",
+    "RobotsDisallowed",
+    "RobotsUnavailable",
+    "SchemaUnsupported",
+    "UpstreamError",
+    "UpstreamTimeout",
+]
+
+
+class ReadError(ThresherError):
+    """A page that could not be read; ``status`` is the HTTP status the API answers with."""
+
+    status = 502
+
+
+class BadRequest(ReadError):
+    """Not an http(s) URL, or a request without what it needs."""
+
+    status = 400
+
+
+class PrivateAddress(ReadError):
+    """The host is (or resolves to) a loopback, private or link-local address."""
+
+    status = 403
+
+
+class RobotsDisallowed(ReadError):
+    """robots.txt disallows the URL for thresher's user agent: the page was not requested."""
+
+    status = 403
+
+
+class RobotsUnavailable(ReadError):
+    """robots.txt answered 5xx or could not be fetched: no page of the site is requested."""
+
+    status = 502
+
+
+class UpstreamError(ReadError):
+    """The site answered with an error status, a bad redirect, or not at all."""
+
+    status = 502
+
+
+class UpstreamTimeout(ReadError):
+    """The site did not answer in time."""
+
+    status = 504
+
+
+class NotReadable(ReadError):
+    """The answer is not an HTML page, or holds no main content."""
+
+    status = 422
+
+
+class SchemaUnsupported(ReadError):
+    """A schema was sent but schema-driven extraction is not available in this install."""
+
+    status = 501

@@ -1,0 +1,360 @@
+"""One page, read politely with the crawl's own parts: robots.txt (fetched, parsed and cached as
+the crawl does) before the page, the honest User-Agent, the address guard before every request
+and inside the HTTP client's resolver, every redirect hop checked again (guard and robots),
+the body cap and timeouts of :class:`~thresher.crawl.config.CrawlConfig`, per-host spacing
+(rate, crawl-delay, Retry-After), and the crawl's Chromium renderer for ``render``. The page
+becomes a document through extract's own :func:`~thresher.extract.run.process_page`.
+
+Used by ``thresher read`` (one page) and ``thresher serve`` (many, concurrently).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from thresher.archive.record import split_content_type
+from thresher.crawl import urls as U
+from thresher.crawl.config import CrawlConfig
+from thresher.crawl.counters import RunCounters
+from thresher.crawl.engine import effective_user_agent
+from thresher.crawl.fetch import FetchResult
+from thresher.crawl.fetcher import REDIRECTS, Fetcher, client_session
+from thresher.crawl.guard import AddressGuard
+from thresher.crawl.outcomes import BLOCKED_PRIVATE
+from thresher.crawl.politeness import HostState, parse_retry_after
+from thresher.crawl.proxies import ProxyPool
+from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, product_token
+from thresher.crawl.sitefiles import robots_rules
+from thresher.document import Document
+from thresher.extract.config import ExtractConfig
+from thresher.extract.inputs import Page
+from thresher.extract.run import process_page, triage
+from thresher.serve.cache import PageCache
+from thresher.serve.errors import (
+    BadRequest,
+    NotReadable,
+    PrivateAddress,
+    RobotsDisallowed,
+    RobotsUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
+
+__all__ = ["DEFAULT_PAGE_TTL", "Fetched", "Reader", "as_markdown", "read_page"]
+
+#: seconds a fetched page is served from the cache
+DEFAULT_PAGE_TTL = 3600.0
+_PRIVATE_HINT = "a loopback or private address (--allow-private permits it)"
+
+
+@dataclass(slots=True)
+class Fetched:
+    """The final answer to a read: where it ended, what came back, and how."""
+
+    url: str
+    payload: bytes
+    content_type: str
+    fetched_at: str
+    redirects: list[str] = field(default_factory=list)
+    truncated: str | None = None
+    rendered: bool = False
+    cached: bool = False
+
+    def to_meta(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "content_type": self.content_type,
+            "fetched_at": self.fetched_at,
+            "redirects": self.redirects,
+            "truncated": self.truncated,
+            "rendered": self.rendered,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any], payload: bytes) -> Fetched:
+        return cls(
+            url=str(meta["url"]),
+            payload=payload,
+            content_type=str(meta.get("content_type") or ""),
+            fetched_at=str(meta.get("fetched_at") or ""),
+            redirects=[str(u) for u in meta.get("redirects") or []],
+            truncated=meta.get("truncated"),
+            rendered=bool(meta.get("rendered")),
+            cached=True,
+        )
+
+
+def as_markdown(doc: Document) -> str:
+    """The main content as Markdown with the title as the first heading."""
+    body = (doc.markdown or doc.text).strip()
+    if doc.title:
+        return f"# {doc.title.strip()}\n\n{body}\n"
+    return body + "\n"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Reader:
+    """Reads pages one at a time or many at once (``async with Reader(...)``); robots.txt
+    rules, host spacing and the Chromium renderer are shared by every read."""
+
+    def __init__(
+        self,
+        config: CrawlConfig,
+        *,
+        cache: PageCache | None = None,
+        page_ttl: float = DEFAULT_PAGE_TTL,
+        extract: ExtractConfig | None = None,
+    ) -> None:
+        self.config = config
+        self.user_agent = effective_user_agent(config)
+        self.token = product_token(self.user_agent) or "thresher"
+        proxies = ProxyPool(config.proxies)
+        self.guard = AddressGuard(config.allow_private, [*config.allow_hosts, *proxies.hosts()])
+        self.stats = RunCounters()
+        self.fetcher = Fetcher(config, self.guard, proxies, self.user_agent, None, self.stats)
+        self.cache = cache
+        self.page_ttl = page_ttl
+        self.extract_config = extract or ExtractConfig(markdown=True)
+        self._hosts: dict[str, HostState] = {}
+        self._robots: dict[str, tuple[float, RobotsRules]] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._renderer: Any = None
+        self._render_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Reader:
+        self.fetcher.session = client_session(self.config, self.guard)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP client and the browser (when one was started)."""
+        if self.fetcher.session is not None:
+            await self.fetcher.session.close()
+            self.fetcher.session = None
+        if self._renderer is not None:
+            await self._renderer.close()
+            self._renderer = None
+
+    # -- the page ----------------------------------------------------------------------
+    async def read(self, url: str, *, render: bool = False) -> Document:
+        """The page at ``url`` as a document (Markdown included); a ReadError says why not."""
+        return self.document(await self.fetch(url, render=render))
+
+    def document(self, fetched: Fetched) -> Document:
+        """A fetched answer through extract's triage and extraction."""
+        media, charset = split_content_type(fetched.content_type)
+        page = Page(
+            source=fetched.url,
+            url=fetched.url,
+            fetched_at=fetched.fetched_at,
+            payload=fetched.payload,
+            charset="utf-8" if fetched.rendered else charset,
+            status=200,
+            content_type=media,
+        )
+        reason, _ = triage(page)
+        if reason is not None:
+            raise NotReadable(f"{fetched.url}: not an HTML page ({media or 'no content type'})")
+        doc, reason, _ = process_page(page, self.extract_config)
+        if doc is None:
+            raise NotReadable(f"{fetched.url}: no main content found ({reason})")
+        extra: dict[str, Any] = {"redirects": fetched.redirects, "rendered": fetched.rendered}
+        if fetched.truncated:
+            extra["truncated"] = fetched.truncated
+        doc.metadata.update(extra)
+        return doc
+
+    async def fetch(self, url: str, *, render: bool = False) -> Fetched:
+        """The final answer for ``url`` after redirects, from the cache when fresh; every
+        hop is guarded and allowed by robots.txt before it is requested."""
+        start = U.canonicalize(url)
+        if start is None:
+            raise BadRequest(f"{url}: not an http(s) URL")
+        await self._check_guard(start)  # before robots.txt: a refused host sees nothing
+        key = f"{'rendered' if render else 'raw'} {start}"
+        if self.cache is not None:
+            hit = self.cache.get("pages", key, self.page_ttl)
+            if hit is not None:
+                fetched = Fetched.from_meta(hit.meta, hit.body)
+                for hop in dict.fromkeys([start, *fetched.redirects, fetched.url]):
+                    await self._check_guard(hop)  # the cache keeps no other policy's pages
+                    await self._check_robots(hop)
+                return fetched
+        fetched = await self._follow(start)
+        if render:
+            fetched = await self._render(fetched)
+        if self.cache is not None:
+            self.cache.put("pages", key, fetched.to_meta(), fetched.payload)
+        return fetched
+
+    async def _follow(self, url: str) -> Fetched:
+        chain: list[str] = []
+        for _hop in range(self.config.max_redirects + 1):
+            await self._check_robots(url)
+            res = await self._get(url)
+            if res.status in REDIRECTS:
+                location = res.header("location")
+                target = U.join(url, location) if location else None
+                if target is None:
+                    raise UpstreamError(f"{url}: HTTP {res.status} without a usable Location")
+                if target == url or target in chain:
+                    raise UpstreamError(f"{url}: redirect loop through {target}")
+                chain.append(url)
+                url = target
+                continue
+            if res.status != 200:
+                raise UpstreamError(f"{url}: the site answered HTTP {res.status}")
+            return Fetched(
+                url=url,
+                payload=res.payload,
+                content_type=res.content_type,
+                fetched_at=_iso(res.started),
+                redirects=chain,
+                truncated=res.truncated,
+            )
+        raise UpstreamError(f"{chain[0]}: more than {self.config.max_redirects} redirects")
+
+    async def _get(self, url: str) -> FetchResult:
+        """One GET in the host's next slot; network failures become ReadErrors."""
+        h = await self._slot(url)
+        res = await self.fetcher.get(url)
+        self.stats.fetched += 1
+        if res.error == BLOCKED_PRIVATE:
+            raise PrivateAddress(f"{url}: refused: the host is {_PRIVATE_HINT}")
+        if res.error == "timeout":
+            raise UpstreamTimeout(f"{url}: no answer within {self.config.timeout:g}s")
+        if res.error is not None:
+            detail = f" ({res.error_detail})" if res.error_detail else ""
+            raise UpstreamError(f"{url}: {res.error}{detail}")
+        if res.status in (429, 503):
+            wait = parse_retry_after(res.header("retry-after"))
+            if wait is not None:
+                h.pause(min(wait, self.config.max_retry_after), time.monotonic())
+        return res
+
+    async def _render(self, fetched: Fetched) -> Fetched:
+        """The DOM after scripts ran, through the crawl's renderer (started on first use)."""
+        async with self._render_lock:
+            if self._renderer is None:
+                from thresher.crawl.render import Renderer
+
+                renderer = Renderer(self.config, self.guard, self.user_agent)
+                await renderer.start()  # ConfigError when Playwright or Chromium is missing
+                self._renderer = renderer
+        res = FetchResult(url=fetched.url, payload=fetched.payload)
+        res.content_type = fetched.content_type
+        html = await self._renderer.render(fetched.url, res)
+        if html is None:
+            raise UpstreamError(f"{fetched.url}: rendering failed or timed out")
+        fetched.payload, fetched.rendered = html, True
+        fetched.content_type = "text/html; charset=utf-8"
+        return fetched
+
+    # -- politeness ----------------------------------------------------------------------
+    def _host(self, url: str) -> HostState:
+        key = U.host_of(url)
+        h = self._hosts.get(key)
+        if h is None:
+            h = self._hosts[key] = HostState(key, 1.0 / self.config.rate)
+        return h
+
+    async def _slot(self, url: str) -> HostState:
+        """Wait for the host's next request slot (rate, crawl-delay, Retry-After)."""
+        h = self._host(url)
+        now = time.monotonic()
+        if h.paused_until - now > self.config.timeout:
+            raise UpstreamError(
+                f"{url}: the site asked to wait {h.paused_until - now:.0f}s (Retry-After)"
+            )
+        start = max(h.take_slot(now), h.paused_until)
+        if start > now:
+            await asyncio.sleep(start - now)
+        return h
+
+    async def _check_guard(self, url: str) -> None:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        verdict = await self.guard.check(parts.hostname or "", port)
+        if verdict == BLOCKED_PRIVATE:
+            raise PrivateAddress(f"{url}: refused: the host is {_PRIVATE_HINT}")
+        if verdict is not None:
+            raise UpstreamError(f"{url}: {verdict}")
+
+    async def _check_robots(self, url: str) -> None:
+        if not self.config.respect_robots:
+            return
+        rules = await self.robots(U.host_of(url))
+        if not rules.allowed(self.token, url):
+            raise RobotsDisallowed(
+                f"{url}: disallowed by robots.txt for {self.token!r}; the page was not requested"
+            )
+
+    async def robots(self, host: str) -> RobotsRules:
+        """The robots.txt rules of ``scheme://host[:port]``: from memory, the cache, or the
+        site (one fetch per host at a time), kept for ``robots_ttl``."""
+        lock = self._robots_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            known = self._robots.get(host)
+            if known is not None and known[0] > time.time():
+                return known[1]
+            ttl = self.config.robots_ttl
+            hit = self.cache.get("robots", host, ttl) if self.cache is not None else None
+            if hit is not None:
+                status, body, fetched = str(hit.meta.get("status")), hit.body, hit.stored
+            else:
+                status, body = await self._fetch_robots(host)
+                fetched = time.time()
+                if self.cache is not None:
+                    self.cache.put("robots", host, {"status": status}, body)
+            rules = robots_rules(status, body)
+            h = self._host(host + "/")
+            delay = rules.crawl_delay(self.token)
+            h.crawl_delay = min(delay, self.config.max_crawl_delay) if delay else 0.0
+            self._robots[host] = (fetched + ttl, rules)
+            return rules
+
+    async def _fetch_robots(self, host: str) -> tuple[str, bytes]:
+        robots = U.robots_url(host)
+        h = await self._slot(robots)
+        started = time.monotonic()
+        _url, res, status, detail = await self.fetcher.site_file(
+            robots, MAX_ROBOTS_BYTES, "robots_fetches"
+        )
+        h.next_slot = max(h.next_slot, started + h.interval)
+        if status == "down":
+            if detail == BLOCKED_PRIVATE:
+                raise PrivateAddress(f"{robots}: refused: the host is {_PRIVATE_HINT}")
+            raise UpstreamError(f"{host}: {detail}")
+        if status == "error":
+            raise RobotsUnavailable(
+                f"{robots}: unavailable ({detail}); no page of {host} is fetched without it"
+            )
+        body = res.payload[:MAX_ROBOTS_BYTES] if status == "ok" and res is not None else b""
+        return status, body
+
+
+def read_page(
+    url: str,
+    config: CrawlConfig,
+    *,
+    render: bool = False,
+    cache: PageCache | None = None,
+    page_ttl: float = DEFAULT_PAGE_TTL,
+) -> Document:
+    """Read one page (``thresher read``): a fresh reader, one read, closed again."""
+
+    async def _main() -> Document:
+        async with Reader(config, cache=cache, page_ttl=page_ttl) as reader:
+            return await reader.read(url, render=render)
+
+    return asyncio.run(_main())
