@@ -15,6 +15,7 @@ import typer
 
 from thresher import __version__
 from thresher.cli import crawl, extract, models, pipeline, refine, ship, ship_exports, store
+from thresher.cli import serve as read_serve
 from thresher.errors import ThresherError
 
 app = typer.Typer(
@@ -43,7 +44,7 @@ def _root(
     """Turn the web into clean training data for language models."""
 
 
-for _module in (crawl, extract, refine, models, pipeline, store, ship, ship_exports):
+for _module in (crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve):
     _module.register(app)
 
 
