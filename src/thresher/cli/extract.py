@@ -66,6 +66,39 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Replace the output of an earlier run with other inputs."
         ),
+        # -- schema-driven extraction with a model (thresher.llm, docs/llm.md) --
+        llm_schema: Path | None = typer.Option(
+            None, "--llm-schema", help="JSON Schema of each page's record, asked of a model."
+        ),
+        llm_base_url: str | None = typer.Option(
+            None, "--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"
+        ),
+        llm_model: str | None = typer.Option(None, "--llm-model", help="Model name to ask."),
+        llm_prompt: str | None = typer.Option(
+            None, "--llm-prompt", help="What to extract, in words (default: a generic prompt)."
+        ),
+        llm_only: bool = typer.Option(
+            False, "--llm-only", help="Write just the records (text: the record as JSON)."
+        ),
+        llm_cache: Path | None = typer.Option(
+            None, "--llm-cache", help="Response cache (default $XDG_CACHE_HOME/thresher/llm)."
+        ),
+        # -- Common Crawl inputs cc:CRAWL/PATTERN and cc:CRAWL (docs/commoncrawl.md) --
+        cc_index_server: str | None = typer.Option(
+            None, "--cc-index-server", help="CDX index server (default index.commoncrawl.org)."
+        ),
+        cc_data_server: str | None = typer.Option(
+            None, "--cc-data-server", help="Server of crawl-data/ (default data.commoncrawl.org)."
+        ),
+        cc_kind: str | None = typer.Option(
+            None, "--kind", help="cc:CRAWL (whole snapshot): wet or warc files (default wet)."
+        ),
+        cc_shards: str | None = typer.Option(
+            None, "--shards", help="cc:CRAWL: files A-B of the paths file (0-based, inclusive)."
+        ),
+        cc_fetchers: int | None = typer.Option(
+            None, "--cc-fetchers", help="cc:CRAWL/PATTERN: range requests at once (default 4)."
+        ),
         # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
         subreddit: list[str] | None = typer.Option(
             None, "--subreddit", help="Reddit dumps: keep only this subreddit (repeatable)."
@@ -108,6 +141,19 @@ def register(app: typer.Typer) -> None:
             from thresher.extract.recipes import load_recipe
 
             load_recipe(cfg.recipe)  # fail early with a one-line error
+        from thresher.llm.options import merge_llm
+
+        cfg.llm = merge_llm(
+            cfg.llm, schema_=str(llm_schema) if llm_schema else None, base_url=llm_base_url,
+            model=llm_model, prompt=llm_prompt, only=llm_only,
+            cache=str(llm_cache) if llm_cache else None,
+        )  # fmt: skip
+        from thresher.sources.commoncrawl.config import with_options
+
+        cfg.cc = with_options(
+            cfg.cc, index_server=cc_index_server, data_server=cc_data_server, kind=cc_kind,
+            shards=cc_shards, fetchers=cc_fetchers,
+        )  # fmt: skip
         from thresher.sources.reddit.settings import with_options
 
         cfg.reddit = with_options(
@@ -139,3 +185,11 @@ def register(app: typer.Typer) -> None:
             f"(dropped: {dropped}; damaged files: {errors})",
             file=sys.stderr,
         )
+        if cfg.llm is not None:
+            from thresher.llm.step import cost_line
+
+            print(cost_line(stats, cfg.llm), file=sys.stderr)
+        from thresher.sources.commoncrawl.summary import fetch_line
+
+        if (line := fetch_line(stats)) is not None:
+            print(line, file=sys.stderr)

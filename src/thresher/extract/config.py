@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from thresher.llm.config import LLMConfig
 from thresher.settings_base import Section
+from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.sources.reddit.settings import RedditSettings
 
 
@@ -35,7 +37,16 @@ class ExtractConfig(Section):
         description="pages whose own result holds less prose than this many bytes get "
         "trafilatura's choice of blocks (0: never)",
     )
+    # -- schema-driven extraction with a model (thresher.llm, docs/llm.md) --
+    llm: LLMConfig | None = Field(
+        None, description="ask an OpenAI-compatible model for each page's record (metadata.llm)"
+    )
     # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
     reddit: RedditSettings = Field(
         default_factory=RedditSettings, description="which submissions of Reddit dumps to keep"
+    )
+    # -- Common Crawl slices and snapshots (thresher.sources.commoncrawl, docs/commoncrawl.md) --
+    cc: CommonCrawlConfig = Field(
+        default_factory=CommonCrawlConfig,
+        description="cc:CRAWL/PATTERN and cc:CRAWL inputs: servers, filters, retries",
     )

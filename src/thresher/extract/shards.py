@@ -111,10 +111,18 @@ def iter_shard_pages(shard: ExtractShard, config: ExtractConfig, stats: StepStat
 def shard_documents(
     shard: ExtractShard, config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
-    """Documents of one shard (pages through triage and extraction, or a recipe's records)."""
+    """Documents of one shard (pages through triage and extraction, or a recipe's records);
+    with ``config.llm``, each with its record from the model (:mod:`thresher.llm.step`)."""
     from thresher.extract.run import extract_pages
 
-    yield from extract_pages(iter_shard_pages(shard, config, stats), config, stats)
+    if config.llm is None:
+        yield from extract_pages(iter_shard_pages(shard, config, stats), config, stats)
+        return
+    from thresher.llm.step import llm_documents
+
+    asked = config if config.markdown else config.model_copy(update={"markdown": True})
+    docs = extract_pages(iter_shard_pages(shard, asked, stats), asked, stats)
+    yield from llm_documents(docs, config.llm, stats, keep_markdown=config.markdown)
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,10 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
     """Extract one shard into its staging folder; the marker (its parts, documents and stats)
     is written last, so a shard with a marker is complete. Runs in a worker."""
     if not is_remote(task.marker):
-        return _extract_shard(task, fresh_stage(Path(task.stage)), Path(task.marker))
+        from thresher.extract.sources import working_in  # a source's cache beside the stages
+
+        with working_in(Path(task.stage).parent / "sources"):
+            return _extract_shard(task, fresh_stage(Path(task.stage)), Path(task.marker))
     from thresher.store.remote_shards import remove_scratch, scratch_folder
 
     scratch = scratch_folder()  # this task's own disk: nothing the driver reads

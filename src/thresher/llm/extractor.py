@@ -1,0 +1,227 @@
+"""Schema-driven extraction of one page's record: the page cut into chunks, each chunk asked
+of the model (or read from the cache), every answer validated and asked again with the
+validation error a bounded number of times, the chunks' records merged into one.
+
+Python API (also used by ``thresher serve``)::
+
+    from thresher.llm import LLMConfig, extract_record
+    result = extract_record(markdown, "schema.json", LLMConfig(base_url=..., model=..., schema=...))
+    result.record   # the validated record, or None with result.error / result.detail
+
+A long-lived :class:`Extractor` keeps one client (and its rate window) for many pages:
+``await extractor.extract(text)`` inside ``async with extractor:``, or ``extractor.run(texts)``
+from synchronous code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thresher.llm.answers import BadAnswer, check_record, load_schema, parse_answer, relaxed
+from thresher.llm.cache import ResponseCache, cache_key
+from thresher.llm.chunks import merge_records, split_tokens
+from thresher.llm.client import ChatClient, ChatReply, EndpointError, FormatRejected, RequestTimeout
+from thresher.llm.config import LLMConfig
+
+ANSWER_RULES = (
+    "Answer with one JSON value that validates against this JSON Schema and nothing else: "
+    "no prose, no code fences."
+)
+
+
+@dataclass
+class LLMResult:
+    """What one page gave: ``record`` (validated against the schema) or, when it failed,
+    ``error`` (a short reason: invalid, truncated, timeout, merge_invalid) and ``detail``;
+    ``counts`` holds this page's requests, tokens, cache hits and retries."""
+
+    record: Any = None
+    error: str | None = None
+    detail: str | None = None
+    chunks: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Failure:
+    error: str
+    detail: str
+
+
+class Extractor:
+    """Pages to records with one endpoint, schema, prompt and cache."""
+
+    def __init__(
+        self,
+        config: LLMConfig,
+        schema: dict[str, Any] | None = None,
+        *,
+        client: ChatClient | None = None,
+    ) -> None:
+        self.config = config
+        self.schema = schema if schema is not None else load_schema(config.schema_)
+        self.client = client or ChatClient.from_config(config)
+        self.cache = ResponseCache(config.cache_dir()) if config.use_cache else None
+        #: json_schema while the server accepts response_format; prompt after it refused it
+        self.mode = "prompt" if config.structured == "prompt" else "json_schema"
+        self._part_schema = relaxed(self.schema)
+        self._opened = False
+
+    async def __aenter__(self) -> Extractor:
+        if self.client._session is None:
+            await self.client.__aenter__()
+            self._opened = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._opened:
+            await self.client.__aexit__(*exc)
+            self._opened = False
+
+    def run(self, texts: Sequence[str]) -> list[LLMResult]:
+        """Records of many pages from synchronous code (their requests run concurrently, up
+        to the client's limits); results in input order."""
+        return asyncio.run(self.extract_many(texts))
+
+    async def extract_many(self, texts: Sequence[str]) -> list[LLMResult]:
+        async with self:
+            return list(await asyncio.gather(*(self.extract(t) for t in texts)))
+
+    async def extract(self, text: str) -> LLMResult:
+        """One page's record (inside ``async with extractor:``)."""
+        result = LLMResult()
+        chunks = split_tokens(text, self.config.chunk_tokens, self.config.chunk_overlap)
+        result.chunks = len(chunks)
+        result.counts["llm:pages"] += 1
+        result.counts["llm:chunks"] += len(chunks)
+        answers = await asyncio.gather(
+            *(self._chunk(c, i, len(chunks), result.counts) for i, c in enumerate(chunks))
+        )
+        failed = next((a for a in answers if isinstance(a, _Failure)), None)
+        if failed is not None:
+            return self._failed(result, failed.error, failed.detail)
+        record = answers[0] if len(answers) == 1 else merge_records(answers)
+        if len(answers) > 1:
+            try:
+                check_record(record, self.schema)
+            except BadAnswer as e:
+                return self._failed(result, "merge_invalid", f"the merged record breaks it: {e}")
+        result.record = record
+        result.counts["llm:records"] += 1
+        return result
+
+    @staticmethod
+    def _failed(result: LLMResult, error: str, detail: str) -> LLMResult:
+        result.error, result.detail = error, detail
+        result.counts["llm:failed"] += 1
+        result.counts[f"llm:failed:{error}"] += 1
+        return result
+
+    def _page_message(self, chunk: str, index: int, total: int) -> str:
+        if total == 1:
+            return f"Web page:\n\n{chunk}"
+        return (
+            f"Part {index + 1} of {total} of a web page (give what this part says; "
+            f"parts overlap a little):\n\n{chunk}"
+        )
+
+    async def _chunk(self, chunk: str, index: int, total: int, counts: Counter[str]) -> Any:
+        """One chunk's validated record (from the cache or the model), or a _Failure."""
+        cfg = self.config
+        schema = self.schema if total == 1 else self._part_schema
+        system = f"{cfg.prompt}\n\n{ANSWER_RULES}\n{json.dumps(schema)}"
+        page = self._page_message(chunk, index, total)
+        key = cache_key(cfg.model, system, schema, page)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                counts["llm:cache_hits"] += 1
+                return hit["record"]
+        base = [{"role": "system", "content": system}, {"role": "user", "content": page}]
+        messages = base
+        max_tokens = cfg.max_tokens
+        reasks = 0
+        while True:
+            try:
+                reply = await self._send(messages, max_tokens, schema, counts)
+            except RequestTimeout as e:
+                return _Failure("timeout", str(e))
+            counts["llm:tokens:prompt"] += reply.prompt_tokens
+            counts["llm:tokens:completion"] += reply.completion_tokens
+            if reply.finish_reason == "length":
+                if max_tokens < cfg.max_tokens_cap:
+                    max_tokens = min(cfg.max_tokens_cap, max_tokens * 2)
+                    counts["llm:retries:length"] += 1
+                    continue
+                counts["llm:truncated"] += 1
+                return _Failure("truncated", f"the answer was cut at {max_tokens} tokens")
+            try:
+                record = parse_answer(reply.content, schema)
+            except BadAnswer as e:
+                if reasks >= cfg.reasks:
+                    return _Failure("invalid", str(e))
+                reasks += 1
+                counts["llm:reasks"] += 1
+                messages = [
+                    *base,
+                    {"role": "assistant", "content": reply.content},
+                    {
+                        "role": "user",
+                        "content": f"That answer is not valid: {e}. Answer again with only "
+                        "the corrected JSON.",
+                    },
+                ]
+                continue
+            if self.cache is not None:
+                self.cache.put(key, {"record": record, "model": cfg.model})
+            return record
+
+    async def _send(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        schema: dict[str, Any],
+        counts: Counter[str],
+    ) -> ChatReply:
+        """One request; with response_format while the server takes it."""
+        payload: dict[str, Any] = {
+            "model": self.config.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": self.config.temperature,
+        }
+        if self.mode == "json_schema":
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "record", "schema": schema},
+            }
+            try:
+                return await self.client.complete(payload, counts)
+            except FormatRejected as e:
+                if self.config.structured == "json_schema":
+                    raise EndpointError(
+                        f"{self.client.url}: the server refuses response_format: {e}"
+                    ) from None
+                self.mode = "prompt"  # every later request: the instructions alone
+                counts["llm:response_format_rejected"] += 1
+                del payload["response_format"]
+        return await self.client.complete(payload, counts)
+
+
+def extract_record(
+    markdown: str, schema: str | Path | dict[str, Any], settings: LLMConfig
+) -> LLMResult:
+    """One page's record with ``settings`` (endpoint, model, prompt, cache) and ``schema`` (a
+    path or a loaded JSON Schema), from synchronous code."""
+    extractor = Extractor(settings, load_schema(schema))
+    return extractor.run([markdown])[0]
