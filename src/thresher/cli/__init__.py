@@ -14,7 +14,17 @@ import traceback
 import typer
 
 from thresher import __version__
-from thresher.cli import crawl, extract, models, pipeline, refine, ship, ship_exports, store
+from thresher.cli import (
+    crawl,
+    extract,
+    models,
+    pipeline,
+    reddit,
+    refine,
+    ship,
+    ship_exports,
+    store,
+)
 from thresher.cli import serve as read_serve
 from thresher.errors import ThresherError
 
@@ -44,7 +54,9 @@ def _root(
     """Turn the web into clean training data for language models."""
 
 
-for _module in (crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve):
+for _module in (
+    crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve, reddit,
+):  # fmt: skip
     _module.register(app)
 
 
