@@ -83,6 +83,22 @@ def register(app: typer.Typer) -> None:
         llm_cache: Path | None = typer.Option(
             None, "--llm-cache", help="Response cache (default $XDG_CACHE_HOME/thresher/llm)."
         ),
+        # -- Common Crawl inputs cc:CRAWL/PATTERN and cc:CRAWL (docs/commoncrawl.md) --
+        cc_index_server: str | None = typer.Option(
+            None, "--cc-index-server", help="CDX index server (default index.commoncrawl.org)."
+        ),
+        cc_data_server: str | None = typer.Option(
+            None, "--cc-data-server", help="Server of crawl-data/ (default data.commoncrawl.org)."
+        ),
+        cc_kind: str | None = typer.Option(
+            None, "--kind", help="cc:CRAWL (whole snapshot): wet or warc files (default wet)."
+        ),
+        cc_shards: str | None = typer.Option(
+            None, "--shards", help="cc:CRAWL: files A-B of the paths file (0-based, inclusive)."
+        ),
+        cc_fetchers: int | None = typer.Option(
+            None, "--cc-fetchers", help="cc:CRAWL/PATTERN: range requests at once (default 4)."
+        ),
         # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
         subreddit: list[str] | None = typer.Option(
             None, "--subreddit", help="Reddit dumps: keep only this subreddit (repeatable)."
@@ -132,6 +148,12 @@ def register(app: typer.Typer) -> None:
             model=llm_model, prompt=llm_prompt, only=llm_only,
             cache=str(llm_cache) if llm_cache else None,
         )  # fmt: skip
+        from thresher.sources.commoncrawl.config import with_options
+
+        cfg.cc = with_options(
+            cfg.cc, index_server=cc_index_server, data_server=cc_data_server, kind=cc_kind,
+            shards=cc_shards, fetchers=cc_fetchers,
+        )  # fmt: skip
         from thresher.sources.reddit.settings import with_options
 
         cfg.reddit = with_options(
@@ -167,3 +189,7 @@ def register(app: typer.Typer) -> None:
             from thresher.llm.step import cost_line
 
             print(cost_line(stats, cfg.llm), file=sys.stderr)
+        from thresher.sources.commoncrawl.summary import fetch_line
+
+        if (line := fetch_line(stats)) is not None:
+            print(line, file=sys.stderr)

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from thresher.llm.config import LLMConfig
 from thresher.settings_base import Section
+from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.sources.reddit.settings import RedditSettings
 
 
@@ -43,4 +44,9 @@ class ExtractConfig(Section):
     # -- Reddit dumps (thresher.sources.reddit, docs/reddit.md) --
     reddit: RedditSettings = Field(
         default_factory=RedditSettings, description="which submissions of Reddit dumps to keep"
+    )
+    # -- Common Crawl slices and snapshots (thresher.sources.commoncrawl, docs/commoncrawl.md) --
+    cc: CommonCrawlConfig = Field(
+        default_factory=CommonCrawlConfig,
+        description="cc:CRAWL/PATTERN and cc:CRAWL inputs: servers, filters, retries",
     )

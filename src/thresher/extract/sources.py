@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -56,7 +59,31 @@ def _reddit_dump(spec: str) -> bool:
 #: Every registered source, tried in order before an input is taken for a path.
 SOURCES: list[SourceEntry] = [
     SourceEntry("reddit-dumps", _reddit_dump, "thresher.sources.reddit.source:RedditDumps"),
+    SourceEntry(
+        "cc", lambda s: s.startswith("cc:"), "thresher.sources.commoncrawl.source:CommonCrawlSource"
+    ),
 ]
+
+
+#: the work folder of the shard running in this context (see :func:`working_in`)
+_WORK: ContextVar[Path | None] = ContextVar("thresher_source_work", default=None)
+
+
+def work_folder() -> Path | None:
+    """A folder where the running shard's source may keep what must survive a kill (a
+    Common Crawl item's fetched records); None outside a run folder. Its content goes when
+    the run is committed."""
+    return _WORK.get()
+
+
+@contextmanager
+def working_in(folder: Path) -> Iterator[None]:
+    """Run a shard with :func:`work_folder` set to ``folder``."""
+    token = _WORK.set(folder)
+    try:
+        yield
+    finally:
+        _WORK.reset(token)
 
 
 def register(entry: SourceEntry) -> None:

@@ -1,0 +1,66 @@
+"""Settings of the Common Crawl source: the YAML ``extract: cc:`` section and the
+``--cc-*`` options of ``thresher extract``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from thresher.errors import ConfigError
+from thresher.settings_base import Section
+
+DEFAULT_INDEX = "https://index.commoncrawl.org"
+DEFAULT_DATA = "https://data.commoncrawl.org"
+
+
+class CommonCrawlConfig(Section):
+    index_server: str = Field(DEFAULT_INDEX, description="CDX index server (pywb API)")
+    data_server: str = Field(DEFAULT_DATA, description="server of crawl-data/ files")
+    statuses: list[int] = Field([200], description="HTTP statuses of captures to fetch")
+    mime_types: list[str] = Field(
+        ["text/html", "application/xhtml+xml"],
+        description="captures whose index 'mime' or 'mime-detected' is one of these are fetched",
+    )
+    kind: Literal["wet", "warc"] = Field(
+        "wet", description="whole snapshots (cc:CRAWL): which paths file to read"
+    )
+    shards: str | None = Field(
+        None,
+        pattern=r"^\d+(-\d*)?$",
+        description="whole snapshots: files A-B of the paths file (0-based, inclusive; 'A-' to "
+        "the end)",
+    )
+    fetchers: int = Field(4, ge=1, le=64, description="range requests at once per item")
+    tries: int = Field(6, ge=1, description="attempts per request (503/429/5xx/network)")
+    backoff: float = Field(1.0, ge=0, description="first retry delay in seconds (doubles)")
+    backoff_max: float = Field(60.0, ge=0, description="longest wait between attempts")
+    reconnects: int = Field(
+        5, ge=0, description="whole files: reconnections (with a Range) after a dropped stream"
+    )
+    timeout: float = Field(60.0, gt=0, description="seconds to connect or between bytes read")
+    user_agent: str = Field("thresher (+https://github.com/thresher)", description="User-Agent")
+
+
+#: ``thresher extract`` option → key of :class:`CommonCrawlConfig`
+OPTIONS = {
+    "--cc-index-server": "index_server",
+    "--cc-data-server": "data_server",
+    "--kind": "kind",
+    "--shards": "shards",
+    "--cc-fetchers": "fetchers",
+}
+
+
+def with_options(config: CommonCrawlConfig, **values: Any) -> CommonCrawlConfig:
+    """``config`` with the command-line values that are set (None: keep the file's value);
+    a bad value is a ConfigError naming the option."""
+    data = config.model_dump()
+    data.update({k: v for k, v in values.items() if v is not None})
+    try:
+        return CommonCrawlConfig.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        option = next((o for o, k in OPTIONS.items() if k == key), key)
+        raise ConfigError(f"{option}: {err['msg']} (got {err.get('input')!r})") from None
