@@ -26,8 +26,10 @@ class LLMConfig(Section):
 
     base_url: str = Field(..., description="the endpoint's base URL, e.g. http://127.0.0.1:8000/v1")
     model: str = Field(..., description="model name sent with every request")
-    schema_: str | dict[str, Any] = Field(
-        ..., alias="schema", description="JSON Schema of one page's record: a file path or inline"
+    schema_: str | dict[str, Any] | None = Field(
+        None,
+        alias="schema",
+        description="JSON Schema of one page's record: a file path or inline (needed by extract)",
     )
     prompt: str = Field(DEFAULT_PROMPT, description="what to extract, in words")
     only: bool = Field(False, description="write just the records, not the documents")

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from thresher.errors import ConfigError
 from thresher.llm.answers import BadAnswer, check_record, load_schema, parse_answer, relaxed
+from thresher.llm.asking import Asker, Truncated
 from thresher.llm.cache import ResponseCache, cache_key
 from thresher.llm.chunks import merge_records, split_tokens
-from thresher.llm.client import ChatClient, ChatReply, EndpointError, FormatRejected, RequestTimeout
+from thresher.llm.client import ChatClient, RequestTimeout
 from thresher.llm.config import LLMConfig
 
 ANSWER_RULES = (
@@ -69,11 +71,14 @@ class Extractor:
         client: ChatClient | None = None,
     ) -> None:
         self.config = config
-        self.schema = schema if schema is not None else load_schema(config.schema_)
+        if schema is None:
+            if config.schema_ is None:
+                raise ConfigError("llm.schema: a JSON Schema is needed to extract records")
+            schema = load_schema(config.schema_)
+        self.schema = schema
         self.client = client or ChatClient.from_config(config)
         self.cache = ResponseCache(config.cache_dir()) if config.use_cache else None
-        #: json_schema while the server accepts response_format; prompt after it refused it
-        self.mode = "prompt" if config.structured == "prompt" else "json_schema"
+        self.asker = Asker(self.client, config)
         self._part_schema = relaxed(self.schema)
         self._opened = False
 
@@ -147,75 +152,20 @@ class Extractor:
             if hit is not None:
                 counts["llm:cache_hits"] += 1
                 return hit["record"]
-        base = [{"role": "system", "content": system}, {"role": "user", "content": page}]
-        messages = base
-        max_tokens = cfg.max_tokens
-        reasks = 0
-        while True:
-            try:
-                reply = await self._send(messages, max_tokens, schema, counts)
-            except RequestTimeout as e:
-                return _Failure("timeout", str(e))
-            counts["llm:tokens:prompt"] += reply.prompt_tokens
-            counts["llm:tokens:completion"] += reply.completion_tokens
-            if reply.finish_reason == "length":
-                if max_tokens < cfg.max_tokens_cap:
-                    max_tokens = min(cfg.max_tokens_cap, max_tokens * 2)
-                    counts["llm:retries:length"] += 1
-                    continue
-                counts["llm:truncated"] += 1
-                return _Failure("truncated", f"the answer was cut at {max_tokens} tokens")
-            try:
-                record = parse_answer(reply.content, schema)
-            except BadAnswer as e:
-                if reasks >= cfg.reasks:
-                    return _Failure("invalid", str(e))
-                reasks += 1
-                counts["llm:reasks"] += 1
-                messages = [
-                    *base,
-                    {"role": "assistant", "content": reply.content},
-                    {
-                        "role": "user",
-                        "content": f"That answer is not valid: {e}. Answer again with only "
-                        "the corrected JSON.",
-                    },
-                ]
-                continue
-            if self.cache is not None:
-                self.cache.put(key, {"record": record, "model": cfg.model})
-            return record
-
-    async def _send(
-        self,
-        messages: list[dict[str, str]],
-        max_tokens: int,
-        schema: dict[str, Any],
-        counts: Counter[str],
-    ) -> ChatReply:
-        """One request; with response_format while the server takes it."""
-        payload: dict[str, Any] = {
-            "model": self.config.model,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": self.config.temperature,
-        }
-        if self.mode == "json_schema":
-            payload["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "record", "schema": schema},
-            }
-            try:
-                return await self.client.complete(payload, counts)
-            except FormatRejected as e:
-                if self.config.structured == "json_schema":
-                    raise EndpointError(
-                        f"{self.client.url}: the server refuses response_format: {e}"
-                    ) from None
-                self.mode = "prompt"  # every later request: the instructions alone
-                counts["llm:response_format_rejected"] += 1
-                del payload["response_format"]
-        return await self.client.complete(payload, counts)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": page}]
+        try:
+            record = await self.asker.ask_until_valid(
+                messages, schema, lambda text: parse_answer(text, schema), cfg.reasks, counts
+            )
+        except RequestTimeout as e:
+            return _Failure("timeout", str(e))
+        except Truncated as e:
+            return _Failure("truncated", str(e))
+        except BadAnswer as e:
+            return _Failure("invalid", str(e))
+        if self.cache is not None:
+            self.cache.put(key, {"record": record, "model": cfg.model})
+        return record
 
 
 def extract_record(

@@ -40,6 +40,8 @@ def merge_llm(current: LLMConfig | None, **options: Any) -> LLMConfig | None:
         where = OPTIONS.get(name, f"extract.llm.{name.rstrip('_')}")
         what = "is needed with the other --llm options" if err["type"] == "missing" else err["msg"]
         raise ConfigError(f"{where}: {what}") from None
+    if config.schema_ is None:
+        raise ConfigError("--llm-schema: is needed with the other --llm options")
     from thresher.llm.answers import load_schema
 
     return config.model_copy(update={"schema_": load_schema(config.schema_)})
