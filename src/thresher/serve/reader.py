@@ -126,6 +126,7 @@ class Reader:
         self._hosts: dict[str, HostState] = {}
         self._robots: dict[str, tuple[float, RobotsRules]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._inflight: dict[str, asyncio.Future[Fetched]] = {}
         self._renderer: Any = None
         self._render_lock = asyncio.Lock()
 
@@ -182,6 +183,14 @@ class Reader:
             raise BadRequest(f"{url}: not an http(s) URL")
         await self._check_guard(start)  # before robots.txt: a refused host sees nothing
         key = f"{'rendered' if render else 'raw'} {start}"
+        running = self._inflight.get(key)
+        if running is None:  # one fetch per page at a time; concurrent reads share it
+            running = asyncio.ensure_future(self._fetch_once(start, key, render))
+            self._inflight[key] = running
+            running.add_done_callback(lambda _done: self._inflight.pop(key, None))
+        return await asyncio.shield(running)
+
+    async def _fetch_once(self, start: str, key: str, render: bool) -> Fetched:
         if self.cache is not None:
             hit = self.cache.get("pages", key, self.page_ttl)
             if hit is not None:
@@ -309,9 +318,11 @@ class Reader:
                 return known[1]
             ttl = self.config.robots_ttl
             hit = self.cache.get("robots", host, ttl) if self.cache is not None else None
+            started: float | None = None
             if hit is not None:
                 status, body, fetched = str(hit.meta.get("status")), hit.body, hit.stored
             else:
+                started = time.monotonic()
                 status, body = await self._fetch_robots(host)
                 fetched = time.time()
                 if self.cache is not None:
@@ -320,17 +331,17 @@ class Reader:
             h = self._host(host + "/")
             delay = rules.crawl_delay(self.token)
             h.crawl_delay = min(delay, self.config.max_crawl_delay) if delay else 0.0
+            if started is not None:  # the robots.txt request counts against the crawl-delay
+                h.next_slot = max(h.next_slot, started + h.interval)
             self._robots[host] = (fetched + ttl, rules)
             return rules
 
     async def _fetch_robots(self, host: str) -> tuple[str, bytes]:
         robots = U.robots_url(host)
-        h = await self._slot(robots)
-        started = time.monotonic()
+        await self._slot(robots)
         _url, res, status, detail = await self.fetcher.site_file(
             robots, MAX_ROBOTS_BYTES, "robots_fetches"
         )
-        h.next_slot = max(h.next_slot, started + h.interval)
         if status == "down":
             if detail == BLOCKED_PRIVATE:
                 raise PrivateAddress(f"{robots}: refused: the host is {_PRIVATE_HINT}")
