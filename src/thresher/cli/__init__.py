@@ -17,6 +17,7 @@ from thresher import __version__
 from thresher.cli import (
     crawl,
     extract,
+    llm,
     models,
     pipeline,
     reddit,
@@ -56,6 +57,7 @@ def _root(
 
 for _module in (
     crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve, reddit,
+    llm,
 ):  # fmt: skip
     _module.register(app)
 

@@ -22,9 +22,12 @@ OPTIONS = {
 }
 
 
-def merge_llm(current: LLMConfig | None, **options: Any) -> LLMConfig | None:
+def merge_llm(
+    current: LLMConfig | None, *, need_schema: bool = True, **options: Any
+) -> LLMConfig | None:
     """``current`` (from the YAML, or None) with the options that were given; None when
-    neither asks for the model. A missing setting is one line naming its option."""
+    neither asks for the model. A missing setting is one line naming its option; the schema
+    is needed unless ``need_schema`` is false (recipe suggest)."""
     given = {k: v for k, v in options.items() if v is not None and v is not False}
     if current is None and not given:
         return None
@@ -41,6 +44,8 @@ def merge_llm(current: LLMConfig | None, **options: Any) -> LLMConfig | None:
         what = "is needed with the other --llm options" if err["type"] == "missing" else err["msg"]
         raise ConfigError(f"{where}: {what}") from None
     if config.schema_ is None:
+        if not need_schema:
+            return config
         raise ConfigError("--llm-schema: is needed with the other --llm options")
     from thresher.llm.answers import load_schema
 
