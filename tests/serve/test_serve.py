@@ -163,3 +163,48 @@ def test_sigterm_stops_the_server_cleanly(site: SiteServer) -> None:
         t0 = time.monotonic()
         assert srv.proc.wait(15) == 0
         assert time.monotonic() - t0 < 15
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+    "required": ["name"],
+}
+PRODUCT = (
+    "<html><head><title>Kettle</title></head><body><article><h1>Kettle</h1>"
+    "<p>A kettle for the stove, made of enamelled steel, that whistles when the water boils."
+    " It holds two litres and suits gas and induction hobs alike.</p>"
+    "<p>Name: Blue kettle</p><p>Price: 24.5 EUR</p></article></body></html>"
+)
+
+
+def test_extract_with_a_schema_asks_the_model_once(tmp_path: Path) -> None:
+    from tests.llm.fake_chat import FakeChat
+
+    with FakeChat() as chat:
+        args = ("--llm-base-url", chat.url, "--llm-model", "m", "--llm-cache", str(tmp_path))
+        with running_serve(*args) as srv:
+            status, out = _post(srv.base, {"html": PRODUCT, "schema": SCHEMA})
+            assert status == 200, out
+            assert out["record"] == {"name": "Blue kettle", "price": 24.5}
+            assert out["document"]["title"] == "Kettle"  # type: ignore[index]
+            asked = chat.requests
+            assert asked >= 1
+            again = _post(srv.base, {"html": PRODUCT, "schema": SCHEMA})
+            assert again == (status, out) and chat.requests == asked  # from the cache
+            status, bad = _post(srv.base, {"html": PRODUCT, "schema": {"type": 5}})
+            assert status == 400 and "not a valid JSON Schema" in str(bad["error"])
+            assert chat.requests == asked
+
+
+def test_llm_options_need_each_other() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "thresher", "serve", "--llm-model", "m"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    err = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and err == [
+        "thresher: error: --llm-base-url: is needed with the other --llm options"
+    ]

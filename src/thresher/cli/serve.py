@@ -106,12 +106,24 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = _NO_CACHE,
         cache_ttl: float | None = _CACHE_TTL,
         config: Path | None = _CONFIG,
+        llm_base_url: str | None = typer.Option(
+            None, "--llm-base-url", help="OpenAI-compatible endpoint for POST /extract schemas."
+        ),
+        llm_model: str | None = typer.Option(None, "--llm-model", help="Model name to ask."),
+        llm_prompt: str | None = typer.Option(
+            None, "--llm-prompt", help="What to extract, in words [default: see docs/llm.md]."
+        ),
+        llm_cache: str | None = typer.Option(
+            None, "--llm-cache", help="Response cache [default: $XDG_CACHE_HOME/thresher/llm]."
+        ),
     ) -> None:
         """Serve GET /read?url=... and POST /extract as a local HTTP API (loopback by
         default), with the reader's robots.txt, address guard, spacing and cache."""
         from thresher.serve.app import ServeOptions, check_bind, serve
         from thresher.serve.reader import DEFAULT_PAGE_TTL, Reader
+        from thresher.serve.schema import SchemaAnswerer, llm_settings
 
+        llm = llm_settings(llm_base_url, llm_model, llm_prompt, llm_cache)
         key = api_key or os.environ.get("THRESHER_API_KEY") or None
         check_bind(host, key)
         cfg = _crawl_config(
@@ -124,4 +136,5 @@ def register(app: typer.Typer) -> None:
         )
         ttl = cache_ttl if cache_ttl is not None else DEFAULT_PAGE_TTL
         reader = Reader(cfg, cache=_cache(cache, no_cache), page_ttl=ttl)
-        serve(reader, ServeOptions(host=host, port=port, api_key=key, max_body=max_body))
+        answerer = SchemaAnswerer(llm) if llm is not None else None
+        serve(reader, ServeOptions(host, port, key, max_body, answerer))

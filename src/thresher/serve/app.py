@@ -22,12 +22,11 @@ from thresher.extract.inputs import Page
 from thresher.extract.run import process_page
 from thresher.serve.errors import BadRequest, NotReadable, ReadError, SchemaUnsupported
 from thresher.serve.reader import Reader, as_markdown
+from thresher.serve.schema import SchemaAnswerer
 
 __all__ = ["ServeOptions", "build_app", "check_bind", "serve"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-#: answers a schema request for a document: (document, schema) → the record
-SchemaExtract = Callable[[Any, dict[str, Any]], Awaitable[Any]]
 
 
 @dataclass
@@ -38,7 +37,8 @@ class ServeOptions:
     port: int = 8765
     api_key: str | None = None
     max_body: int = 10 * 1024 * 1024
-    schema_extract: SchemaExtract | None = None
+    #: answers requests with a schema (None: they get a 501)
+    schema: SchemaAnswerer | None = None
 
 
 READER = web.AppKey("reader", Reader)
@@ -138,13 +138,13 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
         raise BadRequest("the body needs 'html' (a page) or 'url' (a page to fetch)")
     out: dict[str, Any] = {"document": doc.to_dict()}
     if schema is not None:
-        extract = request.app[OPTIONS].schema_extract
-        if extract is None:
+        answerer = request.app[OPTIONS].schema
+        if answerer is None:
             raise SchemaUnsupported(
                 "schema extraction is not configured: start serve with --llm-base-url and"
                 " --llm-model"
             )
-        out["record"] = await extract(doc, schema)
+        out["record"] = await answerer.answer(doc, schema)
     return web.json_response(out, dumps=_dumps)
 
 
@@ -184,6 +184,9 @@ def build_app(reader: Reader, options: ServeOptions) -> web.Application:
     app.router.add_get("/read", read_handler)
     app.router.add_post("/extract", extract_handler)
     app.router.add_get("/health", health_handler)
+    if options.schema is not None:
+        app.on_startup.append(options.schema.open)
+        app.on_cleanup.append(options.schema.close)
     return app
 
 

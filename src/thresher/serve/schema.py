@@ -1,0 +1,79 @@
+"""``POST /extract`` with a ``schema``: the document's Markdown and the schema go to the
+OpenAI-compatible endpoint through :mod:`thresher.llm` (its validation, re-asking, chunking
+and response cache); one chat client, opened with the server, is shared by every request,
+so its limits on requests in flight and per minute hold across clients of the API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from thresher.errors import ConfigError
+from thresher.serve.errors import BadRequest, UpstreamError
+
+if TYPE_CHECKING:
+    from thresher.document import Document
+    from thresher.llm.client import ChatClient
+    from thresher.llm.config import LLMConfig
+
+__all__ = ["SchemaAnswerer", "llm_settings"]
+
+
+def llm_settings(
+    base_url: str | None, model: str | None, prompt: str | None, cache: str | None
+) -> LLMConfig | None:
+    """The endpoint settings of ``serve --llm-*`` (None when neither URL nor model is given);
+    one of them alone, or a bad value, is one line naming the option."""
+    if base_url is None and model is None:
+        return None
+    from thresher.llm.config import LLMConfig
+
+    given = {"base_url": base_url, "model": model, "prompt": prompt, "cache": cache}
+    try:
+        return LLMConfig.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else ""
+        option = "--llm-" + name.replace("_", "-")
+        what = "is needed with the other --llm options" if err["type"] == "missing" else err["msg"]
+        raise ConfigError(f"{option}: {what}") from None
+
+
+class SchemaAnswerer:
+    """Records for documents against per-request schemas, over one shared chat client."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        self.client: ChatClient | None = None
+
+    async def open(self, _app: object = None) -> None:
+        from thresher.llm.client import ChatClient
+
+        self.client = ChatClient.from_config(self.config)
+        await self.client.__aenter__()
+
+    async def close(self, _app: object = None) -> None:
+        if self.client is not None:
+            await self.client.__aexit__(None, None, None)
+            self.client = None
+
+    async def answer(self, doc: Document, schema: dict[str, Any]) -> Any:
+        """The validated record of one document; a bad schema is a 400, a model that gives
+        no valid record or an endpoint that cannot be used a 502."""
+        from thresher.llm.answers import load_schema
+        from thresher.llm.client import EndpointError
+        from thresher.llm.extractor import Extractor
+
+        try:
+            checked = load_schema(schema)
+        except ConfigError as e:
+            raise BadRequest(f"schema: {e}") from None
+        extractor = Extractor(self.config, checked, client=self.client)
+        try:
+            result = await extractor.extract(doc.markdown or doc.text)
+        except EndpointError as e:
+            raise UpstreamError(f"the model endpoint: {e}") from None
+        if result.record is None:
+            raise UpstreamError(f"the model gave no valid record ({result.error}: {result.detail})")
+        return result.record
