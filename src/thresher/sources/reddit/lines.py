@@ -21,6 +21,9 @@ log = logging.getLogger("thresher.reddit")
 #: windows above 128 MiB unless told otherwise.
 MAX_WINDOW = 2**31
 CHUNK = 1 << 20
+#: compressed bytes fed to the decompressor at once: its output comes in one piece, and
+#: Reddit JSON inflates 10x and more (so memory does not follow the compression ratio)
+FEED = 8 * 1024
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -34,13 +37,19 @@ def _raw_chunks(f: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def _fed(raw: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in raw:
+        for i in range(0, len(chunk), FEED):
+            yield chunk[i : i + FEED]
+
+
 def _decoded(raw: Iterator[bytes], new: Callable[[], Any], name: str) -> Iterator[bytes]:
     """Decompressed bytes of every frame (zstd) or member (gzip) in ``raw``, one
     decompressor per frame; :class:`Truncated` when the last one is incomplete (zstandard's
     stream reader would end quietly instead)."""
     obj = new()
     pending = False  # bytes fed to a frame that has not ended yet
-    for data in raw:
+    for data in _fed(raw):
         while data:
             pending = True
             out = obj.decompress(data)
