@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 
 from tests.crawl.redis_server import RedisServer, free_port
-from tests.crawl.site import SiteServer, text
-from tests.crawl.warcs import ok_responses
-from thresher.crawl.frontier import DONE, FAILED, PAGE, CrawlFrontier, Frontier
+from tests.crawl.site import Hit, SiteServer, text
+from tests.crawl.warcs import ok_responses, records
+from thresher.crawl.frontier import DONE, FAILED, PAGE, SKIPPED, CrawlFrontier, Frontier
 from thresher.crawl.frontier.redis_frontier import RedisFrontier
 
 pytestmark = pytest.mark.timeout(180)
@@ -45,16 +45,21 @@ def rds(redis_server: RedisServer) -> RedisServer:
 
 
 def _site(site: SiteServer, n_pages: int) -> None:
+    """Pages linking to each other; each has an ETag and answers 304 when it matches."""
     site.routes["/robots.txt"] = text("User-agent: *\nDisallow: /nope/\n")
     site.routes["/.well-known/tdmrep.json"] = text("[]", content_type="application/json")
 
     async def handler(request: web.Request) -> web.Response:
         i = int(request.path.rsplit("/", 1)[-1].split(".")[0] or 0)
+        etag = f'"p{i}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
         links = "".join(f'<a href="/p/{(i * 7 + k) % n_pages}.html">x</a>' for k in range(1, 9))
         return web.Response(
             text=f"<html><body><h1>{i}</h1><p>page {i}</p>{links}"
             f"<a href='/nope/{i}'>n</a></body></html>",
             content_type="text/html",
+            headers={"ETag": etag},
         )
 
     site.default = handler
@@ -63,15 +68,23 @@ def _site(site: SiteServer, n_pages: int) -> None:
 class Worker:
     """``thresher crawl --frontier`` as a real process with its own output folder."""
 
-    def __init__(self, site: SiteServer, out: Path, frontier: str, rate: float) -> None:
+    def __init__(
+        self,
+        site: SiteServer,
+        out: Path,
+        frontier: str,
+        rate: float,
+        extra: tuple[str, ...] = (),
+        settings: str = "",
+    ) -> None:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         cfg = out.parent / f"{out.name}.yaml"
-        cfg.write_text(f"crawl:\n  checkpoint_interval: 0.3\n  frontier_lease: {LEASE}\n")
+        cfg.write_text(f"crawl:\n  checkpoint_interval: 0.3\n  frontier_lease: {LEASE}\n{settings}")
         self.cmd = [
             sys.executable, "-m", "thresher", "crawl", f"{site.base}/p/0.html",
             "-o", str(out), "--allow-private", "--rate", str(rate), "--per-host", "3",
-            "--concurrency", "8", "--frontier", frontier, "--config", str(cfg),
+            "--concurrency", "8", "--frontier", frontier, "--config", str(cfg), *extra,
         ]  # fmt: skip
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         self.proc: subprocess.Popen[str] | None = None
@@ -189,6 +202,79 @@ def test_redis_restart_pauses_workers_and_they_resume(
     _assert_rate(site, rate)
 
 
+def _requests(site: SiteServer) -> list[Hit]:
+    return [h for h in site.hits if h.path.startswith("/p/")]
+
+
+def test_a_recrawl_on_redis_revisits_every_page_once_across_workers(
+    site: SiteServer, rds: RedisServer, tmp_path: Path
+) -> None:
+    n_pages, rate = 120, 30
+    _site(site, n_pages)
+    first = [Worker(site, tmp_path / f"w{i}", rds.url, rate).start() for i in range(3)]
+    assert [w.wait() for w in first] == [0, 0, 0], [w.stderr[-800:] for w in first]
+    _assert_exactly_once(site, first, n_pages)
+    site.hits.clear()
+    # one worker starts the pass; the others join it while it runs (no second pass)
+    again = [Worker(site, tmp_path / f"w{i}", rds.url, rate, ("--recrawl",)) for i in range(3)]
+    again[0].start()
+    deadline = time.monotonic() + 30
+    while not _requests(site) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for w in again[1:]:
+        w.start()
+    assert [w.wait() for w in again] == [0, 0, 0], [w.stderr[-800:] for w in again]
+    asked = _requests(site)
+    # every page asked once in the pass, each with its validator; all unchanged: revisits
+    assert sorted(h.path for h in asked) == sorted(f"/p/{i}.html" for i in range(n_pages))
+    assert all(h.headers.get("If-None-Match") == f'"p{h.path[3:-5]}"' for h in asked)
+    recs = [r for w in again for r in records(w.out)]
+    firsts = {str(r["url"]): r for r in recs if r["type"] == "response" and "/p/" in str(r["url"])}
+    revisits = Counter(str(r["url"]) for r in recs if r["type"] == "revisit")
+    assert set(revisits) == set(firsts) and set(revisits.values()) == {1}
+    assert sum(1 for w in again if any(r["type"] == "revisit" for r in records(w.out))) >= 2
+    for r in recs:
+        if r["type"] == "revisit":
+            h = r["headers"]
+            first_headers = firsts[str(r["url"])]["headers"]
+            assert h["WARC-Refers-To"] == first_headers["WARC-Record-ID"]
+            assert h["WARC-Payload-Digest"] == first_headers["WARC-Payload-Digest"]
+    _assert_rate(site, rate)
+    # the pass is over for the crawl: a worker started again fetches no page
+    site.hits.clear()
+    late = Worker(site, tmp_path / "w0", rds.url, rate).start()
+    assert late.wait() == 0 and not _requests(site), late.stderr[-800:]
+
+
+@pytest.mark.parametrize(
+    ("extra", "settings", "reason"),
+    [(("--max-pages", "40"), "", None), ((), "  max_pages_per_host: 40\n", "host-page-cap")],
+)
+def test_page_caps_hold_for_all_workers_together(
+    site: SiteServer,
+    rds: RedisServer,
+    tmp_path: Path,
+    extra: tuple[str, ...],
+    settings: str,
+    reason: str | None,
+) -> None:
+    n_pages, rate, cap = 150, 100, 40
+    _site(site, n_pages)
+    workers = [
+        Worker(site, tmp_path / f"w{i}", rds.url, rate, extra, settings).start() for i in range(3)
+    ]
+    assert [w.wait() for w in workers] == [0, 0, 0], [w.stderr[-800:] for w in workers]
+    # never more pages asked for than the cap, across the three workers: each archived once
+    assert len(_requests(site)) == cap
+    archived = _archived(workers)
+    assert sum(archived.values()) == cap and set(archived.values()) == {1}
+    assert sum(1 for w in workers if ok_responses(w.out)) >= 2, "the work was shared"
+    if reason is not None:  # the rest of the host's pages: skipped for the cap
+        f = _redis_frontier(rds, tmp_path / "probe")
+        assert f.reasons(SKIPPED).get(reason, 0) > 0
+        f.close()
+
+
 # -- the protocol, step by step, on a real Redis --------------------------------------------
 def _rows(host: str, n: int) -> list[tuple[int, str, str, int, int, int, str | None]]:
     return [(1000 + i, f"{host}/{i}", host, 1, PAGE, 0, None) for i in range(n)]
@@ -278,6 +364,36 @@ def test_an_expired_lease_goes_to_another_worker_and_the_late_answer_is_dropped(
     assert slow.counts()["done"] == 0  # a stale token changes nothing
 
 
+def test_page_reservations_are_shared_and_given_back(rds: RedisServer, tmp_path: Path) -> None:
+    host = "http://a.test"
+    one = _redis_frontier(rds, tmp_path / "one")
+    two = _redis_frontier(rds, tmp_path / "two")
+    one.add(_rows(host, 6))
+    a, b = one.lease(host, 2)
+    c, d = two.lease(host, 2)
+    assert [one.reserve_page(e, 3, None) for e in (a, b)] == ["ok", "ok"]
+    assert two.reserve_page(c, 3, None) == "ok"
+    assert two.reserve_page(d, 3, None) == "wait"  # three in flight: none left for now
+    one.retry(a.fp, time.time() + 60, "timeout")
+    one.commit({})
+    assert two.reserve_page(d, 3, None) == "ok"  # the retried page gave its unit back
+    one.finish(b.fp, DONE, status=200)
+    one.commit({})
+    for e in (c, d):
+        two.finish(e.fp, DONE, status=200)
+    two.commit({})
+    (e,) = one.lease(host, 1)
+    assert one.reserve_page(e, 3, None) == "budget"  # three pages answered in all
+    assert one.reserve_page(e, None, 3) == "cap"  # and three done on the host
+    assert one.reserve_page(e, None, 4) == "ok"
+    one.release([e.fp])  # its unit goes back with the lease
+    (e,) = two.lease(host, 1)
+    assert two.reserve_page(e, None, 4) == "ok"
+    assert one.reserve_page(e, None, 4) == "lost"  # not one's lease
+    one.close()
+    two.close()
+
+
 def test_shared_request_slots_space_all_workers(rds: RedisServer, tmp_path: Path) -> None:
     import asyncio
 
@@ -298,7 +414,6 @@ def test_shared_request_slots_space_all_workers(rds: RedisServer, tmp_path: Path
     [
         ("mysql://x", [], "must be sqlite or a redis://HOST:PORT/DB URL"),
         ("redis://127.0.0.1:{port}/0", [], "cannot use the Redis frontier"),
-        ("redis://127.0.0.1:{port}/0", ["--recrawl"], "--recrawl is not supported"),
     ],
 )
 def test_bad_frontier_is_one_line(

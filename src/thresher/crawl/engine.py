@@ -107,8 +107,6 @@ def open_frontier(config: CrawlConfig, out: Path) -> CrawlFrontier:
         except sqlite3.DatabaseError as e:
             raise InputError(f"{path}: not a usable crawl state: {e}") from None
         return frontier
-    if config.recrawl:
-        raise ConfigError("--recrawl is not supported with a Redis frontier (--frontier)")
     from thresher.crawl.frontier.redis_frontier import RedisFrontier
 
     frontier = RedisFrontier.open(

@@ -24,6 +24,8 @@ __all__ = ["Job", "Scheduler"]
 
 #: how long a host waits when another crawler of a shared frontier fetches its site files
 _SITE_FILE_WAIT = 0.2
+#: how long a host waits when the shared page budget is held by pages in flight elsewhere
+_BUDGET_WAIT = 0.2
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Scheduler:
         self.stopping = False
         self.inflight = 0
         self.dispatched_pages = 0
+        self.budget_spent = False  # a shared frontier said max_pages is reached
 
     # -- hosts -------------------------------------------------------------------------
     def host(self, key: str) -> HostState:
@@ -101,6 +104,10 @@ class Scheduler:
         return found
 
     def budget_left(self) -> bool:
+        """Pages may still be dispatched: counted here for one crawler, in the shared
+        frontier (page by page, :meth:`_reserve`) for several."""
+        if self.frontier.shared:
+            return not self.budget_spent
         mp = self.config.max_pages
         return mp is None or self.outcomes.pages_done + self.dispatched_pages < mp
 
@@ -138,6 +145,11 @@ class Scheduler:
                 return self._site_file_job(h, now, "tdmrep.json")
             if not self._precheck(h, entry):
                 continue
+            verdict = self._reserve(h, entry, now)
+            if verdict is not None:
+                if verdict:
+                    continue
+                return None
             h.inflight += 1
             if entry.kind == PAGE:
                 self.dispatched_pages += 1
@@ -166,6 +178,30 @@ class Scheduler:
             self.outcomes.skip(e, "host-page-cap")
             return False
         return True
+
+    def _reserve(self, h: HostState, e: Entry, now: float) -> bool | None:
+        """A page's unit of the shared page budgets (several crawlers on one frontier):
+        None when it may go; True when the entry is settled here (go on with the next);
+        False when the host (or the whole crawl, budget spent) must wait, entry kept."""
+        mp, cap = self.config.max_pages, self.config.max_pages_per_host
+        if not self.frontier.shared or e.kind != PAGE or (mp is None and cap is None):
+            return None
+        answer = self.frontier.reserve_page(e, mp, cap)
+        if answer == "ok":
+            return None
+        if answer == "lost":  # another crawler has the URL now
+            self.frontier.release([e.fp])
+            return True
+        if answer == "cap":
+            self.outcomes.skip(e, "host-page-cap")
+            return True
+        h.queue.appendleft(e)
+        if answer == "budget":
+            self.budget_spent = True
+        else:
+            h.pause(_BUDGET_WAIT, now)
+            self.push(h, h.paused_until)
+        return False
 
     async def next_job(self) -> Job | None:
         """Wait for the next job; None when the crawl is over (or stopping)."""

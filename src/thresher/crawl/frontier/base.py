@@ -134,6 +134,13 @@ class CrawlFrontier(Protocol):
         """Whether this crawler fetches ``host``'s ``name`` file now (not another one)."""
         ...
 
+    def reserve_page(self, entry: Entry, max_pages: int | None, cap: int | None) -> str:
+        """Before a page's request, one unit of the crawl's ``max_pages`` and of its host's
+        ``cap`` for all crawlers: ``ok``, ``budget`` (spent), ``cap`` (the host's is done),
+        ``wait`` (pages in flight may free one) or ``lost`` (the lease is gone). A frontier
+        of one crawler answers ``ok``: the scheduler's own counts are the whole rule."""
+        ...
+
     def heartbeat(self) -> None:
         """Keep this crawler's leases alive (called at every checkpoint)."""
         ...

@@ -44,6 +44,8 @@ PREFIX = "thresher:"
 T = TypeVar("T")
 _SITE_LOCK_MS = 30_000
 _SETTLE_BATCH = 500
+_RECRAWL_BATCH = 1000  # URL records scanned per script call of a recrawl's requeue
+RECRAWL_META = "recrawl"
 _HOST_FIELDS = (
     "robots",
     "robots_status",
@@ -168,9 +170,21 @@ class RedisFrontier:
         return self.ledger.warc_lengths()
 
     def get_meta(self, key: str) -> str | None:
+        """This crawler's own settings; ``recrawl`` is the crawl's: the pass in progress once
+        its scan has queued every done page (None before, so a crawler started with
+        ``--recrawl`` goes on with a scan another one left unfinished)."""
+        if key == RECRAWL_META:
+            raw = self._call(lambda: self.r.hmget(f"{PREFIX}recrawl", ["pass", "scanned"]))
+            return raw[0].decode() if raw[0] is not None and raw[1] == b"1" else None
         return self.ledger.get_meta(key)
 
     def set_meta(self, key: str, value: str | None) -> None:
+        """Clearing ``recrawl`` ends the crawl's pass (only once its scan is complete);
+        :meth:`requeue_done` starts one."""
+        if key == RECRAWL_META:
+            if value is None:
+                self._run("END_RECRAWL")
+            return
         self.ledger.set_meta(key, value)
 
     # -- queue -------------------------------------------------------------------------
@@ -283,7 +297,27 @@ class RedisFrontier:
         return n
 
     def requeue_done(self) -> int:
-        raise ConfigError("--recrawl is not supported with a Redis frontier")
+        """Start a recrawl pass of the whole crawl (or join the one in progress) and queue
+        its done pages again, in batches (one atomic script each, so Redis never stalls);
+        the pages keep their validators, so the fetch is conditional."""
+        pass_id = f"{time.time():.6f}-{self.worker}"
+        total = 0
+        while True:
+            _, n, complete = self._run("RECRAWL", pass_id, _RECRAWL_BATCH)
+            total += int(n)
+            if int(complete):
+                return total
+
+    def reserve_page(self, entry: Entry, max_pages: int | None, cap: int | None) -> str:
+        """Take one unit of the crawl's ``max_pages`` and of the host's ``cap`` for ``entry``
+        before fetching it, counted in Redis for all crawlers (see RESERVE's answers)."""
+        held = self._held.get(entry.fp)
+        if held is None:
+            return "lost"
+        mp = "" if max_pages is None else str(max_pages)
+        hc = "" if cap is None else str(cap)
+        answer = self._run("RESERVE", str(entry.fp), held[0], mp, hc)
+        return answer.decode() if isinstance(answer, bytes) else str(answer)
 
     # -- coordination ------------------------------------------------------------------
     async def reserve_slot(self, host: str, interval: float) -> float:

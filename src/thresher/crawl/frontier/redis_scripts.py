@@ -12,7 +12,15 @@ Keys, under the prefix ``P`` (ARGV[1] of every script):
 - ``P leases`` zset fp → expiry; ``P owner`` hash fp → ``WORKER:TOKEN``; ``P claims:WORKER``
   set of fps fetched by that worker and not yet settled;
 - ``P count`` hash state → URLs; ``P reasons:STATE`` hash reason → URLs (failed, skipped);
-  ``P hostpages`` hash host → done URLs.
+  ``P hostpages`` hash host → done URLs; ``P answered`` pages done or failed (``max_pages``
+  counts them);
+- ``P reserved`` pages being fetched under a budget reservation, ``P hostreserved`` hash
+  host → the same per host: a page takes one (:data:`RESERVE`) before its request and gives
+  it back when it leaves its lease, so ``max_pages`` and ``max_pages_per_host`` hold for all
+  crawlers together (the record's ``rv`` says it holds one);
+- ``P recrawl`` hash: the recrawl pass in progress (``pass`` id, ``cursor`` of the scan of
+  ``P url`` that queues done pages again, ``scanned`` once it is complete); a record's ``rp``
+  names the pass that last queued or fetched it.
 
 Times are Redis's clock (``TIME``), so crawlers on machines whose clocks differ agree. Floats
 are returned as strings (Redis truncates Lua numbers to integers).
@@ -23,14 +31,17 @@ from __future__ import annotations
 __all__ = [
     "ADD",
     "CLAIM",
+    "END_RECRAWL",
     "FAIL_HOST",
     "HOLD",
     "LEASE",
     "NEXT",
     "READY",
     "RECONCILE",
+    "RECRAWL",
     "RELEASE",
     "RENEW",
+    "RESERVE",
     "SETTLE",
     "SLOT",
 ]
@@ -57,8 +68,16 @@ local function tally(rec, sign)
   elseif s == 2 then
     redis.call('HINCRBY', P .. 'hostpages', rec.h, sign)
   end
+  if (s == 2 or s == 3) and rec.k == 0 then
+    redis.call('INCRBY', P .. 'answered', sign)
+  end
 end
 local function setstate(rec, s, reason)
+  if rec.rv then  -- leaving its lease: the page's budget reservation is given back
+    redis.call('DECR', P .. 'reserved')
+    redis.call('HINCRBY', P .. 'hostreserved', rec.h, -1)
+    rec.rv = nil
+  end
   tally(rec, -1)
   rec.s = s
   rec.r = reason
@@ -182,6 +201,7 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     local rec = getrec(fp)
     rec.a = (rec.a or 0) + 1
     if op[3] == 'f' then
+      rec.rp = redis.call('HGET', P .. 'recrawl', 'pass') or nil  -- fetched in this pass
       local f = op[4]
       for k, v in pairs(f) do
         if k ~= 's' and k ~= 'r' then rec[k] = v end
@@ -355,6 +375,89 @@ local key = P .. 'slot:' .. host
 if until_ > tonumber(redis.call('GET', key) or '0') then
   redis.call('SET', key, tostring(until_), 'PX', math.ceil(seconds * 1000) + 60000)
 end
+return 1
+"""
+)
+
+#: ARGV: P, fp, token, max_pages, max_pages_per_host ("" for none) → "ok" (the page may be
+#: fetched: one unit of both budgets is now held by it), "budget" (max_pages answered: the
+#: crawl is over), "cap" (the host's cap is done), "wait" (pages in flight may still fail and
+#: free a unit), "lost" (the lease is no longer this crawler's)
+RESERVE = (
+    _PRELUDE
+    + """
+local fp, token = ARGV[2], ARGV[3]
+local maxp, cap = tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('HGET', P .. 'owner', fp) ~= token then return 'lost' end
+local rec = getrec(fp)
+if not rec or rec.s ~= 1 then return 'lost' end
+if rec.rv then return 'ok' end
+if maxp then
+  local answered = tonumber(redis.call('GET', P .. 'answered') or '0')
+  if answered >= maxp then return 'budget' end
+  if answered + tonumber(redis.call('GET', P .. 'reserved') or '0') >= maxp then
+    return 'wait'
+  end
+end
+if cap then
+  local done = tonumber(redis.call('HGET', P .. 'hostpages', rec.h) or '0')
+  if done >= cap then return 'cap' end
+  if done + tonumber(redis.call('HGET', P .. 'hostreserved', rec.h) or '0') >= cap then
+    return 'wait'
+  end
+end
+rec.rv = 1
+putrec(fp, rec)
+redis.call('INCR', P .. 'reserved')
+redis.call('HINCRBY', P .. 'hostreserved', rec.h, 1)
+return 'ok'
+"""
+)
+
+#: ARGV: P, new pass id, batch → {pass, pages queued again, 1 when the scan is complete}:
+#: starts a recrawl pass (when none is in progress) and scans the next ``batch`` records,
+#: queueing done pages (status 200) not yet queued or fetched in this pass; any crawler may
+#: go on with a scan another one left unfinished
+RECRAWL = (
+    _PRELUDE
+    + """
+local key = P .. 'recrawl'
+local pass = redis.call('HGET', key, 'pass')
+if not pass then
+  pass = ARGV[2]
+  redis.call('HSET', key, 'pass', pass, 'cursor', '0')
+end
+if redis.call('HGET', key, 'scanned') == '1' then return {pass, 0, 1} end
+local got = redis.call('HSCAN', P .. 'url', redis.call('HGET', key, 'cursor'),
+    'COUNT', tonumber(ARGV[3]))
+local n = 0
+for i = 1, #got[2], 2 do
+  local fp, rec = got[2][i], cjson.decode(got[2][i + 1])
+  if rec.s == 2 and rec.st == 200 and rec.rp ~= pass then
+    setstate(rec, 0, rec.r)
+    rec.a = 0
+    rec.n = nil
+    rec.rp = pass
+    putrec(fp, rec)
+    enqueue(fp, rec, 0)
+    n = n + 1
+  end
+end
+if got[1] == '0' then
+  redis.call('HSET', key, 'scanned', '1')
+  return {pass, n, 1}
+end
+redis.call('HSET', key, 'cursor', got[1])
+return {pass, n, 0}
+"""
+)
+
+#: ARGV: P → 1 when the recrawl pass was over (scan complete) and is now closed
+END_RECRAWL = (
+    _PRELUDE
+    + """
+if redis.call('HGET', P .. 'recrawl', 'scanned') ~= '1' then return 0 end
+redis.call('DEL', P .. 'recrawl')
 return 1
 """
 )

@@ -263,6 +263,10 @@ class Frontier(LocalState):
     def may_fetch_site_file(self, host: str, name: str) -> bool:
         return True
 
+    def reserve_page(self, entry: Entry, max_pages: int | None, cap: int | None) -> str:
+        """One crawler: the scheduler's own budget and host counts are exact."""
+        return "ok"
+
     def heartbeat(self) -> None:
         """Leases of one crawler do not expire."""
 
