@@ -96,7 +96,8 @@ class DataState:
     """Files under ``root``; faults: ``fail_first[(path, start)]`` statuses answered first
     (429 with ``Retry-After: retry_after``); ``drop_after[path]`` bytes sent before the
     connection is cut (once per entry in the list); ``hold_after``: after that many served
-    ranges, requests wait for ``release``; ``ignore_range`` paths answer 200 with the file."""
+    ranges, requests wait for ``release`` and are then dropped unanswered;
+    ``ignore_range`` paths answer 200 with the whole file."""
 
     root: Path
     fail_first: dict[tuple[str, int], list[int]] = field(default_factory=dict)
@@ -131,6 +132,8 @@ class DataHandler(BaseHTTPRequestHandler):
         if st.hold_after is not None and ranges_served >= st.hold_after:
             st.held.set()
             st.release.wait(60)
+            self.close_connection = True  # never answered: its client was killed meanwhile
+            return
         file = st.root / path
         if not file.is_file():
             self._answer(path, header, 404, b"NoSuchKey")

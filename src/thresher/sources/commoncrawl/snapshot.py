@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import re
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,10 @@ from thresher.sources.commoncrawl.spec import parse_shards
 from thresher.stats import StepStats
 
 log = logging.getLogger("thresher.sources.commoncrawl")
+
+
+#: a line of a paths file: a relative path of plain characters
+_PATH = re.compile(r"^[A-Za-z0-9._\-][A-Za-z0-9._\-/]*$")
 
 
 def data_url(config: CommonCrawlConfig, path: str) -> str:
@@ -46,7 +51,7 @@ def snapshot_paths(client: Client, config: CommonCrawlConfig, crawl: str) -> lis
     except (OSError, EOFError, zlib.error, UnicodeDecodeError):
         raise InputError(f"{url}: not a gzip-compressed list of paths") from None
     paths = [line.strip() for line in text.splitlines() if line.strip()]
-    if not paths or any(" " in p or "://" in p for p in paths):
+    if not paths or not all(_PATH.match(p) for p in paths):
         raise InputError(f"{url}: not a list of crawl-data/ paths")
     return [paths[i] for i in parse_shards(config.shards, len(paths), url)]
 

@@ -13,18 +13,23 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def fetch_line(stats: StepStats) -> str | None:
     """``fetched 1.2 MB from Common Crawl: 40 records, 2 files (3 retries, ...)``, or None
     when nothing came from Common Crawl."""
     c = stats.counters
     if not any(k.startswith("cc_") for k in c):
         return None
-    parts = [f"{c.get('cc_fetch:records', 0)} records"]
-    if c.get("cc_fetch:files"):
-        parts.append(f"{c['cc_fetch:files']} files")
-    extra = [f"{c['cc_fetch:retries']} retries"] if c.get("cc_fetch:retries") else []
+    records, files = c.get("cc_fetch:records", 0), c.get("cc_fetch:files", 0)
+    parts = [_count(files, "file")] if files else []
+    if records or not files:
+        parts.append(_count(records, "record"))
+    extra = [_count(c["cc_fetch:retries"], "retry", "retries")] if c.get("cc_fetch:retries") else []
     if c.get("cc_fetch:reconnects"):
-        extra.append(f"{c['cc_fetch:reconnects']} reconnects")
+        extra.append(_count(c["cc_fetch:reconnects"], "reconnect"))
     failed = sum(v for k, v in c.items() if k.startswith("cc_fail:"))
     skipped = sum(v for k, v in c.items() if k.startswith("cc_skip:"))
     if failed:

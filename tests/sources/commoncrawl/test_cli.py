@@ -1,0 +1,152 @@
+"""``thresher extract cc:...`` end to end in a subprocess, a SIGKILLed run resumed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sources.commoncrawl.crawl import CRAWL, Snapshot, build
+from tests.sources.commoncrawl.servers import Servers, cc_servers, wait_for
+from thresher.extract.config import ExtractConfig
+from thresher.extract.to_folder import extract_to_folder
+from thresher.sources.commoncrawl.config import CommonCrawlConfig
+from thresher.store.readers import read_documents
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> Snapshot:
+    return build(tmp_path / "data")
+
+
+@pytest.fixture
+def servers(snap: Snapshot) -> Iterator[Servers]:
+    with cc_servers(snap.root, {CRAWL: snap.rows}) as s:
+        yield s
+
+
+def thresher(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "thresher", *args], capture_output=True,
+                          text=True, timeout=120, **kw)  # type: ignore[call-overload]  # fmt: skip
+
+
+def server_options(servers: Servers) -> list[str]:
+    return ["--cc-index-server", servers.index_url, "--cc-data-server", servers.data_url]
+
+
+def wanted_ranges(snap: Snapshot) -> Counter[tuple[str, str]]:
+    """Every selected capture of *.example.org once ("moved" shares p0's range)."""
+    return Counter(
+        (r["filename"], f"bytes={r['offset']}-{int(r['offset']) + int(r['length']) - 1}")
+        for r in snap.rows
+        if ".example.org/" in r["url"] and r["status"] == "200" and r["mime"] == "text/html"
+    )
+
+
+def test_extract_a_slice_then_a_rerun_that_fetches_nothing(
+    snap: Snapshot, servers: Servers, tmp_path: Path
+) -> None:
+    out = tmp_path / "docs"
+    run = thresher("extract", f"cc:{CRAWL}/*.example.org", "-o", str(out), *server_options(servers))
+    assert run.returncode == 0, run.stderr
+    assert "extracted 12 documents" in run.stderr
+    assert "dropped: wrong_record=2" in run.stderr
+    line = next(x for x in run.stderr.splitlines() if x.startswith("fetched "))
+    assert "from Common Crawl: 14 records" in line and "KB" in line and "2 wrong records" in line
+    assert servers.data.ranges() == wanted_ranges(snap)
+    again = thresher(
+        "extract", f"cc:{CRAWL}/*.example.org", "-o", str(out), *server_options(servers)
+    )
+    assert again.returncode == 0 and "already complete (12 documents)" in again.stdout
+    assert servers.data.ranges() == wanted_ranges(snap)
+    verify = thresher("verify", str(out))
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_a_sigkilled_run_is_resumed_without_fetching_any_record_twice(
+    snap: Snapshot, servers: Servers, tmp_path: Path
+) -> None:
+    out = tmp_path / "docs"
+    args = ["extract", f"cc:{CRAWL}/*.example.org", "-o", str(out), "--cc-fetchers", "2",
+            *server_options(servers)]  # fmt: skip
+    servers.data.hold_after = 5  # item 0 (3 ranges) done, item 1 half-way, then hang
+    proc = subprocess.Popen([sys.executable, "-m", "thresher", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for(servers.data.held)
+        time.sleep(1.0)  # what it has received, it has written down
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    journals = list(out.glob(".documents-work/**/journal.jsonl"))
+    assert journals and sum(len(j.read_text().splitlines()) for j in journals) >= 2
+    servers.data.hold_after = None
+    servers.data.release.set()
+    run = thresher(*args)
+    assert run.returncode == 0, run.stderr
+    assert servers.data.ranges() == wanted_ranges(snap)  # each range exactly once in all
+    # the same documents in the same order as a run that was never interrupted
+    cc = CommonCrawlConfig(index_server=servers.index_url, data_server=servers.data_url)
+    extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "ref", ExtractConfig(cc=cc))
+    resumed = [(d.id, d.source, d.text) for d in read_documents([out])]
+    assert resumed == [(d.id, d.source, d.text) for d in read_documents([tmp_path / "ref"])]
+    assert len(resumed) == 12
+
+
+def test_a_whole_snapshot_from_the_command_line_with_kind_and_shards(
+    snap: Snapshot, servers: Servers, tmp_path: Path
+) -> None:
+    out = tmp_path / "docs"
+    run = thresher("extract", f"cc:{CRAWL}", "--kind", "warc", "--shards", "1", "-o", str(out),
+                   *server_options(servers))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    urls = {d.url for d in read_documents([out])}
+    assert urls and all(u.startswith(("https://forum.", "https://other.")) for u in urls)
+    line = next(x for x in run.stderr.splitlines() if x.startswith("fetched "))
+    assert line.endswith("KB from Common Crawl: 1 file"), line
+
+
+def test_the_servers_and_settings_from_the_yaml_cc_section(
+    snap: Snapshot, servers: Servers, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "pipeline.yaml"
+    cfg.write_text(f"extract:\n  cc:\n    index_server: {servers.index_url}\n"
+                   f"    data_server: {servers.data_url}\n    statuses: [200, 404]\n")  # fmt: skip
+    out = tmp_path / "docs"
+    run = thresher("extract", f"cc:{CRAWL}/www.example.org/*", "-o", str(out), "--config", str(cfg))
+    assert run.returncode == 0, run.stderr
+    assert "non_200_status=1" in run.stderr  # the 404 capture was fetched, then dropped
+
+
+@pytest.mark.parametrize(
+    ("extra", "yaml", "message"),
+    [
+        (["--kind", "tar"], None, "--kind: "),
+        (["--shards", "x-y"], None, "--shards: "),
+        ([], "extract:\n  cc:\n    index_servr: x\n", "index_servr"),
+        (["--cc-index-server", "GARBAGE"], None, "not a page count"),
+    ],
+)
+def test_bad_options_settings_and_index_answers_are_one_line(
+    servers: Servers, tmp_path: Path, extra: list[str], yaml: str | None, message: str
+) -> None:
+    args = ["extract", f"cc:{CRAWL}/*.example.org", "-o", str(tmp_path / "docs"),
+            *server_options(servers), *extra]  # fmt: skip
+    if "GARBAGE" in extra:
+        servers.index.garbage[(CRAWL, None)] = b"<html>Service Unavailable</html>"
+        args[args.index("GARBAGE")] = servers.index_url
+    if yaml is not None:
+        (tmp_path / "c.yaml").write_text(yaml)
+        args += ["--config", str(tmp_path / "c.yaml")]
+    run = thresher(*args)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("thresher: error:") and message in lines[0]
+    assert not (tmp_path / "docs").exists()
