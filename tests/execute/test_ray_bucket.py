@@ -108,7 +108,11 @@ def _worker_tmp(_: int) -> str:
 
 
 def test_extract_to_a_bucket_on_ray_without_a_shared_disk(
-    tmp_path: Path, cluster: Any, worker_disk: Path, driver_tmp: Path, s3: dict[str, str]
+    tmp_path: Path,
+    cluster: Any,
+    worker_disk: Path,
+    driver_tmp: Path,
+    s3: dict[str, str],  # noqa: F811 - the fixture
 ) -> None:
     # the workers' temporary folder is their own, not the driver's
     seen = set(ray.get([ray.remote(_worker_tmp).remote(i) for i in range(4)]))
@@ -171,7 +175,9 @@ def _extract_cmd(inp: str, out: str) -> list[str]:
 
 
 def test_a_killed_driver_resumes_from_the_marker_objects(
-    tmp_path: Path, cluster: Any, s3: dict[str, str]
+    tmp_path: Path,
+    cluster: Any,
+    s3: dict[str, str],  # noqa: F811 - the fixture
 ) -> None:
     local_in = _big_inputs(tmp_path / "big", archives=6, pages=250)
     inp = _upload(local_in, "killed-in")
