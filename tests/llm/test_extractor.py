@@ -232,3 +232,33 @@ def test_refused_key_is_one_line(tmp_path: Path) -> None:
         chat.answer = lambda payload: (401, {}, {"error": {"message": "invalid api key"}})  # type: ignore[method-assign]
         with pytest.raises(EndpointError, match="HTTP 401: invalid api key"):
             extract_record(PAGE, SCHEMA, settings(chat.url, tmp_path))
+
+
+def test_async_api_shares_one_client(tmp_path: Path) -> None:
+    import asyncio
+
+    from thresher.llm import ChatClient, aextract_record
+
+    with FakeChat(reject_response_format=True, latency=0.1) as chat:
+        cfg = settings(chat.url, tmp_path, use_cache=False, max_in_flight=2)
+
+        async def serve_two() -> list[Any]:
+            async with ChatClient.from_config(cfg) as client:
+                first = await aextract_record(PAGE, SCHEMA, cfg, client=client)
+                rest = await asyncio.gather(
+                    *(aextract_record(PAGE, SCHEMA, cfg, client=client) for _ in range(4))
+                )
+                return [first, *rest]
+
+        results = asyncio.run(serve_two())
+        assert all(r.record == RECORD for r in results)
+        assert chat.statuses[400] == 1  # the refusal is remembered by the shared client
+        assert chat.max_in_flight <= 2
+
+
+def test_bad_schema_of_a_request_is_a_config_error(chat: FakeChat, tmp_path: Path) -> None:
+    from thresher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a valid JSON Schema"):
+        extract_record(PAGE, {"type": "objekt"}, settings(chat.url, tmp_path))
+    assert chat.requests == 0

@@ -22,6 +22,7 @@ _WHERE = {
     "Extractor": "extractor",
     "LLMResult": "extractor",
     "extract_record": "extractor",
+    "aextract_record": "extractor",
 }
 
 __all__ = sorted(_WHERE)

@@ -26,8 +26,14 @@ class Asker:
     def __init__(self, client: ChatClient, config: LLMConfig) -> None:
         self.client = client
         self.config = config
-        #: json_schema while the server accepts response_format; prompt after it refused it
-        self.mode = "prompt" if config.structured == "prompt" else "json_schema"
+
+    @property
+    def mode(self) -> str:
+        """json_schema while the server accepts response_format; prompt once it refused it
+        (remembered by the client, so every page and request after it skips the refusal)."""
+        if self.config.structured == "prompt" or self.client.refuses_response_format:
+            return "prompt"
+        return "json_schema"
 
     async def ask_until_valid(
         self,
@@ -112,7 +118,7 @@ class Asker:
                     raise EndpointError(
                         f"{self.client.url}: the server refuses response_format: {e}"
                     ) from None
-                self.mode = "prompt"  # every later request: the instructions alone
+                self.client.refuses_response_format = True  # later: the instructions alone
                 counts["llm:response_format_rejected"] += 1
                 del payload["response_format"]
         return await self.client.complete(payload, counts)

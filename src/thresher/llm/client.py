@@ -94,6 +94,8 @@ class ChatClient:
         self.window = 60.0
         self._started: deque[float] = deque()  # monotonic start times within the last minute
         self._paused_until = 0.0
+        #: the server answered 400/422 to response_format: send the instructions alone
+        self.refuses_response_format = False
         self._answered = False  # has the endpoint ever answered? (fail fast before it has)
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None

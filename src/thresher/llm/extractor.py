@@ -5,8 +5,11 @@ validation error a bounded number of times, the chunks' records merged into one.
 Python API (also used by ``thresher serve``)::
 
     from thresher.llm import LLMConfig, extract_record
-    result = extract_record(markdown, "schema.json", LLMConfig(base_url=..., model=..., schema=...))
+    result = extract_record(markdown, "schema.json", LLMConfig(base_url=..., model=...))
     result.record   # the validated record, or None with result.error / result.detail
+
+    async with ChatClient.from_config(settings) as client:     # in a server: one client
+        result = await aextract_record(markdown, schema, settings, client=client)
 
 A long-lived :class:`Extractor` keeps one client (and its rate window) for many pages:
 ``await extractor.extract(text)`` inside ``async with extractor:``, or ``extractor.run(texts)``
@@ -175,3 +178,18 @@ def extract_record(
     path or a loaded JSON Schema), from synchronous code."""
     extractor = Extractor(settings, load_schema(schema))
     return extractor.run([markdown])[0]
+
+
+async def aextract_record(
+    markdown: str,
+    schema: str | Path | dict[str, Any],
+    settings: LLMConfig,
+    *,
+    client: ChatClient | None = None,
+) -> LLMResult:
+    """The same from async code (a server's event loop). Pass one ``client`` opened with
+    ``async with client:`` to share its connections, limits and pauses between requests;
+    a bad ``schema`` is a ConfigError."""
+    extractor = Extractor(settings, load_schema(schema), client=client)
+    async with extractor:
+        return await extractor.extract(markdown)
