@@ -4,7 +4,8 @@ An input ``hf:SPEC`` names a dataset:
 
 - ``hf:ORG/NAME[:CONFIG][/SPLIT]``: a dataset on the Hub, read with ``datasets`` in streaming
   mode (``HF_ENDPOINT``, ``HF_TOKEN`` as usual); with ``HF_HUB_OFFLINE=1`` or
-  ``HF_DATASETS_OFFLINE=1``, from the local cache (``HF_HOME`` / ``HF_DATASETS_CACHE``);
+  ``HF_DATASETS_OFFLINE=1``, from the local cache: a copy ``datasets`` prepared
+  (``HF_DATASETS_CACHE``) or the repository's files in the Hub cache (``HF_HUB_CACHE``);
 - ``hf:./PATH``, ``hf:/PATH``, ``hf:~/PATH`` (``[:CONFIG][/SPLIT]``): a local folder, either
   one written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` or a folder of data
   files (JSONL, CSV, Parquet, ...) as ``load_dataset`` reads them.
@@ -28,8 +29,10 @@ _BATCH = 1000
 
 
 def is_dataset_spec(path: str | Path) -> bool:
-    """True for an ``hf:`` dataset input (not an ``hf://`` file URL, which fsspec reads)."""
-    return isinstance(path, str) and path.startswith(PREFIX) and not path.startswith("hf://")
+    """True for an ``hf:`` dataset input (not an ``hf://`` file URL, which fsspec reads);
+    commands that take inputs as paths pass ``Path("hf:ORG/NAME")``, which is one too."""
+    text = str(path)
+    return text.startswith(PREFIX) and not text.startswith("hf://")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def parse_spec(spec: str) -> DatasetSpec:
         config = config or None
     if local:
         folder = Path(body).expanduser()
-        if split is None and not folder.is_dir() and folder.parent.is_dir():
+        if split is None and not folder.exists() and _has_split(folder.parent, folder.name):
             folder, split = folder.parent, folder.name
         if not folder.is_dir():
             raise InputError(f"{spec}: no such dataset folder")
@@ -72,6 +75,16 @@ def parse_spec(spec: str) -> DatasetSpec:
     if not 1 <= len(parts) <= 2:
         raise InputError(f"{spec}: not a dataset name (hf:ORG/NAME[:CONFIG][/SPLIT])")
     return DatasetSpec(spec, "/".join(parts), config, split, local=False)
+
+
+def _has_split(folder: Path, split: str) -> bool:
+    """Whether ``folder`` is a dataset with a split ``split``: a saved DatasetDict, or data
+    files whose path names the split (as ``load_dataset`` infers splits)."""
+    if not folder.is_dir():
+        return False
+    if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
+        return True
+    return any(split in f.relative_to(folder).as_posix() for f in folder.rglob("*") if f.is_file())
 
 
 def iter_rows(spec: str, batch_rows: int = _BATCH) -> Iterator[dict[str, Any]]:
@@ -89,9 +102,9 @@ def identity(spec: str) -> str:
     sizes and SHA-256; for the Hub the resolved revision and data files (or, offline, the
     cached copy's hash). Opens the dataset, so a missing one fails here, before any work."""
     parsed = parse_spec(spec)
+    dataset = _open(parsed)  # an unknown split or config fails here, before any work
     if parsed.local:
         return f"{spec}\0{_folder_digest(Path(parsed.name))}"
-    dataset = _open(parsed)
     info = getattr(dataset, "info", None)
     config = getattr(dataset, "config_name", None) or parsed.config
     files = sorted(str(f) for f in _data_files(dataset))
@@ -144,21 +157,39 @@ def _open(spec: DatasetSpec) -> Any:
     try:
         if spec.local and _saved_to_disk(Path(spec.name)):
             return _from_disk(spec)
-        return datasets.load_dataset(
-            spec.name, spec.config, split=spec.split_or_default, streaming=True
-        )
+        name = spec.name
+        if not spec.local and _offline():  # files fetched with `hf download`: a local folder
+            name = _snapshot(spec.name) or name
+        return datasets.load_dataset(name, spec.config, split=spec.split_or_default, streaming=True)
     except InputError:
         raise
     except ValueError as e:  # an unknown split or config
         raise InputError(f"{spec.spec}: {_first_line(e)}") from None
     except ConnectionError as e:
-        hint = " (offline: not in the cache)" if _offline() else ""
-        raise InputError(f"{spec.spec}: cannot reach the dataset{hint}: {_first_line(e)}") from None
+        if _offline():
+            raise InputError(
+                f"{spec.spec}: not in the local cache ({_cache()}) and offline mode is on "
+                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)"
+            ) from None
+        raise InputError(f"{spec.spec}: cannot reach the Hub: {_first_line(e)}") from None
     except (FileNotFoundError, datasets.exceptions.DatasetsError) as e:
         where = "in the local cache" if _offline() else "on the Hub or in the local cache"
         raise InputError(f"{spec.spec}: no such dataset {where} ({_first_line(e)})") from None
     except OSError as e:
         raise InputError(f"{spec.spec}: cannot read the dataset: {_first_line(e)}") from None
+
+
+def _snapshot(repo_id: str) -> str | None:
+    """The local copy of a dataset repository in the Hub cache (``HF_HUB_CACHE``), as
+    ``hf download --repo-type dataset`` leaves it; ``datasets`` alone, offline, only finds
+    datasets it prepared itself."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return str(snapshot_download(repo_id, repo_type="dataset", local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
+        return None
 
 
 def _saved_to_disk(folder: Path) -> bool:
@@ -184,6 +215,12 @@ def _offline() -> bool:
     from datasets import config
 
     return bool(config.HF_HUB_OFFLINE)
+
+
+def _cache() -> str:
+    from datasets import config
+
+    return str(config.HF_DATASETS_CACHE)
 
 
 def _first_line(e: BaseException) -> str:

@@ -29,7 +29,7 @@ from thresher.stats import StepStats
 from thresher.store.csv_input import check_suffix, csv_records, is_csv
 from thresher.store.formats import format_of, iter_lines
 from thresher.store.mapping import FieldMap
-from thresher.store.remote import RemoteFolder, is_remote, local_path, open_remote
+from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
 from thresher.store.schema import row_to_document
 
 P = TypeVar("P", bound=PurePath)
@@ -90,6 +90,8 @@ def _dropped_folders(root: Path) -> set[Path]:
 
 
 def _remote_files(url: str) -> list[str]:
+    if any(c in url.split("://", 1)[1] for c in "*?["):  # hf://datasets/ORG/NAME/data/*.parquet
+        return _remote_glob(url)
     folder = RemoteFolder(url)
     manifest = folder.manifest()
     if manifest is not None:
@@ -107,6 +109,20 @@ def _remote_files(url: str) -> list[str]:
         raise InputError(f"{url}: no such file or folder")
     chosen = _one_format_per_part([PurePosixPath(r) for r in sorted(rels)])
     return [f"{folder.url}/{r.as_posix()}" for r in chosen]
+
+
+def _remote_glob(url: str) -> list[str]:
+    """The files an object-store pattern matches, in sorted order (as URLs)."""
+    fs, pattern = filesystem(url)
+    try:
+        found = sorted(fs.glob(pattern))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{url}: cannot list: {str(e).splitlines()[0][:160]}") from None
+    protocol = url.split("://", 1)[0]
+    files = [f for f in found if format_of(f) is not None or is_csv(f)]
+    if not files:
+        raise InputError(f"{url}: no document files match")
+    return [f"{protocol}://{f.lstrip('/')}" for f in files]
 
 
 _PREFERENCE = ("parquet", "jsonl.zst", "jsonl.gz", "jsonl")

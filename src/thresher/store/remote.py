@@ -85,7 +85,8 @@ def remote_identity(url: str) -> str:
         raise InputError(f"{url}: no such file") from None
     except OSError as e:
         raise InputError(f"{url}: cannot read: {e}") from None
-    tag = info.get("ETag") or info.get("checksum") or info.get("LastModified") or info.get("mtime")
+    tag = info.get("ETag") or info.get("checksum") or info.get("blob_id")  # blob_id: hf://
+    tag = tag or info.get("LastModified") or info.get("mtime")
     return f"{url}\0{info.get('size')}\0{tag}"
 
 
