@@ -89,7 +89,7 @@ def test_a_sigkilled_run_is_resumed_without_fetching_any_record_twice(
     assert journals and sum(len(j.read_text().splitlines()) for j in journals) >= 2
     servers.data.hold_after = None
     servers.data.release.set()
-    run = thresher(*args)
+    run = thresher(*args[:4], "--cc-fetchers", "3", *args[6:])  # resumed all the same
     assert run.returncode == 0, run.stderr
     assert servers.data.ranges() == wanted_ranges(snap)  # each range exactly once in all
     # the same documents in the same order as a run that was never interrupted

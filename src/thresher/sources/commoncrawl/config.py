@@ -31,14 +31,29 @@ class CommonCrawlConfig(Section):
         description="whole snapshots: files A-B of the paths file (0-based, inclusive; 'A-' to "
         "the end)",
     )
-    fetchers: int = Field(4, ge=1, le=64, description="range requests at once per item")
-    tries: int = Field(6, ge=1, description="attempts per request (503/429/5xx/network)")
-    backoff: float = Field(1.0, ge=0, description="first retry delay in seconds (doubles)")
-    backoff_max: float = Field(60.0, ge=0, description="longest wait between attempts")
-    reconnects: int = Field(
-        5, ge=0, description="whole files: reconnections (with a Range) after a dropped stream"
+    # how to fetch, not what: left out of the run's fingerprint (exclude=True), so a rerun
+    # with other values resumes the same run
+    fetchers: int = Field(
+        4, ge=1, le=64, exclude=True, description="range requests at once per item"
     )
-    timeout: float = Field(60.0, gt=0, description="seconds to connect or between bytes read")
+    tries: int = Field(
+        6, ge=1, exclude=True, description="attempts per request (503/429/5xx/network)"
+    )
+    backoff: float = Field(
+        1.0, ge=0, exclude=True, description="first retry delay in seconds (doubles)"
+    )
+    backoff_max: float = Field(
+        60.0, ge=0, exclude=True, description="longest wait between attempts"
+    )
+    reconnects: int = Field(
+        5,
+        ge=0,
+        exclude=True,
+        description="whole files: reconnections (with a Range) after a dropped stream",
+    )
+    timeout: float = Field(
+        60.0, gt=0, exclude=True, description="seconds to connect or between bytes read"
+    )
     user_agent: str = Field("thresher (+https://github.com/thresher)", description="User-Agent")
 
 
@@ -55,7 +70,7 @@ OPTIONS = {
 def with_options(config: CommonCrawlConfig, **values: Any) -> CommonCrawlConfig:
     """``config`` with the command-line values that are set (None: keep the file's value);
     a bad value is a ConfigError naming the option."""
-    data = config.model_dump()
+    data = {name: getattr(config, name) for name in CommonCrawlConfig.model_fields}
     data.update({k: v for k, v in values.items() if v is not None})
     try:
         return CommonCrawlConfig.model_validate(data)
