@@ -11,6 +11,7 @@ prawcore. A 429 (prawcore raises it at once) is waited out here, for its ``retry
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,17 +25,22 @@ SORTS = ("new", "top", "hot")
 TIME_FILTERS = ("all", "year", "month", "week", "day", "hour")
 PAGE = 100  # the most items Reddit gives in one listing page
 MORE_BATCH = 100  # the most comment ids /api/morechildren takes at once
+ENDPOINTS = ("oauth_url", "reddit_url")
 CREDENTIALS = "set praw_client_id, praw_client_secret and praw_user_agent (or a praw.ini site)"
 
 
 def connect(site: str | None = None, **settings: Any) -> Any:
-    """A read-only ``praw.Reddit`` from the environment or ``praw.ini`` (``settings`` win);
-    a missing credential is one ConfigError line. No update check (no network but Reddit)."""
+    """A read-only ``praw.Reddit`` from the environment or ``praw.ini`` (``settings`` win;
+    ``praw_oauth_url`` / ``praw_reddit_url`` are read from the environment as well); a
+    missing credential is one ConfigError line. No update check (no network but Reddit)."""
     import configparser
 
     import praw
     from praw.exceptions import MissingRequiredAttributeException
 
+    for key in ENDPOINTS:  # PRAW reads these from praw.ini only; the environment too here
+        if os.environ.get(f"praw_{key}") and key not in settings:
+            settings[key] = os.environ[f"praw_{key}"]
     try:
         reddit = praw.Reddit(site_name=site, check_for_updates=False, **settings)
     except MissingRequiredAttributeException as e:
@@ -94,13 +100,13 @@ class RedditAPI:
                 self.sleep(wait)
             except prawcore.exceptions.OAuthException as e:
                 raise ConfigError(f"Reddit refused the credentials: {e}") from None
+            except prawcore.exceptions.Redirect:  # a ResponseException too
+                raise InputError(f"{path}: no such subreddit (Reddit redirects)") from None
             except prawcore.exceptions.ResponseException as e:
                 status = e.response.status_code
-                if status in (401, 403) and path.startswith("/api/v1"):
-                    raise ConfigError(f"Reddit refused the credentials: {e}") from None
+                if status == 401 or "access_token" in str(e.response.url):
+                    raise ConfigError(f"Reddit refused the credentials (HTTP {status})") from None
                 raise InputError(f"{path}: HTTP {status}") from None
-            except prawcore.exceptions.Redirect:
-                raise InputError(f"{path}: no such subreddit (Reddit redirects)") from None
             except prawcore.exceptions.RequestException as e:
                 raise InputError(f"{path}: cannot reach Reddit: {e.original_exception}") from None
         raise InputError(f"{path}: still rate limited after {self.attempts} attempts")
