@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,8 @@ __all__ = ["DEFAULT_PAGE_TTL", "Fetched", "Reader", "as_markdown", "read_page"]
 
 #: seconds a fetched page is served from the cache
 DEFAULT_PAGE_TTL = 3600.0
+#: documents of recent reads kept in memory, so a cached page is not extracted again
+_DOCUMENTS_KEPT = 256
 _PRIVATE_HINT = "a loopback or private address (--allow-private permits it)"
 
 
@@ -127,6 +130,7 @@ class Reader:
         self._robots: dict[str, tuple[float, RobotsRules]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Future[Fetched]] = {}
+        self._documents: OrderedDict[tuple[str, str, bool, int], Document] = OrderedDict()
         self._renderer: Any = None
         self._render_lock = asyncio.Lock()
 
@@ -148,8 +152,19 @@ class Reader:
 
     # -- the page ----------------------------------------------------------------------
     async def read(self, url: str, *, render: bool = False) -> Document:
-        """The page at ``url`` as a document (Markdown included); a ReadError says why not."""
-        return self.document(await self.fetch(url, render=render))
+        """The page at ``url`` as a document (Markdown included); a ReadError says why not.
+        A page read before (the same fetch, from the cache) is not extracted again."""
+        fetched = await self.fetch(url, render=render)
+        memo = (fetched.url, fetched.fetched_at, fetched.rendered, len(fetched.payload))
+        doc = self._documents.get(memo)
+        if doc is None:
+            doc = self.document(fetched)
+            self._documents[memo] = doc
+            if len(self._documents) > _DOCUMENTS_KEPT:
+                self._documents.popitem(last=False)
+        else:
+            self._documents.move_to_end(memo)
+        return replace(doc, metadata=dict(doc.metadata))  # callers may change their copy
 
     def document(self, fetched: Fetched) -> Document:
         """A fetched answer through extract's triage and extraction."""
