@@ -50,8 +50,7 @@ class FakeChat:
         self.max_in_flight = 0
         self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -116,6 +115,9 @@ class FakeChat:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+            disable_nagle_algorithm = True  # headers and body are two writes
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -156,6 +158,11 @@ class FakeChat:
                     pass
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 drops connections of a busy client
 
 
 def _schema(payload: dict[str, Any], system: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ def _piece_tokens(piece: str) -> int:
     word = piece.strip()
     if not word:
         return 0
+    if word.isascii():
+        return max(1, math.ceil(len(word) / 4))
     ascii_chars = sum(1 for c in word if c < "\x80")
     return max(1, math.ceil(ascii_chars / 4) + math.ceil((len(word) - ascii_chars) / 2))
 
