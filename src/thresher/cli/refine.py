@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import typer
 
+from thresher.cli.fields import DateField, IdField, TextField, TitleField, UrlField, fields_from
 from thresher.errors import InputError
 
 
@@ -62,15 +63,11 @@ def _refine(
         "(config: output.keep_dropped).",
     ),
     # records of another layout (docs/datasets.md); config: refine.fields
-    text_field: str | None = typer.Option(
-        None, "--text-field", help="Field of the text in records of another layout (a.b: nested)."
-    ),
-    id_field: str | None = typer.Option(
-        None, "--id-field", help="Field of the id (default: an id from the content)."
-    ),
-    url_field: str | None = typer.Option(None, "--url-field", help="Field of the URL."),
-    title_field: str | None = typer.Option(None, "--title-field", help="Field of the title."),
-    date_field: str | None = typer.Option(None, "--date-field", help="Field of the date."),
+    text_field: TextField = None,
+    id_field: IdField = None,
+    url_field: UrlField = None,
+    title_field: TitleField = None,
+    date_field: DateField = None,
 ) -> None:
     """Refine documents CCNet's way: paragraph dedup, language id, quality filters, PII."""
     from thresher.config import load_section
@@ -78,7 +75,6 @@ def _refine(
     from thresher.progress import report
     from thresher.refine import RefineConfig, refine
     from thresher.store.config import OutputConfig
-    from thresher.store.mapping import field_map
     from thresher.store.readers import iter_document_files
 
     cfg = load_section(
@@ -93,7 +89,7 @@ def _refine(
     if dedup_against:
         dedup = cfg.dedup.model_copy(update={"against": [*cfg.dedup.against, *dedup_against]})
         cfg = cfg.model_copy(update={"dedup": dedup})
-    fields = field_map(text_field, id_field, url_field, title_field, date_field, cfg.fields)
+    fields = fields_from(text_field, id_field, url_field, title_field, date_field, cfg.fields)
     if fields is not cfg.fields:
         cfg = cfg.model_copy(update={"fields": fields})
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress

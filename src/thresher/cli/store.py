@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from thresher.cli.fields import DateField, IdField, TextField, TitleField, UrlField, fields_from
 from thresher.errors import VerifyError
 
 
@@ -83,12 +84,18 @@ def register(app: typer.Typer) -> None:
             "-f",
             help="json (one array), jsonl, csv, parquet, xml or avro, whatever the file's name.",
         ),
+        text_field: TextField = None,  # records of another layout (docs/datasets.md)
+        id_field: IdField = None,
+        url_field: UrlField = None,
+        title_field: TitleField = None,
+        date_field: DateField = None,
     ) -> None:
         """Export documents to one file: JSON, JSONL, CSV, Parquet, XML or Avro."""
         from thresher.stats import StepStats
         from thresher.store.export import export
 
         stats = StepStats("read")
-        n = export(inputs, out, fmt, stats)
+        fields = fields_from(text_field, id_field, url_field, title_field, date_field)
+        n = export(inputs, out, fmt, stats, fields=fields)
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.dropped.items()))
         print(f"wrote {n} documents to {out}" + (f" (skipped: {skipped})" if skipped else ""))

@@ -16,6 +16,7 @@ from thresher.errors import ConfigError, NothingToDoError
 from thresher.output import check_file, lock_file
 from thresher.stats import StepStats
 from thresher.store.export_formats import EXPORT_FORMATS, EXTENSIONS, WRITERS
+from thresher.store.mapping import FieldMap
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
 
@@ -43,11 +44,13 @@ def export(
     out: str | Path,
     fmt: str | None = None,
     stats: StepStats | None = None,
+    fields: FieldMap | None = None,
 ) -> int:
     """Write every document of ``inputs`` to one file (atomically); returns the count.
 
     Broken records are skipped and counted in ``stats`` (the reader's ``read`` step). Inputs
-    that give no document at all are an error, and no file is written."""
+    that give no document at all are an error, and no file is written. ``fields`` maps
+    records of another layout (docs/datasets.md)."""
     target = check_file(out)  # a folder named as the file: say so before the format
     chosen = export_format(target, fmt)
     paths = list(inputs)
@@ -55,7 +58,7 @@ def export(
         hint = wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
-    reader = DocumentReader(paths)
+    reader = DocumentReader(paths, fields=fields)
     with lock_file(target), replacing(target, fsync=True) as raw:
         writer = WRITERS[chosen](raw)
         try:

@@ -105,3 +105,15 @@ def test_bad_inputs_are_one_line(tmp_path: Path) -> None:
         line = error_line(thresher(*args))
         assert needle in line, line
         assert not Path(args[3]).exists() or not any(Path(args[3]).rglob("part-*"))
+
+
+def test_export_takes_the_same_options(tmp_path: Path) -> None:
+    files = _files(tmp_path / "in")
+    out = tmp_path / "partner-as-documents.parquet"
+    proc = thresher("export", files["jsonl"], "-o", out, *OPTIONS, "--title-field", "headline")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 9 documents" in proc.stdout and "no_text 1" in proc.stdout
+    rows = {r["id"]: r for r in pq.read_table(out).to_pylist()}
+    assert set(rows) == {r["uid"] for r in partner_records()}
+    assert rows["fr-2"]["url"] == "https://fr.example/2" and rows["fr-2"]["title"] == "fr 2"
+    assert json.loads(rows["fr-2"]["metadata"]) == {"meta": {"votes": 2}, "lang_hint": "fr"}
