@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from aiohttp import web
 from tests.crawl.site import SiteServer, redirect, text
 from tests.serve.pages import article, serve_site
 from thresher.cli import main
+from thresher.crawl.config import CrawlConfig
+from thresher.serve.errors import UpstreamError
+from thresher.serve.reader import Reader
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -130,8 +134,6 @@ def test_failures_are_one_line(
     )
 
     async def slow(request: web.Request) -> web.Response:
-        import asyncio
-
         await asyncio.sleep(3)
         return article("Slow", "Late")
 
@@ -215,3 +217,53 @@ def test_render_runs_the_script_first(site: SiteServer, tmp_path: Path) -> None:
     # The browser got the page from memory: one request for it per run.
     assert site.paths().count("/app") == 2
     assert time.monotonic() - t0 < 60
+
+
+def test_redirect_to_another_host_obeys_that_hosts_robots(
+    site: SiteServer, other_site: SiteServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_site(site)
+    serve_site(other_site, robots="User-agent: thresher\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
+    site.routes["/away"] = redirect(other_site.base + "/article")
+    code, _, err = _read([site.base + "/away", *FAST], capsys)
+    assert code == 2 and "disallowed by robots.txt for 'thresher'" in err[0]
+    assert other_site.paths() == ["/robots.txt"]
+    # Another product token is not named by the group: the page is read.
+    code, out, _ = _read([site.base + "/away", *FAST, "--user-agent", "otherbot/1.0"], capsys)
+    assert code == 0 and out.startswith("# Mills")
+
+
+def test_a_name_that_resolves_to_loopback_is_refused(
+    site: SiteServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_site(site)
+    code, _, err = _read([f"http://localhost:{site.port}/article", "--rate", "1000"], capsys)
+    assert code == 2 and "--allow-private" in err[0]
+    assert site.hits == []
+
+
+def test_retry_after_and_one_request_in_flight_per_host(site: SiteServer) -> None:
+    serve_site(site)
+    site.routes["/busy"] = lambda r: web.Response(status=429, headers={"Retry-After": "1"})
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.5)
+        return article("Slow", "Late")
+
+    site.routes["/slow"] = slow
+
+    async def later(reader: Reader) -> None:
+        await asyncio.sleep(0.1)  # asked while /slow is in flight
+        await reader.read(site.base + "/page/1")
+
+    async def run() -> None:
+        async with Reader(CrawlConfig(allow_private=True, rate=1000)) as reader:
+            with pytest.raises(UpstreamError, match="HTTP 429"):
+                await reader.read(site.base + "/busy")
+            await reader.read(site.base + "/article")  # waits out Retry-After
+            await asyncio.gather(reader.read(site.base + "/slow"), later(reader))
+
+    asyncio.run(run())
+    at = {h.path: h.at for h in site.hits}
+    assert at["/article"] - at["/busy"] >= 0.95
+    assert at["/page/1"] - at["/slow"] >= 0.45  # the host's one slot was held until /slow answered

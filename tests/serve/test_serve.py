@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.crawl.site import SiteServer
 from tests.serve.pages import request, running_serve, serve_site
@@ -208,3 +209,28 @@ def test_llm_options_need_each_other() -> None:
     assert run.returncode == 2 and err == [
         "thresher: error: --llm-base-url: is needed with the other --llm options"
     ]
+
+
+JS_PAGE = """<html><head><title>Built by script</title></head><body><div id="app"></div>
+<script>
+const p = document.createElement('p');
+p.textContent = 'This paragraph only exists after the script ran. '.repeat(8);
+document.getElementById('app').appendChild(p);
+</script></body></html>"""
+
+
+def test_render_through_the_api(site: SiteServer, tmp_path: Path) -> None:
+    serve_site(site)
+    site.routes["/app"] = lambda r: web.Response(text=JS_PAGE, content_type="text/html")
+    with running_serve("--allow-private", "--rate", "1000", "--no-cache") as srv:
+        plain = request(_read_url(srv.base, site.base + "/app"))
+        assert plain.status == 422 and "no main content" in plain.json()["error"]
+        rendered = request(_read_url(srv.base, site.base + "/app") + "&render=1")
+        assert rendered.status == 200, rendered.body
+        assert b"only exists after the script ran" in rendered.body
+        assert rendered.body.startswith(b"# Built by script\n")
+    no_browser = tmp_path / "cfg.yaml"
+    no_browser.write_text(f"crawl:\n  chromium: {tmp_path / 'no-chromium'}\n")
+    with running_serve("--allow-private", "--no-cache", "--config", str(no_browser)) as srv:
+        answer = request(_read_url(srv.base, site.base + "/app") + "&render=1")
+        assert answer.status == 501 and "cannot start Chromium" in answer.json()["error"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from thresher.serve.schema import SchemaAnswerer
 
 __all__ = ["ServeOptions", "build_app", "check_bind", "serve"]
 
+log = logging.getLogger("thresher.serve")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -78,6 +80,9 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if e.status < 400:
             raise
         return _error(e.status, e.reason)
+    except Exception as e:  # a bug: logged here with its traceback, one line to the client
+        log.exception("%s %s failed", request.method, request.path_qs)
+        return _error(500, f"internal error: {type(e).__name__}")
 
 
 @web.middleware

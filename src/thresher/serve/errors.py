@@ -10,6 +10,7 @@ __all__ = [
     "NotReadable",
     "PrivateAddress",
     "ReadError",
+    "RenderUnavailable",
     "RobotsDisallowed",
     "RobotsUnavailable",
     "SchemaUnsupported",
@@ -68,5 +69,11 @@ class NotReadable(ReadError):
 
 class SchemaUnsupported(ReadError):
     """A schema was sent but schema-driven extraction is not available in this install."""
+
+    status = 501
+
+
+class RenderUnavailable(ReadError):
+    """Rendering was asked for but Playwright or Chromium cannot be started here."""
 
     status = 501

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +34,7 @@ from thresher.crawl.proxies import ProxyPool
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, product_token
 from thresher.crawl.sitefiles import robots_rules
 from thresher.document import Document
+from thresher.errors import ConfigError
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import Page
 from thresher.extract.run import process_page, triage
@@ -40,6 +43,7 @@ from thresher.serve.errors import (
     BadRequest,
     NotReadable,
     PrivateAddress,
+    RenderUnavailable,
     RobotsDisallowed,
     RobotsUnavailable,
     UpstreamError,
@@ -129,7 +133,8 @@ class Reader:
         self._hosts: dict[str, HostState] = {}
         self._robots: dict[str, tuple[float, RobotsRules]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self._inflight: dict[str, asyncio.Future[Fetched]] = {}
+        self._pending: dict[str, asyncio.Future[Fetched]] = {}
+        self._in_flight: dict[str, asyncio.Semaphore] = {}
         self._documents: OrderedDict[tuple[str, str, bool, int], Document] = OrderedDict()
         self._renderer: Any = None
         self._render_lock = asyncio.Lock()
@@ -198,11 +203,11 @@ class Reader:
             raise BadRequest(f"{url}: not an http(s) URL")
         await self._check_guard(start)  # before robots.txt: a refused host sees nothing
         key = f"{'rendered' if render else 'raw'} {start}"
-        running = self._inflight.get(key)
+        running = self._pending.get(key)
         if running is None:  # one fetch per page at a time; concurrent reads share it
             running = asyncio.ensure_future(self._fetch_once(start, key, render))
-            self._inflight[key] = running
-            running.add_done_callback(lambda _done: self._inflight.pop(key, None))
+            self._pending[key] = running
+            running.add_done_callback(lambda _done: self._pending.pop(key, None))
         return await asyncio.shield(running)
 
     async def _fetch_once(self, start: str, key: str, render: bool) -> Fetched:
@@ -250,8 +255,8 @@ class Reader:
 
     async def _get(self, url: str) -> FetchResult:
         """One GET in the host's next slot; network failures become ReadErrors."""
-        h = await self._slot(url)
-        res = await self.fetcher.get(url)
+        async with self._turn(url) as h:
+            res = await self.fetcher.get(url)
         self.stats.fetched += 1
         if res.error == BLOCKED_PRIVATE:
             raise PrivateAddress(f"{url}: refused: the host is {_PRIVATE_HINT}")
@@ -273,7 +278,10 @@ class Reader:
                 from thresher.crawl.render import Renderer
 
                 renderer = Renderer(self.config, self.guard, self.user_agent)
-                await renderer.start()  # ConfigError when Playwright or Chromium is missing
+                try:
+                    await renderer.start()
+                except ConfigError as e:  # no Playwright, no Chromium: this install cannot
+                    raise RenderUnavailable(str(e)) from None
                 self._renderer = renderer
         res = FetchResult(url=fetched.url, payload=fetched.payload)
         res.content_type = fetched.content_type
@@ -291,6 +299,17 @@ class Reader:
         if h is None:
             h = self._hosts[key] = HostState(key, 1.0 / self.config.rate)
         return h
+
+    @asynccontextmanager
+    async def _turn(self, url: str) -> AsyncIterator[HostState]:
+        """The host's turn: at most ``per_host`` requests in flight to it, each started in
+        its own slot."""
+        key = U.host_of(url)
+        sem = self._in_flight.get(key)
+        if sem is None:
+            sem = self._in_flight[key] = asyncio.Semaphore(self.config.per_host)
+        async with sem:
+            yield await self._slot(url)
 
     async def _slot(self, url: str) -> HostState:
         """Wait for the host's next request slot (rate, crawl-delay, Retry-After)."""
@@ -353,10 +372,10 @@ class Reader:
 
     async def _fetch_robots(self, host: str) -> tuple[str, bytes]:
         robots = U.robots_url(host)
-        await self._slot(robots)
-        _url, res, status, detail = await self.fetcher.site_file(
-            robots, MAX_ROBOTS_BYTES, "robots_fetches"
-        )
+        async with self._turn(robots):
+            _url, res, status, detail = await self.fetcher.site_file(
+                robots, MAX_ROBOTS_BYTES, "robots_fetches"
+            )
         if status == "down":
             if detail == BLOCKED_PRIVATE:
                 raise PrivateAddress(f"{robots}: refused: the host is {_PRIVATE_HINT}")
