@@ -200,3 +200,29 @@ def test_unreachable_endpoint_is_one_line(
     assert len(err) == 1, err
     assert "127.0.0.1:9/v1/chat/completions: cannot connect" in err[0]
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_long_page_chunked_in_the_shard(tmp_path: Path, schema_file: Path) -> None:
+    site = tmp_path / "long"
+    site.mkdir()
+    items = "".join(f"<p>Tags: item {i:02d} with a few words around it</p>" for i in range(50))
+    (site / "long.html").write_text(
+        _page("Catalogue", f"<p>Title: Catalogue of the spring season, with many items</p>{items}")
+    )
+    with FakeChat() as chat:
+        config = tmp_path / "x.yaml"
+        config.write_text(
+            f"extract:\n  llm:\n    base_url: {chat.url}\n    model: fake\n"
+            f"    schema: {schema_file}\n    cache: {tmp_path / 'cache'}\n"
+            "    chunk_tokens: 100\n    chunk_overlap: 30\n"
+        )
+        out = tmp_path / "out"
+        assert main(["extract", str(site), "-o", str(out), "--config", str(config)]) == 0
+        chunks = chat.requests
+    (doc,) = read_documents([out])
+    record = doc.metadata["llm"]
+    assert record is not None, doc.metadata.get("llm_error")
+    assert record["title"].startswith("Catalogue of the spring") and chunks > 4
+    assert [t.split(" with")[0] for t in record["tags"]] == [f"item {i:02d}" for i in range(50)]
+    counters = json.loads((out / "stats.json").read_text())["steps"][0]["counters"]
+    assert counters["llm:chunks"] == chunks and counters["llm:records"] == 1

@@ -92,7 +92,8 @@ def check_record(value: Any, schema: dict[str, Any]) -> None:
     error = best_match(cls(schema).iter_errors(value))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
-        raise BadAnswer(f"{'at ' + where + ': ' if where else ''}{error.message}")
+        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        raise BadAnswer(f"{'at ' + where + ': ' if where else ''}{message}")
 
 
 def parse_answer(text: str, schema: dict[str, Any]) -> Any:

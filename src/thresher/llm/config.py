@@ -26,7 +26,7 @@ class LLMConfig(Section):
 
     base_url: str = Field(..., description="the endpoint's base URL, e.g. http://127.0.0.1:8000/v1")
     model: str = Field(..., description="model name sent with every request")
-    schema_: str | dict[str, Any] | None = Field(
+    schema_: dict[str, Any] | str | None = Field(
         None,
         alias="schema",
         description="JSON Schema of one page's record: a file path or inline (needed by extract)",
@@ -95,6 +95,17 @@ class LLMConfig(Section):
         if not v.startswith(("http://", "https://")) or len(v.split("://", 1)[1]) < 1:
             raise ValueError(f"{v!r} is not an http:// or https:// URL")
         return v
+
+    @field_validator("schema_")
+    @classmethod
+    def _read_schema(cls, v: str | dict[str, Any] | None) -> dict[str, Any] | None:
+        """A schema file is read and checked at once (a bad one is one line naming it), so
+        workers get the schema itself and the run's fingerprint covers its content."""
+        if v is None:
+            return None
+        from thresher.llm.answers import load_schema
+
+        return load_schema(v)
 
     def cache_dir(self) -> Path:
         """The response cache folder: ``cache``, else ``$XDG_CACHE_HOME/thresher/llm``."""

@@ -47,6 +47,4 @@ def merge_llm(
         if not need_schema:
             return config
         raise ConfigError("--llm-schema: is needed with the other --llm options")
-    from thresher.llm.answers import load_schema
-
-    return config.model_copy(update={"schema_": load_schema(config.schema_)})
+    return config
