@@ -226,3 +226,41 @@ def test_long_page_chunked_in_the_shard(tmp_path: Path, schema_file: Path) -> No
     assert [t.split(" with")[0] for t in record["tags"]] == [f"item {i:02d}" for i in range(50)]
     counters = json.loads((out / "stats.json").read_text())["steps"][0]["counters"]
     assert counters["llm:chunks"] == chunks and counters["llm:records"] == 1
+
+
+class BreakingChat(FakeChat):
+    """Answers ``ok`` requests, then refuses the key (401) until ``ok`` is raised again."""
+
+    def __init__(self, ok: int) -> None:
+        super().__init__()
+        self.ok = ok
+
+    def answer(self, payload):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.ok -= 1
+            broken = self.ok < 0
+        if broken:
+            return 401, {}, {"error": {"message": "key revoked"}}
+        return super().answer(payload)
+
+
+def test_a_run_stopped_by_the_endpoint_resumes_without_asking_again(
+    tmp_path: Path, schema_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "many"
+    site.mkdir()
+    for i in range(40):
+        (site / f"p{i:02d}.html").write_text(_page(f"Item {i}", f"<p>Title: Item {i}</p>"))
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with BreakingChat(ok=20) as chat:
+        args = [*_args(site, out, chat, schema_file, cache), "--workers", "3"]
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert "HTTP 401: key revoked" in err[-1] and not (out / "manifest.json").exists()
+        chat.ok = 10_000
+        assert main(args) == 0
+        assert chat.statuses[200] == 40  # every page answered once over both runs
+    docs = list(read_documents([out]))
+    assert sorted(d.metadata["llm"]["title"] for d in docs) == sorted(
+        f"Item {i}" for i in range(40)
+    )
