@@ -24,12 +24,15 @@ from tests.core.test_object_storage import BUCKET, s3  # noqa: F401 - the S3 ser
 from thresher.execute import ExecutorConfig
 from thresher.extract import ExtractConfig
 from thresher.extract.to_folder import extract_to_folder
+from thresher.refine import RefineConfig, refine
 from thresher.stats import StepStats
 from thresher.store import read_documents, read_manifest, verify
+from thresher.store.config import OutputConfig
 from thresher.store.remote import RemoteFolder
 
 from ..extract.warcs import page, warc_record, write_warc
 from .inputs import body, write_inputs
+from .test_ray import CONFIG, LIGHT, _light_refine, write_shards
 
 ray = pytest.importorskip("ray")
 s3fs = pytest.importorskip("s3fs")
@@ -85,7 +88,10 @@ def _upload(local: Path, prefix: str) -> str:
 
 
 def _parts_local(out: Path) -> dict[str, bytes]:
-    return {p.name: _plain(p.name, p.read_bytes()) for p in sorted(out.glob("part-*"))}
+    return {
+        p.relative_to(out).as_posix(): _plain(p.name, p.read_bytes())
+        for p in sorted(out.rglob("part-*"))
+    }
 
 
 def _parts_bucket(url: str) -> dict[str, bytes]:
@@ -121,15 +127,16 @@ def test_extract_to_a_bucket_on_ray_without_a_shared_disk(
     formats = ("jsonl.gz", "parquet")
     config = ExtractConfig()
     runs = {}
-    for name, kind, out in [
-        ("local", "local", str(tmp_path / "local")),
-        ("local-bucket", "local", f"s3://{BUCKET}/out/local"),
-        ("ray-bucket", "ray", f"s3://{BUCKET}/out/ray"),
+    # (local runs in this process: a local pool's forkserver may predate the S3 settings)
+    for name, kind, workers, out in [
+        ("local", "local", 1, str(tmp_path / "local")),
+        ("local-bucket", "local", 1, f"s3://{BUCKET}/out/local"),
+        ("ray-bucket", "ray", 2, f"s3://{BUCKET}/out/ray"),
     ]:
         stats = StepStats("extract")
         result = extract_to_folder(
             [inp], out, config, formats=formats, stats=stats,
-            executor=ExecutorConfig(kind=kind, workers=2),  # type: ignore[arg-type]
+            executor=ExecutorConfig(kind=kind, workers=workers),  # type: ignore[arg-type]
         )  # fmt: skip
         assert result.documents == 249 and verify(out).ok, name
         runs[name] = (out, stats.to_dict())
@@ -219,4 +226,90 @@ def test_a_killed_driver_resumes_from_the_marker_objects(
     assert not [k for k in fs.find(f"{BUCKET}/killed") if "/.staging-" in k]
     clean = tmp_path / "clean"
     extract_to_folder([inp], clean, ExtractConfig(), executor=ExecutorConfig(workers=1))
+    assert _parts_bucket(out) == _parts_local(clean)
+
+
+def test_refine_into_a_bucket_on_ray_without_a_shared_disk(
+    tmp_path: Path,
+    cluster: Any,
+    worker_disk: Path,
+    driver_tmp: Path,
+    s3: dict[str, str],  # noqa: F811 - the fixture
+) -> None:
+    """Paragraph dedup and MinHash on: scans, merges and the final pass exchange their files
+    through the bucket only."""
+    inp = _upload(write_shards(tmp_path / "in"), "refine-in")
+    config = RefineConfig.model_validate(LIGHT)
+    output = OutputConfig(formats=["jsonl.gz", "parquet"])
+    local_out = tmp_path / "local"
+    local = refine([inp], local_out, config, output, executor=ExecutorConfig(workers=1))
+    url = f"s3://{BUCKET}/refined/ray"
+    on_ray = refine([inp], url, config, output, executor=ExecutorConfig(kind="ray", workers=2))
+    assert verify(url).ok
+    assert on_ray.documents == local.documents > 0
+    assert _parts_bucket(url) == _parts_local(local_out)
+    manifest = RemoteFolder(url).manifest()
+    assert manifest is not None
+    assert _same(manifest) == _same(read_manifest(local_out))
+    assert manifest["hashes"] == read_manifest(local_out)["hashes"]
+    assert [s.to_dict() for s in on_ray.stats] == [s.to_dict() for s in local.stats]
+    by_name = {s.name: s for s in on_ray.stats}
+    assert sum(by_name["minhash"].dropped.values()) >= 2  # near copies across shards went
+    assert not [k for k in _fs().find(f"{BUCKET}/refined") if "/.staging-" in k]
+    assert not list(worker_disk.glob("thresher-shard-*"))
+    again = refine([inp], url, config, output, executor=ExecutorConfig(kind="ray", workers=2))
+    assert again.skipped
+
+
+def test_a_refine_driver_killed_and_started_elsewhere_resumes_from_the_marker_objects(
+    tmp_path: Path,
+    cluster: Any,
+    s3: dict[str, str],  # noqa: F811 - the fixture
+) -> None:
+    """The second driver has its own empty disk (cache and TMPDIR): what it resumes from can
+    only be the bucket's marker objects."""
+    inp = _upload(write_shards(tmp_path / "in", shards=6, per_shard=1500), "killed-refine-in")
+    out = f"s3://{BUCKET}/killed-refine/corpus"
+    cfg = tmp_path / "refine.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    cmd = [sys.executable, "-m", "thresher", "refine", inp, "-o", out, "-c", str(cfg)]
+
+    def driver_env(name: str) -> dict[str, str]:
+        disk = tmp_path / name
+        (disk / "tmp").mkdir(parents=True)
+        own = {"XDG_CACHE_HOME": str(disk / "cache"), "TMPDIR": str(disk / "tmp")}
+        return {**os.environ, **s3, **own, "RAY_ADDRESS": ""}
+
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ray's helpers stay in this group: ended with it below
+        env=driver_env("first"),
+    )
+    fs = _fs()
+    markers = f"{BUCKET}/killed-refine/corpus/.staging-*/work/out/*.done.json"
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        fs.invalidate_cache()
+        if fs.glob(markers):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    fs.invalidate_cache()
+    finished = fs.glob(markers)
+    assert finished, "the run ended before its first shard was done"
+    assert not fs.exists(f"{BUCKET}/killed-refine/corpus/manifest.json"), "it finished"
+    resumed = subprocess.run(cmd, capture_output=True, text=True, env=driver_env("second"),
+                             timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert verify(out).ok
+    written = int(re.findall(r"refine: done (\d+)", resumed.stderr)[-1])
+    total = sum(1 for _ in read_documents([out]))
+    assert 0 < written < total
+    assert re.findall(r"shards=(\d+)/6", resumed.stderr)[-1] == "6"
+    assert not [k for k in _fs().find(f"{BUCKET}/killed-refine") if "/.staging-" in k]
+    clean = tmp_path / "clean"
+    refine([inp], clean, RefineConfig.model_validate(_light_refine()))
     assert _parts_bucket(out) == _parts_local(clean)

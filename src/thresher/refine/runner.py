@@ -21,6 +21,7 @@ settings does nothing; with other inputs or settings it stops with an error.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,14 @@ from thresher.errors import InputError, NothingToDoError
 from thresher.execute.base import Executor
 from thresher.execute.choose import make_executor
 from thresher.execute.config import ExecutorConfig, legacy_keys, resolve_executor
+from thresher.execute.local import LocalExecutor
 from thresher.output import lock_folder
 from thresher.refine import tasks
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep, run_merge_task
 from thresher.refine.finalise import finalise
 from thresher.refine.paragraph_hashes import EarlierCorpus, earlier_corpus
+from thresher.refine.remote_work import RemoteWork
 from thresher.refine.result import RefineResult, result_from, result_of_folder
 from thresher.refine.shards import plan_shards
 from thresher.refine.steps import build_steps
@@ -44,7 +47,7 @@ from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
 from thresher.store.folder import check_published
 from thresher.store.readers import iter_document_files
-from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path
+from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path, staging_name
 from thresher.store.sniff import wrong_kind_hint
 
 __all__ = ["RefineResult", "refine"]
@@ -100,9 +103,9 @@ def refine(
         config = config.model_copy(update={"dedup": dedup})
     run_id = fingerprint(files, config, output, [e.sha256 for e in earlier])
     settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
-    if is_remote(str(out_dir)):  # built in a local copy, then published (store/remote.py)
+    if is_remote(str(out_dir)):  # work folder in the bucket, corpus published (remote_work.py)
         remote = RemoteFolder(str(out_dir))
-        remote.recover()
+        remote.recover(keep=run_id)  # this run's own staged work is kept for a resume
         published = check_published(
             remote.manifest(),
             url=remote.url,
@@ -115,9 +118,11 @@ def refine(
             result.skipped = True
             return result
         local = local_copy(remote.url)
+        shared = RemoteWork(f"{remote.url}/{staging_name(run_id)}/work")
         result = _refine_into(
-            local, inputs, files, run_id, config, output, reporter, settings, overwrite=True
-        )
+            local, inputs, files, run_id, config, output, reporter, settings, overwrite=True,
+            shared=shared,
+        )  # fmt: skip
         remote.publish(local)
         result.out_dir = remote.url
         return result
@@ -145,13 +150,14 @@ def _refine_into(
     settings: ExecutorConfig,
     *,
     overwrite: bool,
+    shared: RemoteWork | None = None,
 ) -> RefineResult:
     with lock_folder(out):
         if prior(out, fingerprint, overwrite).done is not None:
             result = result_of_folder(out)
             result.skipped = True
             return result
-        result = _run(out, files, fingerprint, config, output, reporter, settings)
+        result = _run(out, files, fingerprint, config, output, reporter, settings, shared)
         if not any(s.kept for s in result.stats if s.name == "read"):
             remove_refine_output(out)  # an empty corpus is no output: leave nothing behind
             raise NothingToDoError(
@@ -175,33 +181,62 @@ def _run(
     output: OutputConfig,
     reporter: Any,
     settings: ExecutorConfig,
+    shared: RemoteWork | None = None,
 ) -> RefineResult:
+    """The rounds of a run. With ``shared`` (an object-store work folder), tasks run in
+    scratch folders against it, and this work folder mirrors it around each driver phase."""
     work = WorkFolder(out)
     work.create()
+
+    def pull() -> None:
+        if shared is not None:
+            shared.pull(work.root)
+
+    def push() -> None:
+        if shared is not None:
+            shared.push(work.root)
+
+    pull()
     shards = work.shards(run_id, lambda: plan_shards(files, settings.workers, config.fields))
+    push()
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
     merge_counters: dict[int, dict[str, Any]] = {}
+    remote = shared.url if shared is not None else None
 
     def task(shard: int, rnd: int) -> ShardTask:
-        return ShardTask(config, output, str(out), shard, shards[shard], rnd, dict(calibration))
+        return ShardTask(
+            config, output, str(out), shard, shards[shard], rnd, dict(calibration), remote
+        )
 
-    with make_executor(settings) as executor:
+    with make_executor(settings) as executor, _merger(executor, shared) as merger:
         for j, step in enumerate(template):
             if isinstance(step, CorpusStep):
                 executor.map(tasks.scan_task, [task(i, j) for i in work.unscanned(j, len(shards))])
+                pull()
                 merge_counters[j] = work.once(
                     f"merge{j:02d}.done.json",
-                    lambda j=j, step=step: _merge(executor, step, work.step(j), len(shards)),
+                    lambda j=j, step=step: _merge(merger, step, work.step(j), len(shards)),
                 )
+                push()
             if isinstance(step, Calibrated):
                 calibration[j] = work.once(
                     f"calibration{j:02d}.json",
                     lambda j=j: tasks.calibrate(config, work, shards, j, calibration),
                 )
+                push()
         todo = [task(i, -1) for i in work.final.unfinished(len(shards))]
         _final_pass(executor, todo, len(shards), reporter)
+        pull()
     return finalise(out, work, files, len(shards), config, output, run_id, merge_counters, template)
+
+
+def _merger(executor: Executor, shared: RemoteWork | None) -> AbstractContextManager[Executor]:
+    """Where merge tasks run: the run's executor, or, when its tasks share no disk with this
+    one (the merge reads this work folder), a local pool of as many workers."""
+    if shared is None or executor.kind == "local":
+        return nullcontext(executor)
+    return LocalExecutor(executor.workers)
 
 
 def _merge(executor: Executor, step: CorpusStep, work: Path, shards: int) -> dict[str, Any]:

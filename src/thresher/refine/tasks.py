@@ -41,6 +41,23 @@ class ShardTask:
     source: Shard
     round: int  # index of the CorpusStep to scan; -1 for the final pass
     calibration: dict[int, dict[str, Any]]
+    #: the work folder's object-store URL when tasks share no disk with the driver (the task
+    #: then runs in a scratch folder: :mod:`thresher.refine.remote_work`)
+    remote: str | None = None
+
+
+def _in_work(task: ShardTask, body: Callable[[ShardTask, WorkFolder], dict[str, Any]]) -> Any:
+    """Run ``body`` on the task's work folder: the corpus folder's, or a scratch copy of
+    the remote one (what it wrote is uploaded after)."""
+    if task.remote is None:
+        return body(task, WorkFolder(Path(task.out)))
+    from thresher.refine.remote_work import RemoteWork
+
+    return RemoteWork(task.remote).run_in_scratch(
+        task.shard,
+        lambda scratch: WorkFolder(scratch).root,
+        lambda scratch: body(task, WorkFolder(scratch)),
+    )
 
 
 def prepared_steps(
@@ -69,7 +86,10 @@ def chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
 
 def scan_task(task: ShardTask) -> dict[str, Any]:
     """Scan one shard for CorpusStep ``task.round`` (through the steps before it)."""
-    work = WorkFolder(Path(task.out))
+    return _in_work(task, _scan)  # type: ignore[no-any-return]
+
+
+def _scan(task: ShardTask, work: WorkFolder) -> dict[str, Any]:
     steps = prepared_steps(task.config, work, task.shard, task.calibration, task.round)
     _, docs = task.source.read(fields=task.config.fields)
     stream = chain(steps[: task.round], docs)
@@ -119,7 +139,10 @@ def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> Corpu
 def final_task(task: ShardTask) -> dict[str, Any]:
     """Run one shard through every step into its staging folder; the marker (parts,
     documents, stats; the dropped documents' parts with keep_dropped) is written last."""
-    work = WorkFolder(Path(task.out))
+    return _in_work(task, _final)  # type: ignore[no-any-return]
+
+
+def _final(task: ShardTask, work: WorkFolder) -> dict[str, Any]:
     stage = fresh_stage(work.final.stage(task.shard))  # a killed attempt: start again
     steps = prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
     reader, docs = task.source.read(fields=task.config.fields)
