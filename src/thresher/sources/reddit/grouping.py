@@ -9,7 +9,6 @@ one batch of rows; disk is about the kept fields of every comment, twice during 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -18,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import orjson
 
 #: SQLite's page cache (and so its sorter's memory) in KiB
 CACHE_KIB = 64 * 1024
@@ -40,21 +41,21 @@ class CommentIndex:
             "locking_mode=EXCLUSIVE",
         ):
             self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute("CREATE TABLE incoming (link TEXT NOT NULL, data TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE incoming (link TEXT NOT NULL, data BLOB NOT NULL)")
         self.db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID")
         self.rows = 0
         self._ready = False
 
     def add(self, comments: Iterable[dict[str, Any]]) -> None:
         """Store comments (dicts of :func:`thresher.sources.reddit.records.comment`)."""
-        batch: list[tuple[str, str]] = []
+        batch: list[tuple[str, bytes]] = []
         for c in comments:
-            batch.append((c["link"], json.dumps(c, separators=(",", ":"), ensure_ascii=False)))
+            batch.append((c["link"], orjson.dumps(c)))
             if len(batch) >= BATCH:
                 self._insert(batch)
         self._insert(batch)
 
-    def _insert(self, batch: list[tuple[str, str]]) -> None:
+    def _insert(self, batch: list[tuple[str, bytes]]) -> None:
         if batch:
             self.db.executemany("INSERT INTO incoming VALUES (?, ?)", batch)
             self.rows += len(batch)
@@ -76,7 +77,7 @@ class CommentIndex:
         assert self._ready, "finish() first"
         out: dict[str, dict[str, Any]] = {}
         for (data,) in self.db.execute("SELECT data FROM comments WHERE link = ?", (link,)):
-            c = json.loads(data)
+            c = orjson.loads(data)
             out.setdefault(c["id"], c)
         return list(out.values())
 

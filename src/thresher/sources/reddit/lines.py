@@ -12,6 +12,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+import orjson
+
 from thresher.archive import open_binary
 from thresher.stats import StepStats
 
@@ -116,10 +118,13 @@ def _parse(line: bytes, stats: StepStats) -> dict[str, Any] | None:
     if not line:
         return None
     try:
-        obj = json.loads(line)
-    except ValueError:
-        stats.count("reddit_skip:not_json")
-        return None
+        obj = orjson.loads(line)
+    except ValueError:  # orjson refuses a few things json reads (NaN, huge integers)
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            stats.count("reddit_skip:not_json")
+            return None
     if not isinstance(obj, dict):
         stats.count("reddit_skip:not_an_object")
         return None
