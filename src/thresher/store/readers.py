@@ -260,8 +260,13 @@ class DocumentReader:
             self._damaged(path, "unreadable_file", str(e)[:120])
 
     def _dataset_rows(self, spec: str) -> Rows:
-        for row_no, row in enumerate(dataset_rows(spec, self.batch_rows), 1):
-            yield f"{spec}#{row_no}", row
+        row_no = 0
+        try:
+            for row_no, row in enumerate(dataset_rows(spec, self.batch_rows), 1):
+                yield f"{spec}#{row_no}", row
+        except OSError as e:  # the Hub went away mid-stream: stop (a rerun resumes), say where
+            detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            raise InputError(f"{spec}: reading stopped after row {row_no}: {detail}") from None
 
     def _damaged(self, path: Path | str, reason: str, detail: str) -> None:
         self.stats.drop(reason)

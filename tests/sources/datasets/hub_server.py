@@ -4,7 +4,8 @@
 Repositories are folders ``ROOT/ORG/NAME``; every one is at one fixed commit. Endpoints (as
 huggingface_hub 2.x calls them): repo info ``/api/datasets/R[/revision/REV]``, the file tree
 ``/api/datasets/R/tree/REV[/PATH]``, paths info ``POST /api/datasets/R/paths-info/REV`` and
-file bytes ``/datasets/R/resolve/REV/PATH`` (HEAD and GET, with ranges). Every request is logged.
+file bytes ``/datasets/R/resolve/REV/PATH`` (HEAD and GET, with ranges). Every request is logged;
+``refuse`` makes chosen files fail mid-dataset.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class HubStandIn:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.log: list[str] = []
+        #: files whose bytes are refused (403) when their path contains one of these
+        self.refuse: set[str] = set()
         stand_in = self
 
         class Handler(_Handler):
@@ -140,6 +143,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = repo / rel
         if not path.is_file():
             self._send(404, b"no file", {"X-Error-Code": "EntryNotFound"}, body)
+            return
+        if body and any(part in rel for part in self.hub.refuse):
+            self._send(403, b"refused", {"X-Error-Code": "Forbidden"}, body)
             return
         data = path.read_bytes()
         headers = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,16 @@ def test_hf_urls_read_files_of_a_hub_repo(tmp_path: Path) -> None:
             )
         )
         assert "hf://datasets/acme/nope" in line
+
+
+def test_a_hub_that_fails_mid_dataset_stops_in_one_line(tmp_path: Path) -> None:
+    _hub_repo(tmp_path / "hub")
+    env = {k: v for k, v in _offline(tmp_path).items() if "OFFLINE" not in k}
+    with HubStandIn(tmp_path / "hub") as hub:
+        hub.refuse.add("train-00001")  # the second file of the split
+        env["HF_ENDPOINT"] = hub.url
+        out = tmp_path / "out"
+        proc = thresher("refine", "hf:acme/partner", "-o", out, *MAPPING, env=env)
+        line = error_line(proc)
+        assert re.search(r"hf:acme/partner: reading stopped after row \d+: 403", line), line
+        assert not any(out.rglob("part-*"))
