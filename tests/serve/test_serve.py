@@ -120,7 +120,7 @@ def test_non_loopback_host_needs_a_key() -> None:
         timeout=60,
     )
     err = run.stderr.strip().splitlines()
-    assert run.returncode == 2 and len(err) == 1 and "--api-key" in err[0]
+    assert run.returncode == 2 and len(err) == 1 and "--api-key" in err[0], run.stderr
 
 
 async def _many(urls: list[str]) -> list[tuple[int, str]]:
@@ -151,7 +151,9 @@ def test_concurrent_requests_share_robots_and_spacing(site: SiteServer, tmp_path
         )  # each page once: the second asks waited for the first and came from the cache
         starts = [h.at for h in site.hits]
         gaps = [b - a for a, b in itertools.pairwise(starts)]
-        assert min(gaps) >= 0.09  # 10 requests per second per host, never closer
+        # 10 requests per second per host: started 0.1 s apart (the site's own clock adds
+        # jitter on a loaded machine; unspaced, all nine would land within milliseconds)
+        assert starts[-1] - starts[0] >= 0.1 * len(gaps) - 0.05 and min(gaps) >= 0.05
         before = len(site.hits)
         again = asyncio.run(_many([_read_url(srv.base, u) for u in pages]))
         assert all(s == 200 for s, _ in again) and len(site.hits) == before
