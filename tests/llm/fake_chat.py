@@ -45,6 +45,7 @@ class FakeChat:
         self.slow = slow
         self.recipes = list(recipes or [])
         self.payloads: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each request
         self.statuses: Counter[int] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -77,10 +78,10 @@ class FakeChat:
         messages = payload.get("messages") or []
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         page = next((m["content"] for m in messages if m["role"] == "user"), "")
-        if "thresher recipe" in system:
-            return self._recipe(payload)
         if self.reject_response_format and "response_format" in payload:
             return 400, {}, {"error": {"message": "response_format is not supported"}}
+        if "thresher recipe" in system:
+            return self._recipe(payload)
         key = hashlib.sha1(page.encode()).hexdigest()
         with self._lock:
             self._seen[key] += 1
@@ -132,6 +133,7 @@ class FakeChat:
                 payload = json.loads(body)
                 with fake._lock:
                     fake.payloads.append(payload)
+                    fake.arrivals.append(time.monotonic())
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:

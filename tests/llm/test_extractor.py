@@ -262,3 +262,29 @@ def test_bad_schema_of_a_request_is_a_config_error(chat: FakeChat, tmp_path: Pat
     with pytest.raises(ConfigError, match="not a valid JSON Schema"):
         extract_record(PAGE, {"type": "objekt"}, settings(chat.url, tmp_path))
     assert chat.requests == 0
+
+
+def test_an_answer_that_is_no_completion_stops_the_run(tmp_path: Path) -> None:
+    with FakeChat() as chat:
+        chat.answer = lambda payload: (200, {}, {"html": "<p>a login page</p>"})  # type: ignore[method-assign]
+        with pytest.raises(EndpointError, match="the answer is not a chat completion"):
+            extract_record(PAGE, SCHEMA, settings(chat.url, tmp_path))
+
+
+def test_retry_after_pauses_the_other_requests(tmp_path: Path) -> None:
+    class Slow(FakeChat):  # the refused page is answered at once, the others in 0.3 s
+        def answer(self, payload):  # type: ignore[no-untyped-def]
+            if "[429-once]" not in str(payload):
+                time.sleep(0.3)
+            return super().answer(payload)
+
+    with Slow() as chat:
+        pages = [PAGE + "[429-once]\n"] + [PAGE.replace("Blue", f"C{i}") for i in range(6)]
+        cfg = settings(chat.url, tmp_path, max_in_flight=4, use_cache=False)
+        results = Extractor(cfg).run(pages)
+    assert all(r.ok for r in results) and chat.statuses[429] == 1
+    refused = next(i for i, p in enumerate(chat.payloads) if "[429-once]" in str(p))
+    after = [t for t in chat.arrivals if t > chat.arrivals[refused] + 0.06]
+    # nothing new started during the refused page's Retry-After (1 s): not only it waited
+    assert after and min(after) - chat.arrivals[refused] >= 0.95
+    assert len(after) >= 3

@@ -183,3 +183,35 @@ def test_clean_html_cuts_to_the_budget() -> None:
     from thresher.llm.chunks import estimate_tokens
 
     assert estimate_tokens(clean_html(big, 500)) <= 500
+
+
+def test_server_without_response_format(tmp_path: Path, page: Path) -> None:
+    with FakeChat(reject_response_format=True, recipes=[GOOD]) as chat:
+        assert main(_args(chat, tmp_path / "r.yaml", str(page))) == 0
+        assert chat.statuses[400] == 1 and chat.statuses[200] == 1
+        assert "response_format" not in chat.payloads[1]
+        assert "JSON Schema" in chat.payloads[1]["messages"][0]["content"]
+
+
+def test_truncated_recipe_is_one_line(
+    tmp_path: Path, page: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Cut(FakeChat):
+        def answer(self, payload):  # type: ignore[no-untyped-def]
+            return (
+                200,
+                {},
+                {"choices": [{"message": {"content": '{"na'}, "finish_reason": "length"}]},
+            )
+
+    config = tmp_path / "c.yaml"
+    with Cut() as chat:
+        config.write_text(
+            f"extract:\n  llm:\n    base_url: {chat.url}\n    model: m\n    max_tokens_cap: 8192\n"
+        )
+        out = tmp_path / "r.yaml"
+        assert main(["recipe", "suggest", str(page), "-o", str(out), "--config", str(config)]) == 2
+        assert [p["max_tokens"] for p in chat.payloads] == [4096, 8192]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["thresher: error: no recipe: the answer was cut at 8192 tokens"]
+    assert not out.exists()

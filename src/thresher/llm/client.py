@@ -168,9 +168,9 @@ class ChatClient:
         for attempt in range(self.attempts):
             if attempt:
                 await asyncio.sleep(delay)
-            await self._wait_turn()
             server_says: float | None = None
-            async with self._slots:
+            async with self._slots:  # a slot first: a pause set meanwhile holds this request
+                await self._wait_turn()
                 counts["llm:requests"] += 1
                 try:
                     async with self._session.post(self.url, json=payload) as resp:
