@@ -118,7 +118,7 @@ def _data_files(dataset: Any) -> list[str]:
     found: list[str] = []
     for value in shards.values():
         if isinstance(value, list):
-            found.extend(str(v) for v in _flatten(value))
+            found.extend(str(v) for v in _flatten(value) if v is not None)
     return found
 
 
