@@ -275,18 +275,18 @@ def test_a_refine_driver_killed_and_started_elsewhere_resumes_from_the_marker_ob
     cmd = [sys.executable, "-m", "thresher", "refine", inp, "-o", out, "-c", str(cfg)]
 
     def driver_env(name: str) -> dict[str, str]:
-        disk = tmp_path / name
-        (disk / "tmp").mkdir(parents=True)
-        own = {"XDG_CACHE_HOME": str(disk / "cache"), "TMPDIR": str(disk / "tmp")}
-        return {**os.environ, **s3, **own, "RAY_ADDRESS": ""}
+        """A driver's own disk: its cache, where its local copy of the corpus lives."""
+        return {**os.environ, **s3, "XDG_CACHE_HOME": str(tmp_path / name), "RAY_ADDRESS": ""}
 
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # Ray's helpers stay in this group: ended with it below
-        env=driver_env("first"),
-    )
+    log = tmp_path / "first.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,  # Ray's helpers stay in this group: ended with it below
+            env=driver_env("first"),
+        )
     fs = _fs()
     markers = f"{BUCKET}/killed-refine/corpus/.staging-*/work/out/*.done.json"
     deadline = time.monotonic() + 240
@@ -295,12 +295,14 @@ def test_a_refine_driver_killed_and_started_elsewhere_resumes_from_the_marker_ob
         if fs.glob(markers):
             break
         time.sleep(0.05)
+    assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     fs.invalidate_cache()
     finished = fs.glob(markers)
     assert finished, "the run ended before its first shard was done"
     assert not fs.exists(f"{BUCKET}/killed-refine/corpus/manifest.json"), "it finished"
+    assert (tmp_path / "first" / "thresher").is_dir()  # the first driver's copy: not used
     resumed = subprocess.run(cmd, capture_output=True, text=True, env=driver_env("second"),
                              timeout=300)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
