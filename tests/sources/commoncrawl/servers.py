@@ -44,6 +44,7 @@ class IndexState:
 
 class IndexHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes
     state: IndexState
 
     def log_message(self, *args: Any) -> None:
@@ -107,6 +108,8 @@ class DataState:
     release: threading.Event = field(default_factory=threading.Event)
     held: threading.Event = field(default_factory=threading.Event)
     ignore_range: set[str] = field(default_factory=set)
+    #: seconds every answer waits (a remote server's round trip, for the bench)
+    latency: float = 0.0
     #: (path, Range header or "", status) of every answer sent whole
     served: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,6 +121,7 @@ class DataState:
 
 class DataHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     state: DataState
 
     def log_message(self, *args: Any) -> None:
@@ -127,23 +131,24 @@ class DataHandler(BaseHTTPRequestHandler):
         st = self.state
         path = urlsplit(self.path).path.lstrip("/")
         header = self.headers.get("Range", "")
-        with st.lock:
-            ranges_served = sum(1 for _, r, s in st.served if s == 206 and r)
-        if st.hold_after is not None and ranges_served >= st.hold_after:
+        if st.hold_after is not None and self._ranges_served() >= st.hold_after:
             st.held.set()
             st.release.wait(60)
             self.close_connection = True  # never answered: its client was killed meanwhile
             return
+        if st.latency:
+            time.sleep(st.latency)
         file = st.root / path
         if not file.is_file():
             self._answer(path, header, 404, b"NoSuchKey")
             return
-        data = file.read_bytes()
-        start, end = 0, len(data) - 1
+        size = file.stat().st_size
+        start, end = 0, size - 1
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", header)
-        if m and path not in st.ignore_range:
+        ranged = m is not None and path not in st.ignore_range
+        if m is not None and ranged:
             start = int(m.group(1))
-            end = min(int(m.group(2)), len(data) - 1) if m.group(2) else len(data) - 1
+            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
         with st.lock:
             statuses = st.fail_first.get((path, start))
             status = statuses.pop(0) if statuses else None
@@ -151,14 +156,21 @@ class DataHandler(BaseHTTPRequestHandler):
             extra = {"Retry-After": st.retry_after} if status == 429 else {}
             self._answer(path, header, status, b"<Error><Code>SlowDown</Code></Error>", extra)
             return
-        if m and path not in st.ignore_range:
-            if start >= len(data):
-                self._answer(path, header, 416, b"")
-                return
-            extra = {"Content-Range": f"bytes {start}-{end}/{len(data)}"}
-            self._answer(path, header, 206, data[start : end + 1], extra)
+        if ranged and start >= size:
+            self._answer(path, header, 416, b"")
             return
-        self._answer(path, header, 200, data)
+        with open(file, "rb") as f:  # only the bytes asked for
+            f.seek(start)
+            body = f.read(end + 1 - start)
+        if ranged:
+            extra = {"Content-Range": f"bytes {start}-{end}/{size}"}
+            self._answer(path, header, 206, body, extra)
+            return
+        self._answer(path, header, 200, body)
+
+    def _ranges_served(self) -> int:
+        with self.state.lock:
+            return sum(1 for _, r, s in self.state.served if s == 206 and r)
 
     def _answer(
         self, path: str, header: str, status: int, body: bytes, extra: dict[str, str] | None = None

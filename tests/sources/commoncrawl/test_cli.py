@@ -130,6 +130,7 @@ def test_the_servers_and_settings_from_the_yaml_cc_section(
     [
         (["--kind", "tar"], None, "--kind: "),
         (["--shards", "x-y"], None, "--shards: "),
+        (["--cc-data-server", "data.example"], None, "--cc-data-server: "),
         ([], "extract:\n  cc:\n    index_servr: x\n", "index_servr"),
         (["--cc-index-server", "GARBAGE"], None, "not a page count"),
     ],

@@ -15,8 +15,12 @@ DEFAULT_DATA = "https://data.commoncrawl.org"
 
 
 class CommonCrawlConfig(Section):
-    index_server: str = Field(DEFAULT_INDEX, description="CDX index server (pywb API)")
-    data_server: str = Field(DEFAULT_DATA, description="server of crawl-data/ files")
+    index_server: str = Field(
+        DEFAULT_INDEX, pattern=r"^https?://[^/\s]+", description="CDX index server (pywb API)"
+    )
+    data_server: str = Field(
+        DEFAULT_DATA, pattern=r"^https?://[^/\s]+", description="server of crawl-data/ files"
+    )
     statuses: list[int] = Field([200], description="HTTP statuses of captures to fetch")
     mime_types: list[str] = Field(
         ["text/html", "application/xhtml+xml"],
