@@ -39,8 +39,8 @@ def _int(value: Any) -> int | None:
 
 def bare_id(value: Any) -> str:
     """``abc`` from ``t3_abc`` / ``t1_abc`` / ``abc``."""
-    text = _str(value)
-    return text.split("_", 1)[1] if text[:1] == "t" and text[2:3] == "_" else text
+    text = value if isinstance(value, str) else ""
+    return text[3:] if text[2:3] == "_" and text[:1] == "t" else text
 
 
 def author_of(value: Any) -> str | None:
@@ -53,8 +53,8 @@ def iso(seconds: int | None) -> str | None:
     """ISO 8601 UTC of a Unix time."""
     if seconds is None:
         return None
-    try:
-        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:  # isoformat: several times faster than strftime, and this runs for every comment
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat("T") + "Z"
     except (OverflowError, OSError, ValueError):
         return None
 
