@@ -46,21 +46,31 @@ class RemoteWork:
         self.url = url.rstrip("/")
         self.fs, self.root = filesystem(self.url)
 
-    def _listing(self) -> dict[str, int]:
-        """Every object under the prefix: relative path → size."""
+    def _listing(self, under: str = "") -> dict[str, int]:
+        """Every object under the prefix (only in its top-level folders whose name starts
+        with ``under``, when given): relative path → size."""
         self.fs.invalidate_cache(self.root)
         try:
-            found: dict[str, Any] = self.fs.find(self.root, detail=True)
+            tops = [self.root]
+            if under:
+                tops = [
+                    e for e in self.fs.ls(self.root, detail=False)
+                    if e.rstrip("/").rsplit("/", 1)[-1].startswith(under)
+                ]  # fmt: skip
+            found: dict[str, Any] = {}
+            for top in tops:
+                found.update(self.fs.find(top, detail=True))
         except FileNotFoundError:
             return {}
         cut = len(self.root) + 1
         return {k[cut:]: int(v.get("size") or 0) for k, v in found.items() if len(k) > cut}
 
-    def pull(self, local: Path, want: Callable[[str], bool] | None = None) -> None:
+    def pull(self, local: Path, want: Callable[[str], bool] | None = None, under: str = "") -> None:
         """Download the objects ``local`` lacks (or holds at another size), those ``want``
-        accepts when given; each lands under a temporary name and is renamed."""
+        accepts when given (listing only the top-level folders named ``under*``); each
+        lands under a temporary name and is renamed."""
         try:
-            for rel, size in sorted(self._listing().items()):
+            for rel, size in sorted(self._listing(under).items()):
                 dst = local / rel
                 if (want is not None and not want(rel)) or (
                     dst.is_file() and dst.stat().st_size == size
@@ -101,7 +111,7 @@ class RemoteWork:
         try:
             root = root_of(scratch)
             root.mkdir(parents=True, exist_ok=True)
-            self.pull(root, shard_files(shard))
+            self.pull(root, shard_files(shard), under="step")  # not every shard's parts
             before = set(_local_files(root))
             result = body(scratch)
             self.push(root, set(_local_files(root)) - before)
