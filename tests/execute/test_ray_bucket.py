@@ -1,7 +1,8 @@
-"""Extract into a bucket on a real local Ray instance whose tasks share no disk with the
-driver: inputs, shard parts, markers and the output all live in a real S3 server (moto on
-127.0.0.1); each Ray worker has its own TMPDIR / XDG_CACHE_HOME that the driver never uses.
-The output is the local executor's; a driver killed mid-run resumes from the marker objects."""
+"""Extract and refine into a bucket on a real local Ray instance whose tasks share no disk
+with the driver: inputs, shard parts, markers, work files and the output all live in a real S3
+server (moto on 127.0.0.1); each Ray worker has its own TMPDIR / XDG_CACHE_HOME that the
+driver never uses. The output is the local executor's; a driver killed mid-run (and, for
+refine, started again with an empty disk) resumes from the marker objects."""
 
 from __future__ import annotations
 
