@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from thresher.errors import ConfigError
+from thresher.errors import ConfigError, NothingToDoError
 
 
 def register(app: typer.Typer) -> None:
@@ -72,5 +72,9 @@ def register(app: typer.Typer) -> None:
             if not files:
                 return
             cfg = ExtractConfig(reddit=RedditSettings(link_posts=link_posts))
-            docs = extract_to_folder(files, out / "documents", cfg, overwrite=True)
+            try:
+                docs = extract_to_folder(files, out / "documents", cfg, overwrite=True)
+            except NothingToDoError as e:  # e.g. only link posts so far: the archive stays
+                print(f"{out / 'documents'}: no threads yet ({e})", file=sys.stderr)
+                return
         print(f"{out / 'documents'}: {docs.documents} threads", file=sys.stderr)

@@ -192,3 +192,16 @@ def test_a_folder_that_is_not_a_collection_is_refused(fake: FakeReddit, tmp_path
     run = _run(["askscience", "-o", str(out)], _env(fake, tmp_path), tmp_path)
     assert run.returncode == 2 and "not a Reddit collection" in run.stderr
     assert not fake.log
+
+
+def test_only_link_posts_archive_but_make_no_threads(fake: FakeReddit, tmp_path: Path) -> None:
+    fake.listings["askscience"] = [post("l1", "A picture", "", link="https://i.example/x.jpg")]
+    out = tmp_path / "coll"
+    run = _run(["askscience", "-o", str(out)], _env(fake, tmp_path), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "collected 1 new submissions" in run.stderr and "no threads yet" in run.stderr
+    assert [s["id"] for s in _raw(out / "raw" / "RS_api-00001.jsonl.gz")] == ["l1"]
+    again = _run(["askscience", "-o", str(out), "--link-posts"], _env(fake, tmp_path), tmp_path)
+    assert again.returncode == 0, again.stderr
+    [doc] = list(read_documents([out / "documents"]))
+    assert doc.title == "A picture" and doc.metadata["link"] == "https://i.example/x.jpg"
