@@ -288,3 +288,11 @@ def test_retry_after_pauses_the_other_requests(tmp_path: Path) -> None:
     # nothing new started during the refused page's Retry-After (1 s): not only it waited
     assert after and min(after) - chat.arrivals[refused] >= 0.95
     assert len(after) >= 3
+
+
+def test_a_page_beyond_max_chunks_fails_without_a_request(chat: FakeChat, tmp_path: Path) -> None:
+    page = "\n\n".join(f"Tags: item {i} and a few more words here" for i in range(200))
+    cfg = settings(chat.url, tmp_path, chunk_tokens=64, chunk_overlap=0, max_chunks=5)
+    result = extract_record(page, SCHEMA, cfg)
+    assert result.error == "too_long" and "more than max_chunks 5" in (result.detail or "")
+    assert chat.requests == 0 and result.counts["llm:failed:too_long"] == 1

@@ -75,6 +75,9 @@ class LLMConfig(Section):
         3000, ge=64, description="page tokens per request (estimated: see docs/llm.md)"
     )
     chunk_overlap: int = Field(200, ge=0, description="tokens shared by consecutive chunks")
+    max_chunks: int = Field(
+        32, ge=1, description="a page needing more chunks fails as too_long, nothing sent"
+    )
     batch: int = Field(64, ge=1, description="pages of a shard sent at once", exclude=True)
     price_input: float | None = Field(
         None,

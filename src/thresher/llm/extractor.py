@@ -43,7 +43,8 @@ ANSWER_RULES = (
 @dataclass
 class LLMResult:
     """What one page gave: ``record`` (validated against the schema) or, when it failed,
-    ``error`` (a short reason: invalid, truncated, timeout, merge_invalid) and ``detail``;
+    ``error`` (a short reason: invalid, truncated, timeout, merge_invalid, too_long) and
+    ``detail``;
     ``counts`` holds this page's requests, tokens, cache hits and retries."""
 
     record: Any = None
@@ -111,6 +112,12 @@ class Extractor:
         chunks = split_tokens(text, self.config.chunk_tokens, self.config.chunk_overlap)
         result.chunks = len(chunks)
         result.counts["llm:pages"] += 1
+        if len(chunks) > self.config.max_chunks:  # a cost nobody asked for: refuse, send nothing
+            return self._failed(
+                result,
+                "too_long",
+                f"{len(chunks)} chunks, more than max_chunks {self.config.max_chunks}",
+            )
         result.counts["llm:chunks"] += len(chunks)
         answers = await asyncio.gather(
             *(self._chunk(c, i, len(chunks), result.counts) for i, c in enumerate(chunks))
