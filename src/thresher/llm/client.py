@@ -115,6 +115,11 @@ class ChatClient:
             backoff_max=config.backoff_max,
         )
 
+    @property
+    def is_open(self) -> bool:
+        """Inside ``async with client:`` (requests can be made)."""
+        return self._session is not None
+
     async def __aenter__(self) -> ChatClient:
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
         if self.api_key:

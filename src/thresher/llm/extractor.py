@@ -44,8 +44,7 @@ ANSWER_RULES = (
 class LLMResult:
     """What one page gave: ``record`` (validated against the schema) or, when it failed,
     ``error`` (a short reason: invalid, truncated, timeout, merge_invalid, too_long) and
-    ``detail``;
-    ``counts`` holds this page's requests, tokens, cache hits and retries."""
+    ``detail``; ``counts`` holds this page's requests, tokens, cache hits and retries."""
 
     record: Any = None
     error: str | None = None
@@ -87,7 +86,7 @@ class Extractor:
         self._opened = False
 
     async def __aenter__(self) -> Extractor:
-        if self.client._session is None:
+        if not self.client.is_open:
             await self.client.__aenter__()
             self._opened = True
         return self
