@@ -62,13 +62,20 @@ class CommentIndex:
             batch.clear()
 
     def finish(self) -> None:
-        """Copy the comments in submission order and index them (once, after the last add)."""
-        self.db.execute(
-            "CREATE TABLE comments AS SELECT link, data FROM incoming ORDER BY link, rowid"
-        )
-        self.db.execute("DROP TABLE incoming")
-        self.db.execute("CREATE INDEX by_link ON comments (link)")
-        self.db.commit()
+        """Copy the comments in submission order and index them (once, after the last add).
+        The sorter spills into this index's folder, not the system temp (a process-wide
+        SQLite setting, so it is set for the copy only)."""
+        if "'" not in self.dir:  # a pragma takes no bound parameter
+            self.db.execute(f"PRAGMA temp_store_directory = '{self.dir}'")
+        try:
+            self.db.execute(
+                "CREATE TABLE comments AS SELECT link, data FROM incoming ORDER BY link, rowid"
+            )
+            self.db.execute("DROP TABLE incoming")
+            self.db.execute("CREATE INDEX by_link ON comments (link)")
+            self.db.commit()
+        finally:
+            self.db.execute("PRAGMA temp_store_directory = ''")
         self._ready = True
 
     def of(self, link: str) -> list[dict[str, Any]]:
