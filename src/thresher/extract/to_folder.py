@@ -34,7 +34,7 @@ from thresher.store.folder import (
     fingerprint_files,
 )
 from thresher.store.markers import ShardSlots
-from thresher.store.remote import RemoteFolder, local_path
+from thresher.store.remote import RemoteFolder, local_copy, local_path
 from thresher.store.remote_shards import RemoteRun, RemoteSlots
 from thresher.store.sniff import sniff, wrong_kind_hint
 from thresher.store.writers import Part
@@ -74,13 +74,14 @@ def extract_to_folder(
     )
     if is_remote(str(out)):  # shards staged in the bucket itself (store/remote_shards.py)
         remote = RemoteFolder(str(out))
-        published = _published(remote, fingerprint, overwrite)
-        if published is not None:
-            return published
-        return _extract_to_bucket(
-            items, inputs, RemoteRun(remote, fingerprint), config, formats, settings, stats,
-            on_write, reporter,
-        )  # fmt: skip
+        with lock_folder(local_copy(remote.url)):  # a second run on this machine stops
+            published = _published(remote, fingerprint, overwrite)
+            if published is not None:
+                return published
+            return _extract_to_bucket(
+                items, inputs, RemoteRun(remote, fingerprint), config, formats, settings, stats,
+                on_write, reporter,
+            )  # fmt: skip
     return _extract_locally(
         items,
         inputs,

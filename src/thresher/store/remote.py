@@ -1,11 +1,15 @@
 """Output folders in object storage (``s3://``, ``gs://``, any fsspec URL but ``file://``).
 
 Object stores have no rename, so a folder there cannot be swapped whole. A run that writes to
-``URL`` builds its output in a local working copy first (under the user's cache folder, so a
-rerun resumes), then *publishes* it:
+``URL`` stages its work under ``URL/.staging-FP/`` (FP: the run's fingerprint), so that its
+tasks need no disk shared with the driver: extract's shards are uploaded there by the tasks
+(:mod:`thresher.store.remote_shards`), refine's work folder lives there
+(:mod:`thresher.refine.remote_work`) and its finalised corpus is built in a local working copy
+(under the user's cache folder). The output is then *published*:
 
-1. every part (and ``stats.json``) is uploaded under ``URL/.staging-FP/`` (FP: the run's
-   fingerprint); an upload already there with the same size is not sent again;
+1. every part (and ``stats.json``) is staged under ``URL/.staging-FP/`` (uploaded from the
+   local copy, or copied from the shards' keys); an upload already there with the same size
+   is not sent again;
 2. ``URL/.staging-FP/manifest.json`` is written: the staged copy is complete;
 3. each staged part is copied (server-side) to its final key, then ``URL/manifest.json`` is
    written: that write is the commit;
