@@ -16,7 +16,7 @@ from tests.crawl.site import SiteServer, redirect, text
 from tests.serve.pages import article, serve_site
 from thresher.cli import main
 from thresher.crawl.config import CrawlConfig
-from thresher.serve.errors import UpstreamError
+from thresher.serve.errors import RobotsUnavailable, UpstreamError
 from thresher.serve.reader import Reader
 
 pytestmark = pytest.mark.timeout(120)
@@ -160,6 +160,19 @@ def test_robots_txt_unavailable_refuses_the_site(
     code, _, err = _read([site.base + "/article", *FAST], capsys)
     assert code == 2 and "robots.txt: unavailable (http-503)" in err[0]
     assert site.paths() == ["/robots.txt"]
+
+    async def twice() -> list[str]:
+        async with Reader(CrawlConfig(allow_private=True, rate=1000)) as reader:
+            errors = []
+            for _ in range(2):
+                with pytest.raises(RobotsUnavailable) as e:
+                    await reader.read(site.base + "/article")
+                errors.append(str(e.value))
+            return errors
+
+    first, second = asyncio.run(twice())
+    assert first == second  # the second read does not ask the failing robots.txt again
+    assert site.paths() == ["/robots.txt"] * 2
     site.routes["/robots.txt"] = text("gone", status=404)  # no robots.txt: all allowed
     code, out, _ = _read([site.base + "/article", *FAST], capsys)
     assert code == 0 and out.startswith("# Mills")

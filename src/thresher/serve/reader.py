@@ -50,10 +50,19 @@ from thresher.serve.errors import (
     UpstreamTimeout,
 )
 
-__all__ = ["DEFAULT_PAGE_TTL", "Fetched", "Reader", "as_markdown", "read_page"]
+__all__ = [
+    "DEFAULT_PAGE_TTL",
+    "ROBOTS_RETRY_AFTER",
+    "Fetched",
+    "Reader",
+    "as_markdown",
+    "read_page",
+]
 
 #: seconds a fetched page is served from the cache
 DEFAULT_PAGE_TTL = 3600.0
+#: seconds a robots.txt that answered 5xx (or not at all) is not asked again
+ROBOTS_RETRY_AFTER = 60.0
 #: documents of recent reads kept in memory, so a cached page is not extracted again
 _DOCUMENTS_KEPT = 256
 _PRIVATE_HINT = "a loopback or private address (--allow-private permits it)"
@@ -133,6 +142,7 @@ class Reader:
         self._hosts: dict[str, HostState] = {}
         self._robots: dict[str, tuple[float, RobotsRules]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._robots_failed: dict[str, tuple[float, str]] = {}
         self._pending: dict[str, asyncio.Future[Fetched]] = {}
         self._in_flight: dict[str, asyncio.Semaphore] = {}
         self._documents: OrderedDict[tuple[str, str, bool, int], Document] = OrderedDict()
@@ -350,6 +360,9 @@ class Reader:
             known = self._robots.get(host)
             if known is not None and known[0] > time.time():
                 return known[1]
+            failed = self._robots_failed.get(host)
+            if failed is not None and failed[0] > time.monotonic():
+                raise RobotsUnavailable(failed[1])  # not asked again for a while
             ttl = self.config.robots_ttl
             hit = self.cache.get("robots", host, ttl) if self.cache is not None else None
             started: float | None = None
@@ -357,7 +370,11 @@ class Reader:
                 status, body, fetched = str(hit.meta.get("status")), hit.body, hit.stored
             else:
                 started = time.monotonic()
-                status, body = await self._fetch_robots(host)
+                try:
+                    status, body = await self._fetch_robots(host)
+                except RobotsUnavailable as e:
+                    self._robots_failed[host] = (time.monotonic() + ROBOTS_RETRY_AFTER, str(e))
+                    raise
                 fetched = time.time()
                 if self.cache is not None:
                     self.cache.put("robots", host, {"status": status}, body)
