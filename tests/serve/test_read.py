@@ -280,3 +280,21 @@ def test_retry_after_and_one_request_in_flight_per_host(site: SiteServer) -> Non
     at = {h.path: h.at for h in site.hits}
     assert at["/article"] - at["/busy"] >= 0.95
     assert at["/page/1"] - at["/slow"] >= 0.45  # the host's one slot was held until /slow answered
+
+
+def test_opt_out_signals_are_recorded(site: SiteServer, capsys: pytest.CaptureFixture[str]) -> None:
+    serve_site(site)
+
+    def marked(request: web.Request) -> web.Response:
+        page = article("Marked", "Opted out").text or ""
+        page = page.replace("<head>", '<head><meta name="tdm-reservation" content="1">')
+        return web.Response(
+            text=page, content_type="text/html", headers={"X-Robots-Tag": "noai, noindex"}
+        )
+
+    site.routes["/marked"] = marked
+    code, out, _ = _read([site.base + "/marked", *FAST, "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["metadata"]["opt_out"] == ["noai", "noindex", "tdm-reservation"]
+    code, out, _ = _read([site.base + "/article", *FAST, "--json"], capsys)
+    assert "opt_out" not in json.loads(out)["metadata"]

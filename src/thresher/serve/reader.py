@@ -24,6 +24,7 @@ from thresher.archive.record import split_content_type
 from thresher.crawl import urls as U
 from thresher.crawl.config import CrawlConfig
 from thresher.crawl.counters import RunCounters
+from thresher.crawl.discover import parse_html, robots_directives, tdm_value
 from thresher.crawl.engine import effective_user_agent
 from thresher.crawl.fetch import FetchResult
 from thresher.crawl.fetcher import REDIRECTS, Fetcher, client_session
@@ -61,6 +62,7 @@ __all__ = [
 
 #: seconds a fetched page is served from the cache
 DEFAULT_PAGE_TTL = 3600.0
+_OPT_OUTS = frozenset({"noindex", "nofollow", "noai", "noimageai", "tdm-reservation"})
 #: seconds a robots.txt that answered 5xx (or not at all) is not asked again
 ROBOTS_RETRY_AFTER = 60.0
 #: documents of recent reads kept in memory, so a cached page is not extracted again
@@ -80,6 +82,9 @@ class Fetched:
     truncated: str | None = None
     rendered: bool = False
     cached: bool = False
+    #: the opt-out headers of the answer: X-Robots-Tag values, TDM-Reservation
+    robots_tags: list[str] = field(default_factory=list)
+    tdm_header: str | None = None
 
     def to_meta(self) -> dict[str, Any]:
         return {
@@ -89,6 +94,8 @@ class Fetched:
             "redirects": self.redirects,
             "truncated": self.truncated,
             "rendered": self.rendered,
+            "robots_tags": self.robots_tags,
+            "tdm_header": self.tdm_header,
         }
 
     @classmethod
@@ -102,6 +109,8 @@ class Fetched:
             truncated=meta.get("truncated"),
             rendered=bool(meta.get("rendered")),
             cached=True,
+            robots_tags=[str(v) for v in meta.get("robots_tags") or []],
+            tdm_header=meta.get("tdm_header"),
         )
 
 
@@ -202,8 +211,26 @@ class Reader:
         extra: dict[str, Any] = {"redirects": fetched.redirects, "rendered": fetched.rendered}
         if fetched.truncated:
             extra["truncated"] = fetched.truncated
+        signals = self.opt_outs(fetched)
+        if signals:
+            extra["opt_out"] = signals
         doc.metadata.update(extra)
         return doc
+
+    def opt_outs(self, fetched: Fetched) -> list[str]:
+        """The page's opt-out signals for this reader's agent, read as the crawl reads them
+        (X-Robots-Tag, robots meta, TDM-Reservation header or meta): recorded, not obeyed."""
+        found: set[str] = set()
+        for value in fetched.robots_tags:
+            found |= robots_directives(value, self.token)
+        info = parse_html(fetched.payload, self.token)
+        found |= info.directives
+        tdm = tdm_value(fetched.tdm_header)
+        if info.tdm_reservation is not None:
+            tdm = info.tdm_reservation
+        if tdm == 1:
+            found.add("tdm-reservation")
+        return sorted(found & _OPT_OUTS)
 
     async def fetch(self, url: str, *, render: bool = False) -> Fetched:
         """The final answer for ``url`` after redirects, from the cache when fresh; every
@@ -260,6 +287,8 @@ class Reader:
                 fetched_at=_iso(res.started),
                 redirects=chain,
                 truncated=res.truncated,
+                robots_tags=res.headers_all("x-robots-tag"),
+                tdm_header=res.header("tdm-reservation"),
             )
         raise UpstreamError(f"{chain[0]}: more than {self.config.max_redirects} redirects")
 
