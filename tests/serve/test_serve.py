@@ -51,6 +51,11 @@ def test_read_and_extract_answer_good_requests(site: SiteServer, tmp_path: Path)
         assert isinstance(sent, dict) and sent["title"] == "Sent"
         assert sent["url"] == "https://example.org/sent"
         assert len(site.hits) == 2  # HTML in the body: nothing fetched
+        ids = [
+            _post(srv.base, {"html": html})[1]["document"]["id"]  # type: ignore[index]
+            for html in (PRODUCT, PRODUCT, PRODUCT.replace("Blue", "Red"))
+        ]
+        assert ids[0] == ids[1] != ids[2]  # one id per page sent (no URL), not one for all
         status, out = _post(srv.base, {"url": site.base + "/page/1"})
         assert status == 200 and out["document"]["title"] == "Page /page/1"  # type: ignore[index]
         health = request(srv.base + "/health").json()

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from thresher.document import Document, stable_id
 from thresher.errors import ConfigError, ThresherError
 from thresher.extract.inputs import Page
 from thresher.extract.run import process_page
@@ -153,13 +154,15 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
     return web.json_response(out, dumps=_dumps)
 
 
-def _from_html(html: str, url: str | None, reader: Reader) -> Any:
-    """A document from HTML sent in the request (nothing is fetched; ``url`` is its base)."""
+def _from_html(html: str, url: str | None, reader: Reader) -> Document:
+    """A document from HTML sent in the request (nothing is fetched; ``url`` is its base);
+    its id is taken from the URL and the HTML, so the same page sent twice has one id."""
     page = Page(source="request", url=url, fetched_at=None, payload=html.encode("utf-8"))
     page.charset = "utf-8"
     doc, reason, _ = process_page(page, reader.extract_config)
     if doc is None:
         raise NotReadable(f"no main content found ({reason})")
+    doc.id = stable_id("request", url, html)
     return doc
 
 
