@@ -207,7 +207,8 @@ class Servers:
 
 
 def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})
+    server = server_class(("127.0.0.1", 0), handler)  # a listen backlog for many clients
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
