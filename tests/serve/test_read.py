@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -298,3 +299,23 @@ def test_opt_out_signals_are_recorded(site: SiteServer, capsys: pytest.CaptureFi
     assert json.loads(out)["metadata"]["opt_out"] == ["noai", "noindex", "tdm-reservation"]
     code, out, _ = _read([site.base + "/article", *FAST, "--json"], capsys)
     assert "opt_out" not in json.loads(out)["metadata"]
+
+
+def test_entries_too_old_for_any_read_are_pruned(site: SiteServer, tmp_path: Path) -> None:
+    from thresher.serve.cache import PageCache
+
+    serve_site(site)
+    cache = PageCache(tmp_path / "c")
+    cache.put("pages", "old", {"url": "x"}, b"old")
+    cache.put("pages", "new", {"url": "y"}, b"new")
+    (old,) = [p for p in (tmp_path / "c").glob("*/??/*") if p.read_bytes().endswith(b"old")]
+    long_ago = time.time() - 2 * 86400
+    os.utime(old, (long_ago, long_ago))
+
+    async def open_and_close() -> None:
+        async with Reader(CrawlConfig(allow_private=True), cache=cache):
+            pass
+
+    asyncio.run(open_and_close())
+    assert not old.exists()
+    assert cache.get("pages", "new", 60) is not None

@@ -64,6 +64,18 @@ class PageCache:
         self.hits += 1
         return CacheEntry(header.get("meta") or {}, body, stored)
 
+    def prune(self, older_than: float) -> int:
+        """Remove entries stored more than ``older_than`` seconds ago (by file time: no
+        reader would use them any more); returns how many went."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in self.root.glob("*/??/*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
     def put(self, kind: str, key: str, meta: dict[str, Any], body: bytes) -> None:
         """Store an entry; a cache that cannot be written is skipped, not an error."""
         path = self._path(kind, key)

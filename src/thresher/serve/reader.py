@@ -159,6 +159,8 @@ class Reader:
         self._render_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Reader:
+        if self.cache is not None:  # entries too old for any read of this reader
+            self.cache.prune(max(self.page_ttl, self.config.robots_ttl))
         self.fetcher.session = client_session(self.config, self.guard)
         return self
 
