@@ -4,7 +4,8 @@ Writes N partner records (``body``, ``uid``, ``meta.url``, two more fields, ~1 K
 each) as thresher-layout JSONL, partner JSONL, CSV, Parquet, a ``save_to_disk`` folder and a
 folder of Parquet data files, then times ``DocumentReader`` over each (records to Document
 objects, nothing written), and, as the peer, ``datasets`` streaming the same JSONL / Parquet
-on its own (rows as dicts, no documents). Peak RSS of the whole process at the end.
+on its own, row by row as usually iterated (rows as dicts, no documents). Each case runs in
+its own process (median of ``--rounds``), which reports its peak RSS.
 
     python bench/datasets/read_bench.py [--docs 200000] [--rounds 3] [--json results.json]
 """
@@ -18,6 +19,7 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,51 +96,72 @@ def timed(fn: Callable[[], int], rounds: int) -> dict[str, float]:
     return {"docs": count, "seconds": round(wall, 3), "docs_per_s": round(count / wall)}
 
 
+def cases(inputs: dict[str, str]) -> dict[str, Callable[[], int]]:
+    import datasets
+    from thresher.store import DocumentReader
+    from thresher.store.mapping import FieldMap
+
+    mapping = FieldMap(text="body", id="uid", url="meta.url")
+
+    def reader(path: str, fields: FieldMap | None) -> Callable[[], int]:
+        return lambda: sum(1 for _ in DocumentReader([path], fields=fields))
+
+    def peer(builder: str, path: str) -> Callable[[], int]:
+        def run() -> int:
+            ds = datasets.load_dataset(builder, data_files=path, split="train", streaming=True)
+            return sum(1 for _ in ds)
+
+        return run
+
+    return {
+        "thresher JSONL, thresher layout (no mapping)": reader(inputs["native"], None),
+        "thresher JSONL, partner layout, mapped": reader(inputs["partner"], mapping),
+        "thresher CSV, mapped": reader(inputs["csv"], mapping),
+        "thresher Parquet, mapped": reader(inputs["parquet"], mapping),
+        "thresher hf: save_to_disk folder, mapped": reader(inputs["saved"], mapping),
+        "thresher hf: folder of Parquet files, mapped": reader(inputs["files"], mapping),
+        "datasets streaming JSONL (rows only)": peer("json", inputs["partner"]),
+        "datasets streaming Parquet (rows only)": peer("parquet", inputs["parquet"]),
+    }
+
+
+def run_case(name: str, inputs: dict[str, str], rounds: int) -> dict[str, float]:
+    """One case in this process (started by main): its timing and this process's peak RSS."""
+    result = timed(cases(inputs)[name], rounds)
+    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--case", help=argparse.SUPPRESS)  # one case, in a child process
+    ap.add_argument("--inputs", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.case:
+        print(json.dumps(run_case(args.case, json.loads(args.inputs), args.rounds)))
+        return
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HF_HOME"] = str(Path(tmp) / "hf-home")
-        import datasets
-        from thresher.store import DocumentReader
-        from thresher.store.mapping import FieldMap
-
         inputs = write_inputs(Path(tmp), args.docs)
-        mapping = FieldMap(text="body", id="uid", url="meta.url")
-
-        def reader(path: str, fields: FieldMap | None) -> Callable[[], int]:
-            return lambda: sum(1 for _ in DocumentReader([path], fields=fields))
-
-        def peer(builder: str, path: str) -> Callable[[], int]:
-            def run() -> int:
-                ds = datasets.load_dataset(builder, data_files=path, split="train", streaming=True)
-                return sum(1 for _ in ds)
-
-            return run
-
-        cases: dict[str, Callable[[], int]] = {
-            "thresher JSONL, thresher layout (no mapping)": reader(inputs["native"], None),
-            "thresher JSONL, partner layout, mapped": reader(inputs["partner"], mapping),
-            "thresher CSV, mapped": reader(inputs["csv"], mapping),
-            "thresher Parquet, mapped": reader(inputs["parquet"], mapping),
-            "thresher hf: save_to_disk folder, mapped": reader(inputs["saved"], mapping),
-            "thresher hf: folder of Parquet files, mapped": reader(inputs["files"], mapping),
-            "datasets streaming JSONL (rows only)": peer("json", inputs["partner"]),
-            "datasets streaming Parquet (rows only)": peer("parquet", inputs["parquet"]),
-        }
-        results = {name: timed(fn, args.rounds) for name, fn in cases.items()}
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for name, r in results.items():
-        print(f"{name:48s} {r['docs']:>8} docs {r['seconds']:>7.2f} s {r['docs_per_s']:>8} docs/s")
-    print(f"peak RSS of the process: {peak:.0f} MiB")
+        for name in cases(inputs):  # each case in its own process: its own peak memory
+            child = [sys.executable, __file__, "--case", name, "--inputs", json.dumps(inputs)]
+            proc = subprocess.run(
+                [*child, "--rounds", str(args.rounds)], capture_output=True, text=True, check=True
+            )
+            results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = results[name]
+            print(
+                f"{name:48s} {r['docs']:>8} docs {r['seconds']:>7.2f} s "
+                f"{r['docs_per_s']:>8} docs/s {r['peak_rss_mib']:>6} MiB"
+            )
     if args.json:
-        out = {"docs": args.docs, "rounds": args.rounds, "results": results, "peak_rss_mib": peak}
+        out = {"docs": args.docs, "rounds": args.rounds, "results": results}
         args.json.write_text(json.dumps(out, indent=2) + "\n")
-    sys.exit(0)
 
 
 if __name__ == "__main__":
