@@ -41,6 +41,12 @@ def server_options(servers: Servers) -> list[str]:
     return ["--cc-index-server", servers.index_url, "--cc-data-server", servers.data_url]
 
 
+def journalled(out: Path) -> int:
+    """Captures written down in the work folder's Common Crawl caches."""
+    journals = out.glob(".documents-work/shards/sources/cc/*/journal.jsonl")
+    return sum(len(j.read_text().splitlines()) for j in journals)
+
+
 def wanted_ranges(snap: Snapshot) -> Counter[tuple[str, str]]:
     """Every selected capture of *.example.org once ("moved" shares p0's range)."""
     return Counter(
@@ -81,12 +87,16 @@ def test_a_sigkilled_run_is_resumed_without_fetching_any_record_twice(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(servers.data.held)
-        time.sleep(1.0)  # what it has received, it has written down
+        # kill once every range it was sent is in a journal (the run writes each down the
+        # moment it arrives; a range in flight at a kill may be fetched again, by design)
+        deadline = time.monotonic() + 30
+        while journalled(out) < sum(servers.data.ranges().values()):
+            assert time.monotonic() < deadline, "the killed run never journalled its ranges"
+            time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    journals = list(out.glob(".documents-work/**/journal.jsonl"))
-    assert journals and sum(len(j.read_text().splitlines()) for j in journals) >= 2
+    assert journalled(out) >= 2
     servers.data.hold_after = None
     servers.data.release.set()
     run = thresher(*args[:4], "--cc-fetchers", "3", *args[6:])  # resumed all the same
