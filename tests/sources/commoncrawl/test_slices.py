@@ -14,6 +14,7 @@ import pytest
 from tests.sources.commoncrawl.crawl import CRAWL, Snapshot, build
 from tests.sources.commoncrawl.servers import Servers, cc_servers
 from thresher.errors import InputError
+from thresher.extract import extract
 from thresher.extract.config import ExtractConfig
 from thresher.extract.to_folder import extract_to_folder
 from thresher.sources.commoncrawl.cache import ItemCache
@@ -237,3 +238,14 @@ def test_backoff_doubles_with_jitter_and_a_retry_after_wins_up_to_the_cap() -> N
     assert retry_after("3") == 3.0 and retry_after(None) is None and retry_after("soon") is None
     later = formatdate(time.time() + 30, usegmt=True)
     assert 25 <= (retry_after(later) or 0) <= 30
+
+
+def test_the_extract_iterator_reads_a_slice_without_a_run_folder(
+    snap: Snapshot, servers: Servers
+) -> None:
+    stats = StepStats("extract")
+    docs = list(extract([f"cc:{CRAWL}/forum.example.org/forum/*"], config(servers), stats=stats))
+    assert [d.source for d in docs] == [
+        "{}@{}".format(*snap.html[f"https://forum.example.org/forum/t{i}"]) for i in range(6)
+    ]
+    assert stats.counters["cc_fetch:records"] == 6
