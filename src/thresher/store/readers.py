@@ -90,8 +90,15 @@ def _dropped_folders(root: Path) -> set[Path]:
 
 
 def _remote_files(url: str) -> list[str]:
-    if any(c in url.split("://", 1)[1] for c in "*?["):  # hf://datasets/ORG/NAME/data/*.parquet
-        return _remote_glob(url)
+    try:
+        if any(c in url.split("://", 1)[1] for c in "*?["):  # hf://datasets/ORG/NAME/*.parquet
+            return _remote_glob(url)
+        return _remote_folder_files(url)
+    except OSError as e:  # e.g. hf:// naming a repository that does not exist
+        raise InputError(f"{url}: cannot list: {str(e).splitlines()[0][:160]}") from None
+
+
+def _remote_folder_files(url: str) -> list[str]:
     folder = RemoteFolder(url)
     manifest = folder.manifest()
     if manifest is not None:
@@ -116,7 +123,7 @@ def _remote_glob(url: str) -> list[str]:
     fs, pattern = filesystem(url)
     try:
         found = sorted(fs.glob(pattern))
-    except (OSError, ValueError) as e:
+    except ValueError as e:
         raise InputError(f"{url}: cannot list: {str(e).splitlines()[0][:160]}") from None
     protocol = url.split("://", 1)[0]
     files = [f for f in found if format_of(f) is not None or is_csv(f)]

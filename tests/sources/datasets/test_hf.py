@@ -250,12 +250,18 @@ def test_hf_urls_read_files_of_a_hub_repo(tmp_path: Path) -> None:
             )
         )
         assert "no document files match" in line
-        line = error_line(
-            thresher(
-                "refine", "hf://datasets/acme/nope/data/*.parquet", "-o", tmp_path / "y", env=env
-            )
+        for missing in ("hf://datasets/acme/nope/data/*.parquet", "hf://datasets/acme/nope/data"):
+            line = error_line(thresher("refine", missing, "-o", tmp_path / "y", env=env))
+            assert f"{missing}: cannot list" in line, line
+        # a folder URL: every document file in it (both splits' files here)
+        out = tmp_path / "folder"
+        cfg = light_config(tmp_path)
+        proc = thresher(
+            "refine", "hf://datasets/acme/partner/data", "-o", out, "-c", cfg, *MAPPING, env=env
         )
-        assert "hf://datasets/acme/nope" in line
+        assert proc.returncode == 0, proc.stderr
+        read = json.loads((out / "stats.json").read_text())["steps"][0]
+        assert (read["counters"]["files"], read["seen"]) == (3, len(records) + 1)
 
 
 def test_a_hub_that_fails_mid_dataset_stops_in_one_line(tmp_path: Path) -> None:
