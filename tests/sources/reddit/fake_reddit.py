@@ -35,6 +35,7 @@ class FakeReddit:
     trees: dict[str, list[Node]] = field(default_factory=dict)
     fail_429: set[str] = field(default_factory=set)  # path prefixes answered 429 once
     fail_500: set[str] = field(default_factory=set)  # path prefixes answered 500 once
+    exhaust: set[str] = field(default_factory=set)  # answered 200 with the window used up
     log: list[tuple[float, str, str, int]] = field(default_factory=list)
     url: str = ""
 
@@ -78,8 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(raw)))
-        limits = {"x-ratelimit-remaining": "599.0", "x-ratelimit-used": "1",
-                  "x-ratelimit-reset": "300"}  # fmt: skip
+        limits = getattr(self, "_limits", None) or {"x-ratelimit-remaining": "599.0",
+                  "x-ratelimit-used": "1", "x-ratelimit-reset": "300"}  # fmt: skip
         for k, v in {**limits, **(headers or {})}.items():
             self.send_header(k, v)
         self.end_headers()
@@ -122,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
         fake = self.fake
+        self._limits: dict[str, str] | None = None
         if self.headers.get("Authorization") != f"bearer {TOKEN}":
             fake.log.append((time.monotonic(), "GET", path, 401))
             self._send(401, {"message": "Unauthorized", "error": 401})
@@ -130,6 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.log.append((time.monotonic(), "GET", path, 0))
             return
         fake.log.append((time.monotonic(), "GET", path, 200))
+        if any(path.startswith(p) for p in fake.exhaust):
+            self._limits = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600",
+                            "x-ratelimit-reset": "2"}  # fmt: skip
         bits = path.strip("/").split("/")
         if len(bits) == 3 and bits[0] == "r":
             posts = fake.listings.get(bits[1].lower())

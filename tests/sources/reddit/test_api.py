@@ -205,3 +205,17 @@ def test_only_link_posts_archive_but_make_no_threads(fake: FakeReddit, tmp_path:
     assert again.returncode == 0, again.stderr
     [doc] = list(read_documents([out / "documents"]))
     assert doc.title == "A picture" and doc.metadata["link"] == "https://i.example/x.jpg"
+
+
+def test_a_used_up_rate_limit_window_spaces_the_next_request(
+    fake: FakeReddit, tmp_path: Path
+) -> None:
+    fake.fail_429.clear()
+    fake.fail_500.clear()
+    fake.exhaust.add("/r/askscience/new")  # x-ratelimit-remaining 0, reset in 2 s
+    out = tmp_path / "coll"
+    run = _run(["askscience", "-o", str(out), "--limit", "1"], _env(fake, tmp_path), tmp_path)
+    assert run.returncode == 0, run.stderr
+    listing, comments = fake.requests("/r/askscience/new")[0], fake.requests("/comments/")[0]
+    assert comments[0] - listing[0] >= 1.9  # prawcore waited for the window to reset
+    assert "0 rate-limit waits" in run.stderr
