@@ -36,6 +36,7 @@ class FakeReddit:
     fail_429: set[str] = field(default_factory=set)  # path prefixes answered 429 once
     fail_500: set[str] = field(default_factory=set)  # path prefixes answered 500 once
     exhaust: set[str] = field(default_factory=set)  # answered 200 with the window used up
+    stall: dict[str, float] = field(default_factory=dict)  # path prefix: seconds, once
     log: list[tuple[float, str, str, int]] = field(default_factory=list)
     url: str = ""
 
@@ -131,6 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self._fault(path):
             fake.log.append((time.monotonic(), "GET", path, 0))
             return
+        for prefix, seconds in list(fake.stall.items()):
+            if path.startswith(prefix):
+                del fake.stall[prefix]
+                time.sleep(seconds)
         fake.log.append((time.monotonic(), "GET", path, 200))
         if any(path.startswith(p) for p in fake.exhaust):
             self._limits = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600",
@@ -176,6 +181,7 @@ def serve(fake: FakeReddit) -> Iterator[FakeReddit]:
     """Run the stand-in on a free port of 127.0.0.1 while the block runs."""
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # a killed client
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

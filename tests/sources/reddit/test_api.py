@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,33 @@ def test_a_used_up_rate_limit_window_spaces_the_next_request(
     listing, comments = fake.requests("/r/askscience/new")[0], fake.requests("/comments/")[0]
     assert comments[0] - listing[0] >= 1.9  # prawcore waited for the window to reset
     assert "0 rate-limit waits" in run.stderr
+
+
+def test_a_killed_run_resumes_without_collecting_twice(fake: FakeReddit, tmp_path: Path) -> None:
+    fake.fail_429.clear()
+    fake.fail_500.clear()
+    fake.stall["/comments/b2"] = 30.0  # the run is killed while it waits for b2
+    out = tmp_path / "coll"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thresher", "reddit", "askscience", "-o", str(out)],
+        env=_env(fake, tmp_path), cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while fake.stall:  # until b2 is being answered slowly (b3 is done by then)
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert [s["id"] for s in _raw(out / "raw" / "RS_api-00001.jsonl.gz")] == ["b3"]
+    asked = len(fake.requests("/comments/b3"))
+    run = _run(["askscience", "-o", str(out)], _env(fake, tmp_path), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "collected 2 new submissions" in run.stderr and "1 already collected" in run.stderr
+    assert len(fake.requests("/comments/b3")) == asked  # not fetched again
+    coms = _raw(out / "raw" / "RC_api-00002.jsonl.gz")
+    assert "f1" not in {c["id"] for c in coms}
+    assert len(list(read_documents([out / "documents"]))) == 3
