@@ -105,7 +105,9 @@ def test_subreddit_and_date_filters_from_options_and_yaml(tmp_path: Path) -> Non
     args = ["extract", str(rs), "-o", str(out), "--subreddit", "r/physics"]
     assert main([*args, "--since", "2024-01-05"]) == 0
     assert [d.title for d in read_documents([out])] == ["Later question about physics"]
-    assert _stats(out)["dropped"] == {"before_since": 1, "other_subreddit": 1}
+    stats = _stats(out)
+    assert stats["dropped"] == {"before_since": 1}
+    assert stats["counters"]["reddit_skip:unwanted_lines"] == 1  # chemistry: never parsed
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
         "extract:\n  reddit:\n    subreddits: [Physics, Chemistry]\n    until: '2024-01-05'\n"

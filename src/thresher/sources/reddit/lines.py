@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -84,22 +85,30 @@ def decoded_chunks(f: IO[bytes]) -> Iterator[bytes]:
     return chunks
 
 
-def iter_objects(path: str, stats: StepStats) -> Iterator[dict[str, Any]]:
+def iter_objects(
+    path: str, stats: StepStats, wanted: re.Pattern[bytes] | None = None
+) -> Iterator[dict[str, Any]]:
     """The JSON objects of one dump file, by their first bytes (zstd, gzip or plain).
 
     Skips are counted in ``stats``: ``reddit_skip:not_json``, ``reddit_skip:not_an_object``;
-    a damaged file adds ``errors`` and ``error:truncated`` / ``error:corrupt`` once."""
+    a damaged file adds ``errors`` and ``error:truncated`` / ``error:corrupt`` once. Lines
+    ``wanted`` does not find are passed over unparsed (``reddit_skip:unwanted_lines``): a
+    cheap test before the JSON parse, which is most of the cost of a line."""
     rest = b""
+    unwanted = 0
     try:
         with open_binary(path) as f:
             for chunk in decoded_chunks(f):
                 lines = (rest + chunk).split(b"\n")
                 rest = lines.pop()
                 for line in lines:
+                    if wanted is not None and wanted.search(line) is None:
+                        unwanted += 1
+                        continue
                     obj = _parse(line, stats)
                     if obj is not None:
                         yield obj
-        if rest.strip():
+        if rest.strip() and (wanted is None or wanted.search(rest) is not None):
             obj = _parse(rest, stats)
             if obj is not None:
                 yield obj
@@ -111,6 +120,9 @@ def iter_objects(path: str, stats: StepStats) -> Iterator[dict[str, Any]]:
         log.warning("%s: corrupt: %s", path, e)
         stats.count("errors")
         stats.count("error:corrupt")
+    finally:
+        if unwanted:
+            stats.count("reddit_skip:unwanted_lines", unwanted)
 
 
 def _parse(line: bytes, stats: StepStats) -> dict[str, Any] | None:

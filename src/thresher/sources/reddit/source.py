@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def dump_threads(
         index.finish()
         stats.count("reddit:comments_indexed", index.rows)
         for path in submission_files:
-            for raw in iter_objects(path, stats):
+            for raw in iter_objects(path, stats, keep.lines):
                 sub = submission(raw)
                 if sub is None:
                     stats.count("reddit_skip:no_id")
@@ -99,7 +100,7 @@ def dump_threads(
 
 
 def _comments(path: str, keep: Filter, stats: StepStats) -> Iterator[dict[str, Any]]:
-    for raw in iter_objects(path, stats):
+    for raw in iter_objects(path, stats, keep.lines):
         if not keep.subreddit(raw.get("subreddit")):
             continue
         c = comment(raw)
@@ -115,6 +116,17 @@ class Filter:
 
     def __init__(self, settings: RedditSettings) -> None:
         self.names = set(settings.subreddits)
+        #: lines that can be of a kept subreddit (names are [A-Za-z0-9_], never escaped)
+        self.lines = (
+            re.compile(
+                rb'"subreddit"\s*:\s*"(?:'
+                + b"|".join(re.escape(n.encode()) for n in sorted(self.names))
+                + rb')"',
+                re.IGNORECASE,
+            )
+            if self.names
+            else None
+        )
         self.since, self.until = settings.window()
         self.link_posts = settings.link_posts
 
