@@ -118,6 +118,7 @@ def test_collects_threads_waits_out_faults_and_resumes(fake: FakeReddit, tmp_pat
     assert all(c["replies"] == "" for c in coms)
     docs = {d.title: d for d in read_documents([out / "documents"])}
     sea = docs["Why is the sea salty?"]
+    assert sea.fetched_at is not None and sea.fetched_at.endswith("Z")  # the collection time
     assert "[deleted]" not in sea.text and "Please read the rules." not in sea.text
     assert "Sodium and chloride, mostly." in sea.text
     with sqlite3.connect(out / "state.sqlite") as db:

@@ -4,8 +4,9 @@
 comment archived, so a second run fetches only what is new (a listing is read again: it
 changes). Raw JSON goes to ``DIR/raw/RS_api-NNNNN.jsonl.gz`` / ``RC_api-NNNNN.jsonl.gz``
 (one pair per run, one gzip member per submission, flushed before the state records it),
-the same objects the dumps hold; ``DIR/documents`` is then built from all of ``DIR/raw``
-by the dump reader, so API and dump threads are the same documents.
+the same objects the dumps hold (with ``retrieved_on``, the time of collection, as
+there); ``DIR/documents`` is then built from all of ``DIR/raw`` by the dump reader, so API
+and dump threads are the same documents.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gzip
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +159,8 @@ def collect(
                 ids = [bare_id(c.get("id") or c.get("name")) for c in comments]
                 fresh = state.unseen([i for i in ids if i])
                 new = [c for c, i in zip(comments, ids, strict=True) if i in fresh]
-                archive.add(raw, new)
+                now = int(time.time())  # as the dumps note when they fetched an object
+                archive.add({**raw, "retrieved_on": now}, [{**c, "retrieved_on": now} for c in new])
                 state.record(sid, name, [i for i in ids if i], run)
                 result.new_submissions += 1
                 result.new_comments += len(new)
