@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from thresher.cli.fields import DateField, IdField, TextField, TitleField, UrlField, fields_from
 from thresher.stats import StepStats
 
 
@@ -107,14 +108,21 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(
             False, "--overwrite", help="Replace the output of an earlier run with other inputs."
         ),
+        text_field: TextField = None,  # records of another layout (docs/datasets.md)
+        id_field: IdField = None,
+        url_field: UrlField = None,
+        title_field: TitleField = None,
+        date_field: DateField = None,
     ) -> None:
         """Documents to retrieval chunks along their Markdown structure (headings, paragraphs,
         lists, code), with heading path, position, images and links."""
         from thresher.ship.chunks import export_chunks
 
+        fields = fields_from(text_field, id_field, url_field, title_field, date_field)
         n, stats, done = export_chunks(
-            inputs, out, max_tokens=max_tokens, overlap=overlap, fmt=fmt, overwrite=overwrite
-        )
+            inputs, out, max_tokens=max_tokens, overlap=overlap, fmt=fmt, overwrite=overwrite,
+            fields=fields,
+        )  # fmt: skip
         if done:
             print(f"{out}: already complete ({n} chunks)")
             return

@@ -26,6 +26,7 @@ from thresher.document import Document, stable_id
 from thresher.errors import ConfigError, NothingToDoError
 from thresher.ship.rows import FORMATS, RowsFolder, run_fingerprint
 from thresher.stats import StepStats
+from thresher.store.mapping import FieldMap
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
 
@@ -365,8 +366,10 @@ def export_chunks(
     overlap: int,
     fmt: str = "jsonl",
     overwrite: bool = False,
+    fields: FieldMap | None = None,
 ) -> tuple[int, list[StepStats], bool]:
-    """Chunk every document of ``inputs`` into ``out``; returns (chunks, stats, already_done)."""
+    """Chunk every document of ``inputs`` into ``out``; returns (chunks, stats, already_done).
+    ``fields`` maps records of another layout (docs/datasets.md)."""
     check_sizes(max_tokens, overlap)
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
@@ -376,8 +379,10 @@ def export_chunks(
             raise NothingToDoError(hint)
     settings = {"max_tokens": max_tokens, "overlap": overlap, "format": fmt}
     settings["tokens"] = TOKEN.pattern
+    if fields is not None:  # only when used: earlier runs keep their fingerprint
+        settings["fields"] = fields.model_dump()
     fingerprint = run_fingerprint(inputs, json.dumps(settings, sort_keys=True))
-    reader = DocumentReader(inputs)
+    reader = DocumentReader(inputs, fields=fields)
     stats = StepStats("chunks")
     with RowsFolder(
         out, kind=KIND, fingerprint=fingerprint, fmt=fmt, schema=SCHEMA, overwrite=overwrite

@@ -117,3 +117,17 @@ def test_export_takes_the_same_options(tmp_path: Path) -> None:
     assert set(rows) == {r["uid"] for r in partner_records()}
     assert rows["fr-2"]["url"] == "https://fr.example/2" and rows["fr-2"]["title"] == "fr 2"
     assert json.loads(rows["fr-2"]["metadata"]) == {"meta": {"votes": 2}, "lang_hint": "fr"}
+
+
+def test_chunks_take_the_same_options(tmp_path: Path) -> None:
+    files = _files(tmp_path / "in")
+    out = tmp_path / "chunks"
+    args = ["chunks", files["csv"], "-o", out, "--max-tokens", "64", *OPTIONS]
+    proc = thresher(*args)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(x) for x in (out / "part-00000.jsonl").read_text().splitlines()]
+    assert {r["doc_id"] for r in rows} == {r["uid"] for r in partner_records()}
+    assert {r["url"] for r in rows} >= {"https://en.example/0", "https://fr.example/2"}
+    # another mapping is another run
+    line = error_line(thresher("chunks", files["csv"], "-o", out, "--text-field", "uid"))
+    assert "--overwrite" in line, line
