@@ -130,13 +130,18 @@ def _assert_exactly_once(site: SiteServer, workers: list[Worker], n_pages: int) 
 def _assert_rate(site: SiteServer, rate: int) -> None:
     """At most ``rate`` requests in any one second window (3 % slack for the time a request
     takes from its slot to the server: a loaded event loop sends some a few ms late), and
-    no burst (a worker woken late takes a new slot rather than send at once)."""
+    no burst (a worker woken late takes a new slot rather than send at once): three requests
+    in a row span at least 3/4 of an interval. (Two in a row may come closer: one request
+    logged late — by a loaded sender or the server thread's own clock — and the next on
+    time; that is no excess over the rate, and a burst would put three together.)"""
     times = sorted(h.at for h in site.hits)
     tight = [b - a for a, b in zip(times, times[rate:], strict=False)]
     assert tight and min(tight) >= 0.97, f"{rate + 1} requests within {min(tight):.3f} s"
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    print(f"tightest {rate + 1} requests: {min(tight):.3f} s; closest two {min(gaps) * rate:.2f}")
-    assert min(gaps) >= 0.25 / rate, "a burst: two requests much closer than the interval"
+    spans = [b - a for a, b in zip(times, times[2:], strict=False)]
+    print(f"tightest {rate + 1} requests: {min(tight):.3f} s; closest two {min(gaps) * rate:.2f}"
+          f" intervals, closest three {min(spans) * rate:.2f}")  # fmt: skip
+    assert min(spans) >= 0.75 / rate, "a burst: three requests within one interval"
 
 
 def test_three_workers_share_the_rate_and_archive_each_page_once(
@@ -209,20 +214,18 @@ def _requests(site: SiteServer) -> list[Hit]:
 def test_a_recrawl_on_redis_revisits_every_page_once_across_workers(
     site: SiteServer, rds: RedisServer, tmp_path: Path
 ) -> None:
-    n_pages, rate = 120, 30
+    n_pages, rate = 150, 30
     _site(site, n_pages)
     first = [Worker(site, tmp_path / f"w{i}", rds.url, rate).start() for i in range(3)]
     assert [w.wait() for w in first] == [0, 0, 0], [w.stderr[-800:] for w in first]
     _assert_exactly_once(site, first, n_pages)
     site.hits.clear()
-    # one worker starts the pass; the others join it while it runs (no second pass)
-    again = [Worker(site, tmp_path / f"w{i}", rds.url, rate, ("--recrawl",)) for i in range(3)]
-    again[0].start()
-    deadline = time.monotonic() + 30
-    while not _requests(site) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    for w in again[1:]:
-        w.start()
+    # started together, the first opens the pass and the others join it (or go on with its
+    # scan): a second pass would ask for pages twice. (Workers are not started while the
+    # site serves: a fork of this process stalls the server thread and skews its log.)
+    again = [
+        Worker(site, tmp_path / f"w{i}", rds.url, rate, ("--recrawl",)).start() for i in range(3)
+    ]
     assert [w.wait() for w in again] == [0, 0, 0], [w.stderr[-800:] for w in again]
     asked = _requests(site)
     # every page asked once in the pass, each with its validator; all unchanged: revisits
