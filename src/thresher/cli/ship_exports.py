@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sft")
     def sft_cmd(
-        inputs: list[Path] = typer.Argument(
+        inputs: list[str] = typer.Argument(
             ..., help="Documents written by `thresher extract --recipe` (files or folders)."
         ),
         out: Path = typer.Option(..., "-o", "--out", help="Output folder (JSONL + manifest)."),
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chunks")
     def chunks_cmd(
-        inputs: list[Path] = typer.Argument(..., help="Document files or folders."),
+        inputs: list[str] = typer.Argument(..., help="Document files or folders."),
         out: Path = typer.Option(..., "-o", "--out", help="Output folder (chunks + manifest)."),
         max_tokens: int = typer.Option(
             512,

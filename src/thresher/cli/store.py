@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export_cmd(
-        inputs: list[Path] = typer.Argument(..., help="Document files or folders."),
+        inputs: list[str] = typer.Argument(..., help="Document files or folders."),
         out: Path = typer.Option(
             ...,
             "-o",

@@ -275,3 +275,17 @@ def test_a_hub_that_fails_mid_dataset_stops_in_one_line(tmp_path: Path) -> None:
         line = error_line(proc)
         assert re.search(r"hf:acme/partner: reading stopped after row \d+: 403", line), line
         assert not any(out.rglob("part-*"))
+
+
+def test_export_and_chunks_read_hf_urls_too(tmp_path: Path) -> None:
+    records = _hub_repo(tmp_path / "hub")
+    env = {k: v for k, v in _offline(tmp_path).items() if "OFFLINE" not in k}
+    with HubStandIn(tmp_path / "hub") as hub:
+        env["HF_ENDPOINT"] = hub.url
+        url = "hf://datasets/acme/partner/data/train-*.parquet"
+        out = tmp_path / "docs.jsonl"
+        proc = thresher("export", url, "-o", out, *MAPPING, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert len(out.read_text().splitlines()) == len(records)
+        proc = thresher("chunks", url, "-o", tmp_path / "chunks", *MAPPING, env=env)
+        assert proc.returncode == 0, proc.stderr
