@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
             ...,
             help="WARC/WET/ARC files (plain, .gz, .lz4), HTML files (.html/.htm, plain or .gz), "
             "folders, or fsspec URLs: http(s):// files and directory listings, file://, and "
-            "s3:// gs:// ... when the matching fsspec package (s3fs, gcsfs) is installed.",
+            "s3:// gs:// ... when the matching fsspec package (s3fs, gcsfs) is installed; "
+            "Common Crawl as 'cc:CRAWL/PATTERN' (a slice) or 'cc:CRAWL' (a snapshot, --kind); "
+            "Reddit dumps (RS_YYYY-MM.zst, RC_YYYY-MM.zst).",
         ),
         out: str = typer.Option(
             ...,
