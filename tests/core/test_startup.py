@@ -47,3 +47,17 @@ def test_fast_commands_load_no_heavy_module(tmp_path: Path, args: list[str]) -> 
     assert loaded == ["LOADED"], proc.stderr
     if args[0] == "langid":
         assert proc.stdout.startswith("en\t")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["thresher.store.remote", "thresher.extract.inputs", "thresher.serve.reader"],
+)
+def test_small_modules_do_not_load_pyarrow(module: str) -> None:
+    """`thresher read` and the sources import these; the package's writers and readers (and
+    pyarrow, numpy with them: 0.3-0.8 s) load only when used."""
+    probe = (
+        f"import sys, {module}; print(sorted(m for m in ('pyarrow', 'numpy') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr

@@ -11,6 +11,20 @@
 - :mod:`.source`   the :class:`~thresher.extract.sources.Source` tying them together
 """
 
-from thresher.sources.commoncrawl.source import CommonCrawlSource, claims
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from thresher.sources.commoncrawl.source import CommonCrawlSource, claims
 
 __all__ = ["CommonCrawlSource", "claims"]
+
+
+def __getattr__(name: str) -> Any:
+    """The source loads on first use: ``extract.config`` imports :mod:`.config` alone."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from thresher.sources.commoncrawl import source
+
+    return getattr(source, name)
