@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from aiohttp import web
 from tests.crawl.site import SiteServer, fast_config, page, redirect, text
 from tests.crawl.warcs import ok_responses, records
 from thresher.crawl import CrawlConfig, crawl
-from thresher.crawl.politeness import HostState, backoff_delay, parse_retry_after
+from thresher.crawl.politeness import HostState
+from thresher.retry import backoff_delay, parse_retry_after
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -154,7 +157,10 @@ def test_backoff_and_retry_after_parsing() -> None:
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0) == 0.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
-    assert parse_retry_after("soon") is None
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_retry_after("1.5") == 1.5 and parse_retry_after("-3") == 0.0
+    later = parse_retry_after(formatdate(time.time() + 30, usegmt=True))
+    assert later is not None and 25 <= later <= 31
     h = HostState("http://e.com", base_interval=0.5)
     h.slow_down()
     assert h.interval == 1.0

@@ -13,7 +13,6 @@ from thresher.errors import ConfigError
 from thresher.llm.answers import BadAnswer, find_json, load_schema, parse_answer, relaxed
 from thresher.llm.cache import ResponseCache, cache_key
 from thresher.llm.chunks import estimate_tokens, merge_records, split_tokens
-from thresher.llm.client import retry_after
 
 
 def test_estimate_tokens() -> None:
@@ -107,17 +106,6 @@ def test_load_schema_files(tmp_path: Path) -> None:
         ConfigError, match=r"bad\.json: not a valid JSON Schema at properties/a/type"
     ):
         load_schema(bad)
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after("3") == 3.0
-    assert retry_after(None) is None and retry_after("soon") is None
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: now
-    import time
-    from email.utils import formatdate
-
-    later = retry_after(formatdate(time.time() + 30, usegmt=True))
-    assert later is not None and 25 <= later <= 31
 
 
 def test_cache_roundtrip_and_damage(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from thresher.crawl.frontier.base import FAILED, PAGE, SKIPPED
-from thresher.crawl.politeness import backoff_delay
 from thresher.crawl.proxies import redact
 from thresher.errors import ThresherError
+from thresher.retry import backoff_delay
 
 if TYPE_CHECKING:
     from thresher.archive.writer import WarcWriter

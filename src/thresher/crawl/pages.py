@@ -20,8 +20,8 @@ from thresher.crawl.fetcher import REDIRECTS
 from thresher.crawl.frontier.base import DONE, FAILED, FEED, PAGE, SITEMAP, Entry
 from thresher.crawl.outcomes import HOST_DOWN
 from thresher.crawl.part import CrawlPart
-from thresher.crawl.politeness import parse_retry_after
 from thresher.crawl.sitefiles import tdm_fields
+from thresher.retry import parse_retry_after
 
 if TYPE_CHECKING:
     from thresher.crawl.fetch import FetchResult

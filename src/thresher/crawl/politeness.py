@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections import deque
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 from thresher.crawl.frontier import Entry
 from thresher.crawl.robots import RobotsRules
 from thresher.crawl.tdmrep import TdmRep
 
-__all__ = ["HostState", "backoff_delay", "parse_retry_after"]
+__all__ = ["HostState"]
 
 MAX_SLOWDOWN = 32.0
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with full jitter around the nominal delay (attempt 0 → ~base)."""
-    nominal = min(cap, base * (2.0**attempt))
-    return nominal * random.uniform(0.5, 1.5)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 @dataclass(eq=False)

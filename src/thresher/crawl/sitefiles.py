@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from thresher.crawl import urls as U
 from thresher.crawl.frontier.base import SITEMAP, Entry, HostRecord
 from thresher.crawl.part import CrawlPart
-from thresher.crawl.politeness import backoff_delay
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots
 from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
+from thresher.retry import backoff_delay
 
 if TYPE_CHECKING:
     from thresher.crawl.politeness import HostState

@@ -9,7 +9,6 @@ client:`` opens a connection pool for one loop; the per-minute window and pauses
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
 import time
@@ -21,6 +20,7 @@ import aiohttp
 
 from thresher import __version__
 from thresher.errors import ThresherError
+from thresher.retry import parse_retry_after
 
 USER_AGENT = f"thresher/{__version__}"
 #: longest Retry-After honoured (seconds); a longer one is waited for this long
@@ -48,22 +48,6 @@ class ChatReply:
     finish_reason: str | None
     prompt_tokens: int
     completion_tokens: int
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class ChatClient:
@@ -181,7 +165,7 @@ class ChatClient:
                     async with self._session.post(self.url, json=payload) as resp:
                         body = await resp.read()
                         status = resp.status
-                        server_says = retry_after(resp.headers.get("Retry-After"))
+                        server_says = parse_retry_after(resp.headers.get("Retry-After"))
                 except TimeoutError:
                     counts["llm:retries:timeout"] += 1
                     timeouts += 1

@@ -30,7 +30,7 @@ from thresher.crawl.fetch import FetchResult
 from thresher.crawl.fetcher import REDIRECTS, Fetcher, client_session
 from thresher.crawl.guard import AddressGuard
 from thresher.crawl.outcomes import BLOCKED_PRIVATE
-from thresher.crawl.politeness import HostState, parse_retry_after
+from thresher.crawl.politeness import HostState
 from thresher.crawl.proxies import ProxyPool
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, product_token
 from thresher.crawl.sitefiles import robots_rules
@@ -39,6 +39,7 @@ from thresher.errors import ConfigError
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import Page
 from thresher.extract.run import process_page, triage
+from thresher.retry import parse_retry_after
 from thresher.serve.cache import PageCache
 from thresher.serve.errors import (
     BadRequest,

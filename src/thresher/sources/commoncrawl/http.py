@@ -13,13 +13,13 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import urllib3
 from urllib3.exceptions import HTTPError
 
 from thresher.errors import InputError
+from thresher.retry import parse_retry_after
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 
 #: answers worth another attempt (the bucket's SlowDown, rate limits, passing trouble)
@@ -50,19 +50,6 @@ class Backoff:
         if retry_after is not None:
             delay = max(delay, retry_after)
         return min(delay, self.most)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 @dataclass
@@ -118,7 +105,7 @@ class Client:
                 continue
             if resp.status in RETRY_STATUSES:
                 reason = f"http_{resp.status}"
-                wait_for = retry_after(resp.headers.get("Retry-After"))
+                wait_for = parse_retry_after(resp.headers.get("Retry-After"))
                 _discard(resp)
                 continue
             answer_headers = {k.lower(): v for k, v in resp.headers.items()}
