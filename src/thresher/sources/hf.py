@@ -154,6 +154,9 @@ def _open(spec: DatasetSpec) -> Any:
 
     set_verbosity_error()  # "using the latest cached version" and progress bars: not ours
     disable_progress_bar()
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()  # its retry warnings: the error line says what failed
     try:
         if spec.local and _saved_to_disk(Path(spec.name)):
             return _from_disk(spec)

@@ -289,3 +289,13 @@ def test_export_and_chunks_read_hf_urls_too(tmp_path: Path) -> None:
         assert len(out.read_text().splitlines()) == len(records)
         proc = thresher("chunks", url, "-o", tmp_path / "chunks", *MAPPING, env=env)
         assert proc.returncode == 0, proc.stderr
+
+
+def test_an_unreachable_hub_online_is_the_error_line_alone(tmp_path: Path) -> None:
+    """Online with nothing listening at the Hub address: one line, and none of
+    huggingface_hub's retry warnings around it."""
+    env = {**_offline(tmp_path), "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"}
+    proc = thresher("refine", "hf:acme/partner", "-o", tmp_path / "out", env=env)
+    line = error_line(proc)
+    assert "cannot reach the Hub" in line, line
+    assert proc.stderr.strip().splitlines() == [line], proc.stderr
