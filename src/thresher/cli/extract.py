@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from thresher.errors import ConfigError
+
+if TYPE_CHECKING:
+    from thresher.extract.config import ExtractConfig
+    from thresher.stats import StepStats
 
 FORMATS = {
     "jsonl": "jsonl.gz",
@@ -15,6 +20,22 @@ FORMATS = {
     "jsonl.zst": "jsonl.zst",
     "parquet": "parquet",
 }
+
+
+def extract_notes(stats: StepStats, config: ExtractConfig) -> list[str]:
+    """Lines after extract's counts (``thresher extract`` and ``thresher run``): the model's
+    requests, tokens and cost; the bytes fetched from Common Crawl."""
+    lines = []
+    if config.llm is not None:
+        from thresher.llm.step import cost_line
+
+        if line := cost_line(stats, config.llm):
+            lines.append(line)
+    from thresher.sources.commoncrawl.summary import fetch_line
+
+    if (line := fetch_line(stats)) is not None:
+        lines.append(line)
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -187,11 +208,5 @@ def register(app: typer.Typer) -> None:
             f"(dropped: {dropped}; damaged files: {errors})",
             file=sys.stderr,
         )
-        if cfg.llm is not None:
-            from thresher.llm.step import cost_line
-
-            print(cost_line(stats, cfg.llm), file=sys.stderr)
-        from thresher.sources.commoncrawl.summary import fetch_line
-
-        if (line := fetch_line(stats)) is not None:
+        for line in extract_notes(stats, cfg):
             print(line, file=sys.stderr)

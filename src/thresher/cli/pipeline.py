@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # rich and the flow load when a command runs, not for --help
     from rich.console import Console
     from rich.table import Table
 
+    from thresher.extract.config import ExtractConfig
     from thresher.flow import FlowResult
 
 
@@ -40,7 +41,12 @@ def _languages_table(result: FlowResult) -> Table:
     return langs
 
 
-def print_summary(result: FlowResult, seconds: float, console: Console | None = None) -> None:
+def print_summary(
+    result: FlowResult,
+    seconds: float,
+    console: Console | None = None,
+    extract: ExtractConfig | None = None,
+) -> None:
     """The table a person reads after a run: documents per language, drops and where output is."""
     from rich.console import Console
     from rich.table import Table
@@ -62,6 +68,12 @@ def print_summary(result: FlowResult, seconds: float, console: Console | None = 
         console.print(f"filters:  {coverage}", highlight=False)
     if result.crawl:
         console.print("crawl: " + ", ".join(f"{k} {v}" for k, v in result.crawl.items()))
+    extracted = next((s for s in result.steps if s.name == "extract"), None)
+    if extract is not None and extracted is not None:
+        from thresher.cli.extract import extract_notes
+
+        for line in extract_notes(extracted, extract):
+            console.print(f"extract:  {line}", highlight=False)
     console.print(f"corpus:   {result.corpus_dir}  (verify with: thresher verify {result.out_dir})")
     console.print(f"finished in {seconds:.1f} s")
 
@@ -85,7 +97,7 @@ def register(app: typer.Typer) -> None:
         config = load_config(pipeline)
         start = time.monotonic()
         result = run_pipeline(config, out)
-        print_summary(result, time.monotonic() - start)
+        print_summary(result, time.monotonic() - start, extract=config.extract)
 
     @app.command("demo")
     def demo_cmd(
