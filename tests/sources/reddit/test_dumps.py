@@ -207,3 +207,24 @@ def test_grouping_memory_does_not_grow_with_the_dump(
     small, large = peak(3_000), peak(12_000)
     assert large < small * 1.6, (small, large)
     assert ExtractConfig().reddit.work_dir is None
+
+
+def test_the_comment_index_lives_in_the_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The on-disk index is made inside the output's work folder (gone at commit), not in
+    the system temp folder, so a killed run leaves nothing behind outside its output."""
+    made: list[str] = []
+    real_init = grouping.CommentIndex.__init__
+
+    def spy(self: grouping.CommentIndex, work_dir: str | None = None) -> None:
+        real_init(self, work_dir)
+        made.append(self.dir)
+
+    monkeypatch.setattr(grouping.CommentIndex, "__init__", spy)
+    rs, rc = _dumps(tmp_path)
+    out = tmp_path / "out"
+    assert main(["extract", str(rs), str(rc), "-o", str(out)]) == 0
+    assert made and all(Path(d).is_relative_to(out) for d in made), made
+    assert not any(Path(d).exists() for d in made)
+    assert len(list(read_documents([out]))) >= 1

@@ -39,7 +39,7 @@ class RedditSettings(Section):
         False, description="also keep link posts (title only; skipped and counted by default)"
     )
     work_dir: str | None = Field(
-        None, description="folder for the on-disk comment index (default: the system temp)"
+        None, description="folder for the on-disk comment index (default: the output's work folder)"
     )
 
     @field_validator("subreddits")

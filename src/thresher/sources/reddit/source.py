@@ -78,7 +78,12 @@ def dump_threads(
 ) -> Iterator[Page]:
     """Thread pages of the submissions kept by ``settings``, with their comments."""
     keep = Filter(settings)
-    with CommentIndex(settings.work_dir) as index:
+    # beside the run's staged shards by default, so a killed run leaves nothing in the temp
+    # folder (the work folder goes when the run is committed)
+    from thresher.extract.sources import work_folder
+
+    where = settings.work_dir or (str(work_folder()) if work_folder() is not None else None)
+    with CommentIndex(where) as index:
         for path in comment_files:
             index.add(_comments(path, keep, stats))
         index.finish()
