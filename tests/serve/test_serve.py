@@ -128,6 +128,29 @@ def test_non_loopback_host_needs_a_key() -> None:
     assert run.returncode == 2 and len(err) == 1 and "--api-key" in err[0], run.stderr
 
 
+def test_a_port_out_of_range_or_in_use_is_one_line() -> None:
+    """Out of range: the usage error; taken by another server: one line naming the address."""
+    import socket
+
+    def serve(port: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "thresher", "serve", "--port", port],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    run = serve("99999")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "99999 is not in the range" in run.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = serve(str(port))
+    err = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(err) == 1, run.stderr
+    assert err[0].startswith(f"thresher: error: cannot listen on 127.0.0.1:{port}"), err
+
+
 async def _many(urls: list[str]) -> list[tuple[int, str]]:
     async with aiohttp.ClientSession() as session:
 

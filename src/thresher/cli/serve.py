@@ -87,7 +87,9 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve_command(
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-        port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+        port: int = typer.Option(
+            8765, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."
+        ),
         api_key: str | None = typer.Option(
             None,
             "--api-key",

@@ -205,11 +205,10 @@ async def _run(reader: Reader, options: ServeOptions, ready: Callable[[str], Non
         site = web.TCPSite(runner, options.host, options.port)
         try:
             await site.start()
-        except OSError as e:
+        except (OSError, OverflowError) as e:  # in use, not ours, or not a port number
             await runner.cleanup()
-            raise ConfigError(
-                f"cannot listen on {options.host}:{options.port}: {e.strerror or e}"
-            ) from None
+            why = getattr(e, "strerror", None) or e
+            raise ConfigError(f"cannot listen on {options.host}:{options.port}: {why}") from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         port = sockets[0].getsockname()[1] if sockets else options.port

@@ -140,6 +140,7 @@ def test_the_servers_and_settings_from_the_yaml_cc_section(
     [
         (["--kind", "tar"], None, "--kind: "),
         (["--shards", "x-y"], None, "--shards: "),
+        (["--shards", "9-2"], None, "9-2: the last file comes before the first"),
         (["--cc-data-server", "data.example"], None, "--cc-data-server: "),
         ([], "extract:\n  cc:\n    index_servr: x\n", "index_servr"),
         (["--cc-index-server", "GARBAGE"], None, "not a page count"),

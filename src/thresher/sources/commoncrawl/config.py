@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from thresher.errors import ConfigError
 from thresher.settings_base import Section
@@ -35,6 +35,17 @@ class CommonCrawlConfig(Section):
         description="whole snapshots: files A-B of the paths file (0-based, inclusive; 'A-' to "
         "the end)",
     )
+
+    @field_validator("shards")
+    @classmethod
+    def _ordered(cls, value: str | None) -> str | None:
+        """``A-B`` with B before A selects nothing: refused before the paths file is read."""
+        if value is not None:
+            first, _, last = value.partition("-")
+            if last and int(last) < int(first):
+                raise ValueError(f"{value}: the last file comes before the first")
+        return value
+
     # how to fetch, not what: left out of the run's fingerprint (exclude=True), so a rerun
     # with other values resumes the same run
     fetchers: int = Field(
