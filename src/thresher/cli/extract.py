@@ -171,21 +171,18 @@ def register(app: typer.Typer) -> None:
             model=llm_model, prompt=llm_prompt, only=llm_only,
             cache=str(llm_cache) if llm_cache else None,
         )  # fmt: skip
-        from thresher.sources.commoncrawl.config import with_options
+        from thresher.settings_base import with_options
+        from thresher.sources.commoncrawl.config import OPTIONS as CC_OPTIONS
+        from thresher.sources.reddit.settings import OPTIONS as REDDIT_OPTIONS
 
         cfg.cc = with_options(
-            cfg.cc, index_server=cc_index_server, data_server=cc_data_server, kind=cc_kind,
-            shards=cc_shards, fetchers=cc_fetchers,
+            cfg.cc, CC_OPTIONS, "extract.cc", index_server=cc_index_server,
+            data_server=cc_data_server, kind=cc_kind, shards=cc_shards, fetchers=cc_fetchers,
         )  # fmt: skip
-        from thresher.sources.reddit.settings import with_options
-
         cfg.reddit = with_options(
-            cfg.reddit,
-            subreddits=subreddit,
-            since=since,
-            until=until,
-            link_posts=link_posts or None,
-        )
+            cfg.reddit, REDDIT_OPTIONS, "extract.reddit", subreddits=subreddit, since=since,
+            until=until, link_posts=link_posts,
+        )  # fmt: skip
         stats = StepStats("extract")
         with report("extract") as bar:
             result = extract_to_folder(

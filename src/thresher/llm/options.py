@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from thresher.errors import ConfigError
 from thresher.llm.config import LLMConfig
+from thresher.settings_base import checked, given
 
 #: option name of each LLMConfig field the command line sets
 OPTIONS = {
@@ -22,29 +21,24 @@ OPTIONS = {
 }
 
 
+#: what a missing setting is, when some --llm options were given
+NEEDED = "is needed with the other --llm options"
+
+
 def merge_llm(
     current: LLMConfig | None, *, need_schema: bool = True, **options: Any
 ) -> LLMConfig | None:
     """``current`` (from the YAML, or None) with the options that were given; None when
     neither asks for the model. A missing setting is one line naming its option; the schema
     is needed unless ``need_schema`` is false (recipe suggest)."""
-    given = {k: v for k, v in options.items() if v is not None and v is not False}
-    if current is None and not given:
+    set_now = given(options)
+    if current is None and not set_now:
         return None
-    data = current.model_dump(by_alias=False) if current is not None else {}
-    if current is not None:  # fields left out of dumps (limits, cache) are kept too
-        data.update({k: getattr(current, k) for k in LLMConfig.model_fields})
-    data.update(given)
-    try:
-        config = LLMConfig.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else ""
-        where = OPTIONS.get(name, f"extract.llm.{name.rstrip('_')}")
-        what = "is needed with the other --llm options" if err["type"] == "missing" else err["msg"]
-        raise ConfigError(f"{where}: {what}") from None
+    # every field is kept, the ones left out of dumps (limits, cache) too
+    data = {k: getattr(current, k) for k in LLMConfig.model_fields} if current else {}
+    config = checked(LLMConfig, data | set_now, OPTIONS, "extract.llm", NEEDED)
     if config.schema_ is None:
         if not need_schema:
             return config
-        raise ConfigError("--llm-schema: is needed with the other --llm options")
+        raise ConfigError(f"--llm-schema: {NEEDED}")
     return config

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from thresher.errors import ConfigError
 from thresher.serve.errors import BadRequest, UpstreamError
 
@@ -27,17 +25,11 @@ def llm_settings(
     one of them alone, or a bad value, is one line naming the option."""
     if base_url is None and model is None:
         return None
-    from thresher.llm.config import LLMConfig
+    from thresher.llm.options import merge_llm
 
-    given = {"base_url": base_url, "model": model, "prompt": prompt, "cache": cache}
-    try:
-        return LLMConfig.model_validate({k: v for k, v in given.items() if v is not None})
-    except ValidationError as e:
-        err = e.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else ""
-        option = "--llm-" + name.replace("_", "-")
-        what = "is needed with the other --llm options" if err["type"] == "missing" else err["msg"]
-        raise ConfigError(f"{option}: {what}") from None
+    return merge_llm(
+        None, need_schema=False, base_url=base_url, model=model, prompt=prompt, cache=cache
+    )
 
 
 class SchemaAnswerer:

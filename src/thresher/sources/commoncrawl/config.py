@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from thresher.errors import ConfigError
 from thresher.settings_base import Section
 
 DEFAULT_INDEX = "https://index.commoncrawl.org"
@@ -72,25 +71,11 @@ class CommonCrawlConfig(Section):
     user_agent: str = Field("thresher (+https://github.com/thresher)", description="User-Agent")
 
 
-#: ``thresher extract`` option → key of :class:`CommonCrawlConfig`
+#: key of :class:`CommonCrawlConfig` → its ``thresher extract`` option
 OPTIONS = {
-    "--cc-index-server": "index_server",
-    "--cc-data-server": "data_server",
-    "--kind": "kind",
-    "--shards": "shards",
-    "--cc-fetchers": "fetchers",
+    "index_server": "--cc-index-server",
+    "data_server": "--cc-data-server",
+    "kind": "--kind",
+    "shards": "--shards",
+    "fetchers": "--cc-fetchers",
 }
-
-
-def with_options(config: CommonCrawlConfig, **values: Any) -> CommonCrawlConfig:
-    """``config`` with the command-line values that are set (None: keep the file's value);
-    a bad value is a ConfigError naming the option."""
-    data = {name: getattr(config, name) for name in CommonCrawlConfig.model_fields}
-    data.update({k: v for k, v in values.items() if v is not None})
-    try:
-        return CommonCrawlConfig.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        key = str(err["loc"][0]) if err["loc"] else "?"
-        option = next((o for o, k in OPTIONS.items() if k == key), key)
-        raise ConfigError(f"{option}: {err['msg']} (got {err.get('input')!r})") from None

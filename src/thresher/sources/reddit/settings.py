@@ -65,18 +65,10 @@ class RedditSettings(Section):
         )
 
 
-def with_options(settings: RedditSettings, **options: object) -> RedditSettings:
-    """``settings`` with the command line's values (None: not given) applied and checked;
-    a bad value is one ConfigError line naming the option."""
-    from pydantic import ValidationError
-
-    from thresher.errors import ConfigError
-
-    given = {k: v for k, v in options.items() if v is not None and v != []}
-    try:
-        return RedditSettings.model_validate(settings.model_dump() | given)
-    except ValidationError as e:
-        err = e.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "reddit"
-        flag = {"subreddits": "--subreddit", "link_posts": "--link-posts"}.get(name, f"--{name}")
-        raise ConfigError(f"{flag}: {err['msg'].removeprefix('Value error, ')}") from None
+#: key of :class:`RedditSettings` → its ``thresher extract`` option
+OPTIONS = {
+    "subreddits": "--subreddit",
+    "since": "--since",
+    "until": "--until",
+    "link_posts": "--link-posts",
+}
