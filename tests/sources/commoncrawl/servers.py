@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from thresher.extract.config import ExtractConfig
+from thresher.sources.commoncrawl.config import CommonCrawlConfig
+
 
 def _matches(pattern: str, url: str) -> bool:
     """pywb's URL patterns: ``*.host`` (the domain and its subdomains), ``prefix*``, exact."""
@@ -237,3 +240,11 @@ def wait_for(event: threading.Event, seconds: float = 30) -> None:
     while not event.wait(0.05):
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the server")
+
+
+def cc_config(servers: Servers, **cc: object) -> ExtractConfig:
+    """Extract settings reading from ``servers``, with short backoffs (tests only); ``cc``
+    wins."""
+    settings = {"index_server": servers.index_url, "data_server": servers.data_url,
+                "backoff": 0.01, "backoff_max": 0.05, "tries": 3, **cc}  # fmt: skip
+    return ExtractConfig(cc=CommonCrawlConfig.model_validate(settings))

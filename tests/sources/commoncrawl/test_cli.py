@@ -8,28 +8,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sources.commoncrawl.crawl import CRAWL, Snapshot, build
-from tests.sources.commoncrawl.servers import Servers, cc_servers, wait_for
+from tests.sources.commoncrawl.crawl import CRAWL, Snapshot
+from tests.sources.commoncrawl.servers import Servers, wait_for
 from thresher.extract.config import ExtractConfig
 from thresher.extract.to_folder import extract_to_folder
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.store.readers import read_documents
-
-
-@pytest.fixture
-def snap(tmp_path: Path) -> Snapshot:
-    return build(tmp_path / "data")
-
-
-@pytest.fixture
-def servers(snap: Snapshot) -> Iterator[Servers]:
-    with cc_servers(snap.root, {CRAWL: snap.rows}) as s:
-        yield s
 
 
 def thresher(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:

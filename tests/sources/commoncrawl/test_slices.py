@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sources.commoncrawl.crawl import CRAWL, Snapshot, build
-from tests.sources.commoncrawl.servers import Servers, cc_servers
+from tests.sources.commoncrawl.crawl import CRAWL, Snapshot
+from tests.sources.commoncrawl.servers import Servers, cc_config
 from thresher.errors import InputError
 from thresher.extract import extract
 from thresher.extract.config import ExtractConfig
@@ -28,29 +27,12 @@ from thresher.store.readers import read_documents
 GOOD = 12
 
 
-@pytest.fixture
-def snap(tmp_path: Path) -> Snapshot:
-    return build(tmp_path / "data")
-
-
-@pytest.fixture
-def servers(snap: Snapshot) -> Iterator[Servers]:
-    with cc_servers(snap.root, {CRAWL: snap.rows}) as s:
-        yield s
-
-
-def config(servers: Servers, **cc: object) -> ExtractConfig:
-    settings = {"index_server": servers.index_url, "data_server": servers.data_url,
-                "backoff": 0.01, "backoff_max": 0.05, "tries": 3, **cc}  # fmt: skip
-    return ExtractConfig(cc=CommonCrawlConfig.model_validate(settings))
-
-
 def test_a_slice_pages_through_the_index_filters_and_fetches_each_record_by_range(
     snap: Snapshot, servers: Servers, tmp_path: Path
 ) -> None:
     stats = StepStats("extract")
     out = tmp_path / "docs"
-    extract_to_folder([f"cc:{CRAWL}/*.example.org"], out, config(servers), stats=stats)
+    extract_to_folder([f"cc:{CRAWL}/*.example.org"], out, cc_config(servers), stats=stats)
     docs = list(read_documents([out]))
     expected = sorted(u for u in snap.html if ".example.org/" in u)
     assert [d.url for d in docs] == expected  # the index's order, every page of it
@@ -82,7 +64,7 @@ def test_a_slice_pages_through_the_index_filters_and_fetches_each_record_by_rang
 
 def test_a_prefix_pattern_takes_only_that_path(servers: Servers, tmp_path: Path) -> None:
     out = tmp_path / "docs"
-    extract_to_folder([f"cc:{CRAWL}/forum.example.org/forum/*"], out, config(servers))
+    extract_to_folder([f"cc:{CRAWL}/forum.example.org/forum/*"], out, cc_config(servers))
     urls = [d.url for d in read_documents([out])]
     assert urls == [f"https://forum.example.org/forum/t{i}" for i in range(6)]
 
@@ -101,7 +83,7 @@ def test_503_and_429_are_retried_with_backoff_and_retry_after_then_counted_as_fa
     stats = StepStats("extract")
     out = tmp_path / "docs"
     started = time.monotonic()
-    extract_to_folder([f"cc:{CRAWL}/www.example.org/*"], out, config(servers, backoff_max=2),
+    extract_to_folder([f"cc:{CRAWL}/www.example.org/*"], out, cc_config(servers, backoff_max=2),
                       stats=stats)  # fmt: skip
     assert time.monotonic() - started >= 1.0  # the 429's Retry-After was waited for
     urls = {d.url for d in read_documents([out])}
@@ -117,7 +99,7 @@ def test_a_range_the_server_answers_whole_is_a_failure_not_a_whole_file_read(
 ) -> None:
     servers.data.ignore_range.add(snap.warc[0])  # www.example.org lives in the first file
     stats = StepStats("extract")
-    extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", config(servers),
+    extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", cc_config(servers),
                       stats=stats)  # fmt: skip
     assert stats.counters["cc_fail:range_ignored"] >= 7
     urls = {d.url for d in read_documents([tmp_path / "docs"])}
@@ -129,7 +111,7 @@ def test_an_index_page_of_garbage_is_one_counted_error_and_the_other_pages_still
 ) -> None:
     servers.index.garbage[(CRAWL, 1)] = b"<html><body>502 Bad Gateway</body></html>"
     stats = StepStats("extract")
-    extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", config(servers),
+    extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", cc_config(servers),
                       stats=stats)  # fmt: skip
     assert stats.counters["errors"] == 1 and stats.counters["error:unreadable"] == 1
     assert len(list(read_documents([tmp_path / "docs"]))) == GOOD - 3  # page 1: t3, t4, t5
@@ -141,7 +123,7 @@ def test_lines_of_an_index_page_that_are_not_captures_are_counted_and_skipped(
     good = json.dumps(snap.rows[0]).encode()
     no_offset = json.dumps({k: v for k, v in snap.rows[1].items() if k != "offset"}).encode()
     servers.index.garbage[(CRAWL, 0)] = b"\n".join([good, b"<oops>", no_offset, b"[1, 2]"])
-    cfg = config(servers)
+    cfg = cc_config(servers)
     stats = StepStats("x")
     captures = fetch_page(client_for(cfg.cc), cfg.cc, CRAWL, "*.example.org", 0, stats)
     assert [c.url for c in captures] == [snap.rows[0]["url"]]
@@ -157,7 +139,7 @@ def test_a_garbage_page_count_is_one_line_and_nothing_is_written(
 ) -> None:
     servers.index.garbage[(CRAWL, None)] = answer
     with pytest.raises(InputError, match=message) as e:
-        extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", config(servers))
+        extract_to_folder([f"cc:{CRAWL}/*.example.org"], tmp_path / "docs", cc_config(servers))
     assert "\n" not in str(e.value)
     assert not (tmp_path / "docs").exists()
 
@@ -175,7 +157,7 @@ def test_specs_that_give_nothing_are_one_line_errors(
     servers: Servers, tmp_path: Path, spec: str, message: str
 ) -> None:
     with pytest.raises(InputError, match=message):
-        extract_to_folder([spec], tmp_path / "docs", config(servers))
+        extract_to_folder([spec], tmp_path / "docs", cc_config(servers))
 
 
 def test_an_unreachable_index_is_one_line_after_its_tries(tmp_path: Path) -> None:
@@ -188,7 +170,7 @@ def test_an_unreachable_index_is_one_line_after_its_tries(tmp_path: Path) -> Non
 def test_an_interrupted_item_resumes_from_its_cache_and_fetches_nothing_twice(
     servers: Servers, tmp_path: Path
 ) -> None:
-    cfg = config(servers, fetchers=1)  # one fetch in flight, one ahead
+    cfg = cc_config(servers, fetchers=1)  # one fetch in flight, one ahead
     items = CommonCrawlSource().expand(f"cc:{CRAWL}/forum.example.org/forum/*", cfg)
     locator = items[0][0]
     folder = tmp_path / "cache"
@@ -220,7 +202,7 @@ def test_an_interrupted_item_resumes_from_its_cache_and_fetches_nothing_twice(
 
 def test_a_finished_run_fetches_nothing_again(servers: Servers, tmp_path: Path) -> None:
     out = tmp_path / "docs"
-    cfg = config(servers)
+    cfg = cc_config(servers)
     extract_to_folder([f"cc:{CRAWL}/*.example.org"], out, cfg)
     before = sum(servers.data.ranges().values())
     result = extract_to_folder([f"cc:{CRAWL}/*.example.org"], out, cfg)
@@ -240,7 +222,7 @@ def test_the_extract_iterator_reads_a_slice_without_a_run_folder(
     snap: Snapshot, servers: Servers
 ) -> None:
     stats = StepStats("extract")
-    docs = list(extract([f"cc:{CRAWL}/forum.example.org/forum/*"], config(servers), stats=stats))
+    docs = list(extract([f"cc:{CRAWL}/forum.example.org/forum/*"], cc_config(servers), stats=stats))
     assert [d.source for d in docs] == [
         "{}@{}".format(*snap.html[f"https://forum.example.org/forum/t{i}"]) for i in range(6)
     ]

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sources.commoncrawl.crawl import CRAWL, Snapshot, build
-from tests.sources.commoncrawl.servers import Servers, cc_servers
+from tests.sources.commoncrawl.crawl import CRAWL, Snapshot
+from tests.sources.commoncrawl.servers import Servers, cc_config
 from thresher.errors import InputError
-from thresher.extract.config import ExtractConfig
 from thresher.extract.to_folder import extract_to_folder
-from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.stats import StepStats
 from thresher.store.readers import read_documents
-
-
-@pytest.fixture
-def snap(tmp_path: Path) -> Snapshot:
-    return build(tmp_path / "data")
-
-
-@pytest.fixture
-def servers(snap: Snapshot) -> Iterator[Servers]:
-    with cc_servers(snap.root, {CRAWL: snap.rows}) as s:
-        yield s
-
-
-def config(servers: Servers, **cc: object) -> ExtractConfig:
-    settings = {"data_server": servers.data_url, "backoff": 0.01, "backoff_max": 0.05,
-                "tries": 3, **cc}  # fmt: skip
-    return ExtractConfig(cc=CommonCrawlConfig.model_validate(settings))
 
 
 def test_wet_files_of_a_shard_range_are_streamed_one_item_each_with_a_dropped_connection_resumed(
@@ -43,7 +23,7 @@ def test_wet_files_of_a_shard_range_are_streamed_one_item_each_with_a_dropped_co
     servers.data.fail_first[(second, 0)] = [503]
     stats = StepStats("extract")
     out = tmp_path / "docs"
-    extract_to_folder([f"cc:{CRAWL}"], out, config(servers, shards="1-2"), stats=stats)
+    extract_to_folder([f"cc:{CRAWL}"], out, cc_config(servers, shards="1-2"), stats=stats)
     docs = list(read_documents([out]))
     assert [d.url for d in docs] == [
         f"https://wet{i}.example.net/{j}" for i in (1, 2) for j in range(4)
@@ -68,7 +48,7 @@ def test_warc_kind_reads_the_warc_paths_file_and_a_rerun_reads_only_unfinished_f
     snap: Snapshot, servers: Servers, tmp_path: Path
 ) -> None:
     out = tmp_path / "docs"
-    cfg = config(servers, kind="warc")
+    cfg = cc_config(servers, kind="warc")
     extract_to_folder([f"cc:{CRAWL}"], out, cfg)
     urls = {d.url for d in read_documents([out])}
     assert "https://www.example.org/p0" in urls and "https://forum.example.org/forum/t5" in urls
@@ -84,7 +64,7 @@ def test_a_file_that_keeps_dropping_is_one_counted_error_and_the_others_are_kept
     servers.data.drop_after[snap.wet[0]] = [200, 200, 200, 200]
     stats = StepStats("extract")
     out = tmp_path / "docs"
-    extract_to_folder([f"cc:{CRAWL}"], out, config(servers, reconnects=2), stats=stats)
+    extract_to_folder([f"cc:{CRAWL}"], out, cc_config(servers, reconnects=2), stats=stats)
     assert stats.counters["errors"] == 1 and stats.counters["error:unreadable"] == 1
     urls = [d.url for d in read_documents([out])]
     # file 0: the records read before it gave up (as for a damaged local file), then 1 and 2
@@ -100,7 +80,7 @@ def test_a_truncated_file_is_counted_as_truncated(
     path = snap.root / snap.wet[1]
     path.write_bytes(path.read_bytes()[:-40])
     stats = StepStats("extract")
-    extract_to_folder([f"cc:{CRAWL}"], tmp_path / "docs", config(servers), stats=stats)
+    extract_to_folder([f"cc:{CRAWL}"], tmp_path / "docs", cc_config(servers), stats=stats)
     assert stats.counters["error:truncated"] == 1
 
 
@@ -119,10 +99,10 @@ def test_a_bad_paths_file_or_shard_range_is_one_line(
     if listing is not None:
         (snap.root / f"crawl-data/{CRAWL}/wet.paths.gz").write_bytes(listing)
     with pytest.raises(InputError, match=message) as e:
-        extract_to_folder([f"cc:{CRAWL}"], tmp_path / "docs", config(servers, shards=shards))
+        extract_to_folder([f"cc:{CRAWL}"], tmp_path / "docs", cc_config(servers, shards=shards))
     assert "\n" not in str(e.value) and not (tmp_path / "docs").exists()
 
 
 def test_a_crawl_without_a_paths_file_is_one_line(servers: Servers, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="HTTP 404"):
-        extract_to_folder(["cc:CC-MAIN-1999-01"], tmp_path / "docs", config(servers))
+        extract_to_folder(["cc:CC-MAIN-1999-01"], tmp_path / "docs", cc_config(servers))
