@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.refine.helpers import LIGHT_REFINE_YAML
 from thresher.errors import InputError
 from thresher.execute import ExecutorConfig
 from thresher.execute.ray import RayExecutor
@@ -167,15 +168,12 @@ def test_an_input_error_is_raised_once_not_retried(tmp_path: Path, ray_instance:
     assert attempts.read_text(encoding="utf-8").count("attempt") == 1
 
 
-CONFIG = """\
-refine:
-  length: {min_length: 0}
-  gopher_repetition: {enabled: false}
-  gopher_quality: {enabled: false}
-  c4: {enabled: false}
-  fineweb: {enabled: false}
+CONFIG = (
+    LIGHT_REFINE_YAML
+    + """\
 executor: {kind: ray, workers: 2}
 """
+)
 
 
 def _refine_cmd(inp: Path, out: Path, cfg: Path) -> list[str]:

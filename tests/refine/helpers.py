@@ -10,6 +10,17 @@ from typing import Any
 from thresher.document import Document
 from thresher.store import read_documents
 
+#: refine with dedup and langid only (the test texts are short on purpose)
+LIGHT_REFINE_YAML = """\
+refine:
+  length: {min_length: 0}
+  gopher_repetition: {enabled: false}
+  gopher_quality: {enabled: false}
+  c4: {enabled: false}
+  fineweb: {enabled: false}
+"""
+
+
 #: Sentences long enough for confident language id, several per language.
 SENTENCES = {
     "en": [

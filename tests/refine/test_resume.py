@@ -12,18 +12,15 @@ from pathlib import Path
 
 from thresher.store import read_documents, verify
 
-from .helpers import SENTENCES, write_jsonl
+from .helpers import LIGHT_REFINE_YAML, SENTENCES, write_jsonl
 
-CONFIG = """\
-refine:
-  length: {min_length: 0}
-  gopher_repetition: {enabled: false}
-  gopher_quality: {enabled: false}
-  c4: {enabled: false}
-  fineweb: {enabled: false}
+CONFIG = (
+    LIGHT_REFINE_YAML
+    + """\
 output:
   formats: [jsonl.gz, parquet]
 """
+)
 
 
 def _letters(n: int) -> str:

@@ -113,3 +113,12 @@ def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Ser
                 proc.kill()
                 proc.wait(5)
         proc.stderr.close()
+
+
+#: a page whose main content only exists after its script ran (the --render tests)
+JS_PAGE = """<html><head><title>Built by script</title></head><body><div id="app"></div>
+<script>
+const p = document.createElement('p');
+p.textContent = 'This paragraph only exists after the script ran. '.repeat(8);
+document.getElementById('app').appendChild(p);
+</script></body></html>"""

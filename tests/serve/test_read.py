@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.crawl.site import SiteServer, redirect, text
-from tests.serve.pages import article, serve_site
+from tests.serve.pages import JS_PAGE, article, serve_site
 from thresher.cli import main
 from thresher.crawl.config import CrawlConfig
 from thresher.serve.errors import RobotsUnavailable, UpstreamError
@@ -205,14 +205,6 @@ def test_body_cap_from_the_crawl_settings(
     doc = json.loads(out)
     assert doc["metadata"]["truncated"] == "length"
     assert len(doc["text"]) < 4096
-
-
-JS_PAGE = """<html><head><title>Built by script</title></head><body><div id="app"></div>
-<script>
-const p = document.createElement('p');
-p.textContent = 'This paragraph only exists after the script ran. '.repeat(8);
-document.getElementById('app').appendChild(p);
-</script></body></html>"""
 
 
 def test_render_runs_the_script_first(site: SiteServer, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from tests.crawl.site import SiteServer
-from tests.serve.pages import request, running_serve, serve_site
+from tests.serve.pages import JS_PAGE, request, running_serve, serve_site
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -239,14 +239,6 @@ def test_llm_options_need_each_other() -> None:
     assert run.returncode == 2 and err == [
         "thresher: error: --llm-base-url: is needed with the other --llm options"
     ]
-
-
-JS_PAGE = """<html><head><title>Built by script</title></head><body><div id="app"></div>
-<script>
-const p = document.createElement('p');
-p.textContent = 'This paragraph only exists after the script ran. '.repeat(8);
-document.getElementById('app').appendChild(p);
-</script></body></html>"""
 
 
 def test_render_through_the_api(site: SiteServer, tmp_path: Path) -> None:

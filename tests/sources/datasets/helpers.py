@@ -8,17 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.refine.helpers import SENTENCES
-
-#: refine with dedup and langid only (the test texts are short on purpose)
-LIGHT_YAML = """\
-refine:
-  length: {min_length: 0}
-  gopher_repetition: {enabled: false}
-  gopher_quality: {enabled: false}
-  c4: {enabled: false}
-  fineweb: {enabled: false}
-"""
+from tests.refine.helpers import LIGHT_REFINE_YAML, SENTENCES
 
 
 def partner_records() -> list[dict[str, Any]]:
@@ -40,7 +30,7 @@ def partner_records() -> list[dict[str, Any]]:
 
 def light_config(folder: Path, extra: str = "") -> Path:
     path = folder / "light.yaml"
-    path.write_text(LIGHT_YAML + extra, encoding="utf-8")
+    path.write_text(LIGHT_REFINE_YAML + extra, encoding="utf-8")
     return path
 
 
