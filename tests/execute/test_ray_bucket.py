@@ -80,6 +80,22 @@ def _fs() -> Any:
     return fs
 
 
+def _kill_at_first(proc: subprocess.Popen[Any], fs: Any, pattern: str) -> bool:
+    """SIGKILL the driver's process group once a key matches ``pattern`` (or after 240 s);
+    True when the driver was still running at that moment."""
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        fs.invalidate_cache()
+        if fs.glob(pattern):
+            break
+        time.sleep(0.05)
+    alive = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    fs.invalidate_cache()
+    return alive
+
+
 def _upload(local: Path, prefix: str) -> str:
     """``local``'s files under ``s3://BUCKET/prefix``; the input URL."""
     fs = _fs()
@@ -201,15 +217,7 @@ def test_a_killed_driver_resumes_from_the_marker_objects(
     )
     fs = _fs()
     markers = f"{BUCKET}/killed/docs/.staging-*/shards/*.done.json"
-    deadline = time.monotonic() + 240
-    while proc.poll() is None and time.monotonic() < deadline:
-        fs.invalidate_cache()
-        if fs.glob(markers):
-            break
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    fs.invalidate_cache()
+    _kill_at_first(proc, fs, markers)
     finished = fs.glob(markers)
     assert finished, "the run ended before its first shard was done"
     assert not fs.exists(f"{BUCKET}/killed/docs/manifest.json"), "it finished before the kill"
@@ -290,16 +298,7 @@ def test_a_refine_driver_killed_and_started_elsewhere_resumes_from_the_marker_ob
         )
     fs = _fs()
     markers = f"{BUCKET}/killed-refine/corpus/.staging-*/work/out/*.done.json"
-    deadline = time.monotonic() + 240
-    while proc.poll() is None and time.monotonic() < deadline:
-        fs.invalidate_cache()
-        if fs.glob(markers):
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    fs.invalidate_cache()
+    assert _kill_at_first(proc, fs, markers), log.read_text(errors="replace")[-2000:]
     finished = fs.glob(markers)
     assert finished, "the run ended before its first shard was done"
     assert not fs.exists(f"{BUCKET}/killed-refine/corpus/manifest.json"), "it finished"
