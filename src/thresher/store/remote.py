@@ -105,6 +105,21 @@ def _side(manifest: dict[str, Any]) -> list[str]:
     return [entry["path"]] if isinstance(entry, dict) and "path" in entry else []
 
 
+def read_object(fs: Any, key: str, url: str, bad: str = "unreadable") -> dict[str, Any] | None:
+    """The JSON object stored at ``key`` (None when there is none, or it is not an object);
+    a damaged or unreachable one is an InputError naming ``url`` (``bad``: what to call
+    damage)."""
+    try:
+        data = json.loads(fs.cat_file(key))
+    except FileNotFoundError:
+        return None
+    except ValueError as e:
+        raise InputError(f"{url}: {bad}: {e}") from None
+    except OSError as e:
+        raise InputError(f"{url}: cannot read: {e}") from None
+    return data if isinstance(data, dict) else None
+
+
 class RemoteFolder:
     """A folder in an object store, written only through :meth:`publish`."""
 
@@ -120,15 +135,7 @@ class RemoteFolder:
         return f"{self.root}/{rel}" if rel else self.root
 
     def _read_json(self, rel: str) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.fs.cat_file(self.key(rel)))
-        except FileNotFoundError:
-            return None
-        except ValueError as e:
-            raise InputError(f"{self.url}/{rel}: unreadable manifest: {e}") from None
-        except OSError as e:
-            raise InputError(f"{self.url}/{rel}: cannot read: {e}") from None
-        return data if isinstance(data, dict) else None
+        return read_object(self.fs, self.key(rel), f"{self.url}/{rel}", "unreadable manifest")
 
     def stats(self) -> list[Any]:
         """The committed folder's step stats (empty when it has none)."""

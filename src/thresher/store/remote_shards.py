@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thresher.errors import InputError, OutputError
+from thresher.errors import OutputError
 from thresher.stats import StepStats
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, write_manifest
 from thresher.store.markers import MARKER_SUFFIX
-from thresher.store.remote import RemoteFolder, filesystem, staging_name
+from thresher.store.remote import RemoteFolder, filesystem, read_object, staging_name
 from thresher.store.writers import DEFAULT_PART_BYTES, Part, sha256_file
 
 PLAN = "plan.json"
@@ -42,18 +42,6 @@ def _rm(fs: Any, path: str) -> None:
     """Remove a prefix and everything under it (nothing there is fine)."""
     with contextlib.suppress(FileNotFoundError):
         fs.rm(path, recursive=True)
-
-
-def _read_object(fs: Any, path: str, url: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(fs.cat_file(path))
-    except FileNotFoundError:
-        return None
-    except ValueError as e:
-        raise InputError(f"{url}: unreadable: {e}") from None
-    except OSError as e:
-        raise InputError(f"{url}: cannot read: {e}") from None
-    return data if isinstance(data, dict) else None
 
 
 class RemoteSlots:
@@ -74,7 +62,7 @@ class RemoteSlots:
     def done(self, shard: int) -> dict[str, Any] | None:
         """The marker object of shard ``shard`` when it finished, else None."""
         path = f"{self.root}/{shard:05d}{MARKER_SUFFIX}"
-        return _read_object(self.fs, path, self.marker(shard))
+        return read_object(self.fs, path, self.marker(shard))
 
     def finished(self) -> set[int]:
         """The shards with a marker object (one listing, not one request per shard)."""
@@ -153,7 +141,7 @@ class RemoteRun:
     def plan(self) -> dict[str, Any] | None:
         """The plan an earlier attempt of this run saved, or None."""
         self.folder.fs.invalidate_cache(self.folder.key(self.name))
-        plan = _read_object(self.folder.fs, self.folder.key(f"{self.name}/{PLAN}"), self.url)
+        plan = read_object(self.folder.fs, self.folder.key(f"{self.name}/{PLAN}"), self.url)
         return plan if plan is not None and plan.get("fingerprint") == self.fingerprint else None
 
     def save_plan(self, plan: dict[str, Any]) -> None:
