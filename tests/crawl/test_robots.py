@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.crawl.site import SiteServer, fast_config, page, text
 from thresher.cli import main
+from thresher.crawl import crawl
 from thresher.crawl.robots import (
     MAX_ROBOTS_BYTES,
     checkable_url,
@@ -372,3 +375,54 @@ def test_sitemaps_and_crawl_delay() -> None:
 )
 def test_product_token(ua: str, token: str) -> None:
     assert product_token(ua) == token
+
+
+def test_hostile_wildcard_patterns_match_in_linear_time() -> None:
+    # A regex of ".*" runs took minutes on these; the matcher must answer in milliseconds.
+    path = "/" + "a" * 10_000
+    robots = (
+        "user-agent: *\n"
+        f"disallow: /{'*' * 10_000}x\n"
+        f"disallow: /{'a*' * 2_000}b\n"
+        f"disallow: /{'a*' * 2_000}b$\n"
+        f"disallow: {'*a' * 2_000}*x$\n"
+        f"allow: /{'*' * 5_000}a$\n"
+    )
+    rules = parse_robots(robots)
+    start = time.perf_counter()
+    for _ in range(20):
+        assert rules.allowed("FooBot", path)  # only the allow rule matches
+        assert not rules.allowed("FooBot", path + "b")  # the /a*a*...b rules match
+        assert not rules.allowed("FooBot", path + "x")  # the 10,000-star rule matches
+    assert time.perf_counter() - start < 0.5
+
+
+def test_wildcards_agree_with_the_reference_semantics() -> None:
+    # Stars match any run (also empty and overlapping), a final $ anchors, others are literal.
+    cases = [
+        ("/a*a$", "/aa", True),
+        ("/a*a$", "/a", False),
+        ("/a**b*c", "/abc", True),
+        ("/a*b*c", "/acb", False),
+        ("/a*b$", "/ab/b", True),
+        ("/a*b$", "/ab/bc", False),
+        ("*.php$", "/x.php", True),
+        ("*.php$", "/x.php?y", False),
+        ("/x$y*", "/x$yz", True),
+        ("/*", "/", True),
+    ]
+    for pattern, path, hit in cases:
+        assert allowed(f"user-agent: *\ndisallow: {pattern}\n", "B", path) is not hit, pattern
+
+
+@pytest.mark.timeout(60)
+def test_served_hostile_robots_does_not_stall_a_crawl(site: SiteServer, tmp_path: Path) -> None:
+    star_rules = "".join(f"disallow: /{'*' * 2_000}{i}x\n" for i in range(100))
+    site.routes["/robots.txt"] = text("user-agent: *\n" + star_rules)
+    long = "/" + "a" * 1_500
+    site.routes["/"] = page([long])
+    site.routes[long] = page([])
+    start = time.monotonic()
+    result = crawl(fast_config(site), tmp_path / "out")
+    assert result.pages == 2
+    assert time.monotonic() - start < 20

@@ -146,12 +146,13 @@ def register(app: typer.Typer) -> None:
         user_agent: str = typer.Argument(..., help="The crawler's product token, e.g. FooBot."),
     ) -> None:
         """Exit 0 if USER_AGENT may fetch URL under ROBOTS_FILE, 1 if not."""
-        from thresher.crawl.robots import checkable_url, parse_robots
+        from thresher.crawl.robots import MAX_ROBOTS_BYTES, checkable_url, parse_robots
 
         if not checkable_url(url):
             raise InputError(f"{url!r}: not a URL (give one like https://example.com/page)")
         try:
-            data = robots_file.read_bytes()
+            with robots_file.open("rb") as f:
+                data = f.read(MAX_ROBOTS_BYTES)  # the rest would be ignored anyway
         except OSError as e:
             raise InputError(f"{robots_file}: cannot read: {e.strerror or e}") from None
         allowed = parse_robots(data).allowed(user_agent, url)

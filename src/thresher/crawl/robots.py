@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "MAX_ROBOTS_BYTES",
     "RobotsRules",
+    "WildcardPattern",
     "checkable_url",
     "compile_pattern",
     "escape_pattern",
@@ -55,27 +56,63 @@ def escape_pattern(raw: bytes) -> str:
     return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
 
 
+class WildcardPattern:
+    """A robots.txt path pattern (``*`` any run of characters, a final ``$`` the end), matched
+    in linear passes: the literal pieces between stars are found left to right, each at its
+    first place after the previous one. Greedy leftmost search is exact for such patterns and
+    never backtracks, so ``/******x`` against a long path costs O(path × pattern) at worst,
+    where a regex took minutes."""
+
+    __slots__ = ("anchored", "first", "last", "middle", "stars")
+
+    def __init__(self, pattern: str) -> None:
+        self.anchored = pattern.endswith("$")
+        body = pattern[:-1] if self.anchored else pattern
+        pieces = body.split("*")
+        self.stars = len(pieces) > 1
+        self.first = pieces[0]
+        self.last = pieces[-1] if self.stars else ""
+        # Empty pieces (runs of stars) change nothing.
+        self.middle = tuple(p for p in pieces[1:-1] if p)
+
+    def match(self, path: str) -> bool:
+        """True when the pattern matches ``path`` from its start."""
+        if not self.stars:
+            return path == self.first if self.anchored else path.startswith(self.first)
+        if not path.startswith(self.first):
+            return False
+        pos = len(self.first)
+        end = len(path)
+        if self.anchored:
+            end -= len(self.last)
+            if end < pos or not path.endswith(self.last):
+                return False
+        for piece in self.middle:
+            at = path.find(piece, pos, end)
+            if at < 0:
+                return False
+            pos = at + len(piece)
+        return self.anchored or path.find(self.last, pos) >= 0
+
+
 @dataclass(slots=True)
 class _Rule:
     allow: bool
     pattern: str
-    regex: re.Pattern[str] | None  # None: a plain prefix
+    matcher: WildcardPattern | None  # None: a plain prefix
 
     def match_len(self, path: str) -> int:
         """The pattern length when it matches ``path``, else -1."""
-        if self.regex is None:
+        if self.matcher is None:
             return len(self.pattern) if path.startswith(self.pattern) else -1
-        return len(self.pattern) if self.regex.match(path) else -1
+        return len(self.pattern) if self.matcher.match(path) else -1
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """A regex for a pattern with ``*`` or a final ``$``; None for a plain prefix."""
+def compile_pattern(pattern: str) -> WildcardPattern | None:
+    """The matcher of a pattern with ``*`` or a final ``$``; None for a plain prefix."""
     if "*" not in pattern and not pattern.endswith("$"):
         return None
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    rx = ".*".join(re.escape(piece) for piece in body.split("*"))
-    return re.compile(rx + (r"\Z" if anchored else ""), re.DOTALL)
+    return WildcardPattern(pattern)
 
 
 @dataclass

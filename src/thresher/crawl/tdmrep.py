@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from thresher.crawl.robots import compile_pattern, escape_pattern, url_path
+from thresher.crawl.robots import WildcardPattern, compile_pattern, escape_pattern, url_path
 
 __all__ = ["MAX_TDMREP_BYTES", "TDMREP_PATH", "TdmRep", "TdmRule", "parse_tdmrep"]
 
@@ -42,12 +42,12 @@ class TdmRule:
     location: str
     reservation: int | None  # 1 reserved, 0 not reserved, None unset (protocol error)
     policy: str | None
-    regex: re.Pattern[str] | None  # None: a plain prefix
+    matcher: WildcardPattern | None  # None: a plain prefix
 
     def matches(self, path: str) -> bool:
-        if self.regex is None:
+        if self.matcher is None:
             return path.startswith(self.location)
-        return self.regex.match(path) is not None
+        return self.matcher.match(path)
 
 
 @dataclass
