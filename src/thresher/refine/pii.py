@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
+from urllib.parse import quote
 
 from thresher.document import Document
 from thresher.pipeline.base import Step
@@ -30,6 +32,18 @@ IPV4 = re.compile(rf"(?<![A-Za-z0-9.]){_OCTET}(?:\.{_OCTET}){{3}}(?![A-Za-z0-9]|
 IPV6_CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
     rf"{_OCTET}(?:\.{_OCTET}){{3}})?(?![A-Za-z0-9:])"
+)
+#: an e-mail address inside a URL, ``@`` written as is or percent-encoded (``?to=a%40b.org``)
+URL_EMAIL = re.compile(
+    r"(?:(?<![A-Za-z0-9._+-])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9][A-Za-z0-9._+-]{0,63}(?:@|%40)"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+#: document fields of free text, redacted in full (``url`` only loses e-mail addresses; ids,
+#: dates, language and scores are never touched)
+TEXT_FIELDS = ("text", "markdown", "title", "author")
+#: metadata keys whose string values are identifiers or digests, left as they are
+ID_KEY = re.compile(
+    r"(?:^|[_.-])(?:id|ids|uuid|digest|hash|sha1|sha256|md5|checksum|etag)$", re.IGNORECASE
 )
 CARD_CANDIDATE = re.compile(r"(?<![0-9.,-])[0-9](?:[ -]?[0-9]){12,18}(?![0-9]|[.,-][0-9])")
 #: "domains" of image and code file names (``logo@2x.png``): never a top-level domain
@@ -107,7 +121,9 @@ def luhn_ok(digits: str) -> bool:
 
 
 class PIIRedactor(Step):
-    """Replaces personal data in ``text`` by placeholders; counts every kind it replaced."""
+    """Replaces personal data by placeholders in every text field of a document (``text``,
+    ``markdown``, ``title``, ``author``, string values of ``metadata`` at any depth) and
+    e-mail addresses in ``url``; counts every kind it replaced."""
 
     name: ClassVar[str] = "pii"
 
@@ -245,11 +261,70 @@ class PIIRedactor(Step):
             return False
         return True
 
+    def redact_document(self, doc: Document) -> Counter[str]:
+        """Redact every field of ``doc`` in place (see the class) and return the counts of
+        each kind replaced, all fields together."""
+        counts: Counter[str] = Counter()
+        lang = doc.language
+        for name in TEXT_FIELDS:
+            value = getattr(doc, name)
+            if isinstance(value, str) and value:
+                new, found = self.redact(value, lang)
+                if found:
+                    setattr(doc, name, new)
+                    counts.update(found)
+        if doc.url and self.config.email:
+            doc.url = self._redact_url(doc.url, counts)
+        if doc.metadata:
+            self._redact_metadata(doc.metadata, lang, counts)
+        return counts
+
+    def _redact_url(self, url: str, counts: Counter[str]) -> str:
+        """``url`` with its e-mail addresses (``@`` or ``%40``) replaced by the placeholder,
+        percent-encoded so that the URL stays one."""
+        if "@" not in url and "%40" not in url:
+            return url
+        new, n = URL_EMAIL.subn(quote(self.config.email_placeholder, safe=""), url)
+        if n:
+            counts["email"] += n
+        return new
+
+    def _redact_metadata(
+        self, meta: dict[str, Any], lang: str | None, counts: Counter[str]
+    ) -> None:
+        """Redact the strings of ``meta`` in place, nested lists and objects included (an
+        explicit stack: no depth limit); values under identifier keys (:data:`ID_KEY`) stay."""
+        stack: list[dict[str, Any] | list[Any]] = [meta]
+        while stack:
+            node = stack.pop()
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in list(items):
+                if isinstance(value, str):
+                    if value and not (isinstance(key, str) and ID_KEY.search(key)):
+                        new, found = self.redact(value, lang)
+                        if found:
+                            node[key] = new  # type: ignore[index]
+                            counts.update(found)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+
+    def count(self, counts: Counter[str], suffix: str = "") -> None:
+        """Add the kinds of one document's redaction to the step's counters."""
+        for kind, n in counts.items():
+            self.stats.count(f"redacted {kind}{suffix}", n)
+
     def process(self, doc: Document) -> Document | str:
-        text, counts = self.redact(doc.text, doc.language)
+        counts = self.redact_document(doc)
         if counts:
-            doc.text = text
-            for kind, n in counts.items():
-                self.stats.count(f"redacted {kind}", n)
+            self.count(counts)
             self.stats.count("documents with PII")
         return doc
+
+    def redact_dropped(self, doc: Document) -> None:
+        """Redact a document another step dropped before it is stored (``--keep-dropped``);
+        counted apart (``redacted KIND in dropped documents``) so the corpus counts stay
+        those of the corpus."""
+        counts = self.redact_document(doc)
+        if counts:
+            self.count(counts, " in dropped documents")
+            self.stats.count("dropped documents with PII")

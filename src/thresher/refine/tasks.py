@@ -118,7 +118,7 @@ class _Counted:
 
 def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> CorpusWriter:
     """A flat writer of the documents the steps drop (``metadata.dropped``: step, reason),
-    staged in the work folder like the corpus parts."""
+    staged in the work folder like the corpus parts; PII redacted when the pii step runs."""
     stage = fresh_stage(work.dropped.stage(task.shard))
     writer = CorpusWriter(
         stage,
@@ -127,7 +127,14 @@ def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> Corpu
         partition=(),
     )
 
+    from thresher.refine.pii import PIIRedactor
+
+    # dropped documents are stored too: whichever step dropped them, they leave redacted
+    redactor = next((s for s in steps if isinstance(s, PIIRedactor)), None)
+
     def sink(doc: Document, step: str, reason: str) -> None:
+        if redactor is not None:
+            redactor.redact_dropped(doc)
         doc.metadata["dropped"] = {"step": step, "reason": reason}
         writer.write(doc)
 
