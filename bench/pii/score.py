@@ -18,7 +18,7 @@ from pathlib import Path
 from thresher.refine.pii import PIIRedactor
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("email", "phone", "ip", "card")
+KINDS = ("email", "phone", "ip", "card", "iban")
 
 
 @dataclass
