@@ -28,6 +28,12 @@ class ExtractConfig(Section):
     timeout: float = Field(
         10.0, gt=0, description="seconds one page may take before it is cut off and counted"
     )
+    max_depth: int = Field(
+        3000,
+        ge=0,
+        description="pages whose elements nest deeper than this are skipped before parsing"
+        " (too_deep; parsing time grows with the square of the depth; 0: no limit)",
+    )
     batch_size: int = Field(
         32, ge=1, description="unused: extract runs in shards (kept so older files still load)"
     )

@@ -20,6 +20,7 @@ from thresher.errors import InputError
 from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
+from thresher.extract.depth import exceeds_depth
 from thresher.extract.inputs import (
     Page,
     expand_inputs,
@@ -89,6 +90,8 @@ def process_page(
     if page.record_id:
         extra["warc_record_id"] = page.record_id
     extra.update(page.metadata)
+    if page.kind != "text" and exceeds_depth(payload, config.max_depth):
+        return None, "too_deep", counters  # never parsed: see thresher.extract.depth
     deadline = Deadline(config.timeout)
     try:
         if page.kind == "text":

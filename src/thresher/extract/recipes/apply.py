@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from thresher.document import Document
 from thresher.extract.budget import Deadline, PageTimeout
+from thresher.extract.depth import exceeds_depth
 from thresher.extract.recipes.model import Recipe
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def page_records(
     if len(payload) > config.max_html_bytes:
         payload = payload[: config.max_html_bytes]
         counters.append("cut_to_size")
+    if exceeds_depth(payload, config.max_depth):
+        return [], "too_deep", counters  # never parsed: see thresher.extract.depth
     try:
         docs = recipe.records(
             payload,
