@@ -20,6 +20,7 @@ from thresher.output import lock_folder
 from thresher.progress import report
 from thresher.stats import StepStats
 from thresher.store import read_manifest
+from thresher.store.folder import check_manifests
 from thresher.store.manifest import read_stats
 
 
@@ -49,6 +50,8 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None) -> F
     if not config.crawl.seeds:
         raise ConfigError("crawl.seeds: give at least one start URL")
     with lock_folder(root):
+        # the stages replace these folders: a manifest pointing outside stops the run first
+        check_manifests(root / "documents", root / "corpus", root / "corpus" / "dropped")
         return _run_stages(config, root)
 
 

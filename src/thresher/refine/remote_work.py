@@ -19,6 +19,7 @@ from typing import Any
 
 from thresher.errors import OutputError
 from thresher.store.markers import MARKER_SUFFIX
+from thresher.store.paths import part_path
 from thresher.store.remote import filesystem
 
 
@@ -71,7 +72,7 @@ class RemoteWork:
         lands under a temporary name and is renamed."""
         try:
             for rel, size in sorted(self._listing(under).items()):
-                dst = local / rel
+                dst = part_path(local, rel, self.url)  # a key with '..' never lands outside
                 if (want is not None and not want(rel)) or (
                     dst.is_file() and dst.stat().st_size == size
                 ):

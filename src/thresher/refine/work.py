@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from thresher.atomic import write_json
+from thresher.errors import OutputError
 from thresher.refine.config import RefineConfig
 from thresher.refine.hash_files import HASHES
 from thresher.refine.shards import Shard
@@ -104,6 +105,8 @@ def remove_refine_output(out: Path) -> None:
     """Delete an earlier refine output: its parts, manifest and stats, work folder, paragraph
     hashes and dropped documents (the ``dropped/`` folder only when it is one of ours)."""
     dropped = out / DROPPED
+    if dropped.is_symlink():  # never follow a link out of the folder to delete there
+        raise OutputError(f"{dropped}: is a symbolic link; remove it by hand, then run again")
     if (dropped / MANIFEST).is_file():
         try:
             ours = json.loads((dropped / MANIFEST).read_text(encoding="utf-8")).get("kind")

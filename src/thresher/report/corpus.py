@@ -25,6 +25,7 @@ from thresher.report.charts import (
 from thresher.report.labels import step_label
 from thresher.report.tables import table
 from thresher.store.manifest import primary_format
+from thresher.store.paths import part_path
 from thresher.store.readers import DocumentReader
 
 SAMPLE_DOCUMENTS = 20_000
@@ -52,7 +53,7 @@ def read_sample(folder: Path, manifest: dict[str, Any], limit: int = SAMPLE_DOCU
     sample = Sample()
     reader = DocumentReader([])
     for part in chosen:
-        path = folder / part["path"]
+        path = part_path(folder, part["path"], folder / "manifest.json")
         if not path.is_file():
             continue
         take = max(1, math.ceil(limit * part.get("documents", 0) / total))

@@ -26,6 +26,7 @@ import numpy as np
 
 from thresher.errors import InputError
 from thresher.store.manifest import primary_format, read_manifest
+from thresher.store.paths import part_path
 from thresher.store.readers import DocumentReader
 from thresher.store.remote import local_path
 
@@ -141,7 +142,7 @@ def _documents(folder: Path) -> Iterator[tuple[str, str, str]]:
         if not rel.endswith(f".{fmt}"):
             continue  # the same documents in another format
         where = rel.rsplit("/", 1)[0] if "/" in rel else "."
-        path = folder / rel
+        path = part_path(folder, rel, folder / "manifest.json")
         if not path.is_file():
             raise InputError(f"{path}: listed in the manifest but missing (thresher verify)")
         if fmt == "parquet":

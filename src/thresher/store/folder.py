@@ -35,6 +35,7 @@ from thresher.stats import StepStats
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
 from thresher.store.markers import ShardSlots
+from thresher.store.paths import part_path
 from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part, sha256_file
 
 #: manifests written by earlier versions under another name for the same kind of output
@@ -71,8 +72,8 @@ def _final_part_files(out: Path) -> list[Path]:
     manifest (the folders of other stages under a ``run`` root)."""
     found: list[Path] = []
     for entry in sorted(out.iterdir()):
-        if entry.name.startswith("."):
-            continue
+        if entry.name.startswith(".") or (entry.is_symlink() and entry.is_dir()):
+            continue  # hidden work, or a link to a folder that may be outside: never followed
         if entry.is_file() and entry.name.startswith("part-"):
             found.append(entry)
         elif entry.is_dir() and not (entry / MANIFEST).is_file():
@@ -84,20 +85,29 @@ def remove_output(out: Path, work: str | None = None, keep: Iterable[Path] = ())
     """Delete what an earlier run wrote into ``out`` (its listed parts, any part files left
     unlisted, manifest, stats and work folder); nothing else in the folder is touched, nor the
     files in ``keep`` (parts a killed commit of this run already moved into place)."""
-    listed: list[str] = []
-    if (out / MANIFEST).is_file():
-        listed = [e["path"] for e in read_manifest(out).get("parts", [])]
-    files = ({out / rel for rel in listed} | set(_final_part_files(out))) - set(keep)
+    listed: set[Path] = set()
+    if (out / MANIFEST).is_file():  # every listed path checked before anything is deleted
+        manifest = read_manifest(out)
+        listed = {part_path(out, e["path"], out / MANIFEST) for e in manifest.get("parts", [])}
+    files = (listed | set(_final_part_files(out))) - set(keep)
     for f in files:
         f.unlink(missing_ok=True)
     for folder in sorted({f.parent for f in files}, key=lambda p: len(p.parts), reverse=True):
-        while folder != out and folder.is_dir() and not any(folder.iterdir()):
+        while out in folder.parents and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
     (out / STATS).unlink(missing_ok=True)
     (out / MANIFEST).unlink(missing_ok=True)
     if work:
         shutil.rmtree(out / work, ignore_errors=True)
+
+
+def check_manifests(*folders: Path) -> None:
+    """Read the manifest of each folder that has one, so that a damaged manifest (one listing
+    a path outside its folder) stops a run that would replace these folders before it starts."""
+    for folder in folders:
+        if (folder / MANIFEST).is_file():
+            read_manifest(folder)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from thresher import __version__
 from thresher.atomic import write_json
 from thresher.errors import VerifyError
 from thresher.stats import StepStats
+from thresher.store.paths import check_manifest, part_path
 from thresher.store.readers import count_documents
 from thresher.store.remote import RemoteFolder, is_remote
 from thresher.store.writers import Part, sha256_file
@@ -86,13 +87,19 @@ def primary_format(parts: list[dict[str, Any]]) -> str | None:
 
 
 def read_manifest(out_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a local folder, refused in one line when it is missing, unreadable or
+    lists a path outside the folder (:func:`~thresher.store.paths.check_manifest`)."""
     path = Path(out_dir) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise VerifyError(f"{path}: no manifest") from None
     except (OSError, ValueError) as e:
         raise VerifyError(f"{path}: unreadable manifest: {e}") from None
+    if not isinstance(manifest, dict):
+        raise VerifyError(f"{path}: damaged manifest: not a JSON object")
+    check_manifest(manifest, path, Path(out_dir))
+    return manifest
 
 
 def read_stats(out_dir: str | Path) -> list[StepStats]:
@@ -137,6 +144,7 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
             present=folder.part_files(),
         )
     root = Path(out_dir)
+    manifest = read_manifest(root)  # refused before any part is read when it points outside
     present = []
     for path in sorted(root.rglob("part-*")):
         rel = path.relative_to(root).as_posix()
@@ -145,11 +153,11 @@ def verify(out_dir: str | Path, *, count: bool = True) -> VerifyResult:
         if path.is_file() and not _under_other_manifest(root, path):
             present.append(rel)
     return check_parts(
-        read_manifest(root),
+        manifest,
         root / MANIFEST,
-        size=lambda rel: (root / rel).stat().st_size,
-        digest=lambda rel: sha256_file(root / rel),
-        count=(lambda rel: count_documents(root / rel)) if count else None,
+        size=lambda rel: part_path(root, rel).stat().st_size,
+        digest=lambda rel: sha256_file(part_path(root, rel)),
+        count=(lambda rel: count_documents(part_path(root, rel))) if count else None,
         present=present,
     )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from thresher.atomic import write_json
+from thresher.store.paths import check_marker
 
 MARKER_SUFFIX = ".done.json"
 
@@ -23,7 +24,7 @@ def read_marker(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return check_marker(data, path) if isinstance(data, dict) else data
 
 
 def write_marker(path: Path, info: dict[str, Any]) -> None:

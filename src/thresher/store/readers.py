@@ -30,6 +30,7 @@ from thresher.store.csv_input import check_suffix, csv_records, is_csv
 from thresher.store.formats import format_of, iter_lines
 from thresher.store.mapping import FieldMap
 from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
+from thresher.store.paths import check_folder
 from thresher.store.schema import row_to_document
 
 P = TypeVar("P", bound=PurePath)
@@ -55,6 +56,7 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
         path = local_path(p)
         if path.is_dir():
             audit = _dropped_folders(path)
+            check_folder(path)  # a manifest pointing outside: refused, as by every command
             found = sorted(
                 f
                 for f in path.rglob("*")

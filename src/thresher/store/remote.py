@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from thresher.errors import InputError, OutputError
+from thresher.store.paths import check_manifest
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -137,6 +138,13 @@ class RemoteFolder:
     def _read_json(self, rel: str) -> dict[str, Any] | None:
         return read_object(self.fs, self.key(rel), f"{self.url}/{rel}", "unreadable manifest")
 
+    def _read_manifest(self, rel: str) -> dict[str, Any] | None:
+        """A manifest of this folder, refused in one line when it lists a key outside it."""
+        manifest = self._read_json(rel)
+        if manifest is not None:
+            check_manifest(manifest, f"{self.url}/{rel}")
+        return manifest
+
     def stats(self) -> list[Any]:
         """The committed folder's step stats (empty when it has none)."""
         from thresher.stats import StepStats
@@ -146,7 +154,7 @@ class RemoteFolder:
 
     def manifest(self) -> dict[str, Any] | None:
         """The committed manifest, or None (a reader never writes: see :meth:`recover`)."""
-        return self._read_json(MANIFEST)
+        return self._read_manifest(MANIFEST)
 
     def _stagings(self) -> list[str]:
         try:
@@ -164,7 +172,7 @@ class RemoteFolder:
         copies that never completed, except the one of fingerprint ``keep`` (a run about to
         resume from the shard markers it holds)."""
         for name in self._stagings():
-            staged = self._read_json(f"{name}/{MANIFEST}")
+            staged = self._read_manifest(f"{name}/{MANIFEST}")
             if staged is not None:
                 self._commit(name, staged)
             elif keep is None or name != staging_name(keep):
@@ -174,6 +182,7 @@ class RemoteFolder:
         """Make the finished output in ``local`` the content of this folder (see module doc);
         returns its manifest."""
         manifest = json.loads((local / MANIFEST).read_text(encoding="utf-8"))
+        check_manifest(manifest, local / MANIFEST, local)
         name = staging_name(manifest.get("fingerprint"))
         try:
             for rel in [p["path"] for p in manifest.get("parts", [])] + _side(manifest) + [STATS]:
@@ -201,7 +210,8 @@ class RemoteFolder:
             raise OutputError(f"{self.url}: cannot publish: {e}") from None
 
     def _commit(self, name: str, manifest: dict[str, Any]) -> None:
-        old = self._read_json(MANIFEST)
+        check_manifest(manifest, f"{self.url}/{name}/{MANIFEST}")
+        old = self._read_manifest(MANIFEST)
         keep = {p["path"] for p in manifest.get("parts", [])}
         for rel in sorted(keep):
             self.fs.copy(self.key(f"{name}/{rel}"), self.key(rel))

@@ -32,6 +32,7 @@ from thresher.stats import StepStats
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, write_manifest
 from thresher.store.markers import MARKER_SUFFIX
+from thresher.store.paths import check_marker
 from thresher.store.remote import RemoteFolder, filesystem, read_object, staging_name
 from thresher.store.writers import DEFAULT_PART_BYTES, Part, sha256_file
 
@@ -62,7 +63,8 @@ class RemoteSlots:
     def done(self, shard: int) -> dict[str, Any] | None:
         """The marker object of shard ``shard`` when it finished, else None."""
         path = f"{self.root}/{shard:05d}{MARKER_SUFFIX}"
-        return read_object(self.fs, path, self.marker(shard))
+        info = read_object(self.fs, path, self.marker(shard))
+        return None if info is None else check_marker(info, self.marker(shard))
 
     def finished(self) -> set[int]:
         """The shards with a marker object (one listing, not one request per shard)."""
