@@ -25,7 +25,22 @@ def summary_lines(result: CrawlResult, out: Path) -> list[str]:
         f" into {out / 'warc'}; stats in {out / 'crawl-stats.json'}",
         *reason_lines("failed", result.failures),
         *reason_lines("skipped", result.skipped),
+        *sitemap_lines(result.stats.get("this_run", {})),
     ]
+
+
+def sitemap_lines(run: dict[str, object]) -> list[str]:
+    """One line on this run's sitemaps when any was read or left out for the caps."""
+    fetched, skipped = run.get("sitemaps_fetched", 0), run.get("sitemaps_skipped", 0)
+    urls, dropped = run.get("sitemap_urls", 0), run.get("sitemap_urls_dropped", 0)
+    if not (fetched or skipped or dropped):
+        return []
+    line = f"sitemaps: {fetched} fetched, {urls} URLs taken"
+    if skipped:
+        line += f", {skipped} sitemaps skipped (caps: max_sitemaps, max_sitemap_urls)"
+    if dropped:
+        line += f", {dropped} URLs dropped (raise max_sitemap_urls)"
+    return [line + " this run"]
 
 
 def register(app: typer.Typer) -> None:

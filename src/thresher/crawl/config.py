@@ -31,6 +31,18 @@ class CrawlConfig(Section):
     same_domain: bool = Field(True, description="stay on the seeds' registered domains")
     respect_robots: bool = Field(True, description="obey robots.txt")
     use_sitemaps: bool = Field(True, description="seed from sitemaps listed in robots.txt")
+    max_sitemaps: int | None = Field(
+        None,
+        ge=0,
+        description="sitemaps (and sitemap indexes) queued per crawl; the rest are skipped"
+        " [default: max_pages kept within 10..1000, or 1000 without max_pages]",
+    )
+    max_sitemap_urls: int | None = Field(
+        None,
+        ge=0,
+        description="URLs taken from sitemaps per crawl; once reached, the rest are dropped"
+        " and no further sitemap is fetched [default: 10 x max_pages, or 1,000,000]",
+    )
     timeout: float = Field(30.0, gt=0, description="connect + read timeout in seconds")
     max_retries: int = Field(3, ge=0, description="retries for transient failures")
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="bodies are cut here")
@@ -97,6 +109,18 @@ class CrawlConfig(Section):
         description="a recipe file or built-in name (phpbb, xenforo, vbulletin, discourse)"
         " whose link rules the crawler follows instead of every link",
     )
+
+    def sitemap_limit(self) -> int:
+        """``max_sitemaps``, or its default tied to ``max_pages``."""
+        if self.max_sitemaps is not None:
+            return self.max_sitemaps
+        return 1000 if self.max_pages is None else min(1000, max(10, self.max_pages))
+
+    def sitemap_url_limit(self) -> int:
+        """``max_sitemap_urls``, or its default tied to ``max_pages``."""
+        if self.max_sitemap_urls is not None:
+            return self.max_sitemap_urls
+        return 1_000_000 if self.max_pages is None else 10 * self.max_pages
 
     @field_validator("frontier")
     @classmethod

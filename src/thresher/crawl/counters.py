@@ -32,6 +32,15 @@ class RunCounters:
     bytes: int = 0
     links_seen: int = 0
     urls_queued: int = 0
+    #: URLs that failed in an earlier run for a transient or settings-dependent reason,
+    #: queued again at the start of this one
+    requeued_failed: int = 0
+    #: sitemaps parsed; sitemaps not queued or not fetched for the max_sitemaps /
+    #: max_sitemap_urls caps; URLs taken from sitemaps and dropped by the max_sitemap_urls cap
+    sitemaps_fetched: int = 0
+    sitemaps_skipped: int = 0
+    sitemap_urls: int = 0
+    sitemap_urls_dropped: int = 0
     out_of_scope: int = 0
     rendered: int = 0
     revisits: int = 0

@@ -16,6 +16,7 @@ __all__ = [
     "parse_html",
     "parse_sitemap",
     "robots_directives",
+    "sitemap_locs",
     "sniff_kind",
 ]
 
@@ -157,10 +158,28 @@ def _text(raw: bytes) -> str:
 
 def parse_sitemap(body: bytes) -> tuple[list[str], bool]:
     """The ``<loc>`` URLs of a sitemap and whether it is a sitemap index (gzip accepted)."""
+    urls, is_index, _ = sitemap_locs(body)
+    return urls, is_index
+
+
+def sitemap_locs(
+    body: bytes, index_limit: int | None = None, url_limit: int | None = None
+) -> tuple[list[str], bool, int]:
+    """The first ``<loc>`` URLs of a sitemap (at most ``index_limit`` of an index, at most
+    ``url_limit`` of a URL set), whether it is an index, and how many more it holds
+    (gzip accepted, decompressed up to 64 MiB)."""
     if body[:2] == b"\x1f\x8b":
         body = gunzip_bounded(body)
     is_index = _SITEMAP_INDEX.search(body[:4096]) is not None
-    return [_text(m) for m in _LOC.findall(body)], is_index
+    limit = index_limit if is_index else url_limit
+    urls: list[str] = []
+    dropped = 0
+    for m in _LOC.finditer(body):
+        if limit is not None and len(urls) >= limit:
+            dropped += 1  # counted, not decoded
+        else:
+            urls.append(_text(m.group(1)))
+    return urls, is_index, dropped
 
 
 def parse_feed(body: bytes) -> list[str]:

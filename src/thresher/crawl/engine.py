@@ -33,12 +33,19 @@ from thresher.crawl.fetcher import Fetcher, client_session
 from thresher.crawl.frontier.base import FAILED, PAGE, SKIPPED, CrawlFrontier
 from thresher.crawl.guard import AddressGuard
 from thresher.crawl.links import LinkQueue, compile_patterns
-from thresher.crawl.outcomes import CrawlFailedError, Outcomes, counted_reasons, unfetched_seeds
+from thresher.crawl.outcomes import (
+    RERUN_REASONS,
+    CrawlFailedError,
+    Outcomes,
+    counted_reasons,
+    unfetched_seeds,
+)
 from thresher.crawl.pages import PageHandler
 from thresher.crawl.proxies import ProxyPool
 from thresher.crawl.robots import product_token
 from thresher.crawl.scheduler import Job, Scheduler
 from thresher.crawl.sitefiles import SiteFiles
+from thresher.crawl.sitemaps import SitemapBudget
 from thresher.errors import ConfigError, InputError, ThresherError
 from thresher.output import lock_folder
 
@@ -199,6 +206,9 @@ class Crawler:
         for url in self.seeds:
             rows.append((U.fingerprint(url), url, U.host_of(url), 0, PAGE, 0, None))
         self.frontier.add(rows)
+        # A rerun tries again what failed because the host was down or forbidden, or for a
+        # transient reason; what was fetched stays done.
+        self.stats.requeued_failed = self.frontier.requeue_failed(RERUN_REASONS)
         self.runs = int(self.frontier.get_meta("runs") or 0) + 1
         self.frontier.set_meta("runs", str(self.runs))
         self._commit()
@@ -214,6 +224,7 @@ class Crawler:
         self.links = LinkQueue(
             cfg, frontier, stats, self.sites, self.recipe, self.include, self.exclude
         )
+        self.links.sitemaps = SitemapBudget(cfg, frontier, stats)
         self.sitefiles = SiteFiles(
             cfg, frontier, writer, stats, self.fetcher, self.outcomes, self.links, self.token
         )

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from thresher.crawl import urls as U
-from thresher.crawl.frontier.base import PAGE, SKIPPED, Row
+from thresher.crawl.frontier.base import PAGE, SITEMAP, SKIPPED, Row
 from thresher.errors import ConfigError
 
 if TYPE_CHECKING:
     from thresher.crawl.config import CrawlConfig
     from thresher.crawl.counters import RunCounters
     from thresher.crawl.frontier.base import CrawlFrontier
+    from thresher.crawl.sitemaps import SitemapBudget
     from thresher.extract.recipes import Recipe
 
 __all__ = ["LinkQueue", "compile_patterns"]
@@ -59,6 +60,7 @@ class LinkQueue:
         self.exclude = exclude
         self.now_year = time.gmtime().tm_year
         self.notice: Callable[[str], None] = lambda host: None
+        self.sitemaps: SitemapBudget  # set by the engine once the frontier is open
         self._considered: set[int] = set()
 
     def recipe_links(self, payload: bytes, base: str) -> list[str]:
@@ -94,18 +96,19 @@ class LinkQueue:
         force_scope: bool = True,
         sitemap: bool = False,
         redirect: bool = False,
-    ) -> None:
-        """Queue ``hrefs`` found at ``base`` (``depth``: theirs) that are new and in scope."""
+    ) -> int:
+        """Queue ``hrefs`` found at ``base`` (``depth``: theirs) that are new and in scope;
+        returns how many were new to the frontier."""
         if not hrefs:
-            return
+            return 0
         cfg = self.config
         if cfg.max_depth is not None and depth > cfg.max_depth and kind == PAGE and not redirect:
             self.stats.count("skipped_by_reason", "max-depth", len(hrefs))
-            return
+            return 0
         self.stats.links_seen += len(hrefs)
         fresh = self._unseen(hrefs, base)
         if not fresh:
-            return
+            return 0
         keep: list[Row] = []
         traps = []
         for url in fresh:
@@ -130,6 +133,22 @@ class LinkQueue:
         self.stats.urls_queued += len(new)
         for row in new:
             self.notice(row[2])
+        return len(new)
+
+    def queue_sitemaps(self, hrefs: list[str], *, base: str, depth: int, sitemap: bool) -> None:
+        """Queue sitemap URLs (of robots.txt or an index) within the ``max_sitemaps`` cap;
+        ``sitemap``: found in a sitemap index (scope applies) rather than robots.txt."""
+        budget = self.sitemaps
+        left = budget.sitemaps_left()
+        added = self.queue(
+            hrefs[:left],
+            base=base,
+            depth=depth,
+            kind=SITEMAP,
+            force_scope=False,
+            sitemap=sitemap,
+        )
+        budget.sitemaps_queued(added, max(0, len(hrefs) - left))
 
     def _unseen(self, hrefs: list[str], base: str) -> list[str]:
         """Canonical URLs of ``hrefs`` not considered before in this run."""

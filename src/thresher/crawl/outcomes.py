@@ -30,6 +30,8 @@ __all__ = [
     "PROXY_UNREACHABLE",
     "QUICK_RETRY",
     "REFUSED_RETRY_DELAYS",
+    "RERUN_REASONS",
+    "TRANSIENT_STATUS",
     "CrawlFailedError",
     "Outcomes",
     "counted_reasons",
@@ -50,6 +52,19 @@ PROXY_UNREACHABLE = "proxy-unreachable"
 #: errors after which a URL fails at once (no backoff); on robots.txt every URL of the host
 #: fails with that reason, and so do its URLs found later in the same run
 HOST_DOWN = frozenset({BLOCKED_PRIVATE, CONNECTION_REFUSED, DNS_ERROR, PROXY_UNREACHABLE})
+#: HTTP statuses retried with backoff (the server is busy or failing for a while)
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+#: failure reasons worth another try when the crawl is run again: the host was down or
+#: forbidden (the server may be up now, or --allow-private given) or the error was transient
+RERUN_REASONS = frozenset(
+    {
+        *HOST_DOWN,
+        "robots-unavailable",
+        "timeout",
+        "connection-error",
+        *(f"http-{s}" for s in TRANSIENT_STATUS),
+    }
+)
 #: errors retried at once, after the short waits of :data:`REFUSED_RETRY_DELAYS`
 QUICK_RETRY = frozenset({CONNECTION_REFUSED, PROXY_UNREACHABLE})
 #: waits (seconds) before those retries: a restarting server gets a moment, and a closed
@@ -62,6 +77,7 @@ _HINTS = {
     BLOCKED_PRIVATE: "use --allow-private",
     PROXY_UNREACHABLE: "check --proxy",
     "host-page-cap": "raise max_pages_per_host",
+    "sitemap-cap": "raise max_sitemap_urls",
     "max-depth": "raise --max-depth",
     "content-type": "set non_html: archive",
     "too-many-redirects": "raise max_redirects",

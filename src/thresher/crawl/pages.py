@@ -11,14 +11,14 @@ from thresher.crawl import urls as U
 from thresher.crawl.discover import (
     parse_feed,
     parse_html,
-    parse_sitemap,
     robots_directives,
+    sitemap_locs,
     sniff_kind,
     tdm_value,
 )
 from thresher.crawl.fetcher import REDIRECTS
 from thresher.crawl.frontier.base import DONE, FAILED, FEED, PAGE, SITEMAP, Entry
-from thresher.crawl.outcomes import HOST_DOWN
+from thresher.crawl.outcomes import HOST_DOWN, TRANSIENT_STATUS
 from thresher.crawl.part import CrawlPart
 from thresher.crawl.sitefiles import tdm_fields
 from thresher.retry import parse_retry_after
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from thresher.crawl.politeness import HostState
 
 __all__ = ["PageHandler"]
-
-_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 
 
 class PageHandler(CrawlPart):
@@ -58,7 +56,7 @@ class PageHandler(CrawlPart):
         self.stats.count("responses_by_status", str(status))
         if res.elapsed > self.config.slow_response:
             h.slow_down()
-        if status in _TRANSIENT_STATUS:
+        if status in TRANSIENT_STATUS:
             self.fetcher.archive(res)
             self.stats.count("errors_by_kind", f"http-{status}")
             h.slow_down()
@@ -116,19 +114,7 @@ class PageHandler(CrawlPart):
         feeds: list[str] = []
         rendered: bytes | None = None
         if e.kind == SITEMAP or kind == "sitemap":
-            try:
-                found, is_index = parse_sitemap(res.payload)
-            except ValueError as err:
-                found, is_index = [], False
-                self.stats.count("errors_by_kind", "bad-sitemap")
-                res.error_detail = str(err)
-            self.links.queue(
-                found,
-                base=e.url,
-                depth=e.depth if is_index else e.depth + 1,
-                kind=SITEMAP if is_index else PAGE,
-                sitemap=True,
-            )
+            self._sitemap(e, res)
         elif e.kind == FEED or kind == "feed":
             try:
                 links = parse_feed(res.payload)
@@ -202,6 +188,25 @@ class PageHandler(CrawlPart):
             record_id=rid,
             warc_date=warc_date(res.started),
         )
+
+    def _sitemap(self, e: Entry, res: FetchResult) -> None:
+        """Queue a sitemap's URLs, or an index's sitemaps, within the crawl's caps."""
+        budget = self.links.sitemaps
+        try:
+            found, is_index, dropped = sitemap_locs(
+                res.payload, budget.sitemaps_left(), budget.urls_left()
+            )
+        except ValueError as err:
+            found, is_index, dropped = [], False, 0
+            self.stats.count("errors_by_kind", "bad-sitemap")
+            res.error_detail = str(err)
+        if is_index:
+            budget.urls_taken(0, 0)
+            self.links.queue_sitemaps(found, base=e.url, depth=e.depth, sitemap=True)
+            budget.sitemaps_queued(0, dropped)
+            return
+        budget.urls_taken(len(found), dropped)
+        self.links.queue(found, base=e.url, depth=e.depth + 1, kind=PAGE, sitemap=True)
 
     def _redirect(self, e: Entry, res: FetchResult, rid: str) -> None:
         self.stats.redirects += 1

@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from thresher.crawl.frontier.base import PAGE, Entry
+from thresher.crawl.frontier.base import PAGE, SITEMAP, Entry
 from thresher.crawl.politeness import HostState
+from thresher.crawl.sitemaps import SITEMAP_CAP
 
 if TYPE_CHECKING:
     from thresher.crawl.config import CrawlConfig
@@ -172,6 +173,10 @@ class Scheduler:
     def _precheck(self, h: HostState, e: Entry) -> bool:
         """TDMRep and per-host caps decided without the network; False when settled here."""
         if not self.sitefiles.tdm_allows(h, e):
+            return False
+        if e.kind == SITEMAP and self.sitefiles.links.sitemaps.spent:
+            self.outcomes.skip(e, SITEMAP_CAP)  # its URLs could not be taken any more
+            self.sitefiles.stats.sitemaps_skipped += 1
             return False
         cap = self.config.max_pages_per_host
         if cap is not None and e.kind == PAGE and h.pages >= cap:

@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from thresher.crawl import urls as U
-from thresher.crawl.frontier.base import SITEMAP, Entry, HostRecord
+from thresher.crawl.frontier.base import Entry, HostRecord
 from thresher.crawl.part import CrawlPart
 from thresher.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots
 from thresher.crawl.tdmrep import MAX_TDMREP_BYTES, TDMREP_PATH, TdmRep, TdmRule, parse_tdmrep
@@ -126,9 +126,7 @@ class SiteFiles(CrawlPart):
             self.frontier.put_host(rec)
             self.apply_robots(h, rec)
             if status == "ok" and cfg.use_sitemaps and h.rules:
-                self.links.queue(
-                    h.rules.sitemaps, base=url, depth=0, kind=SITEMAP, force_scope=False
-                )
+                self.links.queue_sitemaps(h.rules.sitemaps, base=url, depth=0, sitemap=False)
         # The robots.txt request counts against the (possibly new) crawl-delay.
         h.next_slot = max(h.next_slot, start + h.interval)
 

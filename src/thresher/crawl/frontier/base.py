@@ -4,7 +4,7 @@ frontier (one crawler) and the Redis frontier (many crawlers, one crawl) both im
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -119,6 +119,7 @@ class CrawlFrontier(Protocol):
     def retry(self, fp: int, next_at: float, reason: str) -> None: ...
     def defer_host(self, host: str, next_at: float) -> None: ...
     def fail_host(self, host: str, reason: str) -> int: ...
+    def requeue_failed(self, reasons: Collection[str]) -> int: ...
     def requeue_done(self) -> int: ...
 
     # -- the crawl's shared coordination (no-ops for a frontier of one crawler)

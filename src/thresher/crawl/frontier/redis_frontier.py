@@ -22,7 +22,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -295,6 +295,11 @@ class RedisFrontier:
         for fp in mine:
             self._held.pop(fp, None)
         return n
+
+    def requeue_failed(self, reasons: Collection[str]) -> int:
+        """Not done on a shared frontier yet: its failed URLs stay failed on a rerun (other
+        crawlers may be running; a script that moves them back is still to be written)."""
+        return 0
 
     def requeue_done(self) -> int:
         """Start a recrawl pass of the whole crawl (or join the one in progress) and queue

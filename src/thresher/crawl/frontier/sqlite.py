@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from thresher.crawl.frontier.base import FAILED, QUEUED, STATE_NAMES, Entry, HostRecord
@@ -240,6 +240,20 @@ class Frontier(LocalState):
         cur = self.db.execute(
             "UPDATE urls SET state = 3, reason = ? WHERE host = ? AND state IN (0, 1)",
             (reason, host),
+        )
+        return cur.rowcount
+
+    def requeue_failed(self, reasons: Collection[str]) -> int:
+        """Queue again the failed URLs whose reason is in ``reasons`` (ones a rerun, with
+        the server up or other settings, may fetch); pages fetched are left alone."""
+        self.flush()
+        if not reasons:
+            return 0
+        marks = ",".join("?" * len(reasons))
+        cur = self.db.execute(
+            "UPDATE urls SET state = 0, attempts = 0, next_at = 0, status = NULL, reason = NULL"
+            f" WHERE state = 3 AND reason IN ({marks})",
+            tuple(reasons),
         )
         return cur.rowcount
 

@@ -1,0 +1,78 @@
+"""Running a crawl again: failures that new settings or a server now up can lift are tried
+again, and what was fetched is not fetched twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from tests.crawl.site import SiteServer, fast_config, page, text
+from tests.crawl.test_failures import closed_port
+from thresher.crawl import crawl
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_private_seed_is_fetched_when_rerun_with_allow_private(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/a"])
+    site.routes["/a"] = page([])
+    out = tmp_path / "out"
+    first = crawl(fast_config(site, allow_private=False), out)
+    assert first.seed_failures == {"blocked-private-address": 1}
+    assert site.hits == []
+    second = crawl(fast_config(site, allow_private=True), out)
+    assert second.pages == 2 and second.failures == {}
+    assert second.stats["this_run"]["requeued_failed"] == 1
+    third = crawl(fast_config(site, allow_private=True), out)
+    assert third.fetched == 0  # nothing left: done pages are not fetched again
+
+
+def test_refused_seed_is_fetched_once_the_server_is_up(tmp_path: Path) -> None:
+    port = closed_port()
+    out = tmp_path / "out"
+    site = SiteServer(port=port)
+    cfg = fast_config(site, seeds=[f"http://127.0.0.1:{port}/"])
+    first = crawl(cfg, out)
+    assert first.seed_failures == {"connection-refused": 1}
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/a"])
+    site.routes["/a"] = page([])
+    site.start()
+    try:
+        second = crawl(cfg, out)
+    finally:
+        site.stop()
+    assert second.pages == 2 and second.failures == {}
+    assert Counter(site.paths())["/"] == 1
+
+
+def test_rerun_fetches_transient_failures_again_but_not_done_pages(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    state = {"up": False}
+
+    def flaky(request: web.Request) -> web.StreamResponse:
+        if state["up"]:
+            return page([])(request)  # type: ignore[return-value]
+        return web.Response(status=503, text="busy")
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/ok", "/flaky", "/gone"])
+    site.routes["/ok"] = page([])
+    site.routes["/flaky"] = flaky
+    site.routes["/gone"] = text("no", status=404)
+    out = tmp_path / "out"
+    first = crawl(fast_config(site, max_retries=0), out)
+    assert first.failures == {"http-503": 1, "http-404": 1}
+    state["up"] = True
+    second = crawl(fast_config(site, max_retries=0), out)
+    assert second.failures == {"http-404": 1}  # a 404 is an answer: not asked again
+    assert second.stats["this_run"]["requeued_failed"] == 1
+    hits = Counter(site.paths())
+    assert hits["/flaky"] == 2 and hits["/ok"] == 1 and hits["/"] == 1 and hits["/gone"] == 1
