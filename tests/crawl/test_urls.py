@@ -85,3 +85,39 @@ def test_traps() -> None:
     assert looks_like_trap("http://e.com/cal/2025-05", **kw) is None
     assert looks_like_trap("http://e.com/cal?month=2031-01", **kw) == "calendar-trap"
     assert looks_like_trap("http://e.com/cal/1950/01", **kw) == "calendar-trap"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://e.com/cal/2031-01",
+        "http://e.com/cal/2031-01-15",
+        "http://e.com/cal/2031-01.html",
+        "http://e.com/cal/2031/1/",
+        "http://e.com/events/1950/12/index.html",
+        "http://e.com/cal?month=2031-01&x=1",
+        "http://e.com/cal?d=2031%2F01",
+    ],
+)
+def test_calendar_traps_are_caught(url: str) -> None:
+    kw = {"max_length": 500, "max_segments": 16, "now_year": 2025}
+    assert looks_like_trap(url, **kw) == "calendar-trap"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # digits inside a hash or a name are not a year and a month
+        "http://e.com/c10/b69f3e0c2147-10.html",
+        "http://e.com/c10/b69a7d1e5f0c2147-10.html",
+        "http://e.com/item/ab2147-10",
+        "http://e.com/p?id=9f2147-10c",
+        "http://e.com/v/2147-10x7",
+        "http://e.com/product/1984",  # a year alone, no month after it
+        "http://e.com/cal/2025/05",  # this year's calendar is fine
+        "http://e.com/cal?month=2026-01",
+    ],
+)
+def test_hash_and_id_paths_are_not_calendar_traps(url: str) -> None:
+    kw = {"max_length": 500, "max_segments": 16, "now_year": 2025}
+    assert looks_like_trap(url, **kw) is None

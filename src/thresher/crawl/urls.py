@@ -211,7 +211,35 @@ def site_key(url: str) -> str:
 
 
 _DIGITS = re.compile(r"\d+")
-_YEAR = re.compile(r"(?<![0-9])(1[0-9]{3}|2[0-9]{3})(?:[-/](0[1-9]|1[0-2]))(?![0-9])")
+#: a whole segment or query value naming a month: ``2031-01``, ``2031-01-15``, ``2031-01.html``
+_YEAR_MONTH = re.compile(
+    r"(1[0-9]{3}|2[0-9]{3})-(0[1-9]|1[0-2])(?:-[0-3][0-9])?(?:\.[A-Za-z]{1,5})?"
+)
+_YEAR_ALONE = re.compile(r"1[0-9]{3}|2[0-9]{3}")
+_MONTH_ALONE = re.compile(r"(0?[1-9]|1[0-2])(?:\.[A-Za-z]{1,5})?")
+
+
+def _calendar_years(segments: list[str], query: str) -> list[int]:
+    """Years of the date-like parts of a URL: a ``YYYY-MM`` segment or query value, or a
+    ``YYYY`` segment followed by a month segment (``/2031/01``). Digits inside other text
+    (a hash such as ``0c2147-10``) are not dates."""
+    years = []
+    for i, seg in enumerate(segments):
+        m = _YEAR_MONTH.fullmatch(seg)
+        if m:
+            years.append(int(m.group(1)))
+        elif (
+            _YEAR_ALONE.fullmatch(seg)
+            and i + 1 < len(segments)
+            and _MONTH_ALONE.fullmatch(segments[i + 1])
+        ):
+            years.append(int(seg))
+    for pair in query.split("&"):
+        value = pair.split("=", 1)[-1].replace("%2F", "/").replace("%2f", "/")
+        m = _YEAR_MONTH.fullmatch(value.replace("/", "-", 1))
+        if m:
+            years.append(int(m.group(1)))
+    return years
 
 
 def looks_like_trap(url: str, *, max_length: int, max_segments: int, now_year: int) -> str | None:
@@ -235,8 +263,8 @@ def looks_like_trap(url: str, *, max_length: int, max_segments: int, now_year: i
             if c >= 3:
                 return "repeating-path-segment"
             counts[s] = c
-    for m in _YEAR.finditer(path_and_query):
-        year = int(m.group(1))
+    query = path_and_query.split("?", 1)[1] if "?" in path_and_query else ""
+    for year in _calendar_years(segments, query):
         if year > now_year + 2 or year < now_year - 30:
             return "calendar-trap"
     return None
