@@ -30,3 +30,16 @@ class NothingToDoError(ThresherError):
     """The inputs held nothing the command can use (no document, no page): says what to run."""
 
     exit_code = 1
+
+
+class Unfinished(InputError):
+    """An input item that could not be read now but may be on a rerun (a network failure left
+    after the retries): its shard is left without a completion marker."""
+
+
+class IncompleteRunError(ThresherError):
+    """A run whose other items are done but some were left unfinished (see
+    :class:`Unfinished`): rerunning the same command does just those.
+    Exit status 75 (EX_TEMPFAIL: try again later)."""
+
+    exit_code = 75

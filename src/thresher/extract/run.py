@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from thresher.archive import CorruptInput, TruncatedInput
+from thresher.archive import CorruptInput, TooLarge, TruncatedInput
 from thresher.document import Document, stable_id
-from thresher.errors import InputError
+from thresher.errors import IncompleteRunError, InputError, Unfinished
 from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
@@ -37,6 +37,10 @@ log = logging.getLogger("thresher.extract")
 #: is counted by type. A missing type is sniffed from the first bytes.
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
+
+#: Record errors that make a record a counted drop: stored or decoded beyond the limits
+#: (``max_record_bytes``, ``max_html_bytes``), header block beyond MAX_HEADER_LINES/BYTES.
+SKIPPED_RECORDS = frozenset({"too_large", "malformed"})
 
 _HTML_ROOTS = (b"<!doctype html", b"<html")
 _XML_ROOTS = (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:rdf", b"<opml")
@@ -152,8 +156,9 @@ def split_wet_title(lines: list[str]) -> tuple[str | None, list[str]]:
 
 
 def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> Iterator[Page]:
-    """Every page of every input; damaged archives yield their good records and one error.
-    Every record read is counted by type (``records:response``, ``records:request``,
+    """Every page of every input; damaged archives yield their good records and one error
+    (a record cut short is kept, counted as ``truncated``; one too large or malformed is a
+    counted drop). Every record read is counted by type (``records:response``, ``records:request``,
     ``records:warcinfo``, ``records:metadata``, ``records:revisit``, ...), skipped ones too."""
     yield from iter_item_pages(expand_inputs(inputs, config), config, stats)
 
@@ -173,18 +178,31 @@ def iter_item_pages(
             continue
         if kind == "html":
             try:
-                yield read_html_file(path)
+                page = read_html_file(path, config.max_html_bytes)
+            except TooLarge as e:
+                log.warning("%s", e)
+                stats.seen += 1
+                stats.drop("too_large")
+                continue
             except InputError as e:
                 log.warning("%s", e)
                 stats.count("errors")
                 stats.count("error:unreadable")
+                continue
+            if page.metadata.get("truncated"):
+                stats.count("truncated")
+            yield page
             continue
         try:
-            for rec in iter_archive(path, config.max_record_bytes, seen=seen):
-                if rec.error == "too_large":
+            for rec in iter_archive(
+                path, config.max_record_bytes, seen=seen, max_payload_bytes=config.max_html_bytes
+            ):
+                if rec.error in SKIPPED_RECORDS:
                     stats.seen += 1
-                    stats.drop("too_large")
+                    stats.drop(rec.error or "too_large")
                     continue
+                if rec.truncated:
+                    stats.count("truncated")
                 yield record_to_page(rec)
         except TruncatedInput as e:
             log.warning("%s", e)
@@ -203,7 +221,8 @@ def iter_item_pages(
 def _source_pages(
     locator: str, kind: str, config: ExtractConfig, stats: StepStats
 ) -> Iterator[Page]:
-    """The pages of one item of a named source; an unreadable item is one counted error."""
+    """The pages of one item of a named source; an unreadable item is one counted error, an
+    :class:`~thresher.errors.Unfinished` one (network) is raised to leave its shard undone."""
     from thresher.extract.sources import source_for
 
     source = source_for(kind)
@@ -211,6 +230,8 @@ def _source_pages(
         raise InputError(f"{locator}: no source reads items of kind {kind!r}")
     try:
         yield from source.iter_pages(locator, config, stats)
+    except Unfinished:
+        raise  # the rerun reads it again: its shard must not be marked done
     except InputError as e:
         log.warning("%s", e)
         stats.count("errors")
@@ -263,6 +284,8 @@ def _extract_on_pool(
         ]
         with LocalExecutor(config.workers) as pool:
             infos = pool.map(run_shard, tasks)
+        if left := unfinished_items(infos):
+            raise IncompleteRunError(left + ": rerun to fetch them")
         for info, task in zip(infos, tasks, strict=True):
             stats.merge(StepStats.from_dict(info["stats"]))
             paths = [Path(task.stage) / p["path"] for p in info["parts"]]
@@ -310,3 +333,12 @@ def _account(
         else:
             stats.kept += 1
             yield doc
+
+
+def unfinished_items(infos: Sequence[dict[str, Any]]) -> str | None:
+    """One line naming the shards left unfinished (how many, which and why), or None."""
+    left = [str(info["unfinished"]) for info in infos if info.get("unfinished")]
+    if not left:
+        return None
+    shown = "; ".join(left[:3]) + (f"; and {len(left) - 3} more" if len(left) > 3 else "")
+    return f"{len(left)} of {len(infos)} item(s) left unfinished: {shown}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
+from thresher.errors import Unfinished
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import is_remote
 from thresher.stats import StepStats
@@ -157,7 +158,8 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
 
 def _extract_shard(task: ShardTask, stage: Path, marker: Path | None) -> dict[str, Any]:
     """Write the shard's parts into ``stage``; then its marker (``None``: upload the parts
-    and the marker to the task's object-store stage)."""
+    and the marker to the task's object-store stage). An item left
+    :class:`~thresher.errors.Unfinished` (network) gives no marker and an ``unfinished`` key."""
     stats = StepStats("extract")
     writer = CorpusWriter(stage, formats=task.formats, partition=())
     hook = progress_hook
@@ -166,6 +168,9 @@ def _extract_shard(task: ShardTask, stage: Path, marker: Path | None) -> dict[st
             writer.write(doc)
             if hook is not None:
                 hook(doc)
+    except Unfinished as e:  # no marker: the rerun does this shard again
+        writer.abort()
+        return {"documents": 0, "parts": [], "stats": stats.to_dict(), "unfinished": str(e)}
     except BaseException:
         writer.abort()
         raise

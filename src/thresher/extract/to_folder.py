@@ -9,6 +9,9 @@ says why (``NothingToDoError``), and nothing is written.
 The inputs are cut into shards (:mod:`thresher.extract.shards`) that run on the executor the
 settings name (local processes or Ray); each finished shard leaves a marker in the work
 folder, so a run killed half-way and started again only extracts the unfinished shards.
+A shard whose item could not be fetched (a network failure left after the retries) leaves no
+marker: the run stops before the commit with :class:`~thresher.errors.IncompleteRunError`
+(exit 75) naming those items, and the rerun fetches them.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
-from thresher.errors import NothingToDoError
+from thresher.errors import IncompleteRunError, NothingToDoError
 from thresher.execute.choose import make_executor
 from thresher.execute.config import ExecutorConfig, legacy_keys, resolve_executor
 from thresher.extract import shards as sharding
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import expand_inputs, is_remote
+from thresher.extract.run import unfinished_items
 from thresher.extract.shards import ExtractShard, ShardTask, plan_shards, run_shard
 from thresher.output import lock_folder
 from thresher.stats import StepStats
@@ -127,8 +131,9 @@ def _extract_locally(
     reporter: Any,
 ) -> FolderResult:
     folder = DocumentsFolder(
-        out, kind=KIND, fingerprint=fingerprint, formats=formats, overwrite=overwrite
-    )
+        out, kind=KIND, fingerprint=fingerprint, formats=formats, overwrite=overwrite,
+        inputs=inputs,
+    )  # fmt: skip
     with lock_folder(out):
         done = folder.open(resume=True)
         if done is not None:
@@ -141,6 +146,7 @@ def _extract_locally(
         infos = _run_shards(
             folder.shards, shards, config, formats, settings, stats, on_write, reporter
         )
+        _require_finished(infos, folder.work)
         if sum(info["documents"] for info in infos) == 0:
             folder.abort()
             raise NothingToDoError(_why_nothing(inputs, items, stats))
@@ -173,6 +179,7 @@ def _extract_to_bucket(
         shards = plan_shards(items, settings.workers, config)
         run.save_plan({"shards": [s.to_dict() for s in shards]})
     infos = _run_shards(run.shards, shards, config, formats, settings, stats, on_write, reporter)
+    _require_finished(infos, run.folder.url)
     if sum(info["documents"] for info in infos) == 0:
         run.abort()
         raise NothingToDoError(_why_nothing(inputs, items, stats))
@@ -224,6 +231,8 @@ def _run_shards(
 
         def shard_done(k: int, info: dict[str, Any]) -> None:
             infos[todo[k]] = info
+            if info.get("unfinished"):  # done again by the rerun: its counts come then
+                return
             stats.merge(StepStats.from_dict(info["stats"]))
             if reporter is not None:
                 reporter.advance(
@@ -238,6 +247,16 @@ def _run_shards(
         finally:
             sharding.progress_hook = None
     return [infos[i] for i in range(len(shards))]
+
+
+def _require_finished(infos: list[dict[str, Any]], work: object) -> None:
+    """Stop before the commit when items were left unfinished (network failures after the
+    retries): the finished shards stay in the work folder and a rerun does only the rest."""
+    left = unfinished_items(infos)
+    if left is not None:
+        raise IncompleteRunError(
+            f"{left}; the finished ones are kept in {work}: rerun the same command to fetch them"
+        )
 
 
 def _why_nothing(inputs: list[str], items: Sequence[tuple[str, str]], stats: StepStats) -> str:

@@ -111,6 +111,33 @@ def test_a_whole_snapshot_from_the_command_line_with_kind_and_shards(
     assert line.endswith("KB from Common Crawl: 1 file"), line
 
 
+def test_a_file_that_fails_is_left_unfinished_and_the_rerun_fetches_it(
+    snap: Snapshot, servers: Servers, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("extract:\n  cc:\n    tries: 2\n    backoff: 0.01\n    backoff_max: 0.02\n")
+    first, second = snap.warc
+    servers.data.fail_first[(first, 0)] = [503, 503]  # SlowDown on every try of the first run
+    servers.data.fail_first[(second, 0)] = [404]  # a listed file not there (yet)
+    out = tmp_path / "docs"
+    args = ["extract", f"cc:{CRAWL}", "--kind", "warc", "-o", str(out), "--config", str(cfg),
+            *server_options(servers)]  # fmt: skip
+    run = thresher(*args)
+    assert run.returncode == 75, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1].startswith("thresher: error: 2 of 2 item(s) left unfinished: "), lines
+    assert "CC-MAIN-a.warc.gz: gave up after 2 attempt(s): http_503" in lines[-1]
+    assert "CC-MAIN-b.warc.gz: HTTP 404" in lines[-1] and "rerun" in lines[-1]
+    assert not (out / "manifest.json").exists()
+    again = thresher(*args)  # the servers answer now: both files are fetched
+    assert again.returncode == 0, again.stderr
+    urls = [d.url for d in read_documents([out])]
+    assert "https://www.example.org/p0" in urls and "https://forum.example.org/forum/t5" in urls
+    assert f"extracted {len(urls)} documents" in again.stderr
+    third = thresher(*args)
+    assert third.returncode == 0 and f"already complete ({len(urls)} documents)" in third.stdout
+
+
 def test_the_servers_and_settings_from_the_yaml_cc_section(
     snap: Snapshot, servers: Servers, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.sources.commoncrawl.crawl import CRAWL, Snapshot
 from tests.sources.commoncrawl.servers import Servers, cc_config
-from thresher.errors import InputError
+from thresher.errors import IncompleteRunError, InputError
 from thresher.extract import extract
 from thresher.extract.config import ExtractConfig
 from thresher.extract.to_folder import extract_to_folder
@@ -69,7 +69,7 @@ def test_a_prefix_pattern_takes_only_that_path(servers: Servers, tmp_path: Path)
     assert urls == [f"https://forum.example.org/forum/t{i}" for i in range(6)]
 
 
-def test_503_and_429_are_retried_with_backoff_and_retry_after_then_counted_as_failures(
+def test_503_and_429_are_retried_with_backoff_and_retry_after_then_the_rerun_fetches_the_rest(
     snap: Snapshot, servers: Servers, tmp_path: Path
 ) -> None:
     by_url = {r["url"]: r for r in snap.rows}
@@ -82,14 +82,21 @@ def test_503_and_429_are_retried_with_backoff_and_retry_after_then_counted_as_fa
     servers.index.fail_first = [503]  # the index too says SlowDown once
     stats = StepStats("extract")
     out = tmp_path / "docs"
+    cfg = cc_config(servers, backoff_max=2)
     started = time.monotonic()
-    extract_to_folder([f"cc:{CRAWL}/www.example.org/*"], out, cc_config(servers, backoff_max=2),
-                      stats=stats)  # fmt: skip
+    with pytest.raises(IncompleteRunError, match=r"1 record\(s\) not fetched \(http_503 1\)") as e:
+        extract_to_folder([f"cc:{CRAWL}/www.example.org/*"], out, cfg, stats=stats)
     assert time.monotonic() - started >= 1.0  # the 429's Retry-After was waited for
+    assert "1 of 4 item(s) left unfinished" in str(e.value) and "rerun" in str(e.value)
+    assert not (out / "manifest.json").exists()  # nothing committed: not "already complete"
+    # the rerun fetches only p2: the other records of its item are read back from the cache
+    served = servers.data.ranges()
+    extract_to_folder([f"cc:{CRAWL}/www.example.org/*"], out, cfg)
     urls = {d.url for d in read_documents([out])}
-    assert p3["url"] in urls and p1["url"] in urls and p2["url"] not in urls
-    assert stats.dropped["fetch_failed"] == 1 and stats.counters["cc_fail:http_503"] == 1
-    assert stats.counters["cc_fetch:retries"] == 2 + 1 + 2
+    assert {p3["url"], p1["url"], p2["url"]} <= urls
+    assert servers.data.ranges() - served == Counter(
+        {(p2["filename"], f"bytes={p2['offset']}-{int(p2['offset']) + int(p2['length']) - 1}"): 1}
+    )
     end = int(p3["offset"]) + int(p3["length"]) - 1
     assert servers.data.ranges()[(p3["filename"], f"bytes={p3['offset']}-{end}")] == 1
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.sources.commoncrawl.crawl import CRAWL, Snapshot
 from tests.sources.commoncrawl.servers import Servers, cc_config
-from thresher.errors import InputError
+from thresher.errors import IncompleteRunError, InputError
 from thresher.extract.to_folder import extract_to_folder
 from thresher.stats import StepStats
 from thresher.store.readers import read_documents
@@ -58,20 +58,26 @@ def test_warc_kind_reads_the_warc_paths_file_and_a_rerun_reads_only_unfinished_f
     assert len(servers.data.served) == served + 1  # the paths file only
 
 
-def test_a_file_that_keeps_dropping_is_one_counted_error_and_the_others_are_kept(
+def test_a_file_that_keeps_dropping_is_left_unfinished_and_the_rerun_reads_only_it(
     snap: Snapshot, servers: Servers, tmp_path: Path
 ) -> None:
-    servers.data.drop_after[snap.wet[0]] = [200, 200, 200, 200]
-    stats = StepStats("extract")
+    servers.data.drop_after[snap.wet[0]] = [200, 200, 200]
     out = tmp_path / "docs"
-    extract_to_folder([f"cc:{CRAWL}"], out, cc_config(servers, reconnects=2), stats=stats)
-    assert stats.counters["errors"] == 1 and stats.counters["error:unreadable"] == 1
+    cfg = cc_config(servers, reconnects=2)
+    with pytest.raises(IncompleteRunError, match=r"1 of 3 item\(s\) left unfinished") as e:
+        extract_to_folder([f"cc:{CRAWL}"], out, cfg)
+    assert f"{snap.wet[0]}: connection lost 3 time(s)" in str(e.value)
+    assert not (out / "manifest.json").exists()
+    served = list(servers.data.served)
+    stats = StepStats("extract")
+    extract_to_folder([f"cc:{CRAWL}"], out, cfg, stats=stats)  # the server is well again
+    assert {p for p, _, _ in servers.data.served[len(served) :]} == {
+        f"crawl-data/{CRAWL}/wet.paths.gz",
+        snap.wet[0],
+    }
     urls = [d.url for d in read_documents([out])]
-    # file 0: the records read before it gave up (as for a damaged local file), then 1 and 2
-    first = [u for u in urls if u.startswith("https://wet0.")]
-    assert 0 < len(first) < 4 and urls[len(first) :] == [
-        f"https://wet{i}.example.net/{j}" for i in (1, 2) for j in range(4)
-    ]
+    assert urls == [f"https://wet{i}.example.net/{j}" for i in range(3) for j in range(4)]
+    assert stats.counters["cc_fetch:files"] == 3 and "errors" not in stats.counters
 
 
 def test_a_truncated_file_is_counted_as_truncated(

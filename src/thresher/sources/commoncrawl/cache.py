@@ -23,13 +23,14 @@ from thresher.sources.commoncrawl.index import Capture
 @dataclass(frozen=True)
 class Entry:
     """A finished capture ``n``: ``size`` bytes at ``at`` in the records file, or ``failure``;
-    ``retries`` it took."""
+    ``retries`` it took. ``unfinished``: a failure a rerun tries again (never journalled)."""
 
     n: int
     at: int = 0
     size: int = 0
     retries: int = 0
     failure: str | None = None
+    unfinished: bool = False
 
 
 class ItemCache:

@@ -18,7 +18,7 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from thresher.errors import InputError
+from thresher.errors import Unfinished
 from thresher.retry import parse_retry_after
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 
@@ -26,9 +26,11 @@ from thresher.sources.commoncrawl.config import CommonCrawlConfig
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class FetchFailed(InputError):
+class FetchFailed(Unfinished):
     """A request that did not succeed within its attempts; ``reason`` is a counter key
-    (``http_503``, ``http_404``, ``network``, ...)."""
+    (``http_503``, ``network``, ``timeout``, ...). Inside an item it leaves the item
+    unfinished (a rerun tries again); before the run (a paths file, an index's page count)
+    it is a one-line input error."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)

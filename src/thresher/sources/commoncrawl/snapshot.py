@@ -3,7 +3,9 @@
 ``{data}/crawl-data/CRAWL/wet.paths.gz`` (or ``warc.paths.gz``) lists the snapshot's files,
 one path a line. A file is read as it arrives (never written to disk); when the connection
 drops mid-file, it is asked for again with ``Range: bytes=REACHED-``, at most
-``reconnects`` times.
+``reconnects`` times. A file that cannot be fetched (an error status, the retries or the
+reconnects used up) is :class:`~thresher.errors.Unfinished`: its item gets no marker and the
+rerun reads it again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib3.exceptions import HTTPError
 
 from thresher.archive import CorruptInput, MemberStream, TruncatedInput, read_arc, read_warc
 from thresher.archive import sniff_format as sniff_archive
-from thresher.errors import InputError
+from thresher.errors import InputError, Unfinished
 from thresher.extract.inputs import Page, record_to_page
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.sources.commoncrawl.http import Client
@@ -79,8 +81,8 @@ class RangeStream(io.RawIOBase):
         self.retries += answer.retries
         want = 206 if self.position else 200
         if answer.status != want and not (answer.status == 206 and not self.position):
-            answer.response.close()
-            raise InputError(f"{self.url}: HTTP {answer.status} (asked from byte {self.position})")
+            answer.response.close()  # a listed file not served: the rerun asks again
+            raise Unfinished(f"{self.url}: HTTP {answer.status} (asked from byte {self.position})")
         if self.size is None:
             length = answer.headers.get("content-length")
             self.size = int(length) if length and length.isdigit() else None
@@ -111,7 +113,7 @@ class RangeStream(io.RawIOBase):
         self.reconnects += 1
         if self.reconnects > self.max_reconnects:
             why = f"{type(error).__name__}" if error is not None else "stream ended early"
-            raise InputError(
+            raise Unfinished(
                 f"{self.url}: connection lost {self.reconnects} time(s), last at byte "
                 f"{self.position} ({why})"
             )

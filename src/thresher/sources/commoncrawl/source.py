@@ -4,18 +4,19 @@ A slice item is one page of the index's answer: its wanted captures are fetched 
 (``fetchers`` at once, yielded in index order) and every fetched range is kept in the item's
 cache (:mod:`.cache`) as soon as it arrives, so a rerun after a kill fetches only what is
 missing. A snapshot item is one file of the paths file, streamed (:mod:`.snapshot`); its
-resume is the shard marker of the file.
+resume is the shard marker of the file. Network failures left after the retries raise
+:class:`~thresher.errors.Unfinished`: the item's shard gets no marker and the rerun does it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from thresher.errors import InputError
+from thresher.errors import InputError, Unfinished
 from thresher.extract.inputs import Page
 from thresher.extract.sources import work_folder
 from thresher.sources.commoncrawl.cache import Entry, ItemCache
@@ -84,7 +85,9 @@ def slice_pages(
     client: Client, config: ExtractConfig, locator: str, cache: ItemCache, stats: StepStats
 ) -> Iterator[Page]:
     """The pages of one index page: captures from the cache or the index, records from the
-    cache or fetched; failures and wrong records counted as drops with their reason."""
+    cache or fetched; definite failures (an error status, a range answered whole) and wrong
+    records counted as drops with their reason. Records whose retries ran out (503, network,
+    timeout) make the item :class:`~thresher.errors.Unfinished` once the others are read."""
     page_no, crawl, pattern = parse_index_item(locator)
     cc = config.cc
     saved = cache.captures()
@@ -96,12 +99,16 @@ def slice_pages(
     else:
         captures, counters = saved
         stats.counters.update(counters)
+    unfetched: Counter[str] = Counter()
     for capture, entry, data in _fetched(client, cc, captures, cache, config.max_record_bytes):
         if entry is None:
             stats.seen += 1
             stats.drop("too_large")
             continue
         stats.count("cc_fetch:retries", entry.retries)
+        if entry.unfinished:
+            unfetched[entry.failure or "network"] += 1
+            continue
         if entry.failure is not None:
             stats.seen += 1
             stats.drop("fetch_failed")
@@ -116,6 +123,12 @@ def slice_pages(
             stats.count(f"cc_skip:{skip}")
             continue
         yield page
+    if unfetched:  # the others are journalled: the rerun fetches just these
+        why = ", ".join(f"{k} {v}" for k, v in unfetched.most_common())
+        raise Unfinished(
+            f"cc:{crawl}/{pattern} index page {page_no}: {unfetched.total()} record(s) not "
+            f"fetched ({why})"
+        )
 
 
 def _fetched(
@@ -159,8 +172,8 @@ def _fetch(
     try:
         answer = client.get(url, {"Range": f"bytes={capture.offset}-{end}"},
                             max_body=capture.length)  # fmt: skip
-    except FetchFailed as e:
-        return cache.add(n, None, cc.tries - 1, e.reason), None
+    except FetchFailed as e:  # not journalled: the rerun of the unfinished item asks again
+        return Entry(n, retries=cc.tries - 1, failure=e.reason, unfinished=True), None
     if answer.status == 206 or (answer.status == 200 and capture.offset == 0):
         return cache.add(n, answer.body, answer.retries, None), answer.body
     reason = "range_ignored" if answer.status == 200 else f"http_{answer.status}"
