@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
 from thresher.archive.arc import read_arc
-from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
-from thresher.archive.record import ArchiveRecord, RecordSeen
+from thresher.archive.compression import CorruptInput, MemberStream, TooLarge, TruncatedInput
+from thresher.archive.record import MAX_PAYLOAD_BYTES, ArchiveRecord, RecordSeen
 from thresher.archive.warc import read_warc
 from thresher.errors import InputError
 
@@ -23,6 +23,7 @@ __all__ = [
     "CorruptInput",
     "MemberStream",
     "RecordSeen",
+    "TooLarge",
     "TruncatedInput",
     "iter_records",
     "open_binary",
@@ -91,16 +92,23 @@ def sniff_format(stream: MemberStream) -> str:
 
 
 def iter_records(
-    path: str, *, max_record_bytes: int = 32 << 20, seen: RecordSeen | None = None
+    path: str,
+    *,
+    max_record_bytes: int = 32 << 20,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+    seen: RecordSeen | None = None,
 ) -> Iterator[ArchiveRecord]:
     """The content records (response, resource, conversion) of one WARC/WET/ARC file;
-    ``seen`` is called with the type of every record read, the skipped ones too."""
+    ``seen`` is called with the type of every record read, the skipped ones too. Records
+    over ``max_record_bytes`` (stored) or ``max_payload_bytes`` (content-decoded) come with
+    ``error="too_large"`` and no payload."""
+    limits = {"max_record_bytes": max_record_bytes, "max_payload_bytes": max_payload_bytes}
     with open_binary(path) as raw:
         stream = MemberStream(raw, path)
         fmt = sniff_format(stream)
         if fmt == "warc":
-            yield from read_warc(stream, path, max_record_bytes=max_record_bytes, seen=seen)
+            yield from read_warc(stream, path, seen=seen, **limits)
         elif fmt == "arc":
-            yield from read_arc(stream, path, max_record_bytes=max_record_bytes, seen=seen)
+            yield from read_arc(stream, path, seen=seen, **limits)
         else:
             raise InputError(f"{path}: not a WARC or ARC file")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from thresher.archive.compression import CorruptInput, MemberStream, TruncatedInput
 from thresher.archive.record import (
+    MAX_PAYLOAD_BYTES,
     ArchiveRecord,
     RecordSeen,
     iso_date,
@@ -19,10 +20,13 @@ def read_arc(
     name: str,
     *,
     max_record_bytes: int = 32 << 20,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
     seen: RecordSeen | None = None,
 ) -> Iterator[ArchiveRecord]:
     """Yield the capture records of an ARC stream (the ``filedesc://`` header is skipped;
-    ``seen`` hears of it as ``filedesc`` and of every capture as ``response``)."""
+    ``seen`` hears of it as ``filedesc`` and of every capture as ``response``). A record cut
+    short by the end of the input comes with what arrived and ``truncated`` set, then
+    TruncatedInput is raised."""
     while True:
         offset = stream.member_start()
         line = stream.readline()
@@ -45,16 +49,17 @@ def read_arc(
                     kind="response", source=f"{name}@{offset}", url=url, error="too_large"
                 )
             continue
-        block = stream.read(length)
-        if len(block) < length:
-            raise TruncatedInput(f"{name}@{offset}: file ends inside an ARC record")
+        block, complete = stream.read_salvaged(length)
         rec = ArchiveRecord(
-            kind="response", source=f"{name}@{offset}", url=url, date=iso_date(fields[2])
-        )
+            kind="response", source=f"{name}@{offset}", url=url, date=iso_date(fields[2]),
+            truncated=not complete,
+        )  # fmt: skip
         if block.startswith(b"HTTP/"):
-            split_http(block, rec)
+            split_http(block, rec, max_payload_bytes)
         else:
             rec.payload = block
             rec.status = 200
             rec.content_type, rec.charset = split_content_type(fields[3])
         yield rec
+        if not complete:  # what arrived is out; the file still counts as damaged
+            raise TruncatedInput(f"{name}@{offset}: file ends inside an ARC record (kept)")

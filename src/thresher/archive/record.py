@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+from thresher.archive.compression import TooLarge, decode_bounded
+
+#: Header lines and bytes one WARC or HTTP header block may hold; a longer block makes its
+#: record ``malformed`` (skipped and counted). Real blocks hold tens of lines and a few KB.
+MAX_HEADER_LINES = 2000
+MAX_HEADER_BYTES = 256 << 10
+#: Default bound of a decoded (Content-Encoding) payload: ``extract.max_html_bytes``
+MAX_PAYLOAD_BYTES = 8 << 20
 
 #: Called with the type of every record read (``response``, ``request``, ``warcinfo``, ...),
 #: the skipped ones too, so a reader's caller can account for the whole file.
@@ -28,27 +36,35 @@ class ArchiveRecord:
     payload: bytes | None = None
     http_headers: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    #: ``too_large`` or ``malformed`` (skipped by readers), ``bad_transfer_encoding`` (kept)
     error: str | None = None
+    #: the record or its payload ends early: what arrived is kept (``metadata.truncated``)
+    truncated: bool = False
 
 
 def parse_header_block(lines: list[bytes]) -> dict[str, str]:
-    """``Name: value`` lines (with continuation lines) into a dict with lower-cased names."""
-    out: dict[str, str] = {}
-    last = ""
+    """``Name: value`` lines (with continuation lines) into a dict with lower-cased names;
+    repeated names are joined with ``, `` (in linear time, however often they repeat)."""
+    found: dict[str, list[str]] = {}
+    last: list[str] | None = None
     for raw in lines:
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             continue
         if line[0] in " \t" and last:
-            out[last] += " " + line.strip()
+            last[-1] += " " + line.strip()
             continue
         name, sep, value = line.partition(":")
         if not sep:
             continue
-        last = name.strip().lower()
-        value = value.strip()
-        out[last] = f"{out[last]}, {value}" if last in out else value
-    return out
+        last = found.setdefault(name.strip().lower(), [])
+        last.append(value.strip())
+    return {name: ", ".join(values) for name, values in found.items()}
+
+
+def header_block_too_big(lines: int, size: int) -> bool:
+    """Whether a header block of ``lines`` lines and ``size`` bytes is past the limits."""
+    return lines > MAX_HEADER_LINES or size > MAX_HEADER_BYTES
 
 
 def split_content_type(value: str | None) -> tuple[str | None, str | None]:
@@ -94,66 +110,69 @@ def http_date(value: str | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dechunk(body: bytes) -> bytes:
+def _dechunk(body: bytes) -> tuple[bytes, bool]:
+    """The de-chunked body and whether it was complete (a body cut inside a chunk gives the
+    chunks that arrived); ValueError when it does not start with a chunk size."""
     out = bytearray()
     pos = 0
     while True:
         nl = body.find(b"\n", pos)
         if nl < 0:
+            if pos:  # cut between chunks
+                return bytes(out), False
             raise ValueError("no chunk size")
         size = int(body[pos:nl].split(b";")[0].strip() or b"x", 16)
         if size == 0:
-            return bytes(out)
+            return bytes(out), True
         start = nl + 1
-        if start + size > len(body):
-            raise ValueError("chunk past end")
+        if start + size > len(body):  # the body was cut inside this chunk
+            out += body[start:]
+            return bytes(out), False
         out += body[start : start + size]
         pos = start + size
         while body[pos : pos + 1] in (b"\r", b"\n"):
             pos += 1
 
 
-def _decode_content(body: bytes, encoding: str) -> bytes:
-    enc = encoding.strip().lower()
-    if enc in ("gzip", "x-gzip"):
-        return zlib.decompressobj(wbits=47).decompress(body)
-    if enc == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -15)
-    if enc == "br":
-        import brotli  # type: ignore[import-not-found]
-
-        return brotli.decompress(body)  # type: ignore[no-any-return]
-    if enc in ("zstd",):
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
-    return body
+def _header_end(block: bytes) -> tuple[int, int]:
+    """(end of the HTTP header block, length of the blank line after it), looked for in
+    the first ``MAX_HEADER_BYTES`` only; (-1, 0) when there is none there."""
+    window = MAX_HEADER_BYTES + 4
+    end, sep = block.find(b"\r\n\r\n", 0, window), 4
+    nend = block.find(b"\n\n", 0, window if end < 0 else end)
+    if end < 0 or nend >= 0:
+        end, sep = (nend, 2) if nend >= 0 else (-1, 0)
+    return end, sep
 
 
-def split_http(block: bytes, rec: ArchiveRecord) -> None:
-    """Fill status, headers and payload of ``rec`` from an HTTP response block."""
-    end = block.find(b"\r\n\r\n")
-    sep = 4
-    nend = block.find(b"\n\n")
-    if end < 0 or (0 <= nend < end):
-        end, sep = nend, 2
+def split_http(block: bytes, rec: ArchiveRecord, max_payload: int = MAX_PAYLOAD_BYTES) -> None:
+    """Fill status, headers and payload of ``rec`` from an HTTP response block. A header
+    block past the limits makes the record ``malformed``; a payload that decodes to more
+    than ``max_payload`` bytes makes it ``too_large`` (neither gets a payload)."""
+    end, sep = _header_end(block)
     if end < 0:
-        end, sep = len(block), 0
-    head = block[:end].split(b"\n")
-    status_line = head[0].decode("latin-1").split()
+        end = len(block)
+    head = block[:end]
+    if header_block_too_big(head.count(b"\n") + 1, len(head)):
+        rec.error = "malformed"
+        return
+    lines = head.split(b"\n")
+    status_line = lines[0].decode("latin-1").split()
     if len(status_line) >= 2 and status_line[1][:3].isdigit():
         rec.status = int(status_line[1][:3])
-    rec.http_headers = parse_header_block(head[1:])
+    rec.http_headers = parse_header_block(lines[1:])
     body = block[end + sep :]
     try:
         if "chunked" in rec.http_headers.get("transfer-encoding", "").lower():
-            body = _dechunk(body)
+            body, complete = _dechunk(body)
+            rec.truncated = rec.truncated or not complete
         enc = rec.http_headers.get("content-encoding", "")
         if enc and enc.lower() != "identity":
-            body = _decode_content(body, enc)
+            body, complete = decode_bounded(body, enc, max_payload)
+            rec.truncated = rec.truncated or not complete
+    except TooLarge:
+        rec.error = "too_large"
+        return
     except Exception:  # a damaged transfer coding leaves the body as stored
         rec.error = "bad_transfer_encoding"
     rec.payload = body

@@ -31,6 +31,11 @@ def extract_notes(stats: StepStats, config: ExtractConfig) -> list[str]:
 
         if line := cost_line(stats, config.llm):
             lines.append(line)
+    if cut := stats.counters.get("truncated", 0):  # records salvaged from damaged files
+        lines.append(
+            f"{cut} record{'s' if cut != 1 else ''} cut short: kept as far as they arrived "
+            "(metadata.truncated)"
+        )
     from thresher.sources.commoncrawl.summary import fetch_line
 
     if (line := fetch_line(stats)) is not None:

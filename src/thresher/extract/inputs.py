@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from thresher.archive import ArchiveRecord, RecordSeen, iter_records, open_binary
+from thresher.archive import (
+    ArchiveRecord,
+    RecordSeen,
+    TooLarge,
+    TruncatedInput,
+    iter_records,
+    open_binary,
+)
+from thresher.archive.compression import CHUNK, PIECE, iter_decoded
+from thresher.archive.record import MAX_PAYLOAD_BYTES
 from thresher.errors import InputError
 from thresher.store.remote import is_remote
 
@@ -160,18 +168,64 @@ def _sniff_head(head: bytes) -> str:
     return "html"
 
 
-def read_html_file(path: str) -> Page:
+def _raw_chunks(f: BinaryIO, first: bytes) -> Iterator[bytes]:
+    yield first
+    while chunk := f.read(CHUNK):
+        yield chunk
+
+
+def _read_bounded(f: BinaryIO, path: str, limit: int) -> tuple[bytes, bool]:
+    """(the file's bytes, whether they are complete): a plain file up to ``limit`` + 1 bytes
+    (the page is cut to ``limit`` later), a gzip or lz4 one decompressed as a stream (one
+    cut short gives what it held), :class:`TooLarge` past ``limit`` (a bomb stops there)."""
+    head = f.read(CHUNK)
+    if head[:2] == b"\x1f\x8b":
+        pieces: Iterator[bytes] = iter_decoded(_raw_chunks(f, head), "gzip", name=path)
+    elif head[:4] == b"\x04\x22\x4d\x18":
+        pieces = _lz4_pieces(_raw_chunks(f, head), path)
+    else:
+        return head + f.read(max(limit + 1 - len(head), 0)), True
+    out: list[bytes] = []
+    total = 0
+    try:
+        for piece in pieces:
+            total += len(piece)
+            if total > limit:
+                raise TooLarge(f"{path}: decompresses to more than {limit} bytes")
+            out.append(piece)
+    except TruncatedInput:
+        return b"".join(out), False
+    return b"".join(out), True
+
+
+def _lz4_pieces(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
+    """The output of lz4 frames, at most ``PIECE`` bytes at a time."""
+    import lz4.frame
+
+    dec = lz4.frame.LZ4FrameDecompressor()
+    started = False
+    for chunk in chunks:
+        data = chunk
+        while data or not dec.needs_input:
+            started = True
+            out = dec.decompress(data, max_length=PIECE)
+            data = b""
+            if out:
+                yield out
+            if dec.eof:
+                data, dec, started = dec.unused_data or b"", lz4.frame.LZ4FrameDecompressor(), False
+    if started:
+        raise TruncatedInput(f"{path}: truncated lz4 stream")
+
+
+def read_html_file(path: str, limit: int = MAX_PAYLOAD_BYTES) -> Page:
     """One HTML file (plain, .gz or .lz4) as a page: a local file gets its ``file://`` URL
-    and mtime, a remote one (fsspec URL) keeps its URL."""
+    and mtime, a remote one (fsspec URL) keeps its URL. At most ``limit`` bytes are read
+    (a plain file is cut there); a compressed file that decompresses to more raises
+    :class:`TooLarge`."""
     try:
         with open_binary(path) as f:
-            data = f.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        elif data[:4] == b"\x04\x22\x4d\x18":
-            import lz4.frame
-
-            data = lz4.frame.decompress(data)
+            data, complete = _read_bounded(f, path, limit)
     except (OSError, EOFError, zlib.error, RuntimeError) as e:
         raise InputError(f"{path}: cannot read: {e}") from None
     fetched = None
@@ -182,14 +236,17 @@ def read_html_file(path: str) -> Page:
         fetched = datetime.fromtimestamp(absolute.stat().st_mtime, UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-    return Page(source=path, url=url, fetched_at=fetched, payload=data)
+    meta: dict[str, Any] = {} if complete else {"truncated": True}
+    return Page(source=path, url=url, fetched_at=fetched, payload=data, metadata=meta)
 
 
 def record_to_page(rec: ArchiveRecord) -> Page:
     """An archive record as a page (WET conversion records carry text, not HTML)."""
     kind = "text" if rec.kind == "conversion" else "html"
     headers = rec.headers
-    meta = {key: headers[name] for name, key in RECORD_HEADERS if headers.get(name)}
+    meta: dict[str, Any] = {key: headers[name] for name, key in RECORD_HEADERS if headers.get(name)}
+    if rec.truncated:
+        meta["truncated"] = True
     return Page(
         source=rec.source,
         url=rec.url,
@@ -205,8 +262,13 @@ def record_to_page(rec: ArchiveRecord) -> Page:
 
 
 def iter_archive(
-    path: str, max_record_bytes: int, seen: RecordSeen | None = None
+    path: str,
+    max_record_bytes: int,
+    seen: RecordSeen | None = None,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
 ) -> Iterator[ArchiveRecord]:
     """Content records of one archive file (errors propagate after the good records);
     ``seen`` hears of every record read."""
-    yield from iter_records(path, max_record_bytes=max_record_bytes, seen=seen)
+    yield from iter_records(
+        path, max_record_bytes=max_record_bytes, max_payload_bytes=max_payload_bytes, seen=seen
+    )

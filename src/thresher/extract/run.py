@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from thresher.archive import CorruptInput, TruncatedInput
+from thresher.archive import CorruptInput, TooLarge, TruncatedInput
 from thresher.document import Document, stable_id
 from thresher.errors import IncompleteRunError, InputError, Unfinished
 from thresher.extract.budget import Deadline, PageTimeout
@@ -37,6 +37,10 @@ log = logging.getLogger("thresher.extract")
 #: is counted by type. A missing type is sniffed from the first bytes.
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
+
+#: Record errors that make a record a counted drop: stored or decoded beyond the limits
+#: (``max_record_bytes``, ``max_html_bytes``), header block beyond MAX_HEADER_LINES/BYTES.
+SKIPPED_RECORDS = frozenset({"too_large", "malformed"})
 
 _HTML_ROOTS = (b"<!doctype html", b"<html")
 _XML_ROOTS = (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:rdf", b"<opml")
@@ -152,8 +156,9 @@ def split_wet_title(lines: list[str]) -> tuple[str | None, list[str]]:
 
 
 def iter_pages(inputs: list[str], config: ExtractConfig, stats: StepStats) -> Iterator[Page]:
-    """Every page of every input; damaged archives yield their good records and one error.
-    Every record read is counted by type (``records:response``, ``records:request``,
+    """Every page of every input; damaged archives yield their good records and one error
+    (a record cut short is kept, counted as ``truncated``; one too large or malformed is a
+    counted drop). Every record read is counted by type (``records:response``, ``records:request``,
     ``records:warcinfo``, ``records:metadata``, ``records:revisit``, ...), skipped ones too."""
     yield from iter_item_pages(expand_inputs(inputs, config), config, stats)
 
@@ -173,18 +178,33 @@ def iter_item_pages(
             continue
         if kind == "html":
             try:
-                yield read_html_file(path)
+                page = read_html_file(path, config.max_html_bytes)
+            except TooLarge as e:
+                log.warning("%s", e)
+                stats.seen += 1
+                stats.drop("too_large")
+                continue
             except InputError as e:
                 log.warning("%s", e)
                 stats.count("errors")
                 stats.count("error:unreadable")
+                continue
+            if page.metadata.get("truncated"):  # kept as far as it goes; the file is damaged
+                stats.count("truncated")
+                stats.count("errors")
+                stats.count("error:truncated")
+            yield page
             continue
         try:
-            for rec in iter_archive(path, config.max_record_bytes, seen=seen):
-                if rec.error == "too_large":
+            for rec in iter_archive(
+                path, config.max_record_bytes, seen=seen, max_payload_bytes=config.max_html_bytes
+            ):
+                if rec.error in SKIPPED_RECORDS:
                     stats.seen += 1
-                    stats.drop("too_large")
+                    stats.drop(rec.error or "too_large")
                     continue
+                if rec.truncated:
+                    stats.count("truncated")
                 yield record_to_page(rec)
         except TruncatedInput as e:
             log.warning("%s", e)
