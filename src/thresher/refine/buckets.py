@@ -1,11 +1,16 @@
 """Perplexity buckets, as CCNet: ``head`` / ``middle`` / ``tail`` per language.
 
 A language's two cutoffs are the 30th and 60th percentiles of its documents' perplexity.
-They are given in the config, or measured once on a sample of the corpus by the refine runner
-(:meth:`Buckets.calibrate`, the same cutoffs for every worker). A language still without
-cutoffs is measured on the first ``sample`` documents of that language in the stream (they wait
-until the cutoffs are known). A document without perplexity (no model for its language) goes
-to bucket ``all``.
+They are given in the config, or measured once on a sample of the whole corpus by the refine
+runner (:meth:`Buckets.calibrate`, saved in the run's work folder: the same cutoffs for every
+shard and worker, kept on resume). In such a run a language with fewer than
+:data:`MIN_CALIBRATION_DOCS` scored documents in that sample is not bucketed (bucket ``all``,
+counted ``not_calibrated:LANG``): cutoffs from a handful of documents would be noise, and
+measured per shard they would differ between shards.
+
+Used on its own (one stream, no calibration loaded), a language without cutoffs is measured on
+the first ``sample`` documents of that language in the stream (they wait until the cutoffs are
+known). A document without perplexity (no model for its language) goes to bucket ``all``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ HEAD, MIDDLE, TAIL, ALL = "head", "middle", "tail", "all"
 
 Cutoffs = tuple[float, float]
 
+#: scored documents of a language the calibration sample needs to give it cutoffs
+MIN_CALIBRATION_DOCS = 10
+
 
 class LmConfig(Section):
     """Perplexity with the models of ``lm_dir`` and CCNet's head/middle/tail buckets."""
@@ -47,6 +55,16 @@ class LmConfig(Section):
         ge=0,
         description="documents per language measured for cutoffs not given (0: bucket 'all')",
     )
+
+    @field_validator("percentiles")
+    @classmethod
+    def _percentiles(cls, value: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = value
+        if not (0 <= lo <= 100 and 0 <= hi <= 100):
+            raise ValueError(f"percentiles must be between 0 and 100, got [{lo}, {hi}]")
+        if lo >= hi:
+            raise ValueError(f"percentiles must be strictly increasing, got [{lo}, {hi}]")
+        return value
 
     @field_validator("cutoffs")
     @classmethod
@@ -72,6 +90,39 @@ def cutoffs_from_sample(
 
 
 BUCKET_ORDER = (HEAD, MIDDLE, TAIL, ALL)
+
+
+def _source(applied: Mapping[str, Any], lang: str) -> str:
+    if lang in applied.get("given", []):
+        return "configured"
+    lo, hi = applied.get("percentiles", (30.0, 60.0))
+    return f"percentiles {lo:g}/{hi:g} of a sample of {applied.get('sampled', 0):,} documents"
+
+
+def cutoff_rows(applied: Mapping[str, Any]) -> list[list[str]]:
+    """``[language, head below, tail from, where from]`` for every language of a manifest's
+    ``buckets`` (see :meth:`Buckets.applied`), then the languages scored but not bucketed."""
+    rows = [
+        [lang, f"{lo:,.1f}", f"{hi:,.1f}", _source(applied, lang)]
+        for lang, (lo, hi) in applied.get("cutoffs", {}).items()
+    ]
+    for lang, info in applied.get("not_bucketed", {}).items():
+        rows.append(
+            [lang, "-", "-", f"not bucketed, {info['documents']:,} documents in 'all': "
+             f"{info['reason']}"]
+        )  # fmt: skip
+    return rows
+
+
+def summary_lines(applied: Mapping[str, Any]) -> list[str]:
+    """One line per language: the cutoffs applied, or why it was not bucketed."""
+    out = []
+    for lang, lo, hi, source in cutoff_rows(applied):
+        if lo == "-":
+            out.append(f"buckets {lang}: {source}")
+        else:
+            out.append(f"buckets {lang}: head < {lo} <= middle < {hi} <= tail ({source})")
+    return out
 
 
 def by_language_and_bucket(by_folder: Mapping[str, int]) -> dict[str, dict[str, int]]:
@@ -113,7 +164,7 @@ class Buckets(Calibrated):
         sample: int = 2000,
         percentiles: tuple[float, float] = (30.0, 60.0),
         max_buffered: int = 50_000,
-        min_sample: int = 20,
+        min_sample: int = MIN_CALIBRATION_DOCS,
     ) -> None:
         super().__init__()
         self.cutoffs: dict[str, Cutoffs] = {}
@@ -126,15 +177,20 @@ class Buckets(Calibrated):
         self.percentiles = percentiles
         self.max_buffered = max(1, max_buffered)
         self.min_sample = min_sample
+        #: True once a corpus-wide calibration is loaded: nothing is measured in the stream
+        self.calibrated = False
 
     @classmethod
     def from_config(cls, config: LmConfig) -> Buckets:
         return cls(config.cutoffs, sample=config.sample, percentiles=config.percentiles)
 
     def calibrate(self, docs: Iterable[Document]) -> dict[str, Any]:
-        """Cutoffs of every language not given that has ``min_sample`` scored documents."""
+        """Cutoffs of every language not given that has ``min_sample`` scored documents in
+        ``docs``; the others are listed under ``too_few`` (they will not be bucketed)."""
         values: dict[str, list[float]] = {}
+        sampled = 0
         for doc in docs:
+            sampled += 1
             if doc.perplexity is not None and doc.language and doc.language not in self.cutoffs:
                 values.setdefault(doc.language, []).append(doc.perplexity)
         enough = {k: v for k, v in values.items() if len(v) >= self.min_sample}
@@ -142,17 +198,63 @@ class Buckets(Calibrated):
         return {
             "cutoffs": {k: list(v) for k, v in sorted(cutoffs.items())},
             "documents": {k: len(v) for k, v in sorted(values.items())},
+            "too_few": {k: len(v) for k, v in sorted(values.items()) if k not in enough},
+            "sampled": sampled,
+            "min_documents": self.min_sample,
+            "percentiles": list(self.percentiles),
         }
 
     def load_calibration(self, state: dict[str, Any]) -> None:
-        """Use cutoffs measured on the corpus sample (languages given in the config win)."""
+        """Use the cutoffs measured on the corpus sample (languages given in the config win);
+        from now on no language is measured in the stream."""
+        self.calibrated = True
         for lang, (lo, hi) in state.get("cutoffs", {}).items():
             if lang not in self.cutoffs:
                 self.cutoffs[lang] = (float(lo), float(hi))
                 self.measured.add(lang)
 
+    def applied(
+        self, state: Mapping[str, Any] | None, counters: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """What the manifest says of the buckets of a run: the cutoffs applied per language
+        (``given`` in the config or measured on the corpus sample), and every language that
+        had perplexity but was not bucketed, with why (``counters``: this step's merged ones)."""
+        state = state or {}
+        cutoffs = {k: [float(v[0]), float(v[1])] for k, v in state.get("cutoffs", {}).items()}
+        cutoffs.update({k: [lo, hi] for k, (lo, hi) in self.cutoffs.items()})
+        sampled = int(state.get("sampled", 0))
+        in_sample = state.get("documents", {})
+        not_bucketed: dict[str, dict[str, Any]] = {}
+        for key, n in sorted(counters.items()):
+            if key.startswith("not_calibrated:") and n:
+                lang = key.split(":", 1)[1]
+                not_bucketed[lang] = {
+                    "documents": int(n),
+                    "reason": self._too_few(int(in_sample.get(lang, 0)), sampled, state),
+                }
+        return {
+            "percentiles": list(self.percentiles),
+            "min_documents": self.min_sample,
+            "sampled": sampled,
+            "cutoffs": dict(sorted(cutoffs.items())),
+            "given": sorted(self.cutoffs),
+            "not_bucketed": not_bucketed,
+        }
+
+    def _too_few(self, seen: int, sampled: int, state: Mapping[str, Any]) -> str:
+        docs = f"{seen} scored document{'s' if seen != 1 else ''}"
+        if state.get("whole_corpus"):
+            return f"only {docs} in the corpus, fewer than {self.min_sample}"
+        return (
+            f"{docs} in the calibration sample of {sampled}, fewer than {self.min_sample} "
+            "(a larger sample: refine.sample_docs)"
+        )
+
     def _assign(self, doc: Document) -> Document:
-        doc.bucket = bucket_of(doc.perplexity, self.cutoffs.get(doc.language or ""))
+        cutoffs = self.cutoffs.get(doc.language or "")
+        if cutoffs is None and doc.perplexity is not None:
+            self.stats.count(f"not_calibrated:{doc.language or '<none>'}")
+        doc.bucket = bucket_of(doc.perplexity, cutoffs)
         self.stats.count(f"bucket:{doc.bucket}")
         self.stats.kept += 1
         return doc
@@ -171,7 +273,12 @@ class Buckets(Calibrated):
         for doc in docs:
             self.stats.seen += 1
             lang = doc.language or ""
-            if doc.perplexity is None or lang in self.cutoffs or self.sample == 0:
+            if (
+                doc.perplexity is None
+                or lang in self.cutoffs
+                or self.sample == 0
+                or self.calibrated
+            ):
                 yield self._assign(doc)
                 continue
             queue = waiting.setdefault(lang, [])

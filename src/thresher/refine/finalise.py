@@ -17,7 +17,7 @@ from thresher.stats import StepStats, merge_stats
 from thresher.store import Part, write_manifest
 from thresher.store.config import OutputConfig
 from thresher.store.join import join_parts, pack, raw_estimate
-from thresher.store.markers import ShardSlots
+from thresher.store.markers import ShardSlots, read_marker
 from thresher.store.writers import sha256_file
 
 #: one staged unit of a folder: (shard, {format: staged part as in the shard's marker})
@@ -89,6 +89,28 @@ def _place_all(
     return parts
 
 
+def _buckets_applied(
+    template: list[Step], work: WorkFolder, stats: dict[str, StepStats]
+) -> dict[str, Any] | None:
+    """The perplexity cutoffs the run applied (the manifest's ``buckets``: its calibration in
+    the work folder), with the languages scored but not bucketed and why; None without a
+    buckets step."""
+    from thresher.refine.buckets import Buckets
+
+    for j, step in enumerate(template):
+        if isinstance(step, Buckets):
+            st = stats.get(step.stats.name)
+            state = read_marker(work.root / f"calibration{j:02d}.json")
+            out = step.applied(state, st.counters if st is not None else {})
+            lm = stats.get("perplexity")
+            for key, n in sorted((lm.counters if lm is not None else {}).items()):
+                lang = key.split(":", 1)[1] if key.startswith("no_model:") else None
+                if lang is not None and n:
+                    out["not_bucketed"][lang] = {"documents": int(n), "reason": "no language model"}
+            return out
+    return None
+
+
 def _hash_entry(path: Path) -> dict[str, Any]:
     size = path.stat().st_size
     return {"path": path.name, "bytes": size, "sha256": sha256_file(path), "count": size // 8}
@@ -120,6 +142,9 @@ def finalise(
             for key, value in counters.items():
                 st.counters[key] += int(value)
     extra: dict[str, Any] = {"fingerprint": fingerprint}
+    buckets = _buckets_applied(template, work, by_name)
+    if buckets is not None:
+        extra["buckets"] = buckets
     if output.keep_dropped:
         _, dropped_units = _staged_units(work, n_shards, "dropped")
         write_manifest(

@@ -22,6 +22,8 @@ class RefineResult:
     stats: list[StepStats] = field(default_factory=list)
     parts: list[Part] = field(default_factory=list)
     skipped: bool = False  # True when the folder was already complete
+    #: the manifest's ``buckets``: perplexity cutoffs applied, languages not bucketed and why
+    buckets: dict[str, Any] = field(default_factory=dict)
 
 
 def result_from(manifest: dict[str, Any], stats: list[StepStats], out: Path | str) -> RefineResult:
@@ -38,6 +40,7 @@ def result_from(manifest: dict[str, Any], stats: list[StepStats], out: Path | st
         folders=folders,
         stats=stats,
         parts=[Part(**p) for p in manifest.get("parts", [])],
+        buckets=dict(manifest.get("buckets") or {}),
     )
 
 

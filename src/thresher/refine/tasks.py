@@ -203,13 +203,17 @@ def calibrate(
     calibration: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:
     """Run the first documents of every shard through the steps before step ``j`` and let
-    step ``j`` calibrate itself on them (in the driver: the sample is small)."""
+    step ``j`` calibrate itself on them (in the driver: the sample is small); the state says
+    ``whole_corpus`` when no shard had more documents than were read."""
     per_shard = max(1, math.ceil(config.sample_docs / len(shards)))
     sample: list[Document] = []
+    whole = True  # every shard read to its end: the sample is the whole corpus
     for i, shard in enumerate(shards):
         steps = prepared_steps(config, work, i, calibration, j)
         _, docs = shard.read(limit=per_shard, fields=config.fields)
-        sample.extend(chain(steps[:j], docs))
+        counted = _Counted(docs)
+        sample.extend(chain(steps[:j], counted))
+        whole = whole and counted.n < per_shard
     target = build_steps(config)[j]
     assert isinstance(target, Calibrated)
-    return target.calibrate(sample)
+    return {**target.calibrate(sample), "whole_corpus": whole}

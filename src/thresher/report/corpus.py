@@ -122,8 +122,9 @@ def bucket_section(by_folder: dict[str, int]) -> str:
 
 
 def cutoffs(buckets: dict[str, list[float]], fixed: list[float] | None) -> list[float]:
-    """The head/middle and middle/tail cut-offs (log10 perplexity): the configured ones, else
-    midway between the highest perplexity of one bucket and the lowest of the next."""
+    """The head/middle and middle/tail cut-offs (log10 perplexity): those the run applied
+    (``fixed``), else, for a corpus written before manifests recorded them, midway between
+    the highest perplexity of one bucket and the lowest of the next."""
     if fixed:
         return [math.log10(v) for v in fixed if v > 0]
     cuts = []
@@ -133,14 +134,38 @@ def cutoffs(buckets: dict[str, list[float]], fixed: list[float] | None) -> list[
     return cuts
 
 
-def perplexity_section(sample: Sample, config: dict[str, Any]) -> str:
+def perplexity_section(
+    sample: Sample, config: dict[str, Any], applied: dict[str, Any] | None = None
+) -> str:
+    """Perplexity histograms per language with the cut-offs the run applied (the manifest's
+    ``buckets``; the configured ones or an estimate for older manifests), and the languages
+    scored but not bucketed, with why."""
     if not sample.perplexity:
         return ""
-    fixed = ((config or {}).get("lm") or {}).get("cutoffs") or {}
-    out = ["<h3>Perplexity per language, with the bucket cut-offs</h3>", '<div class="grid">']
+    recorded = applied is not None and "cutoffs" in applied
+    fixed = (applied or {}).get("cutoffs") if recorded else None
+    if fixed is None:
+        fixed = ((config or {}).get("lm") or {}).get("cutoffs") or {}
+    not_bucketed = (applied or {}).get("not_bucketed") or {}
+    out = ["<h3>Perplexity per language, with the bucket cut-offs</h3>"]
+    if not recorded:
+        out.append(
+            '<p class="note">Cut-offs not recorded in this manifest (an older thresher): '
+            "unless configured, they are estimated from the documents' buckets.</p>"
+        )
+    if not_bucketed:
+        out.append(
+            '<p class="note">Not bucketed: '
+            + "; ".join(
+                f"<b>{html.escape(lang)}</b> ({html.escape(str(info.get('reason', '')))})"
+                for lang, info in sorted(not_bucketed.items())
+            )
+            + ".</p>"
+        )
+    out.append('<div class="grid">')
     for i, (lang, buckets) in enumerate(sorted(sample.perplexity.items())):
         values = [v for vs in buckets.values() for v in vs]
-        cuts = cutoffs(buckets, fixed.get(lang))
+        cuts = cutoffs(buckets, fixed.get(lang)) if lang not in not_bucketed else []
         regions = []
         if len(cuts) == 2:
             lo, hi = min(values), max(values)

@@ -142,7 +142,7 @@ def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sect
     out += [
         sections.languages_section(by_folder, sample) if kind == "refine" else "",
         sections.bucket_section(by_folder),
-        sections.perplexity_section(sample, config or {}),
+        sections.perplexity_section(sample, config or {}, manifest.get("buckets")),
         sections.length_section(sample),
         sections.domains_section(sample),
         sections.duplicates_section(steps),

@@ -151,6 +151,18 @@ def _contents(by_folder: dict[str, int]) -> str:
     return _table(["language", *buckets, "documents"], rows)
 
 
+def _bucket_cutoffs(applied: dict[str, Any] | None) -> str:
+    """The perplexity cut-offs the run applied per language, and the languages it did not
+    bucket with why (the manifest's ``buckets``); empty for a corpus without buckets."""
+    from thresher.refine.buckets import cutoff_rows
+
+    rows = cutoff_rows(applied or {})
+    if not rows:
+        return ""
+    head = ["language", "head: perplexity below", "tail: perplexity from", "cut-offs"]
+    return "### Perplexity cut-offs applied\n\n" + _table(head, rows) + "\n"
+
+
 def _bucket_order(name: str) -> tuple[int, str]:
     order = {"head": 0, "middle": 1, "tail": 2}
     return (order.get(name, 3), name)
@@ -226,6 +238,7 @@ def render_card(
         "Parts are laid out as `<language>/<bucket>/part-NNNNN.<format>`; each config above "
         "selects a language or a language/bucket folder. `head` holds the documents closest to "
         "the reference text of their language, `tail` the furthest.\n",
+        _bucket_cutoffs(manifest.get("buckets")),
         "## Loading\n",
         "```python\nfrom datasets import load_dataset\n\n"
         f'ds = load_dataset("{loader}", data_files="{pattern}", split="train")\n```\n',
