@@ -109,9 +109,10 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes(site: SiteServer, tmp_p
     while sum("/p/" in p for p in site.paths()) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
-    stdout, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130  # like an interrupt: state saved, rerun to resume
     assert "crawled" in stdout
+    assert stderr.strip().splitlines()[-1].endswith("rerun the same command to resume")
     stats = json.loads((out / "crawl-stats.json").read_text())
     assert stats["finished"] is True and stats["complete"] is False
     assert stats["total"]["urls"]["leased"] == 0

@@ -3,6 +3,12 @@ again, and what was fetched is not fetched twice."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -76,3 +82,34 @@ def test_rerun_fetches_transient_failures_again_but_not_done_pages(
     assert second.stats["this_run"]["requeued_failed"] == 1
     hits = Counter(site.paths())
     assert hits["/flaky"] == 2 and hits["/ok"] == 1 and hits["/"] == 1 and hits["/gone"] == 1
+
+
+def test_interrupted_crawl_exits_130_and_a_rerun_completes(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    pages = [f"/p{i}" for i in range(12)]
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return page([])(request)  # type: ignore[return-value]
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(pages)
+    for p in pages:
+        site.routes[p] = slow
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "thresher", "crawl", site.base + "/", "-o", str(out)]
+    args += ["--allow-private", "--rate", "100", "--per-host", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while sum(h.path in pages for h in site.hits) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"interrupted: \d+ pages fetched; rerun the same command to resume", last)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    hits = Counter(h.path for h in site.hits)
+    assert all(hits[p] == 1 for p in ["/", *pages]), hits  # nothing fetched twice

@@ -152,6 +152,12 @@ def register(app: typer.Typer) -> None:
             result = crawl(cfg, out, reporter=reporter)
         for line in summary_lines(result, out):
             print(line)
+        if result.interrupted:  # state is saved: say how to go on, exit as an interrupt does
+            print(
+                f"interrupted: {result.fetched} pages fetched; rerun the same command to resume",
+                file=sys.stderr,
+            )
+            raise typer.Exit(130)
         result.require_a_seed()  # exit 1 with the reasons when no seed could be fetched
 
     @app.command("robots")

@@ -73,6 +73,8 @@ class CrawlResult:
     skipped: dict[str, int] = field(default_factory=dict)
     #: reason → seeds when every seed failed or was skipped and nothing was archived
     seed_failures: dict[str, int] | None = None
+    #: the run was stopped by SIGINT/SIGTERM (state saved; running again resumes)
+    interrupted: bool = False
 
     @property
     def pages_fetched(self) -> int:
@@ -143,6 +145,7 @@ class Crawler:
         self.stats = RunCounters(recipe_links={} if config.recipe else None)
         self._t0 = time.monotonic()
         self.renderer: Any = None
+        self.interrupted = False
         self.recipe: Recipe | None = None
         if config.recipe:  # the one loader of crawl and extract: a bad recipe fails here
             from thresher.extract.recipes import load_recipe
@@ -341,7 +344,7 @@ class Crawler:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.stop)
+                loop.add_signal_handler(sig, self.interrupt)
                 stop_handlers.append(sig)
         self.scheduler.refill()
         # The WARC thread compresses while this one parses; a short GIL switch interval keeps
@@ -403,12 +406,18 @@ class Crawler:
             out_dir=self.out,
             skipped=stats.total.skipped_by_reason,
             seed_failures=unfetched_seeds(seeds) if stats.total.pages == 0 else None,
+            interrupted=self.interrupted,
         )
 
     def stop(self) -> None:
-        """Finish the requests in flight, commit, and return (SIGINT/SIGTERM do this)."""
+        """Finish the requests in flight, commit, and return."""
         if hasattr(self, "scheduler"):
             self.scheduler.stop()
+
+    def interrupt(self) -> None:
+        """SIGINT/SIGTERM: stop as :meth:`stop` does, and say so in the result."""
+        self.interrupted = True
+        self.stop()
 
 
 def crawl(config: CrawlConfig, out_dir: str | Path, *, reporter: Any = None) -> CrawlResult:
