@@ -1,7 +1,8 @@
 """Read documents back from JSONL (plain, gzip, zstd) and Parquet files or folders.
 
 A record needs only ``text``; other fields are null when missing, unknown keys go to
-``metadata``. A line that is not valid JSON, or has no text, is skipped and counted; a file
+``metadata``. A line that is not valid JSON, has no text, or is longer than
+``MAX_LINE_BYTES`` (``line_too_long``, never parsed) is skipped and counted; a file
 that ends early (truncated gzip/zstd) yields every record before the damage and counts one
 error — the run goes on. CSV files (named directly, not found in folders, where they are
 copies of parts) and ``hf:`` datasets are read too, and a field mapping
@@ -27,10 +28,10 @@ from thresher.sources.hf import is_dataset_spec, parse_spec
 from thresher.sources.hf import iter_rows as dataset_rows
 from thresher.stats import StepStats
 from thresher.store.csv_input import check_suffix, csv_records, is_csv
-from thresher.store.formats import format_of, iter_lines
+from thresher.store.formats import format_of, iter_line_items
 from thresher.store.mapping import FieldMap
-from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
 from thresher.store.paths import check_folder
+from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
 from thresher.store.schema import row_to_document
 
 P = TypeVar("P", bound=PurePath)
@@ -55,8 +56,8 @@ def iter_document_files(paths: Iterable[str | Path]) -> Iterator[Path | str]:
             continue
         path = local_path(p)
         if path.is_dir():
-            audit = _dropped_folders(path)
             check_folder(path)  # a manifest pointing outside: refused, as by every command
+            audit = _dropped_folders(path)
             found = sorted(
                 f
                 for f in path.rglob("*")
@@ -232,8 +233,11 @@ class DocumentReader:
             raise InputError(f"{path}: no such file")
         lineno = 0
         try:
-            for line in iter_lines(path):
+            for line in iter_line_items(path):
                 lineno += 1
+                if line is None:  # longer than MAX_LINE_BYTES: never parsed
+                    yield f"{path}:{lineno}", Skip("line_too_long")
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -306,4 +310,4 @@ def count_documents(path: str | Path) -> int:
         raw = open_remote(str(path)) if is_remote(path) else open(path, "rb")  # noqa: SIM115
         with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
             return max(sum(1 for _ in csv.reader(f)) - 1, 0)
-    return sum(1 for line in iter_lines(path) if line.strip())
+    return sum(1 for line in iter_line_items(path) if line is None or line.strip())

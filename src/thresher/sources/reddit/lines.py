@@ -1,6 +1,7 @@
 """Reading a dump file as JSON objects, one per line: zstd (with Reddit dumps' 2 GiB window),
-gzip or plain. Damage is counted, never raised: a line that is not a JSON object is skipped
-with its reason, and a file cut short yields its complete lines and one ``truncated`` error.
+gzip or plain. Damage is counted, never raised: a line that is not a JSON object, or is
+longer than ``MAX_LINE_BYTES``, is skipped with its reason, and a file cut short yields its
+complete lines and one ``truncated`` error.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
 
-from thresher.archive import open_binary
+from thresher.archive import TruncatedInput, open_binary
+from thresher.archive.compression import iter_decoded
 from thresher.stats import StepStats
+from thresher.store.formats import MAX_LINE_BYTES, split_lines
 
 log = logging.getLogger("thresher.reddit")
 
@@ -24,15 +27,8 @@ log = logging.getLogger("thresher.reddit")
 #: windows above 128 MiB unless told otherwise.
 MAX_WINDOW = 2**31
 CHUNK = 1 << 20
-#: compressed bytes fed to the decompressor at once: its output comes in one piece, and
-#: Reddit JSON inflates 10x and more (so memory does not follow the compression ratio)
-FEED = 8 * 1024
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class Truncated(Exception):
-    """The compressed stream ended inside a frame or member."""
 
 
 def _raw_chunks(f: IO[bytes]) -> Iterator[bytes]:
@@ -40,48 +36,17 @@ def _raw_chunks(f: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _fed(raw: Iterator[bytes]) -> Iterator[bytes]:
-    for chunk in raw:
-        for i in range(0, len(chunk), FEED):
-            yield chunk[i : i + FEED]
-
-
-def _decoded(raw: Iterator[bytes], new: Callable[[], Any], name: str) -> Iterator[bytes]:
-    """Decompressed bytes of every frame (zstd) or member (gzip) in ``raw``, one
-    decompressor per frame; :class:`Truncated` when the last one is incomplete (zstandard's
-    stream reader would end quietly instead)."""
-    obj = new()
-    pending = False  # bytes fed to a frame that has not ended yet
-    for data in _fed(raw):
-        while data:
-            pending = True
-            out = obj.decompress(data)
-            if out:
-                yield out
-            if not obj.eof:
-                break
-            data = obj.unused_data  # the next frame starts here
-            obj = new()
-            pending = False
-    if pending:
-        raise Truncated(f"the last {name} is incomplete")
-
-
-def _zstd() -> Any:
-    import zstandard
-
-    return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).decompressobj()
-
-
-def decoded_chunks(f: IO[bytes]) -> Iterator[bytes]:
-    """The file's bytes, decompressed by what its first bytes say (zstd, gzip or plain)."""
+def decoded_chunks(f: IO[bytes], name: str = "dump") -> Iterator[bytes]:
+    """The file's bytes, decompressed by what its first bytes say (zstd, gzip or plain), in
+    pieces of bounded size (:func:`thresher.archive.compression.iter_decoded`: a bomb
+    costs time, not memory); TruncatedInput when the last frame or member is incomplete."""
     raw = _raw_chunks(f)
     head = next(raw, b"")
     chunks = itertools.chain([head], raw)
     if head[:4] == ZSTD_MAGIC:
-        return _decoded(chunks, _zstd, "zstd frame")
+        return iter_decoded(chunks, "zstd", name=name, zstd_window=MAX_WINDOW)
     if head[:2] == GZIP_MAGIC:
-        return _decoded(chunks, lambda: zlib.decompressobj(wbits=31), "gzip member")
+        return iter_decoded(chunks, "gzip", name=name)
     return chunks
 
 
@@ -94,25 +59,20 @@ def iter_objects(
     a damaged file adds ``errors`` and ``error:truncated`` / ``error:corrupt`` once. Lines
     ``wanted`` does not find are passed over unparsed (``reddit_skip:unwanted_lines``): a
     cheap test before the JSON parse, which is most of the cost of a line."""
-    rest = b""
     unwanted = 0
     try:
         with open_binary(path) as f:
-            for chunk in decoded_chunks(f):
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    if wanted is not None and wanted.search(line) is None:
-                        unwanted += 1
-                        continue
-                    obj = _parse(line, stats)
-                    if obj is not None:
-                        yield obj
-        if rest.strip() and (wanted is None or wanted.search(rest) is not None):
-            obj = _parse(rest, stats)
-            if obj is not None:
-                yield obj
-    except Truncated as e:
+            for line in split_lines(decoded_chunks(f, path), MAX_LINE_BYTES):
+                if line is None:  # never parsed (orjson on a 2 GB line: SIGSEGV)
+                    stats.count("reddit_skip:line_too_long")
+                    continue
+                if wanted is not None and wanted.search(line) is None:
+                    unwanted += 1
+                    continue
+                obj = _parse(line, stats)
+                if obj is not None:
+                    yield obj
+    except TruncatedInput as e:
         log.warning("%s: truncated: %s", path, e)
         stats.count("errors")
         stats.count("error:truncated")
