@@ -253,3 +253,39 @@ def test_refine_with_lm_dir_buckets_by_language(
     tails = [d.perplexity for d in docs.values() if d.bucket == "tail"]
     assert max(heads) < min(tails)
     assert all(d.perplexity is None for d in docs.values() if d.language == "de")
+
+
+def test_a_language_code_from_the_data_never_picks_a_file(lm_dir: Path, tmp_path: Path) -> None:
+    """A model planted outside --lm-dir is not loaded by a document whose language is a path
+    to it (before, ``../outside/zz`` was joined to the folder and loaded)."""
+    import shutil
+
+    from thresher.refine import RefineConfig, refine
+    from thresher.store import read_documents
+
+    from .helpers import write_jsonl
+
+    models = tmp_path / "models"
+    shutil.copytree(lm_dir, models)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("en.sp.model", "en.arpa.bin"):
+        shutil.copy(lm_dir / name, outside / name.replace("en.", "zz.", 1))
+    text = "Return the number of items in the container."
+    codes = ["../outside/zz", str(outside / "zz"), "en/../../outside/zz", "EN", "en "]
+    step = Perplexity(models)
+    out = list(step.run(Document(text=text, language=c) for c in [*codes, "en"]))
+    assert [d.perplexity is None for d in out] == [True] * len(codes) + [False]
+    assert step.models.languages == {"en"}
+
+    records = [{"id": str(i), "text": text, "language": c} for i, c in enumerate(codes)]
+    write_jsonl(tmp_path / "in.jsonl", records)
+    off = {"enabled": False}
+    config = RefineConfig.model_validate(
+        {k: off for k in ("dedup", "langid", "length", "gopher_repetition", "gopher_quality",
+                          "c4", "fineweb", "pii")} | {"lm_dir": str(models)}
+    )  # fmt: skip
+    refine([tmp_path / "in.jsonl"], tmp_path / "out", config)
+    docs = list(read_documents([tmp_path / "out"]))
+    assert len(docs) == len(codes) and all(d.perplexity is None for d in docs)
+    assert {d.bucket for d in docs} == {"all"}

@@ -72,9 +72,17 @@ class LanguageModel:
             raise ConfigError(f"{self.lm_path}: not a KenLM model: {first}") from None
 
     @classmethod
-    def from_dir(cls, lm_dir: str | Path, lang: str) -> LanguageModel | None:
-        """Load language ``lang`` from a model folder, or None when the folder has no model."""
+    def from_dir(
+        cls, lm_dir: str | Path, lang: str, listed: Iterable[str] | None = None
+    ) -> LanguageModel | None:
+        """Load language ``lang`` from a model folder, or None when the folder has no model.
+
+        ``lang`` must be one of the languages the folder lists (``listed``, else read now),
+        compared as an exact string: a code from the data (``../elsewhere/x``) never names a
+        file outside the folder."""
         d = Path(lm_dir)
+        if lang not in (available_languages(d) if listed is None else set(listed)):
+            return None
         sp = d / f"{lang}{SP_SUFFIX}"
         lm = next((d / f"{lang}{s}" for s in LM_SUFFIXES if (d / f"{lang}{s}").is_file()), None)
         if lm is None or not sp.is_file():
@@ -110,35 +118,50 @@ class LanguageModel:
 
 
 def available_languages(lm_dir: str | Path) -> list[str]:
-    """Languages with both a SentencePiece and a KenLM model in ``lm_dir``."""
+    """Languages with both a SentencePiece and a KenLM model in ``lm_dir`` (its listing: file
+    names, so never a code with a path separator)."""
     d = Path(lm_dir)
+    try:
+        names = {p.name for p in d.iterdir() if p.is_file()}
+    except OSError:
+        return []
     langs = []
-    for sp in sorted(d.glob(f"*{SP_SUFFIX}")):
-        lang = sp.name[: -len(SP_SUFFIX)]
-        if any((d / f"{lang}{s}").is_file() for s in LM_SUFFIXES):
+    for name in sorted(names):
+        lang = name[: -len(SP_SUFFIX)] if name.endswith(SP_SUFFIX) else ""
+        if lang and any(f"{lang}{s}" in names for s in LM_SUFFIXES):
             langs.append(lang)
     return langs
 
 
 class LanguageModels:
-    """The models of a folder, loaded on first use per language."""
+    """The models of a folder, loaded on first use per language; a language is looked up in
+    the folder's listing (read once per process), never turned into a path unchecked."""
 
     def __init__(self, lm_dir: str | Path | None) -> None:
         self.lm_dir = Path(lm_dir) if lm_dir is not None else None
         if self.lm_dir is not None and not self.lm_dir.is_dir():
             raise ConfigError(f"{self.lm_dir}: language model folder not found")
         self._loaded: dict[str, LanguageModel | None] = {}
+        self._listed: frozenset[str] | None = None
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages the folder has a model for."""
+        if self._listed is None:
+            found = available_languages(self.lm_dir) if self.lm_dir is not None else []
+            self._listed = frozenset(found)
+        return self._listed
 
     def get(self, lang: str | None) -> LanguageModel | None:
         """The model for ``lang``, or None (no folder, no language, or no model for it)."""
-        if lang is None or self.lm_dir is None:
+        if lang is None or self.lm_dir is None or lang not in self.languages:
             return None
         if lang not in self._loaded:
-            self._loaded[lang] = LanguageModel.from_dir(self.lm_dir, lang)
+            self._loaded[lang] = LanguageModel.from_dir(self.lm_dir, lang, self.languages)
         return self._loaded[lang]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"lm_dir": self.lm_dir, "_loaded": {}}
+        return {"lm_dir": self.lm_dir, "_loaded": {}, "_listed": None}
 
 
 class Perplexity(Step):
