@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="thresher", standalone_mode=True)
     except SystemExit as e:
         code = e.code
+        if code == 130 and isinstance(getattr(e.__context__, "__cause__", None), KeyboardInterrupt):
+            print("thresher: interrupted", file=sys.stderr)  # Typer turned Ctrl-C into exit 130
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ThresherError as e:
         print(f"thresher: error: {e}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -14,7 +15,8 @@ class LocalExecutor:
     Use it as a context manager (or call :meth:`close`) so the pool's processes end.
     Results come back in task order; ``on_done(index, result)`` is called as each finishes,
     so the caller can record progress that must survive a crash. The first exception raised by
-    a task cancels the tasks not yet started and is raised again here.
+    a task cancels the tasks not yet started and is raised again here. Workers ignore Ctrl-C
+    (no traceback from each): the parent gets it, stops them and raises it again.
     """
 
     kind = "local"
@@ -33,12 +35,18 @@ class LocalExecutor:
         """One pool for the executor's life: workers start (and load models) once."""
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
+            )
         return self._pool
 
-    def close(self) -> None:
-        """Stop the worker processes (if any were started)."""
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker processes (if any were started); ``kill``: at once, not after the
+        tasks they are running (Ctrl-C)."""
         if self._pool is not None:
+            if kill:
+                for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -72,9 +80,15 @@ class LocalExecutor:
                     results[i] = fut.result()
                     if on_done is not None:
                         on_done(i, results[i])
-        except BaseException:
+        except BaseException as e:
             for fut in pending:
                 fut.cancel()
-            self.close()
+            self.close(kill=isinstance(e, KeyboardInterrupt))
             raise
         return results
+
+
+def _ignore_sigint() -> None:
+    """A worker's start: Ctrl-C reaches the whole process group, and it is the parent's to
+    handle (it stops the workers), so no worker prints a KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

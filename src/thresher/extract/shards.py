@@ -74,7 +74,7 @@ def plan_shards(
             flush()
             shards.append(ExtractShard((item,)))
     flush()
-    if workers <= len(shards):
+    if workers <= len(shards) or not shards:
         return shards
     per_file = math.ceil(workers / len(shards))
     cut: list[ExtractShard] = []

@@ -70,6 +70,8 @@ def extract_to_folder(
     settings = resolve_executor(executor, legacy=legacy_keys(config))
     inputs = [str(i) for i in inputs]
     items = expand_inputs(inputs, config)  # a missing input fails before anything is written
+    if not items:  # an empty folder, or one without an input file: nothing is written either
+        raise NothingToDoError(_why_nothing(inputs, items, stats))
     settings_key = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)
     fingerprint = fingerprint_files(
         [p for p, k in items if k in ("html", "archive")],

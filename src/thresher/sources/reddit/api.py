@@ -32,11 +32,17 @@ CREDENTIALS = "set praw_client_id, praw_client_secret and praw_user_agent (or a 
 def connect(site: str | None = None, **settings: Any) -> Any:
     """A read-only ``praw.Reddit`` from the environment or ``praw.ini`` (``settings`` win;
     ``praw_oauth_url`` / ``praw_reddit_url`` are read from the environment as well); a
-    missing credential is one ConfigError line. No update check (no network but Reddit)."""
+    missing credential, or PRAW not installed, is one ConfigError line. No update check (no
+    network but Reddit)."""
     import configparser
 
-    import praw
-    from praw.exceptions import MissingRequiredAttributeException
+    try:
+        import praw
+        from praw.exceptions import MissingRequiredAttributeException
+    except ImportError:
+        raise ConfigError(
+            "thresher reddit needs the praw package: pip install 'thresher[reddit]'"
+        ) from None
 
     for key in ENDPOINTS:  # PRAW reads these from praw.ini only; the environment too here
         if os.environ.get(f"praw_{key}") and key not in settings:
