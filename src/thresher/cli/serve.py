@@ -99,6 +99,33 @@ def register(app: typer.Typer) -> None:
         max_body: int = typer.Option(
             10 * 1024 * 1024, "--max-body-bytes", help="Largest request body accepted."
         ),
+        allow_host: list[str] | None = typer.Option(
+            None,
+            "--allow-host",
+            help="Another name clients may send in Host (NAME or NAME:PORT; repeatable;"
+            " '*': any). Loopback names and --host are always allowed.",
+        ),
+        header_timeout: float = typer.Option(
+            10.0, "--header-timeout", min=0.1, help="Seconds to send a complete request head."
+        ),
+        body_timeout: float = typer.Option(
+            30.0, "--body-timeout", min=0.1, help="Seconds for a request body to arrive."
+        ),
+        extract_workers: int = typer.Option(
+            2, "--extract-workers", min=1, help="Pages extracted at once (worker processes)."
+        ),
+        extract_timeout: float = typer.Option(
+            20.0,
+            "--extract-timeout",
+            min=0.1,
+            help="Seconds one page may take; then its worker is stopped and the answer is 504.",
+        ),
+        max_depth: int = typer.Option(
+            3000,
+            "--max-depth",
+            min=0,
+            help="Pages nesting elements deeper are refused before parsing (422; 0: no limit).",
+        ),
         allow_private: bool = _ALLOW_PRIVATE,
         user_agent: str | None = _USER_AGENT,
         contact: str | None = _CONTACT,
@@ -121,12 +148,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve GET /read?url=... and POST /extract as a local HTTP API (loopback by
         default), with the reader's robots.txt, address guard, spacing and cache."""
-        from thresher.serve.app import ServeOptions, check_bind, serve
+        from thresher.extract.config import ExtractConfig
+        from thresher.serve.app import ServeOptions, check_bind, check_key, serve
+        from thresher.serve.pool import ExtractPool
         from thresher.serve.reader import DEFAULT_PAGE_TTL, Reader
         from thresher.serve.schema import SchemaAnswerer, llm_settings
 
         llm = llm_settings(llm_base_url, llm_model, llm_prompt, llm_cache)
-        key = api_key or os.environ.get("THRESHER_API_KEY") or None
+        # an empty key (option or variable) is refused, not taken for "no key"
+        key = api_key if api_key is not None else os.environ.get("THRESHER_API_KEY")
+        check_key(key, "--api-key" if api_key is not None else "THRESHER_API_KEY")
         check_bind(host, key)
         cfg = _crawl_config(
             config,
@@ -137,6 +168,22 @@ def register(app: typer.Typer) -> None:
             timeout=timeout,
         )
         ttl = cache_ttl if cache_ttl is not None else DEFAULT_PAGE_TTL
-        reader = Reader(cfg, cache=_cache(cache, no_cache), page_ttl=ttl)
+        pool = ExtractPool(extract_workers, extract_timeout)
+        extract = ExtractConfig(markdown=True, max_depth=max_depth)
+        reader = Reader(
+            cfg, cache=_cache(cache, no_cache), page_ttl=ttl, extract=extract, pool=pool
+        )
         answerer = SchemaAnswerer(llm) if llm is not None else None
-        serve(reader, ServeOptions(host, port, key, max_body, answerer))
+        options = ServeOptions(
+            host,
+            port,
+            key,
+            max_body,
+            answerer,
+            allow_hosts=tuple(allow_host or ()),
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            extract_workers=extract_workers,
+            extract_timeout=extract_timeout,
+        )
+        serve(reader, options)

@@ -1,7 +1,10 @@
 """The local HTTP API (``thresher serve``): ``GET /read`` and ``POST /extract`` over one shared
 :class:`~thresher.serve.reader.Reader`, so every request gets the reader's robots.txt rules,
 host spacing, address guard and page cache. Errors are JSON ``{"error": ..., "status": N}``
-with the status of the :class:`~thresher.serve.errors.ReadError` (400, 401, 403, 413, ...)."""
+with the status of the :class:`~thresher.serve.errors.ReadError` (400, 401, 403, 413, ...).
+Requests must name this server in ``Host`` and not come from another site's page
+(:mod:`thresher.serve.guard`); pages are extracted in worker processes under a hard time
+limit (:mod:`thresher.serve.pool`), so no page holds up the server."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -22,14 +26,27 @@ from thresher.document import Document, stable_id
 from thresher.errors import ConfigError, ThresherError
 from thresher.extract.inputs import Page
 from thresher.extract.run import process_page
-from thresher.serve.errors import BadRequest, NotReadable, ReadError, SchemaUnsupported
-from thresher.serve.reader import Reader, as_markdown
+from thresher.serve.errors import (
+    BadRequest,
+    BodyTimeout,
+    NotReadable,
+    ReadError,
+    SchemaUnsupported,
+    UnsupportedMediaType,
+)
+from thresher.serve.guard import HostCheck, JsonErrorsRunner, runner_limits
+from thresher.serve.pool import DEFAULT_EXTRACT_TIMEOUT, DEFAULT_EXTRACT_WORKERS
+from thresher.serve.reader import Reader, as_markdown, why_not
 from thresher.serve.schema import SchemaAnswerer
 
-__all__ = ["ServeOptions", "build_app", "check_bind", "serve"]
+__all__ = ["ServeOptions", "build_app", "check_bind", "check_key", "serve"]
 
 log = logging.getLogger("thresher.serve")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
 
 
 @dataclass
@@ -42,10 +59,23 @@ class ServeOptions:
     max_body: int = 10 * 1024 * 1024
     #: answers requests with a schema (None: they get a 501)
     schema: SchemaAnswerer | None = None
+    #: more names clients may use in ``Host`` (``--allow-host``; ``*``: any)
+    allow_hosts: tuple[str, ...] = ()
+    #: seconds a connection may take to send a complete request head (slow clients)
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    #: seconds a request body may take to arrive
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    #: pages extracted at once (worker processes) and the hard limit on one page, seconds
+    extract_workers: int = DEFAULT_EXTRACT_WORKERS
+    extract_timeout: float = DEFAULT_EXTRACT_TIMEOUT
 
 
 READER = web.AppKey("reader", Reader)
 OPTIONS = web.AppKey("options", ServeOptions)
+HOSTS = web.AppKey("hosts", HostCheck)
+#: seconds the server waits for requests in flight once told to stop
+SHUTDOWN_GRACE = 5.0
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def check_bind(host: str, api_key: str | None) -> None:
@@ -61,8 +91,25 @@ def check_bind(host: str, api_key: str | None) -> None:
         )
 
 
+def check_key(key: str | None, source: str = "--api-key") -> None:
+    """A key that is given must be one: an empty key would look like protection and be none
+    (refused, not read as "no key"); spaces around it would never match a header."""
+    if key is None:
+        return
+    if not key.strip():
+        raise ConfigError(
+            f"{source} is empty: give a key, or leave it out (and unset THRESHER_API_KEY) to"
+            " serve on loopback without one"
+        )
+    if key != key.strip():
+        raise ConfigError(f"{source} starts or ends with spaces, which HTTP clients drop")
+
+
 def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message, "status": status}, status=status)
+    resp = web.json_response({"error": message, "status": status}, status=status)
+    if status == 408:  # the rest of the body may still come: this connection is done
+        resp.force_close()
+    return resp
 
 
 @web.middleware
@@ -74,6 +121,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(e.status, str(e))
     except ThresherError as e:  # a missing browser, a bad schema: the request cannot be done
         return _error(400, str(e))
+    except RecursionError:  # a request nested past what the JSON reader or a schema allows
+        return _error(400, "the request nests too deeply")
     except web.HTTPRequestEntityTooLarge as e:
         limit = request.app[OPTIONS].max_body
         return _error(e.status, f"request body larger than {limit} bytes")
@@ -87,6 +136,13 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 @web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only requests that name this server, and none a browser sends from another site."""
+    request.app[HOSTS].check(request)
+    return await handler(request)
+
+
+@web.middleware
 async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     """With an API key, every request carries it (``Authorization: Bearer KEY`` or
     ``X-API-Key: KEY``), compared in constant time."""
@@ -96,7 +152,8 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         auth = request.headers.get("Authorization") or ""
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
-        if not hmac.compare_digest(given.encode(), key.encode()):
+        # header bytes that are not UTF-8 arrive as surrogate escapes: kept, never matching
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), key.encode()):
             return _error(401, "missing or wrong API key")
     return await handler(request)
 
@@ -122,10 +179,7 @@ async def read_handler(request: web.Request) -> web.StreamResponse:
 async def extract_handler(request: web.Request) -> web.StreamResponse:
     """``POST /extract`` with JSON ``{"html": ...}`` or ``{"url": ...}`` and an optional
     ``schema``: the document (and ``record`` for a schema)."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("the body is not JSON") from None
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with 'html' or 'url'")
     html, url, schema = body.get("html"), body.get("url"), body.get("schema")
@@ -135,7 +189,7 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
     if isinstance(html, str):
         if url is not None and not isinstance(url, str):
             raise BadRequest("'url' must be a string")
-        doc = _from_html(html, url, reader)
+        doc = await _from_html(html, url, reader)
     elif html is not None:
         raise BadRequest("'html' must be a string")
     elif isinstance(url, str) and url:
@@ -154,14 +208,44 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
     return web.json_response(out, dumps=_dumps)
 
 
-def _from_html(html: str, url: str | None, reader: Reader) -> Document:
+async def _json_body(request: web.Request) -> Any:
+    """The request's JSON body: ``application/json`` in UTF-8 (a form a browser could send
+    from another site is refused), read within the body timeout."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("POST bodies must be Content-Type: application/json")
+    charset = (request.charset or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise BadRequest("the body's charset must be utf-8")
+    timeout = request.app[OPTIONS].body_timeout
+    try:
+        raw = await asyncio.wait_for(request.read(), timeout)
+    except TimeoutError:
+        raise BodyTimeout(f"the request body did not arrive within {timeout:g}s") from None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8") from None
+    except json.JSONDecodeError:
+        raise BadRequest("the body is not JSON") from None
+    if _LONE_SURROGATE.search(raw):  # \ud800 alone decodes, but is no character
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("the body holds a lone surrogate escape (\\ud800-\\udfff)") from None
+    return body
+
+
+async def _from_html(html: str, url: str | None, reader: Reader) -> Document:
     """A document from HTML sent in the request (nothing is fetched; ``url`` is its base);
     its id is taken from the URL and the HTML, so the same page sent twice has one id."""
     page = Page(source="request", url=url, fetched_at=None, payload=html.encode("utf-8"))
     page.charset = "utf-8"
-    doc, reason, _ = process_page(page, reader.extract_config)
+    if reader.pool is not None:
+        doc, reason, _ = await reader.pool.call(process_page, page, reader.extract_config)
+    else:
+        doc, reason, _ = process_page(page, reader.extract_config)
     if doc is None:
-        raise NotReadable(f"no main content found ({reason})")
+        raise NotReadable(why_not(reason, reader.extract_config))
     doc.id = stable_id("request", url, html)
     return doc
 
@@ -186,9 +270,10 @@ def _dumps(data: Any) -> str:
 
 def build_app(reader: Reader, options: ServeOptions) -> web.Application:
     """The aiohttp application (the reader must be open: ``async with reader``)."""
-    app = web.Application(middlewares=[_errors, _auth], client_max_size=options.max_body)
+    app = web.Application(middlewares=[_errors, _guard, _auth], client_max_size=options.max_body)
     app[READER] = reader
     app[OPTIONS] = options
+    app[HOSTS] = HostCheck.build(options.host, options.allow_hosts)
     app.router.add_get("/read", read_handler)
     app.router.add_post("/extract", extract_handler)
     app.router.add_get("/health", health_handler)
@@ -200,7 +285,13 @@ def build_app(reader: Reader, options: ServeOptions) -> web.Application:
 
 async def _run(reader: Reader, options: ServeOptions, ready: Callable[[str], None]) -> None:
     async with reader:
-        runner = web.AppRunner(build_app(reader, options), access_log=None)
+        app = build_app(reader, options)
+        runner = JsonErrorsRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            **runner_limits(options.header_timeout),
+        )
         await runner.setup()
         site = web.TCPSite(runner, options.host, options.port)
         try:
@@ -212,6 +303,9 @@ async def _run(reader: Reader, options: ServeOptions, ready: Callable[[str], Non
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         port = sockets[0].getsockname()[1] if sockets else options.port
+        app[HOSTS].port = port
+        if reader.pool is not None:
+            reader.pool.warm()
         host = f"[{options.host}]" if ":" in options.host else options.host
         ready(f"http://{host}:{port}")
         stop = asyncio.Event()
@@ -221,11 +315,14 @@ async def _run(reader: Reader, options: ServeOptions, ready: Callable[[str], Non
         try:
             await stop.wait()
         finally:
+            if reader.pool is not None:  # pages in the middle of extraction end at once
+                reader.pool.close()
             await runner.cleanup()
 
 
 def serve(reader: Reader, options: ServeOptions) -> None:
     """Serve until SIGINT or SIGTERM; prints ``serving on URL`` to stderr once listening."""
+    check_key(options.api_key)
     check_bind(options.host, options.api_key)
 
     def ready(base: str) -> None:

@@ -7,6 +7,11 @@ from thresher.errors import ThresherError
 
 __all__ = [
     "BadRequest",
+    "BodyTimeout",
+    "CrossSite",
+    "ExtractFailed",
+    "ExtractTimeout",
+    "MisdirectedRequest",
     "NotReadable",
     "PrivateAddress",
     "ReadError",
@@ -14,6 +19,7 @@ __all__ = [
     "RobotsDisallowed",
     "RobotsUnavailable",
     "SchemaUnsupported",
+    "UnsupportedMediaType",
     "UpstreamError",
     "UpstreamTimeout",
 ]
@@ -77,3 +83,39 @@ class RenderUnavailable(ReadError):
     """Rendering was asked for but Playwright or Chromium cannot be started here."""
 
     status = 501
+
+
+class MisdirectedRequest(ReadError):
+    """The ``Host`` header names no host this server answers for (DNS rebinding)."""
+
+    status = 421
+
+
+class CrossSite(ReadError):
+    """A browser sent the request from another site (``Origin``, ``Sec-Fetch-Site``)."""
+
+    status = 403
+
+
+class UnsupportedMediaType(ReadError):
+    """A POST body that is not ``Content-Type: application/json``."""
+
+    status = 415
+
+
+class BodyTimeout(ReadError):
+    """The request body did not arrive in time."""
+
+    status = 408
+
+
+class ExtractTimeout(ReadError):
+    """Extraction of the page ran past the hard time limit; its worker was stopped."""
+
+    status = 504
+
+
+class ExtractFailed(ReadError):
+    """Extraction of the page failed in its worker (an error, or the worker died)."""
+
+    status = 422

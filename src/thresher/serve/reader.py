@@ -51,6 +51,7 @@ from thresher.serve.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from thresher.serve.pool import ExtractPool
 
 __all__ = [
     "DEFAULT_PAGE_TTL",
@@ -115,6 +116,31 @@ class Fetched:
         )
 
 
+#: the robots meta directives and the TDM-Reservation meta value of a page's HTML
+PageSignals = tuple[set[str], int | None]
+
+
+def page_document(
+    page: Page, config: ExtractConfig, token: str
+) -> tuple[Document | None, str | None, PageSignals]:
+    """(document, drop reason, opt-out signals of its HTML): everything that parses the page,
+    in one call a worker process can run."""
+    doc, reason, _ = process_page(page, config)
+    if doc is None:
+        return None, reason, (set(), None)
+    info = parse_html(page.payload, token)
+    return doc, None, (set(info.directives), info.tdm_reservation)
+
+
+def why_not(reason: str | None, config: ExtractConfig) -> str:
+    """Why a page gave no document, in words."""
+    if reason == "too_deep":
+        return f"the page's elements nest deeper than {config.max_depth} (too_deep)"
+    if reason == "timeout":
+        return f"extraction took longer than {config.timeout:g}s (timeout)"
+    return f"no main content found ({reason})"
+
+
 def as_markdown(doc: Document) -> str:
     """The main content as Markdown with the title as the first heading."""
     body = (doc.markdown or doc.text).strip()
@@ -138,6 +164,7 @@ class Reader:
         cache: PageCache | None = None,
         page_ttl: float = DEFAULT_PAGE_TTL,
         extract: ExtractConfig | None = None,
+        pool: ExtractPool | None = None,
     ) -> None:
         self.config = config
         self.user_agent = effective_user_agent(config)
@@ -149,6 +176,8 @@ class Reader:
         self.cache = cache
         self.page_ttl = page_ttl
         self.extract_config = extract or ExtractConfig(markdown=True)
+        #: where pages are extracted (serve: worker processes under a time limit); None: here
+        self.pool = pool
         self._hosts: dict[str, HostState] = {}
         self._robots: dict[str, tuple[float, RobotsRules]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
@@ -185,7 +214,7 @@ class Reader:
         memo = (fetched.url, fetched.fetched_at, fetched.rendered, len(fetched.payload))
         doc = self._documents.get(memo)
         if doc is None:
-            doc = self.document(fetched)
+            doc = await self._document(fetched)
             self._documents[memo] = doc
             if len(self._documents) > _DOCUMENTS_KEPT:
                 self._documents.popitem(last=False)
@@ -194,7 +223,19 @@ class Reader:
         return replace(doc, metadata=dict(doc.metadata))  # callers may change their copy
 
     def document(self, fetched: Fetched) -> Document:
-        """A fetched answer through extract's triage and extraction."""
+        """A fetched answer through extract's triage and extraction (in this process)."""
+        page = self._page(fetched)
+        return self._finish(fetched, *page_document(page, self.extract_config, self.token))
+
+    async def _document(self, fetched: Fetched) -> Document:
+        """:meth:`document`, in the extraction pool when the reader has one."""
+        if self.pool is None:
+            return self.document(fetched)
+        page = self._page(fetched)
+        found = await self.pool.call(page_document, page, self.extract_config, self.token)
+        return self._finish(fetched, *found)
+
+    def _page(self, fetched: Fetched) -> Page:
         media, charset = split_content_type(fetched.content_type)
         page = Page(
             source=fetched.url,
@@ -208,29 +249,31 @@ class Reader:
         reason, _ = triage(page)
         if reason is not None:
             raise NotReadable(f"{fetched.url}: not an HTML page ({media or 'no content type'})")
-        doc, reason, _ = process_page(page, self.extract_config)
+        return page
+
+    def _finish(
+        self, fetched: Fetched, doc: Document | None, reason: str | None, signals: PageSignals
+    ) -> Document:
         if doc is None:
-            raise NotReadable(f"{fetched.url}: no main content found ({reason})")
+            raise NotReadable(f"{fetched.url}: {why_not(reason, self.extract_config)}")
         extra: dict[str, Any] = {"redirects": fetched.redirects, "rendered": fetched.rendered}
         if fetched.truncated:
             extra["truncated"] = fetched.truncated
-        signals = self.opt_outs(fetched)
-        if signals:
-            extra["opt_out"] = signals
+        opt_outs = self.opt_outs(fetched, signals)
+        if opt_outs:
+            extra["opt_out"] = opt_outs
         doc.metadata.update(extra)
         return doc
 
-    def opt_outs(self, fetched: Fetched) -> list[str]:
+    def opt_outs(self, fetched: Fetched, signals: PageSignals) -> list[str]:
         """The page's opt-out signals for this reader's agent, read as the crawl reads them
         (X-Robots-Tag, robots meta, TDM-Reservation header or meta): recorded, not obeyed."""
-        found: set[str] = set()
+        found: set[str] = set(signals[0])
         for value in fetched.robots_tags:
             found |= robots_directives(value, self.token)
-        info = parse_html(fetched.payload, self.token)
-        found |= info.directives
         tdm = tdm_value(fetched.tdm_header)
-        if info.tdm_reservation is not None:
-            tdm = info.tdm_reservation
+        if signals[1] is not None:
+            tdm = signals[1]
         if tdm == 1:
             found.add("tdm-reservation")
         return sorted(found & _OPT_OUTS)
