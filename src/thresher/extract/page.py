@@ -19,6 +19,10 @@ FALLBACK_BELOW = 300
 #: Larger pages (characters, scripts and styles removed) never go to the fallback.
 FALLBACK_MAX_CHARS = 2_000_000
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+#: The page's headings kept for a model (``headings=True``): at most this many, H1 to H3, ...
+MAX_HEADINGS = 16
+#: ... each cut to this many characters.
+MAX_HEADING_CHARS = 160
 
 
 def clean_text(text: str) -> str:
@@ -72,11 +76,13 @@ def extract_html(
     extra: dict[str, Any] | None = None,
     deadline: Deadline | None = None,
     fallback_below: int = FALLBACK_BELOW,
+    headings: bool = False,
 ) -> Document | None:
     """Extract one page; None when the page has no main text. When the page's own result
     holds less than ``fallback_below`` bytes of prose, trafilatura gets a try (see
     :mod:`~thresher.extract.fallback`). With a ``deadline``, raises
-    :class:`~thresher.extract.budget.PageTimeout` once it has passed."""
+    :class:`~thresher.extract.budget.PageTimeout` once it has passed. ``headings``: keep the
+    page's H1-H3 (anywhere on the page, bounded) as ``metadata.headings`` for a model."""
     source_html, enc = decode(html, charset)
     if enc == "utf-8" and isinstance(html, bytes) and not html.startswith(b"\xef\xbb\xbf"):
         tree = _parse(html)  # lexbor reads UTF-8 bytes as they are: no encoding back
@@ -85,6 +91,7 @@ def extract_html(
     if deadline is not None:
         deadline.check()
     meta = extract_metadata(tree, url, links=False)
+    heads = page_headings(tree) if headings else []
     content = extract_content(
         tree,
         markdown=markdown,
@@ -131,6 +138,8 @@ def extract_html(
     metadata["charset"] = enc
     if extractor:
         metadata["fallback"] = extractor
+    if heads:
+        metadata["headings"] = heads
     if extra:
         metadata.update(extra)
     return Document(
@@ -145,3 +154,20 @@ def extract_html(
         markdown=md,
         metadata=metadata,
     )
+
+
+def page_headings(tree: LexborHTMLParser) -> list[list[Any]]:
+    """The page's H1-H3 in page order as ``[level, text]``, wherever they are (a product's
+    name is often an H1 outside the main content): at most MAX_HEADINGS, each cut to
+    MAX_HEADING_CHARS characters, empty ones and repeats left out."""
+    found: list[list[Any]] = []
+    seen: set[str] = set()
+    for node in tree.css("h1, h2, h3"):
+        text = " ".join(clean_text(node.text(separator=" ")).split())[:MAX_HEADING_CHARS]
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        found.append([int(node.tag[1]), text])
+        if len(found) >= MAX_HEADINGS:
+            break
+    return found

@@ -96,17 +96,26 @@ class Extractor:
             await self.client.__aexit__(*exc)
             self._opened = False
 
-    def run(self, texts: Sequence[str]) -> list[LLMResult]:
+    def run(self, texts: Sequence[str], heads: Sequence[str] | None = None) -> list[LLMResult]:
         """Records of many pages from synchronous code (their requests run concurrently, up
-        to the client's limits); results in input order."""
-        return asyncio.run(self.extract_many(texts))
+        to the client's limits); results in input order. ``heads``: each page's
+        :func:`page_head` (title and headings), sent with every chunk of it."""
+        return asyncio.run(self.extract_many(texts, heads))
 
-    async def extract_many(self, texts: Sequence[str]) -> list[LLMResult]:
+    async def extract_many(
+        self, texts: Sequence[str], heads: Sequence[str] | None = None
+    ) -> list[LLMResult]:
+        heads = heads or [""] * len(texts)
         async with self:
-            return list(await asyncio.gather(*(self.extract(t) for t in texts)))
+            return list(
+                await asyncio.gather(
+                    *(self.extract(t, h) for t, h in zip(texts, heads, strict=True))
+                )
+            )
 
-    async def extract(self, text: str) -> LLMResult:
-        """One page's record (inside ``async with extractor:``)."""
+    async def extract(self, text: str, head: str = "") -> LLMResult:
+        """One page's record (inside ``async with extractor:``); ``head`` (the page's title
+        and headings, see :func:`page_head`) goes before every chunk of its main content."""
         result = LLMResult()
         chunks = split_tokens(text, self.config.chunk_tokens, self.config.chunk_overlap)
         result.chunks = len(chunks)
@@ -119,7 +128,7 @@ class Extractor:
             )
         result.counts["llm:chunks"] += len(chunks)
         answers = await asyncio.gather(
-            *(self._chunk(c, i, len(chunks), result.counts) for i, c in enumerate(chunks))
+            *(self._chunk(c, head, i, len(chunks), result.counts) for i, c in enumerate(chunks))
         )
         failed = next((a for a in answers if isinstance(a, _Failure)), None)
         if failed is not None:
@@ -141,24 +150,27 @@ class Extractor:
         result.counts[f"llm:failed:{error}"] += 1
         return result
 
-    def _page_message(self, chunk: str, index: int, total: int) -> str:
+    def _page_message(self, chunk: str, head: str, index: int, total: int) -> str:
+        body = f"{head}\n\nMain content:\n\n{chunk}" if head else chunk
         if total == 1:
-            return f"Web page:\n\n{chunk}"
+            return f"Web page:\n\n{body}"
         return (
             f"Part {index + 1} of {total} of a web page (give what this part says; "
-            f"parts overlap a little):\n\n{chunk}"
+            f"parts overlap a little):\n\n{body}"
         )
 
-    async def _chunk(self, chunk: str, index: int, total: int, counts: Counter[str]) -> Any:
+    async def _chunk(
+        self, chunk: str, head: str, index: int, total: int, counts: Counter[str]
+    ) -> Any:
         """One chunk's validated record (from the cache or the model), or a _Failure."""
         cfg = self.config
         schema = self.schema if total == 1 else self._part_schema
         system = f"{cfg.prompt}\n\n{ANSWER_RULES}\n{json.dumps(schema)}"
-        page = self._page_message(chunk, index, total)
+        page = self._page_message(chunk, head, index, total)
         key = cache_key(cfg.model, system, schema, page)
         if self.cache is not None:
             hit = self.cache.get(key)
-            if hit is not None:
+            if hit is not None and _still_valid(hit["record"], schema):
                 counts["llm:cache_hits"] += 1
                 return hit["record"]
         messages = [{"role": "system", "content": system}, {"role": "user", "content": page}]
@@ -175,6 +187,33 @@ class Extractor:
         if self.cache is not None:
             self.cache.put(key, {"record": record, "model": cfg.model})
         return record
+
+
+def _still_valid(record: Any, schema: dict[str, Any]) -> bool:
+    """A cached record that no longer passes the schema (an edited entry) is a miss."""
+    try:
+        check_record(record, schema)
+    except BadAnswer:
+        return False
+    return True
+
+
+#: A page's title sent to the model at most this long (characters); headings: see
+#: :data:`thresher.extract.page.MAX_HEADINGS` and MAX_HEADING_CHARS.
+MAX_TITLE_CHARS = 300
+
+
+def page_head(title: str | None, headings: Sequence[Sequence[Any]] = ()) -> str:
+    """What the model reads before a page's main content: its title and its H1-H3 headings
+    (from anywhere on the page: the main content leaves out an H1 that repeats the title,
+    and a product's name is often outside it). Empty when the page has neither."""
+    lines = []
+    if title and title.strip():
+        lines.append(f"Page title: {' '.join(title.split())[:MAX_TITLE_CHARS]}")
+    heads = [f"{'#' * int(level)} {text}" for level, text in headings if str(text).strip()]
+    if heads:
+        lines += ["Page headings:", *heads]
+    return "\n".join(lines)
 
 
 def extract_record(

@@ -1,4 +1,5 @@
-"""The extract shards' LLM step: each document's main content (Markdown when there is one)
+"""The extract shards' LLM step: each document's title, headings (``metadata.headings``, kept
+by extraction for the model and removed here) and main content (Markdown when there is one)
 asked of the model in batches, its record written to ``metadata.llm`` (or, with ``only``, the
 record alone as the document). Counts go to the shard's stats under ``llm:``."""
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from thresher.document import Document
 from thresher.llm.config import LLMConfig
-from thresher.llm.extractor import Extractor, LLMResult
+from thresher.llm.extractor import Extractor, LLMResult, page_head
 from thresher.stats import StepStats
 
 
@@ -24,7 +25,8 @@ def llm_documents(
     extractor = Extractor(config)
     it = iter(docs)
     while batch := list(islice(it, config.batch)):
-        results = extractor.run([d.markdown or d.text for d in batch])
+        heads = [page_head(d.title, d.metadata.pop("headings", None) or []) for d in batch]
+        results = extractor.run([d.markdown or d.text for d in batch], heads)
         for doc, result in zip(batch, results, strict=True):
             stats.counters.update(result.counts)
             _count_cost(stats, config, result)
