@@ -74,10 +74,14 @@ def test_any_script_around(text: str, lang: str, expected: str | None) -> None:
 
 def test_national_formats_follow_the_language() -> None:
     """A French mobile number in its national format is a phone in a French document; without
-    the language only numbers written with +CC are found."""
+    a language the fallback regions are tried, and with ``default_phone_regions: []`` only
+    numbers written with +CC are found."""
     text = "Mon numéro : 06 12 34 56 78, ou +33 6 12 34 56 78."
     assert _redact(text, "fr").last_text == "Mon numéro : <PHONE>, ou <PHONE>."  # type: ignore[attr-defined]
-    assert _redact(text, None).last_text == "Mon numéro : 06 12 34 56 78, ou <PHONE>."  # type: ignore[attr-defined]
+    only_cc = PIIConfig(default_phone_regions=[])
+    assert _redact(text, None, only_cc).last_text == "Mon numéro : 06 12 34 56 78, ou <PHONE>."  # type: ignore[attr-defined]
+    # without a language (langid off) the fallback regions (FR among them) are tried
+    assert _redact(text, None).last_text == "Mon numéro : <PHONE>, ou <PHONE>."  # type: ignore[attr-defined]
     # a region list of one's own replaces the built-in one
     cfg = PIIConfig(phone_regions={"fr": ["CA"]})
     assert "06 12 34 56 78" in _redact(text, "fr", cfg).last_text  # type: ignore[attr-defined]
@@ -153,16 +157,19 @@ def _score_module() -> object:
     return mod
 
 
-@pytest.mark.parametrize(("name", "floor"), [("labelled", 0.95), ("heldout", 0.75)])
-def test_labelled_set_precision_and_recall(name: str, floor: float) -> None:
-    """Over the labelled sets (10-14 languages, hard negatives of every kind) each kind keeps
-    a floor of precision and recall; the held-out set was written after the rules."""
+@pytest.mark.parametrize("name", ["labelled", "heldout", "heldout2"])
+def test_labelled_set_precision_and_recall(name: str) -> None:
+    """Over the labelled sets (10-15 languages, hard negatives of every kind) each kind keeps
+    precision and recall of at least 0.95; the held-out sets were written before the rules
+    they score (BENCHMARKS.md gives their first scores)."""
     score = _score_module()
     rows = score.load(score.HERE / f"{name}.jsonl")  # type: ignore[attr-defined]
     assert len({r["lang"] for r in rows}) >= 6
     assert sum(1 for r in rows if not r["pii"]) >= 10  # hard negatives
     results = score.score(rows)  # type: ignore[attr-defined]
     for kind, s in results.items():
+        if name == "heldout" and kind == "iban":
+            continue  # written before IBANs were a kind
         assert s.tp + s.fn >= 3, kind
-        assert s.precision >= floor, (kind, s.errors)
-        assert s.recall >= 0.9, (kind, s.errors)
+        assert s.precision >= 0.95, (kind, s.errors)
+        assert s.recall >= 0.95, (kind, s.errors)

@@ -167,27 +167,29 @@ class FineWebConfig(Section):
 
 
 class PIIConfig(Section):
-    """PII redaction: placeholders for e-mails, phones, IPs and Luhn-valid card numbers."""
+    """PII redaction: placeholders for e-mails, phones, IPs, Luhn-valid card numbers and IBANs."""
 
     enabled: bool = Field(True, description="redact personal data")
     email: bool = Field(True, description="redact e-mail addresses")
     phone: bool = Field(True, description="redact phone numbers")
     ip: bool = Field(True, description="redact IPv4 and IPv6 addresses")
     card: bool = Field(True, description="redact payment card numbers that pass the Luhn check")
+    iban: bool = Field(True, description="redact IBANs (country length and mod-97 checked)")
     phone_regions: dict[str, list[str]] | None = Field(
         None,
         description="language -> regions (ISO 3166) whose national phone formats are tried; "
         "replaces the built-in list of that language (thresher.refine.phones)",
     )
-    default_phone_regions: list[str] = Field(
-        default_factory=list,
-        description="regions for documents of a language with no regions (default: none, "
-        "only +CC numbers are found)",
+    default_phone_regions: list[str] | None = Field(
+        None,
+        description="regions for documents without a language or of a language with no "
+        "regions (default: US, GB, IN, DE, FR, ES, BR, CN, RU; [] = only +CC numbers)",
     )
     email_placeholder: str = Field("<EMAIL>", description="replacement for an e-mail address")
     phone_placeholder: str = Field("<PHONE>", description="replacement for a phone number")
     ip_placeholder: str = Field("<IP_ADDRESS>", description="replacement for an IP address")
     card_placeholder: str = Field("<CARD_NUMBER>", description="replacement for a card number")
+    iban_placeholder: str = Field("<IBAN>", description="replacement for an IBAN")
 
 
 class RefineConfig(Section):

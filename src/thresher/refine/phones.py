@@ -4,7 +4,10 @@ numbers in every document.
 
 The language id (refine's ``langid`` step runs before PII) picks the regions; a number must be
 *valid* for one of them (right length and number range), which keeps order numbers, dates
-and ISBNs out. Only short windows around runs of digits reach the matcher.
+and ISBNs out. Only short windows around runs of digits reach the matcher. Three additions:
+a number right after a phone word (``Tel.``, ``Fax``, ``Handy``, ``电话`` ...: :data:`PHONE_CUES`)
+is a phone when it is shaped like one, valid or not; an extension (``x4587``, ``ext. 12``,
+``poste 215``) belongs to its number; a ``+CC`` number needs only a possible length.
 """
 
 from __future__ import annotations
@@ -93,6 +96,93 @@ LANGUAGE_REGIONS: dict[str, tuple[str, ...]] = {
     "af": ("ZA",),
 }
 
+#: regions tried for a document without a language (langid off) or of a language without
+#: regions of its own, unless ``pii.default_phone_regions`` says otherwise: the most populous
+#: countries with many web pages, whose national formats rarely take years or counts
+FALLBACK_REGIONS: tuple[str, ...] = ("US", "GB", "IN", "DE", "FR", "ES", "BR", "CN", "RU")
+
+#: words just before a number that make it a phone number (lowercase): valid or not for the
+#: regions tried, a phone-shaped number after one of them is redacted
+PHONE_CUES = (
+    "phone",
+    "telephone",
+    "tel",
+    "call",
+    "dial",
+    "fax",
+    "mobile",
+    "mob",
+    "cell",
+    "cellphone",
+    "hotline",
+    "helpline",
+    "landline",
+    "whatsapp",
+    "sms",
+    "telefon",
+    "telefax",
+    "handy",
+    "mobil",
+    "mobilnummer",
+    "rufnummer",
+    "téléphone",
+    "tél",
+    "portable",
+    "teléfono",
+    "telefono",
+    "tfno",
+    "tlf",
+    "móvil",
+    "movil",
+    "celular",
+    "cellulare",
+    "cel",
+    "cell",
+    "telefone",
+    "telemóvel",
+    "telefoon",
+    "mobiel",
+    "kom",
+    "komórka",
+    "telefonu",
+    "телефон",
+    "тел",
+    "моб",
+    "факс",
+    "電話",
+    "电话",
+    "手机",
+    "手機",
+    "传真",
+    "傳真",
+    "携帯",
+    "전화",
+    "전화번호",
+    "휴대폰",
+    "팩스",
+    "هاتف",
+    "الهاتف",
+    "جوال",
+    "फ़ोन",
+    "फोन",
+    "मोबाइल",
+)
+#: words between a cue and its number ("call us at ...", "the build is ...")
+_CONNECTOR = re.compile(
+    r"(?:(?<![a-z])(?:us|me)\s+)?(?<![a-z])(?:at|on|au|al|unter|is|was|ist|est)$"
+)
+#: a number's extension (``x4587``, ``ext. 12``, ``poste 215``), right after it
+EXTENSION = re.compile(
+    r"[ \u00a0]?,?[ \u00a0]?(?:ext(?:ension|n)?\.?|x|poste|durchwahl|anexo|ramal|interno|доб\.?"
+    r"|内線|分机|转)[ \u00a0]?:?[ \u00a0]?\d{1,6}(?!\d|[ \u00a0./-]\d)",
+    re.IGNORECASE,
+)
+#: a phone-shaped run: digits with at most one separator (and spaces) between two of them,
+#: an optional + or ( first
+_PHONE_SHAPE = re.compile(r"[+(（]?\d(?:[ \u00a0]?[.()（）/\-–]?[ \u00a0]?\d)*")
+#: most digits of a phone number (E.164 allows 15)
+MAX_PHONE_DIGITS = 15
+
 #: words just before a number that make it an identifier (order, invoice, ISBN ...), not a
 #: phone or card number; lowercase
 ID_CUES = (
@@ -105,6 +195,25 @@ ID_CUES = (
     "reference",
     "sku",
     "serial",
+    "sn",
+    "s/n",
+    "imei",
+    "meid",
+    "ean",
+    "ean-13",
+    "ean-8",
+    "upc",
+    "upc-a",
+    "gtin",
+    "isbn-10",
+    "isbn-13",
+    "dhl",
+    "ups",
+    "fedex",
+    "usps",
+    "colis",
+    "sendung",
+    "sendungsnummer",
     "commande",
     "bestell",
     "bestellnummer",
@@ -151,6 +260,8 @@ _DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"(?:(?<![a-z])(?:no|nr|number|num|nummer|numéro|número)|n°|№|#|号)$")
 #: an IBAN (DE22 1005 0000 0190 0947 29): its groups are no phone number
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[0-9A-Z]{4}){2,7}(?: ?[0-9A-Z]{1,3})?")
+#: an extension libphonenumber included in a match: from its first letter or # on
+_LETTER_TAIL = re.compile(r"[^0-9)）]*[A-Za-z#].*$", re.DOTALL)
 #: windows kept per finder with the spans found in them (footers and contact lines repeat)
 _CACHE_SIZE = 4096
 
@@ -168,14 +279,17 @@ def regions_for(language: str | None, extra: dict[str, list[str]] | None = None)
     return list(LANGUAGE_REGIONS.get(language, ()))
 
 
-def follows_cue(text: str, start: int, cues: tuple[str, ...]) -> bool:
-    """True when one of ``cues`` is the last word before ``start`` (within a few characters).
+def follows_cue(text: str, start: int, cues: tuple[str, ...], connectors: bool = False) -> bool:
+    """True when one of ``cues`` is the last word before ``start`` (within a few characters;
+    with ``connectors``, "at", "on", "us at" ... may come between).
 
     A Latin cue must be a whole word ("v" at the end of "rev" is no cue); a cue in another
     script may be glued to the text before it, as Chinese and Japanese write.
     """
-    before = text[max(0, start - 24) : start].lower().rstrip(" \u00a0:.：-")
+    before = text[max(0, start - 32) : start].lower().rstrip(" \u00a0:.：-(（")
     before = _NUMBER_WORD.sub("", before).rstrip(" \u00a0:.：-")
+    if connectors:
+        before = _CONNECTOR.sub("", before).rstrip(" \u00a0:.：-")
     for cue in cues:
         if before.endswith(cue):
             head = before[: -len(cue)]
@@ -202,6 +316,15 @@ def plausible(raw: str) -> bool:
     return digits >= MIN_BARE_DIGITS or not raw.isdigit()
 
 
+def cued_plausible(raw: str) -> bool:
+    """A phone-shaped run after a phone word: 7-15 digits, no grouped figure, no date."""
+    digits = len(_DIGIT.findall(raw))
+    if not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS:
+        return False
+    core = raw.lstrip("+(（")
+    return not (_NOT_PHONE.fullmatch(core) or _DATE.search(core))
+
+
 class PhoneFinder:
     """Finds valid phone numbers in short windows of a text for a list of regions."""
 
@@ -211,7 +334,8 @@ class PhoneFinder:
         self._cache: dict[str, list[tuple[int, int]]] = {}
 
     def find(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Spans (in ``text``) of the phone numbers inside ``text[start:end]``."""
+        """Spans (in ``text``) of the phone numbers inside ``text[start:end]``, each with its
+        extension when one follows."""
         window = text[start:end]
         spans = self._cache.get(window)
         if spans is None:
@@ -219,31 +343,51 @@ class PhoneFinder:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
             self._cache[window] = spans
-        return [
-            (s + start, e + start) for s, e in spans if not follows_cue(text, s + start, ID_CUES)
-        ]
+        found = [(s + start, e + start) for s, e in spans]
+        for m in _PHONE_SHAPE.finditer(text, start, end):
+            s, e = m.span()
+            if cued_plausible(m.group(0)) and follows_cue(text, s, PHONE_CUES, connectors=True):
+                inside = [(fs, fe) for fs, fe in found if fs < e and s < fe]
+                found = [span for span in found if span not in inside]
+                found.append((min([s, *(f[0] for f in inside)]), max([e, *(f[1] for f in inside)])))
+        out = []
+        for s, e in sorted(found):
+            if follows_cue(text, s, ID_CUES):
+                continue
+            ext = EXTENSION.match(text, e)
+            out.append((s, ext.end() if ext else e))
+        return out
 
     def _match(self, window: str) -> list[tuple[int, int]]:
         """Spans of valid, plausible numbers in ``window`` for any region; "ZZ" (no region)
-        finds the numbers written with their +CC, and runs only when a + is there."""
+        finds the numbers written with their +CC (a possible length is enough for those), and
+        runs only when a + is there. An extension the matcher took is cut off (:meth:`find`
+        adds extensions back, in more languages)."""
         if len(_DIGIT.findall(window)) < MIN_PHONE_DIGITS:
             return []
-        regions = [*self.regions, "ZZ"] if "+" in window else self.regions
         spans: list[tuple[int, int]] = []
-        for region in regions:
-            for m in PhoneNumberMatcher(window, region, leniency=Leniency.VALID):
-                s, e = m.start, m.end
-                if plausible(m.raw_string) and not any(s < fe and fs < e for fs, fe in spans):
+        passes = [(r, Leniency.VALID) for r in self.regions]
+        if "+" in window:
+            passes.append(("ZZ", Leniency.POSSIBLE))
+        for region, leniency in passes:
+            for m in PhoneNumberMatcher(window, region, leniency=leniency):
+                raw = _LETTER_TAIL.sub("", m.raw_string)
+                s, e = m.start, m.start + len(raw)
+                if plausible(raw) and not any(s < fe and fs < e for fs, fe in spans):
                     spans.append((s, e))
         return spans
 
 
 __all__ = [
+    "EXTENSION",
+    "FALLBACK_REGIONS",
     "IBAN",
     "ID_CUES",
     "LANGUAGE_REGIONS",
     "MIN_PHONE_DIGITS",
+    "PHONE_CUES",
     "PhoneFinder",
+    "cued_plausible",
     "follows_cue",
     "glued",
     "plausible",
