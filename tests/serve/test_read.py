@@ -301,7 +301,8 @@ def test_entries_too_old_for_any_read_are_pruned(site: SiteServer, tmp_path: Pat
     cache = PageCache(tmp_path / "c")
     cache.put("pages", "old", {"url": "x"}, b"old")
     cache.put("pages", "new", {"url": "y"}, b"new")
-    (old,) = [p for p in (tmp_path / "c").glob("*/??/*") if p.read_bytes().endswith(b"old")]
+    entries = (tmp_path / "c" / "thresher-read-cache").glob("*/??/*")
+    (old,) = [p for p in entries if p.read_bytes().endswith(b"old")]
     long_ago = time.time() - 2 * 86400
     os.utime(old, (long_ago, long_ago))
 
@@ -312,3 +313,39 @@ def test_entries_too_old_for_any_read_are_pruned(site: SiteServer, tmp_path: Pat
     asyncio.run(open_and_close())
     assert not old.exists()
     assert cache.get("pages", "new", 60) is not None
+
+
+def test_prune_removes_only_the_caches_own_entries(site: SiteServer, tmp_path: Path) -> None:
+    """--cache pointed at a folder of the user's: files of the same shape as entries (and
+    entries' look-alikes beside the store) are left alone, however old."""
+    from thresher.serve.cache import PageCache
+
+    serve_site(site)
+    user = tmp_path / "mine"
+    long_ago = time.time() - 30 * 86400
+    digest = "ab" + "0" * 62
+    planted = [
+        user / "photos" / "01" / "wedding.jpg",
+        user / "pages" / "ab" / digest,  # the old layout's shape, outside the store
+        user / "thresher-read-cache" / "pages" / "ab" / "notes.txt",
+        user / "thresher-read-cache" / "other" / "ab" / digest,
+    ]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"the user's")
+        os.utime(path, (long_ago, long_ago))
+    cache = PageCache(user)
+    assert cache.prune(0) == 0  # no tag yet: nothing of the cache's is there
+    cache.put("pages", "old", {"url": "x"}, b"old")
+    (entry,) = [
+        p for p in (user / "thresher-read-cache" / "pages").glob("??/*") if p.name != "notes.txt"
+    ]
+    os.utime(entry, (long_ago, long_ago))
+    asyncio.run(_open_and_close(cache))
+    assert not entry.exists()
+    assert all(p.read_bytes() == b"the user's" for p in planted)
+
+
+async def _open_and_close(cache: object) -> None:
+    async with Reader(CrawlConfig(allow_private=True), cache=cache):  # type: ignore[arg-type]
+        pass
