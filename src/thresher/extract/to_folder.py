@@ -34,6 +34,7 @@ from thresher.stats import StepStats
 from thresher.store.folder import (
     DocumentsFolder,
     FolderResult,
+    canonical_order,
     check_published,
     fingerprint_files,
 )
@@ -69,7 +70,8 @@ def extract_to_folder(
     stats = stats if stats is not None else StepStats("extract")
     settings = resolve_executor(executor, legacy=legacy_keys(config))
     inputs = [str(i) for i in inputs]
-    items = expand_inputs(inputs, config)  # a missing input fails before anything is written
+    # a missing input fails before anything is written; input order makes no other run
+    items = expand_inputs(canonical_order(inputs), config)
     if not items:  # an empty folder, or one without an input file: nothing is written either
         raise NothingToDoError(_why_nothing(inputs, items, stats))
     settings_key = config.model_dump_json(exclude={"workers"}) + "|" + ",".join(formats)

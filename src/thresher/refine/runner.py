@@ -45,7 +45,7 @@ from thresher.refine.work import WorkFolder, fingerprint, prior, remove_refine_o
 from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
-from thresher.store.folder import check_published
+from thresher.store.folder import canonical_order, check_published
 from thresher.store.readers import iter_document_files
 from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path, staging_name
 from thresher.store.sniff import wrong_kind_hint
@@ -83,7 +83,7 @@ def refine(
     inputs = [str(i) for i in inputs]
     if not inputs:
         raise InputError("no input given")
-    files = list(iter_document_files(inputs))
+    files = canonical_order(iter_document_files(inputs))  # input order makes no other run
     if not files:
         raise InputError(f"{', '.join(inputs)}: no document files (.jsonl[.gz|.zst], .parquet)")
     for f in files:  # a WARC named where documents belong: say so before writing anything
@@ -153,7 +153,7 @@ def _refine_into(
     shared: RemoteWork | None = None,
 ) -> RefineResult:
     with lock_folder(out):
-        if prior(out, fingerprint, overwrite).done is not None:
+        if prior(out, fingerprint, overwrite, inputs).done is not None:
             result = result_of_folder(out)
             result.skipped = True
             return result

@@ -77,22 +77,28 @@ def fingerprint(
         h.update(b"keep_dropped\n")
     for digest in earlier:
         h.update(f"against {digest}\n".encode())
+    lines = []
     for p in files:
         if is_dataset_spec(p):
-            h.update(f"{dataset_identity(str(p))}\n".encode())
+            lines.append(f"{dataset_identity(str(p))}\n")
         elif is_remote(p):
-            h.update(f"{remote_identity(str(p))}\n".encode())
+            lines.append(f"{remote_identity(str(p))}\n")
         else:
             path = Path(p)
-            h.update(f"{path.resolve()}\0{path.stat().st_size}\0{sha256_file(path)}\n".encode())
+            lines.append(f"{path.resolve()}\0{path.stat().st_size}\0{sha256_file(path)}\n")
+    for line in sorted(lines):  # the same inputs in another order are the same run
+        h.update(line.encode())
     return h.hexdigest()[:32]
 
 
-def prior(out: Path, fingerprint: str, overwrite: bool) -> Prior:
+def prior(out: Path, fingerprint: str, overwrite: bool, inputs: Sequence[str] = ()) -> Prior:
     """What an earlier run left in ``out``, its work folder made ready for this run: another
     run's output removed (with ``overwrite``), stale work of another unfinished run dropped.
-    ``done`` is set when ``out`` already holds this very run."""
-    found = prior_run(out, kind="refine", fingerprint=fingerprint, overwrite=overwrite, work=WORK)
+    ``done`` is set when ``out`` already holds this very run. A folder of the user's, or one
+    nested with an input, is refused (:func:`~thresher.store.folder.prior_run`)."""
+    found = prior_run(
+        out, kind="refine", fingerprint=fingerprint, overwrite=overwrite, work=WORK, inputs=inputs
+    )
     if found.done is None:
         if found.replace and not found.resume:
             remove_refine_output(out)

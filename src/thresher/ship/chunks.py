@@ -26,6 +26,7 @@ from thresher.document import Document, stable_id
 from thresher.errors import ConfigError, NothingToDoError
 from thresher.ship.rows import FORMATS, RowsFolder, run_fingerprint
 from thresher.stats import StepStats
+from thresher.store.folder import canonical_order
 from thresher.store.mapping import FieldMap
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
@@ -382,11 +383,12 @@ def export_chunks(
     if fields is not None:  # only when used: earlier runs keep their fingerprint
         settings["fields"] = fields.model_dump()
     fingerprint = run_fingerprint(inputs, json.dumps(settings, sort_keys=True))
-    reader = DocumentReader(inputs, fields=fields)
+    reader = DocumentReader(canonical_order(inputs), fields=fields)  # order: the same run
     stats = StepStats("chunks")
     with RowsFolder(
-        out, kind=KIND, fingerprint=fingerprint, fmt=fmt, schema=SCHEMA, overwrite=overwrite
-    ) as folder:
+        out, kind=KIND, fingerprint=fingerprint, fmt=fmt, schema=SCHEMA, overwrite=overwrite,
+        inputs=inputs,
+    ) as folder:  # fmt: skip
         if folder.done is not None:
             return int(folder.done.get("counts", {}).get("documents", 0)), [], True
         for row in rows_of(reader, max_tokens, overlap, stats):

@@ -54,6 +54,7 @@ class RowsFolder:
         fmt: str = "jsonl",
         schema: pa.Schema | None = None,
         overwrite: bool = False,
+        inputs: Sequence[str | Path] = (),
     ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
@@ -65,6 +66,7 @@ class RowsFolder:
         self.fmt = fmt
         self.schema = schema
         self.overwrite = overwrite
+        self.inputs = list(inputs)  # an output nested with one of them is refused
         self.work = self.out / f".{kind}-work"
         self.name = f"part-00000.{fmt}"
         self.rows = 0
@@ -84,6 +86,7 @@ class RowsFolder:
                 fingerprint=self.fingerprint,
                 overwrite=self.overwrite,
                 work=self.work.name,
+                inputs=self.inputs,
             )
             self.done, self._replace = prior.done, prior.replace
             if self.done is None:

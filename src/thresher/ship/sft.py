@@ -23,6 +23,7 @@ from thresher.ship.rows import RowsFolder, run_fingerprint
 from thresher.ship.template import Template
 from thresher.ship.threads import Post, Thread, threads_from_records, without_quotes
 from thresher.stats import StepStats
+from thresher.store.folder import canonical_order
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
 
@@ -268,9 +269,11 @@ def export_sft(
         if hint is not None:
             raise NothingToDoError(hint)
     fingerprint = run_fingerprint(inputs, json.dumps(config.to_dict(), sort_keys=True))
-    reader = DocumentReader(inputs)
+    reader = DocumentReader(canonical_order(inputs))  # input order makes no other run
     grouping = StepStats("threads")
-    with RowsFolder(out, kind=KIND, fingerprint=fingerprint, overwrite=overwrite) as folder:
+    with RowsFolder(
+        out, kind=KIND, fingerprint=fingerprint, overwrite=overwrite, inputs=inputs
+    ) as folder:
         if folder.done is not None:
             return int(folder.done.get("counts", {}).get("documents", 0)), [], True
         threads = list(threads_from_records(reader, grouping))

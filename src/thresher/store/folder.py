@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from thresher.atomic import write_json
 from thresher.document import Document
@@ -36,7 +36,10 @@ from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
 from thresher.store.markers import ShardSlots
 from thresher.store.paths import part_path
+from thresher.store.place import check_nesting, check_not_foreign
 from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part, sha256_file
+
+T = TypeVar("T", bound=str | Path)
 
 #: manifests written by earlier versions under another name for the same kind of output
 _KIND_ALIASES = {"extract": "documents"}
@@ -47,23 +50,45 @@ def _kind(manifest: dict[str, Any]) -> str | None:
     return _KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else None
 
 
+def input_key(spec: str | Path) -> str:
+    """What names an input whatever way it was written: a local path resolved, a URL or a
+    dataset name as it is."""
+    text = str(spec)
+    if is_dataset_spec(text) or ("://" in text and not text.startswith("file://")):
+        return text
+    local = Path(text.removeprefix("file://"))
+    return str(local.resolve()) if local.exists() else text
+
+
+def canonical_order(specs: Iterable[T]) -> list[T]:
+    """Inputs in one order whatever order they were given in, each once (sorted by
+    :func:`input_key`): the same inputs in another order are the same run, with the same
+    fingerprint and the same output."""
+    first: dict[str, T] = {}
+    for spec in specs:
+        first.setdefault(input_key(spec), spec)
+    return [first[k] for k in sorted(first)]
+
+
 def fingerprint_files(paths: Iterable[str], settings: str, named: Iterable[str] = ()) -> str:
     """A run's identity from its settings and its input files' paths, sizes and modification
     times (remote URLs by name), cheap enough for terabytes of archives; ``named`` inputs
-    (a source's items, such as a Common Crawl slice) count by name."""
-    h = hashlib.sha256(settings.encode())
-    for name in named:
-        h.update(f"{name}\n".encode())
+    (a source's items, such as a Common Crawl slice) count by name. The order of the inputs
+    does not count (each one's line is hashed in sorted order)."""
+    lines: list[str] = []
     for p in paths:
         if is_dataset_spec(p):  # an hf: dataset: its revision or its folder's content
-            h.update(f"{dataset_identity(p)}\n".encode())
+            lines.append(f"{dataset_identity(p)}\n")
             continue
         if "://" in p and not p.startswith("file://"):
-            h.update(f"{p}\n".encode())
+            lines.append(f"{p}\n")
             continue
         path = Path(p.removeprefix("file://"))
         st = path.stat()
-        h.update(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        lines.append(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n")
+    h = hashlib.sha256(settings.encode())
+    for line in [*sorted(f"{name}\n" for name in named), *sorted(lines)]:
+        h.update(line.encode())
     return h.hexdigest()[:32]
 
 
@@ -121,9 +146,20 @@ class Prior:
     resume: bool = False
 
 
-def prior_run(out: Path, *, kind: str, fingerprint: str, overwrite: bool, work: str) -> Prior:
-    """Decide what to do with ``out`` before a run of ``kind``; raise :class:`OutputError`
-    for a folder the run must not touch. Nothing is deleted here."""
+def prior_run(
+    out: Path,
+    *,
+    kind: str,
+    fingerprint: str,
+    overwrite: bool,
+    work: str,
+    inputs: Iterable[str | Path] = (),
+) -> Prior:
+    """Decide what to do with ``out`` before a run of ``kind`` reading ``inputs``; raise
+    :class:`OutputError` for a folder the run must not touch (another run's output, a folder
+    of the user's, one nested with an input: :mod:`thresher.store.place`). Nothing is
+    deleted here."""
+    check_nesting(out, inputs)
     if not out.exists():
         return Prior()
     if not out.is_dir():
@@ -157,6 +193,7 @@ def prior_run(out: Path, *, kind: str, fingerprint: str, overwrite: bool, work: 
             f"{out}: holds part files of an unfinished run with other inputs or settings; "
             "choose a new folder, or pass --overwrite to replace them"
         )
+    check_not_foreign(out, work)
     return Prior()
 
 
@@ -215,8 +252,10 @@ class DocumentsFolder:
         partition: Sequence[str] = (),
         overwrite: bool = False,
         work: str | None = None,
+        inputs: Sequence[str | Path] = (),
     ) -> None:
         self.out = Path(out)
+        self.inputs = list(inputs)  # an output nested with one of them is refused
         self.kind = kind
         self.fingerprint = fingerprint
         self.formats = list(formats)
@@ -245,6 +284,7 @@ class DocumentsFolder:
             fingerprint=self.fingerprint,
             overwrite=self.overwrite,
             work=self.work_name,
+            inputs=self.inputs,
         )
         if self.prior.done is not None:
             return FolderResult(
