@@ -1,9 +1,10 @@
 """Precision and recall of PII redaction per kind on a labelled set of one-line texts.
 
 Each line of the set is ``{"lang": ..., "text": ..., "pii": [[kind, value], ...]}`` with kinds
-``email``, ``phone``, ``ip`` and ``card``; an empty ``pii`` list is a hard negative (dates,
-versions, ISBNs, order numbers ...). A found span is a true positive when it equals a labelled
-value of the same kind (surrounding spaces ignored); anything else found is a false positive.
+``email``, ``phone``, ``ip``, ``card`` and ``iban`` (``lang`` null: no language, as with langid
+off); an empty ``pii`` list is a hard negative (dates, versions, ISBNs, order numbers ...).
+A found span is a true positive when it equals a labelled value of the same kind (surrounding
+spaces ignored); anything else found is a false positive.
 
     python bench/pii/score.py [bench/pii/labelled.jsonl] [--errors] [--json]
 """
