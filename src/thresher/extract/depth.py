@@ -104,8 +104,9 @@ def _start_tag(low: bytes, name: bytes, start: int) -> int:
 
 def exceeds_depth(html: bytes, max_depth: int) -> bool:
     """True when the page nests deeper than ``max_depth`` (0: no limit)."""
-    if max_depth <= 0 or html.count(b"<") <= max_depth:  # UTF-16 too: "<" is one byte
+    if max_depth <= 0:
         return False
-    if html.count(b"<") - html.count(b"</") <= max_depth:  # fewer start tags than the limit
+    tags = html.count(b"<")  # UTF-16 too: "<" is one byte
+    if tags <= max_depth or tags - html.count(b"</") <= max_depth:  # fewer start tags
         return False
     return nesting_depth(html, max_depth) > max_depth
