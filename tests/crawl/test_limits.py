@@ -179,3 +179,18 @@ def test_guard_resolves_names() -> None:
         )
 
     assert asyncio.run(go()) == ("blocked-private-address", "blocked-private-address", None)
+
+
+def test_a_deeply_nested_page_is_archived_without_parsing_its_links(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    # 100k nested divs took lexbor over 20 s; the crawler must not parse such a page.
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/deep", "/fine"])
+    site.routes["/deep"] = page(["/hidden"], extra="<div>" * 100_000 + "</div>" * 100_000)
+    site.routes["/fine"] = page([])
+    site.routes["/hidden"] = page([])
+    result = crawl(fast_config(site), tmp_path)
+    assert ok_responses(tmp_path)[site.base + "/deep"] == 1  # archived all the same
+    assert "/hidden" not in site.paths()
+    assert result.stats["this_run"]["too_deep_pages"] == 1

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from thresher.extract.config import ExtractConfig
-from thresher.extract.depth import exceeds_depth, nesting_depth
 from thresher.extract.inputs import Page
 from thresher.extract.run import process_page
+from thresher.nesting import exceeds_depth, nesting_depth
 
 pytestmark = pytest.mark.timeout(60)
 

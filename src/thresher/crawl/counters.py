@@ -42,6 +42,8 @@ class RunCounters:
     sitemap_urls: int = 0
     sitemap_urls_dropped: int = 0
     out_of_scope: int = 0
+    #: HTML pages archived whose links were not taken: nested past thresher.nesting's limit
+    too_deep_pages: int = 0
     rendered: int = 0
     revisits: int = 0
     #: links a recipe followed by kind (None: no recipe, not written)

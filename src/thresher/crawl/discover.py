@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
 
+from thresher.nesting import DEFAULT_MAX_DEPTH, exceeds_depth
+
 __all__ = [
     "PageInfo",
     "parse_feed",
@@ -34,6 +36,7 @@ class PageInfo:
     directives: set[str] = field(default_factory=set)  # noindex, nofollow, noai, ...
     tdm_reservation: int | None = None  # <meta name="tdm-reservation">: 1, 0 or unset
     tdm_policy: str | None = None
+    too_deep: bool = False  # nested past DEFAULT_MAX_DEPTH: not parsed, no links taken
 
     @property
     def tdm_reserved(self) -> bool:
@@ -91,8 +94,12 @@ def robots_directives(value: str, agent: str) -> set[str]:
 
 def parse_html(body: bytes, agent: str) -> PageInfo:
     """Links (``a``, ``area``, ``link rel=next/prev/canonical``), feeds, ``<base>`` and the
-    opt-out signals of an HTML page."""
+    opt-out signals of an HTML page. A page nested deeper than ``DEFAULT_MAX_DEPTH`` is not
+    parsed (lexbor's time grows with the square of the depth): ``too_deep``, no links."""
     info = PageInfo()
+    if exceeds_depth(body, DEFAULT_MAX_DEPTH):
+        info.too_deep = True
+        return info
     tree = LexborHTMLParser(body)
     agent_l = agent.lower()
     links = info.links

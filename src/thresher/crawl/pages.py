@@ -124,6 +124,8 @@ class PageHandler(CrawlPart):
             if self.renderer is not None:
                 rendered = await self.renderer.render(e.url, res)
             info = parse_html(rendered if rendered is not None else res.payload, self.token)
+            if info.too_deep:
+                self.stats.too_deep_pages += 1
             decision |= info.directives
             if info.tdm_reservation is not None:
                 reservation, tdm = info.tdm_reservation, {"tdm-source": "meta"}

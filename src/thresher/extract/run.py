@@ -20,7 +20,6 @@ from thresher.errors import IncompleteRunError, InputError, Unfinished
 from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
-from thresher.extract.depth import exceeds_depth
 from thresher.extract.inputs import (
     Page,
     expand_inputs,
@@ -29,6 +28,7 @@ from thresher.extract.inputs import (
     record_to_page,
 )
 from thresher.extract.page import extract_html
+from thresher.nesting import exceeds_depth
 from thresher.stats import StepStats
 
 log = logging.getLogger("thresher.extract")
@@ -95,7 +95,7 @@ def process_page(
         extra["warc_record_id"] = page.record_id
     extra.update(page.metadata)
     if page.kind != "text" and exceeds_depth(payload, config.max_depth):
-        return None, "too_deep", counters  # never parsed: see thresher.extract.depth
+        return None, "too_deep", counters  # never parsed: see thresher.nesting
     deadline = Deadline(config.timeout)
     try:
         if page.kind == "text":

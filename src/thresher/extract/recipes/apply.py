@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from thresher.document import Document
 from thresher.extract.budget import Deadline, PageTimeout
-from thresher.extract.depth import exceeds_depth
 from thresher.extract.recipes.model import Recipe
+from thresher.nesting import exceeds_depth
 
 if TYPE_CHECKING:
     from thresher.extract.config import ExtractConfig
@@ -32,7 +32,7 @@ def page_records(
         payload = payload[: config.max_html_bytes]
         counters.append("cut_to_size")
     if exceeds_depth(payload, config.max_depth):
-        return [], "too_deep", counters  # never parsed: see thresher.extract.depth
+        return [], "too_deep", counters  # never parsed: see thresher.nesting
     try:
         docs = recipe.records(
             payload,
