@@ -112,3 +112,27 @@ def test_a_bad_paths_file_or_shard_range_is_one_line(
 def test_a_crawl_without_a_paths_file_is_one_line(servers: Servers, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="HTTP 404"):
         extract_to_folder(["cc:CC-MAIN-1999-01"], tmp_path / "docs", cc_config(servers))
+
+
+@pytest.mark.parametrize(
+    ("limit", "size", "message"),
+    [
+        ("MAX_PATHS_TEXT", 1 << 20, "more than 1 MiB of paths; refused"),
+        ("MAX_PATHS_BYTES", 1 << 20, "larger than 1 MiB; refused"),
+    ],
+)
+def test_a_paths_file_bomb_is_refused_without_being_read_whole(
+    snap: Snapshot, servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    limit: str, size: int, message: str,
+) -> None:  # fmt: skip
+    from thresher.sources.commoncrawl import snapshot
+
+    monkeypatch.setattr(snapshot, limit, size)
+    line = f"crawl-data/{CRAWL}/segments/x/wet/f.warc.wet.gz\n".encode()
+    body = line * (3 * size // len(line))
+    # MAX_PATHS_TEXT: a small gzip of too much text; MAX_PATHS_BYTES: too much gzip
+    listing = gzip.compress(body) if limit == "MAX_PATHS_TEXT" else gzip.compress(body, 0) * 2
+    (snap.root / f"crawl-data/{CRAWL}/wet.paths.gz").write_bytes(listing)
+    with pytest.raises(InputError, match=message) as e:
+        extract_to_folder([f"cc:{CRAWL}"], tmp_path / "docs", cc_config(servers))
+    assert "\n" not in str(e.value) and not (tmp_path / "docs").exists()

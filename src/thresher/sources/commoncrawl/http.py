@@ -18,7 +18,7 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from thresher.errors import Unfinished
+from thresher.errors import InputError, Unfinished
 from thresher.retry import parse_retry_after
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 
@@ -125,6 +125,14 @@ class Client:
                 resp.release_conn()
             return Answer(resp.status, answer_headers, body, attempt)
         raise FetchFailed(f"{url}: gave up after {self.tries} attempt(s): {reason}", reason)
+
+    def get_bounded(self, url: str, limit: int) -> Answer:
+        """``get`` of a whole answer (an index page, a paths file) that may not exceed
+        ``limit`` bytes: a larger one is refused in one line, never read whole."""
+        answer = self.get(url, max_body=limit + 1)
+        if len(answer.body) > limit:
+            raise InputError(f"{url}: the answer is larger than {limit >> 20} MiB; refused")
+        return answer
 
     def close(self) -> None:
         self.pool.clear()

@@ -37,6 +37,12 @@ class Capture:
         return cls(**data)
 
 
+#: largest answer to a page count, and to one page of captures (a page of the CDX server
+#: holds about 15,000 lines of about 500 bytes)
+MAX_COUNT_BYTES = 1 << 20
+MAX_PAGE_BYTES = 64 << 20
+
+
 def index_url(config: CommonCrawlConfig, crawl: str, **params: str | int) -> str:
     query = urlencode({"output": "json", **params})
     return f"{config.index_server.rstrip('/')}/{crawl}-index?{query}"
@@ -45,7 +51,7 @@ def index_url(config: CommonCrawlConfig, crawl: str, **params: str | int) -> str
 def page_count(client: Client, config: CommonCrawlConfig, crawl: str, pattern: str) -> int:
     """How many pages of captures the index has for ``pattern`` (0 when none match)."""
     url = index_url(config, crawl, url=pattern, showNumPages="true")
-    answer = client.get(url)
+    answer = client.get_bounded(url, MAX_COUNT_BYTES)
     if answer.status == 404:
         if b"no captures" in answer.body.lower():
             return 0
@@ -70,7 +76,7 @@ def fetch_page(
 ) -> list[Capture]:  # fmt: skip
     """The wanted captures of one page of the index's answer, in the index's order."""
     url = index_url(config, crawl, url=pattern, page=page)
-    answer = client.get(url)
+    answer = client.get_bounded(url, MAX_PAGE_BYTES)
     if answer.status == 404:
         return []  # "No Captures found": a page past the end, or an emptied index
     if answer.status != 200:

@@ -10,7 +10,6 @@ rerun reads it again.
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import re
@@ -22,6 +21,7 @@ from urllib3.exceptions import HTTPError
 
 from thresher.archive import CorruptInput, MemberStream, TruncatedInput, read_arc, read_warc
 from thresher.archive import sniff_format as sniff_archive
+from thresher.archive.compression import TooLarge, decode_bounded
 from thresher.errors import InputError, Unfinished
 from thresher.extract.inputs import Page, record_to_page
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
@@ -36,6 +36,12 @@ log = logging.getLogger("thresher.sources.commoncrawl")
 _PATH = re.compile(r"^[A-Za-z0-9._\-][A-Za-z0-9._\-/]*$")
 
 
+#: a paths file as sent (gzip) and as read (a snapshot's warc.paths: about 90,000 lines,
+#: 11 MB of text)
+MAX_PATHS_BYTES = 32 << 20
+MAX_PATHS_TEXT = 256 << 20
+
+
 def data_url(config: CommonCrawlConfig, path: str) -> str:
     return f"{config.data_server.rstrip('/')}/{path.lstrip('/')}"
 
@@ -43,14 +49,19 @@ def data_url(config: CommonCrawlConfig, path: str) -> str:
 def snapshot_paths(client: Client, config: CommonCrawlConfig, crawl: str) -> list[str]:
     """The files of ``crawl``'s paths file that ``config.shards`` selects, in its order."""
     url = data_url(config, f"crawl-data/{crawl}/{config.kind}.paths.gz")
-    answer = client.get(url)
+    answer = client.get_bounded(url, MAX_PATHS_BYTES)
     if answer.status == 404:
         raise InputError(f"{url}: HTTP 404 (is {crawl} a crawl with {config.kind} files?)")
     if answer.status != 200:
         raise InputError(f"{url}: HTTP {answer.status}")
     try:
-        text = gzip.decompress(answer.body).decode("utf-8")
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        raw, complete = decode_bounded(answer.body, "gzip", MAX_PATHS_TEXT)
+        if not complete:
+            raise EOFError
+        text = raw.decode("utf-8")
+    except TooLarge:
+        raise InputError(f"{url}: more than {MAX_PATHS_TEXT >> 20} MiB of paths; refused") from None
+    except (OSError, EOFError, ValueError, zlib.error):
         raise InputError(f"{url}: not a gzip-compressed list of paths") from None
     paths = [line.strip() for line in text.splitlines() if line.strip()]
     if not paths or not all(_PATH.match(p) for p in paths):
