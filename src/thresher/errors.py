@@ -43,3 +43,10 @@ class IncompleteRunError(ThresherError):
     Exit status 75 (EX_TEMPFAIL: try again later)."""
 
     exit_code = 75
+
+
+class Interrupted(ThresherError):
+    """A run stopped by SIGINT/SIGTERM with its state saved: rerunning the same command goes
+    on from there. Exit status 130, as an interrupted command's."""
+
+    exit_code = 130

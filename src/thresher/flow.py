@@ -15,7 +15,7 @@ from typing import Any
 
 from thresher.atomic import write_json
 from thresher.config import PipelineConfig
-from thresher.errors import ConfigError
+from thresher.errors import ConfigError, Interrupted
 from thresher.output import lock_folder
 from thresher.progress import report
 from thresher.stats import StepStats
@@ -66,6 +66,11 @@ def _run_stages(config: PipelineConfig, root: Path) -> FlowResult:
     crawl_dir = root / "crawl"
     with report("crawl") as rep:
         crawled = crawl(config.crawl, crawl_dir, reporter=rep)
+    if crawled.interrupted:  # not a partial crawl's corpus: stop here, the state is saved
+        raise Interrupted(
+            f"interrupted during the crawl: {crawled.fetched} pages fetched; "
+            "rerun the same command to resume"
+        )
     result.crawl = crawled.summary()
     crawled.require_a_seed()  # no seed fetched: nothing to extract, stop with the reasons
 

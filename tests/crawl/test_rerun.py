@@ -113,3 +113,33 @@ def test_interrupted_crawl_exits_130_and_a_rerun_completes(
     assert done.returncode == 0, done.stderr
     hits = Counter(h.path for h in site.hits)
     assert all(hits[p] == 1 for p in ["/", *pages]), hits  # nothing fetched twice
+
+
+def test_interrupted_run_stops_after_the_crawl_with_130(site: SiteServer, tmp_path: Path) -> None:
+    # `thresher run` went on to extract and refine a partial crawl and exited 0.
+    pages = [f"/p{i}" for i in range(12)]
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return page([])(request)  # type: ignore[return-value]
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(pages)
+    for p in pages:
+        site.routes[p] = slow
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(
+        f"crawl:\n  seeds: ['{site.base}/']\n  allow_private: true\n  rate: 100\n"
+        f"output:\n  dir: {tmp_path / 'out'}\n"
+    )
+    args = [sys.executable, "-m", "thresher", "run", str(cfg)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while sum(h.path in pages for h in site.hits) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "rerun the same command to resume" in err.strip().splitlines()[-1]
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "documents").exists()  # nothing extracted from half a crawl
