@@ -77,6 +77,13 @@ class Reporter:
             if now - self._last >= self._interval:
                 self._log()
 
+    def note(self, text: str) -> None:
+        """A line saying what the stage does now, shown at once (above the bar on a tty)."""
+        if self._progress is not None:
+            self._progress.console.print(f"{self.description}: {text}", markup=False)
+        else:
+            print(f"[thresher] {self.description}: {text}", file=self._stream, flush=True)
+
     def _log(self, final: bool = False) -> None:
         self._last = time.monotonic()
         elapsed = self._last - self._start

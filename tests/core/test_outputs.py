@@ -32,6 +32,15 @@ from thresher.store.folder import DocumentsFolder
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _light_config(folder: Path) -> Path:
+    """refine with dedup and langid only: a corpus that keeps nothing is an error (exit 1)."""
+    from tests.refine.helpers import LIGHT_REFINE_YAML
+
+    path = folder / "light.yaml"
+    path.write_text(LIGHT_REFINE_YAML, encoding="utf-8")
+    return path
+
+
 def thresher(
     *args: str | Path, cwd: Path | None = None, **kw: object
 ) -> subprocess.CompletedProcess[str]:
@@ -127,9 +136,10 @@ def test_extract_rerun_with_other_inputs_is_refused_then_replaced(tmp_path: Path
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "documents" and manifest["fingerprint"]
     no_temp_files(out)
-    # the default ccnet dedup over the folder keeps every document: nothing is doubled
+    # the default ccnet dedup over the folder keeps every document: nothing is doubled (the
+    # quality filters, which drop every one of these short test pages, are off)
     corpus = tmp_path / "corpus"
-    refined = thresher("refine", out, "-o", corpus)
+    refined = thresher("refine", out, "-o", corpus, "-c", _light_config(tmp_path))
     assert refined.returncode == 0, refined.stderr
     steps = {s["name"]: s for s in json.loads((corpus / "stats.json").read_text())["steps"]}
     assert steps["read"]["kept"] == 8
@@ -456,6 +466,7 @@ def test_file_urls_are_local_paths(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert verify(out).ok and verify(out).documents == 4
     corpus = tmp_path / "corpus"
-    proc = thresher("refine", f"file://{out}", "-o", f"file://{corpus}")
+    cfg = _light_config(tmp_path)  # the test pages pass no quality filter: refine keeps them
+    proc = thresher("refine", f"file://{out}", "-o", f"file://{corpus}", "-c", cfg)
     assert proc.returncode == 0, proc.stderr
     assert (corpus / "manifest.json").is_file() and not (tmp_path / "file:").exists()

@@ -238,3 +238,23 @@ def test_a_calibrated_step_measures_nothing_in_the_stream() -> None:
     reason = applied["not_bucketed"]["fr"]["reason"]
     assert reason.startswith("3 scored documents in the calibration sample of 50, fewer than 10")
     assert "refine.sample_docs" in reason
+
+
+def test_a_missing_model_is_warned_once_per_language(
+    tmp_path: Path, model: tuple[Path, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """German in three shards, no German model: one warning for the run (before: one from the
+    calibration and one per shard)."""
+    import logging
+
+    lm_dir, held_out = model
+    inp = _shards(tmp_path, held_out[:30], 3)
+    for s in range(3):
+        records = [{"text": f"{t} ({s})", "language": "de"} for t in SENTENCES["de"]]
+        write_jsonl(inp / f"de-{s}.jsonl", records)
+    with caplog.at_level(logging.WARNING, logger="thresher.refine.lm"):
+        refine([inp], tmp_path / "out", _config(lm_dir))
+    said = [r.getMessage() for r in caplog.records if "no language model" in r.getMessage()]
+    assert len(said) == 1 and "'de'" in said[0]
+    applied = _manifest(tmp_path / "out")["buckets"]
+    assert applied["not_bucketed"]["de"] == {"documents": 9, "reason": "no language model"}

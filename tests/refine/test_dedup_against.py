@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from thresher.errors import InputError, OutputError
+from thresher.errors import InputError, NothingToDoError, OutputError
 from thresher.refine import RefineConfig, refine
 from thresher.refine.dedup import SKIP, line_hashes
 from thresher.refine.paragraph_hashes import HASHES
@@ -131,9 +131,10 @@ def test_another_earlier_corpus_is_another_run(tmp_path: Path) -> None:
     refine(new_in, new, config(against=[str(old)]))
     with pytest.raises(OutputError):
         refine(new_in, new, config(against=[str(other)]))
-    result = refine(new_in, new, config(against=[str(other)]), overwrite=True)
-    assert result.documents == 0  # every paragraph of NEW is in OTHER
-    assert verify(new).ok
+    # every paragraph of NEW is in OTHER: nothing kept is exit 1 with why, and no empty corpus
+    with pytest.raises(NothingToDoError, match=r"every one dropped \(paragraph_dedup: in earlier"):
+        refine(new_in, new, config(against=[str(other)]), overwrite=True)
+    assert not (new / "manifest.json").exists()
 
 
 def test_bad_earlier_corpus_is_refused_before_anything_is_written(tmp_path: Path) -> None:

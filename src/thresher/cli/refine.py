@@ -105,6 +105,8 @@ def _refine(
     if result.skipped:
         print(f"{out}: already complete ({result.documents} documents); nothing to do")
         return
+    from thresher.refine.notes import top_reasons
+
     langs = ", ".join(
         f"{k} {v}" for k, v in sorted(result.languages.items(), key=lambda kv: -kv[1])
     )
@@ -112,7 +114,7 @@ def _refine(
     for st in result.stats:
         dropped = sum(st.dropped.values())
         if dropped:
-            top = ", ".join(f"{r}: {n}" for r, n in st.dropped.most_common(3))
+            top = top_reasons(st.dropped, sep=": ")  # "+N more" when reasons are left out
             print(f"  {st.name}: dropped {dropped} of {st.seen} ({top})")
     for st in result.stats:  # --dedup-against: which earlier corpus matched
         for key, n in sorted(st.counters.items()):

@@ -168,7 +168,7 @@ class Perplexity(Step):
     """Sets ``doc.perplexity`` with the model of the document's language; never drops.
 
     A language without a model gets no perplexity (its documents go to bucket ``all``); that
-    is logged once per language.
+    is logged once per language (by the refine runner, once per run, when ``quiet``).
     """
 
     name: ClassVar[str] = "perplexity"
@@ -181,6 +181,8 @@ class Perplexity(Step):
             import_module("sentencepiece")
         self.languages = set(languages) if languages is not None else None
         self._warned: set[str] = set()
+        #: no warning of its own: the refine runner warns once per language for the run
+        self.quiet = False
 
     def process(self, doc: Document) -> Document | str:
         lang = doc.language
@@ -202,7 +204,7 @@ class Perplexity(Step):
     def _no_model(self, lang: str | None) -> None:
         key = lang or "<none>"
         self.stats.count(f"no_model:{key}")
-        if key not in self._warned:
+        if key not in self._warned and not self.quiet:
             self._warned.add(key)
             where = self.models.lm_dir or "(no --lm-dir given)"
             log.warning("no language model for %r in %s: no perplexity, bucket 'all'", key, where)

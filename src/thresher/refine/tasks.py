@@ -14,6 +14,7 @@ from thresher.document import Document
 from thresher.pipeline.base import Step
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep
+from thresher.refine.lm import Perplexity
 from thresher.refine.paragraph_hashes import ShardHashes
 from thresher.refine.shards import Shard
 from thresher.refine.steps import build_steps
@@ -69,6 +70,9 @@ def prepared_steps(
 ) -> list[Step]:
     """The run's steps, those before ``upto`` bound to shard ``shard`` and calibrated."""
     steps = build_steps(config)
+    for step in steps:  # the driver warns once per language, not every shard
+        if isinstance(step, Perplexity):
+            step.quiet = True
     for j, step in enumerate(steps[:upto]):
         if isinstance(step, CorpusStep):
             step.bind_shard(work.step(j), shard)
@@ -201,19 +205,29 @@ def calibrate(
     shards: list[Shard],
     j: int,
     calibration: dict[int, dict[str, Any]],
+    on_shard: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the first documents of every shard through the steps before step ``j`` and let
     step ``j`` calibrate itself on them (in the driver: the sample is small); the state says
-    ``whole_corpus`` when no shard had more documents than were read."""
+    ``whole_corpus`` when no shard had more documents than were read, and ``no_model``: the
+    languages met without a model. ``on_shard(k)`` is called after the k-th shard."""
     per_shard = max(1, math.ceil(config.sample_docs / len(shards)))
     sample: list[Document] = []
     whole = True  # every shard read to its end: the sample is the whole corpus
+    no_model: set[str] = set()
     for i, shard in enumerate(shards):
         steps = prepared_steps(config, work, i, calibration, j)
         _, docs = shard.read(limit=per_shard, fields=config.fields)
         counted = _Counted(docs)
         sample.extend(chain(steps[:j], counted))
         whole = whole and counted.n < per_shard
+        for step in steps[:j]:
+            if isinstance(step, Perplexity):
+                no_model.update(
+                    k.split(":", 1)[1] for k in step.stats.counters if k.startswith("no_model:")
+                )
+        if on_shard is not None:
+            on_shard(i + 1)
     target = build_steps(config)[j]
     assert isinstance(target, Calibrated)
-    return {**target.calibrate(sample), "whole_corpus": whole}
+    return {**target.calibrate(sample), "whole_corpus": whole, "no_model": sorted(no_model)}

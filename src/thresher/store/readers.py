@@ -159,6 +159,32 @@ def _name(path: Path | str) -> str:
     return str(path).rstrip("/").rsplit("/", 1)[-1]
 
 
+def _json_error(line: bytes | str) -> str:
+    """Why a line is not JSON: ``not_utf8`` (an encoding problem: another encoding's bytes)
+    or ``invalid_json``."""
+    if isinstance(line, bytes):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return "not_utf8"
+    return "invalid_json"
+
+
+def _has(record: dict[str, Any], dotted: str) -> bool:
+    """Whether ``record`` has the (dotted) field path at all, empty or not."""
+    if dotted in record:
+        return True
+    value: Any = record
+    for key in dotted.split("."):
+        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        elif isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return False
+    return True
+
+
 class Skip:
     """A record a file could not give, with the reason it is counted under."""
 
@@ -210,10 +236,14 @@ class DocumentReader:
         if self.fields is not None:
             convert = self.fields.to_document
         stats = self.stats
+        noted: set[str] = set()  # the first record of each problem is named (file and line)
         for where, record in rows:
             stats.seen += 1
             if isinstance(record, Skip):
                 stats.drop(record.reason)
+                if record.reason == "not_utf8" and "not_utf8" not in noted:
+                    noted.add("not_utf8")
+                    stats.count(f"error: {_name(where)}: not UTF-8 text (cp1252 or Latin-1?)")
                 continue
             if not isinstance(record, dict):
                 stats.drop("not_an_object")
@@ -222,6 +252,13 @@ class DocumentReader:
                 doc = convert(record)
             except (ValueError, TypeError):
                 stats.drop("no_text")
+                text = self.fields.text if self.fields is not None else None
+                if text is not None and "field" not in noted and not _has(record, text):
+                    noted.add("field")
+                    stats.count(
+                        f"error: {_name(where)}: no field {text!r}; fields found: "
+                        f"{', '.join(sorted(map(str, record))) or 'none'}"
+                    )
                 continue
             if doc.source is None:
                 doc.source = where
@@ -243,7 +280,7 @@ class DocumentReader:
                 try:
                     yield f"{path}:{lineno}", orjson.loads(line)
                 except orjson.JSONDecodeError:
-                    yield f"{path}:{lineno}", Skip("invalid_json")
+                    yield f"{path}:{lineno}", Skip(_json_error(line))
         except (EOFError, zlib.error, zstandard.ZstdError, OSError) as e:
             # everything before the damage has been yielded; count the file once and go on
             self._damaged(path, "truncated_file", type(e).__name__)

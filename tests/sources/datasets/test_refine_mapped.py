@@ -77,7 +77,9 @@ def test_the_yaml_mapping_and_options_over_it(tmp_path: Path) -> None:
 def test_two_files_on_two_workers(tmp_path: Path) -> None:
     files = _files(tmp_path / "in")
     out = tmp_path / "out"
-    cfg = light_config(tmp_path)
+    # keep-first: the copies in the second file go, the first stay (a run that keeps
+    # nothing is an error)
+    cfg = light_config(tmp_path, "  dedup: {policy: keep-first}\n")
     proc = thresher(
         "refine", files["csv"], files["parquet"], "-o", out, "-c", cfg, "-w", "2", *OPTIONS
     )
@@ -86,7 +88,7 @@ def test_two_files_on_two_workers(tmp_path: Path) -> None:
     read = next(s for s in stats if s["name"] == "read")
     assert (read["seen"], read["kept"], read["counters"]["files"]) == (18, 18, 2)
     dedup = next(s for s in stats if s["name"] == "paragraph_dedup")
-    assert dedup["dropped"]  # the same texts in both files: the CCNet policy drops them all
+    assert dedup["dropped"]  # the same texts in both files: the second file's go
 
 
 def test_bad_inputs_are_one_line(tmp_path: Path) -> None:
