@@ -31,7 +31,7 @@ from thresher.execute.choose import make_executor
 from thresher.execute.config import ExecutorConfig, legacy_keys, resolve_executor
 from thresher.execute.local import LocalExecutor
 from thresher.output import lock_folder
-from thresher.refine import tasks
+from thresher.refine import notes, tasks
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep, run_merge_task
 from thresher.refine.finalise import finalise
@@ -43,7 +43,6 @@ from thresher.refine.steps import build_steps
 from thresher.refine.tasks import ShardTask
 from thresher.refine.work import WorkFolder, fingerprint, prior, remove_refine_output
 from thresher.sources.hf import is_dataset_spec
-from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
 from thresher.store.folder import canonical_order, check_published
 from thresher.store.readers import iter_document_files
@@ -101,6 +100,7 @@ def refine(
         earlier = [earlier_corpus(p, local_path(out_dir)) for p in config.dedup.against]
         dedup = config.dedup.model_copy(update={"against": [e.path for e in earlier]})
         config = config.model_copy(update={"dedup": dedup})
+    notes.phase(reporter, f"{len(files)} input file{'s' if len(files) != 1 else ''}")
     run_id = fingerprint(files, config, output, [e.sha256 for e in earlier])
     settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
     if is_remote(str(out_dir)):  # work folder in the bucket, corpus published (remote_work.py)
@@ -158,19 +158,10 @@ def _refine_into(
             result.skipped = True
             return result
         result = _run(out, files, fingerprint, config, output, reporter, settings, shared)
-        if not any(s.kept for s in result.stats if s.name == "read"):
+        if not result.documents:  # nothing read, or all dropped: exit 1 with why
             remove_refine_output(out)  # an empty corpus is no output: leave nothing behind
-            raise NothingToDoError(
-                f"{', '.join(inputs)}: no document could be read ({_read_drops(result.stats)})"
-            )
+            raise NothingToDoError(notes.nothing_kept(inputs, result.stats))
     return result
-
-
-def _read_drops(stats: list[StepStats]) -> str:
-    read = next((s for s in stats if s.name == "read"), None)
-    if read is None or not read.dropped:
-        return "no records"
-    return ", ".join(f"{k} {v}" for k, v in read.dropped.most_common(3))
 
 
 def _run(
@@ -197,8 +188,13 @@ def _run(
             shared.push(work.root)
 
     pull()
+    resumed = (work.root / "plan.json").is_file()
     shards = work.shards(run_id, lambda: plan_shards(files, settings.workers, config.fields))
     push()
+    n = len(shards)
+    if resumed:
+        notes.phase(reporter, f"resuming: {n - len(work.final.unfinished(n))} of {n} shards done")
+    warned: set[str] = set()  # languages without a model, warned once for the run
     template = build_steps(config)
     calibration: dict[int, dict[str, Any]] = {}
     merge_counters: dict[int, dict[str, Any]] = {}
@@ -212,7 +208,8 @@ def _run(
     with make_executor(settings) as executor, _merger(executor, shared) as merger:
         for j, step in enumerate(template):
             if isinstance(step, CorpusStep):
-                executor.map(tasks.scan_task, [task(i, j) for i in work.unscanned(j, len(shards))])
+                todo = work.unscanned(j, len(shards))
+                _scan(executor, [task(i, j) for i in todo], step.stats.name, reporter)
                 pull()
                 merge_counters[j] = work.once(
                     f"merge{j:02d}.done.json",
@@ -222,13 +219,48 @@ def _run(
             if isinstance(step, Calibrated):
                 calibration[j] = work.once(
                     f"calibration{j:02d}.json",
-                    lambda j=j: tasks.calibrate(config, work, shards, j, calibration),
+                    lambda j=j, name=step.stats.name: tasks.calibrate(
+                        config, work, shards, j, calibration, _calibrating(reporter, name, n)
+                    ),
                 )
+                notes.warn_missing_models(calibration[j].get("no_model", []), config.lm_dir, warned)
                 push()
         todo = [task(i, -1) for i in work.final.unfinished(len(shards))]
+        notes.phase(reporter, f"refining {len(todo)} of {n} shards")
         _final_pass(executor, todo, len(shards), reporter)
         pull()
-    return finalise(out, work, files, len(shards), config, output, run_id, merge_counters, template)
+    result = finalise(out, work, files, n, config, output, run_id, merge_counters, template)
+    missing = result.buckets.get("not_bucketed", {}) if config.lm_dir else {}
+    no_model = [k for k, v in missing.items() if v.get("reason") == "no language model"]
+    notes.warn_missing_models(no_model, config.lm_dir, warned)
+    return result
+
+
+def _scan(executor: Executor, todo: list[ShardTask], name: str, reporter: Any) -> None:
+    """A CorpusStep's scan of every shard not yet scanned, saying how many are done."""
+    total = len(todo)
+    if total:
+        notes.phase(reporter, f"{name}: scanning {total} shard{'s' if total != 1 else ''}")
+    done = 0
+
+    def advance(_: int, info: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        if reporter is not None:
+            reporter.advance(0, phase=f"{name}: scanned {done}/{total}")
+
+    executor.map(tasks.scan_task, todo, on_done=advance)
+
+
+def _calibrating(reporter: Any, name: str, shards: int) -> Any:
+    """The progress callback of a calibration (it reads a sample of every shard)."""
+    notes.phase(reporter, f"{name}: calibrating on a sample of {shards} shards")
+
+    def on_shard(k: int) -> None:
+        if reporter is not None:
+            reporter.advance(0, phase=f"{name}: calibrating {k}/{shards}")
+
+    return on_shard
 
 
 def _merger(executor: Executor, shared: RemoteWork | None) -> AbstractContextManager[Executor]:
