@@ -15,12 +15,13 @@ import os
 import random
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
 
 from tests.extract.warcs import http_response, page, raw_record, warc_record, write_warc
+from tests.refine.helpers import LIGHT_REFINE_YAML
 from thresher.cli import main
 from thresher.crawl.discover import parse_feed, parse_sitemap
 from thresher.crawl.robots import parse_robots
@@ -32,10 +33,29 @@ CASE_LIMIT = 10
 DOCUMENTED = {0, 1, 2}
 
 JUNK = [
-    b"\r\n", b"\n\n", b"\x00", b"\xff\xfe", b"\xc3\x28", b"*" * 500, b"<" * 300, b"<div>" * 400,
-    b"Content-Length: 99999999999\r\n", b"Content-Length: -5\r\n", b"Content-Encoding: gzip\r\n",
-    b"Transfer-Encoding: chunked\r\n", b"X: " + b"y" * 5000 + b"\r\n", b"WARC/1.0\r\n",
-    b"\x1f\x8b\x08\x00", b"%", b"$", b"\\u0000", b'"', b"{", b"}", b"]", b"\xed\xa0\x80",
+    b"\r\n",
+    b"\n\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xc3\x28",
+    b"*" * 500,
+    b"<" * 300,
+    b"<div>" * 400,
+    b"Content-Length: 99999999999\r\n",
+    b"Content-Length: -5\r\n",
+    b"Content-Encoding: gzip\r\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"X: " + b"y" * 5000 + b"\r\n",
+    b"WARC/1.0\r\n",
+    b"\x1f\x8b\x08\x00",
+    b"%",
+    b"$",
+    b"\\u0000",
+    b'"',
+    b"{",
+    b"}",
+    b"]",
+    b"\xed\xa0\x80",
 ]
 
 
@@ -115,8 +135,11 @@ def base_warc() -> bytes:
             raw_record(
                 "response",
                 http_response(gzip.compress(body), "Content-Encoding: gzip"),
-                {"WARC-Target-URI": "http://a.test/2", "WARC-Date": "2024-05-01T12:00:00Z",
-                 "Content-Type": "application/http; msgtype=response"},
+                {
+                    "WARC-Target-URI": "http://a.test/2",
+                    "WARC-Date": "2024-05-01T12:00:00Z",
+                    "Content-Type": "application/http; msgtype=response",
+                },
             ),
             warc_record("http://a.test/3", page("Third", "Another paragraph " * 20)),
             raw_record("metadata", b"fetchTimeMs: 12\r\n", {"WARC-Target-URI": "http://a.test/1"}),
@@ -137,12 +160,14 @@ def test_mutated_warc_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
             parts = data.split(b"WARC/1.")
             records = [b"WARC/1." + p for p in parts if p]
             write_warc(name, records, compression="gzip")
-            name.write_bytes(mutate(name.read_bytes(), rng, rounds=1) if n % 4 == 1 else name.read_bytes())
+            if n % 4 == 1:
+                name.write_bytes(mutate(name.read_bytes(), rng, rounds=1))
         else:
             name.write_bytes(data)
         code = run_cli(
             ["extract", str(name), "-o", str(tmp_path / f"out{n}"), "--workers", "1"],
-            capsys, f"warc case {n}",
+            capsys,
+            f"warc case {n}",
         )
         codes[code] = codes.get(code, 0) + 1
     assert codes.get(0, 0) > 0, codes  # some mutated archives still give documents
@@ -175,7 +200,8 @@ def test_mutated_robots_txt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
                     assert rules.allowed(agent, "https://a.test" + p) in (True, False)
         f = tmp_path / f"robots{n}.txt"
         f.write_bytes(data)
-        code = run_cli(["robots", str(f), "https://a.test/private/x", "FooBot"], capsys, f"robots {n}")
+        argv = ["robots", str(f), "https://a.test/private/x", "FooBot"]
+        code = run_cli(argv, capsys, f"robots {n}")
         assert code in (0, 1)
 
 
@@ -192,11 +218,8 @@ FEED = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">
 
 
 def _parse_or_refuse(fn: Callable[[bytes], object], data: bytes, what: str) -> None:
-    with time_limit(CASE_LIMIT, what):
-        try:
-            fn(data)
-        except ThresherError:
-            pass
+    with time_limit(CASE_LIMIT, what), suppress(ThresherError):
+        fn(data)
 
 
 @pytest.mark.timeout(120)
@@ -211,20 +234,15 @@ def test_mutated_sitemaps_and_feeds() -> None:
             _parse_or_refuse(fn, data, f"{fn.__name__} case {n}")
 
 
-LIGHT = """\
-refine:
-  length: {min_length: 0}
-  gopher_repetition: {enabled: false}
-  gopher_quality: {enabled: false}
-  c4: {enabled: false}
-  fineweb: {enabled: false}
-"""
-
-
 def base_jsonl() -> bytes:
     docs = [
-        {"id": f"d{i}", "url": f"https://a.test/{i}", "title": "T", "text": text,
-         "metadata": {"n": i, "tags": ["a", "b"]}}
+        {
+            "id": f"d{i}",
+            "url": f"https://a.test/{i}",
+            "title": "T",
+            "text": text,
+            "metadata": {"n": i, "tags": ["a", "b"]},
+        }
         for i, text in enumerate(
             [
                 "The committee published its annual report on regional water quality this week.",
@@ -239,7 +257,7 @@ def base_jsonl() -> bytes:
 @pytest.mark.timeout(180)
 def test_mutated_jsonl_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "light.yaml"
-    config.write_text(LIGHT)
+    config.write_text(LIGHT_REFINE_YAML)
     clean = base_jsonl()
     for n, rng in seeds("jsonl"):
         if n % 2:  # refine is the slow one: half the cases
@@ -251,5 +269,6 @@ def test_mutated_jsonl_documents(tmp_path: Path, capsys: pytest.CaptureFixture[s
         name.write_bytes(gzip.compress(data) if name.suffix == ".gz" else data)
         run_cli(
             ["refine", str(name), "-o", str(tmp_path / f"out{n}"), "--config", str(config)],
-            capsys, f"jsonl case {n}",
+            capsys,
+            f"jsonl case {n}",
         )

@@ -22,6 +22,32 @@ from thresher.crawl import crawl
 pytestmark = pytest.mark.timeout(60)
 
 
+def slow_site(site: SiteServer) -> list[str]:
+    """A home page linking to 12 pages that each take 0.3 s; returns their paths."""
+    pages = [f"/p{i}" for i in range(12)]
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return page([])(request)  # type: ignore[return-value]
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(pages)
+    for p in pages:
+        site.routes[p] = slow
+    return pages
+
+
+def interrupt_after(args: list[str], site: SiteServer, pages: list[str]) -> tuple[int, str]:
+    """Start ``args``, send SIGINT once 3 of ``pages`` were asked for: (exit code, stderr)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while sum(h.path in pages for h in site.hits) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
 def test_private_seed_is_fetched_when_rerun_with_allow_private(
     site: SiteServer, tmp_path: Path
 ) -> None:
@@ -87,26 +113,12 @@ def test_rerun_fetches_transient_failures_again_but_not_done_pages(
 def test_interrupted_crawl_exits_130_and_a_rerun_completes(
     site: SiteServer, tmp_path: Path
 ) -> None:
-    pages = [f"/p{i}" for i in range(12)]
-
-    async def slow(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(0.3)
-        return page([])(request)  # type: ignore[return-value]
-
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(pages)
-    for p in pages:
-        site.routes[p] = slow
+    pages = slow_site(site)
     out = tmp_path / "out"
     args = [sys.executable, "-m", "thresher", "crawl", site.base + "/", "-o", str(out)]
     args += ["--allow-private", "--rate", "100", "--per-host", "1"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while sum(h.path in pages for h in site.hits) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    code, err = interrupt_after(args, site, pages)
+    assert code == 130, err
     last = err.strip().splitlines()[-1]
     assert re.fullmatch(r"interrupted: \d+ pages fetched; rerun the same command to resume", last)
     done = subprocess.run(args, capture_output=True, text=True, timeout=60)
@@ -117,29 +129,14 @@ def test_interrupted_crawl_exits_130_and_a_rerun_completes(
 
 def test_interrupted_run_stops_after_the_crawl_with_130(site: SiteServer, tmp_path: Path) -> None:
     # `thresher run` went on to extract and refine a partial crawl and exited 0.
-    pages = [f"/p{i}" for i in range(12)]
-
-    async def slow(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(0.3)
-        return page([])(request)  # type: ignore[return-value]
-
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(pages)
-    for p in pages:
-        site.routes[p] = slow
+    pages = slow_site(site)
     cfg = tmp_path / "p.yaml"
     cfg.write_text(
         f"crawl:\n  seeds: ['{site.base}/']\n  allow_private: true\n  rate: 100\n"
         f"output:\n  dir: {tmp_path / 'out'}\n"
     )
-    args = [sys.executable, "-m", "thresher", "run", str(cfg)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while sum(h.path in pages for h in site.hits) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    code, err = interrupt_after([sys.executable, "-m", "thresher", "run", str(cfg)], site, pages)
+    assert code == 130, err
     assert "rerun the same command to resume" in err.strip().splitlines()[-1]
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "documents").exists()  # nothing extracted from half a crawl
