@@ -12,14 +12,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from tests.crawl.redis_server import RedisServer, free_port
-from tests.crawl.site import Hit, SiteServer, text
+from tests.crawl.site import Hit, SiteServer, fast_config, page, text
 from tests.crawl.warcs import ok_responses, records
+from thresher.crawl import crawl
 from thresher.crawl.frontier import DONE, FAILED, PAGE, SKIPPED, CrawlFrontier, Frontier
 from thresher.crawl.frontier.redis_frontier import RedisFrontier
 
@@ -409,6 +411,136 @@ def test_shared_request_slots_space_all_workers(rds: RedisServer, tmp_path: Path
     # six reservations back to back: each 0.2 s after the one before
     assert waits[0] < 0.05
     assert all(abs((b - a) - 0.2) < 0.05 for a, b in itertools.pairwise(waits)), waits
+
+
+# -- a rerun on Redis: failures a new setting or a server now up can lift are tried again --
+def _fail(f: RedisFrontier, host: str, rows: int, reason: str, status: int | None = None) -> None:
+    """Lease ``rows`` URLs of ``host`` and settle each as failed for ``reason``."""
+    for e in f.lease(host, rows):
+        f.finish(e.fp, FAILED, status=status, reason=reason)
+    f.commit({})
+
+
+def test_rerun_requeues_each_failed_url_once_and_leaves_leased_ones(
+    rds: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two crawlers started together, scans in small batches over 300 records (a hash too
+    big to come back in one HSCAN answer): each failed URL queued once, attempts reset; a
+    404, a URL in flight at another crawler and a failure after the scan began stay as are."""
+    from thresher.crawl.frontier import redis_frontier as RF
+    from thresher.crawl.outcomes import RERUN_REASONS
+
+    monkeypatch.setattr(RF, "_SCAN_BATCH", 7)
+    host, other = "http://a.test", "http://b.test"
+    one, two, busy = (_redis_frontier(rds, tmp_path / n) for n in ("one", "two", "busy"))
+    one.add(_rows(host, 300))
+    one.add([(5000 + i, f"{other}/{i}", other, 1, PAGE, 0, None) for i in range(3)])
+    _fail(one, host, 200, "connection-refused")
+    _fail(one, host, 50, "http-404", 404)
+    _fail(one, host, 50, "blocked-private-address")
+    (in_flight,) = busy.lease(other, 1)
+    busy.finish(in_flight.fp, FAILED, reason="connection-refused")  # not settled yet
+    assert one.counts()["failed"] == 300
+    assert one.reasons(FAILED) == {
+        "connection-refused": 200, "http-404": 50, "blocked-private-address": 50
+    }  # fmt: skip
+    # one starts its scan; between its batches the URLs it queued are fetched and fail
+    # again: a failure of this run, not queued a second time by the same scan
+    since, cursor, n = one._run("REQUEUE_FAILED", "", "0", 7, *sorted(RERUN_REASONS))
+    assert int(n) > 0 and cursor != b"0"
+    refailed = one.lease(host, 300)
+    for e in refailed:
+        one.finish(e.fp, FAILED, reason="connection-refused")
+    one.commit({})
+    rest = 0
+    while cursor != b"0":
+        since, cursor, k = one._run(
+            "REQUEUE_FAILED", since.decode(), cursor.decode(), 7, *sorted(RERUN_REASONS)
+        )
+        rest += int(k)
+    assert int(n) + rest == 250 and len(refailed) == int(n)
+    # both crawlers now start at once: the refailed URLs are queued again, each once
+    with ThreadPool(2) as pool:
+        got = pool.map(lambda f: f.requeue_failed(RERUN_REASONS), [one, two])
+    assert sum(got) == len(refailed), got
+    assert one.counts() == {"queued": 252, "leased": 1, "done": 0, "failed": 50, "skipped": 0}
+    assert one.reasons(FAILED) == {"http-404": 50}
+    queued = one.lease(host, 300) + one.lease(other, 3)
+    assert len(queued) == 252 and {e.attempts for e in queued} == {0}
+    assert in_flight.fp not in {e.fp for e in queued}
+    busy.commit({})  # the in-flight answer settles under its own lease
+    assert one.outcomes([in_flight.fp]) == {in_flight.fp: (FAILED, "connection-refused")}
+    assert two.requeue_failed(set()) == 0
+    for f in (one, two, busy):
+        f.close()
+
+
+def test_redis_rerun_fetches_a_private_seed_with_allow_private(
+    site: SiteServer, rds: RedisServer, tmp_path: Path
+) -> None:
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/a"])
+    site.routes["/a"] = page([])
+    out = tmp_path / "out"
+    first = crawl(fast_config(site, allow_private=False, frontier=rds.url), out)
+    assert first.seed_failures == {"blocked-private-address": 1}
+    assert site.hits == []
+    second = crawl(fast_config(site, frontier=rds.url), out)
+    assert second.pages == 2 and second.failures == {}
+    assert second.stats["this_run"]["requeued_failed"] == 1
+    third = crawl(fast_config(site, frontier=rds.url), out)
+    assert third.fetched == 0 and third.stats["this_run"]["requeued_failed"] == 0
+    asked = Counter(p for p in site.paths() if not p.startswith("/.well-known/"))
+    assert asked == {"/robots.txt": 1, "/": 1, "/a": 1}
+
+
+def test_redis_rerun_fetches_a_refused_seed_once_the_server_is_up(
+    rds: RedisServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    out = tmp_path / "out"
+    site = SiteServer(port=port)
+    cfg = fast_config(site, seeds=[f"http://127.0.0.1:{port}/"], frontier=rds.url)
+    first = crawl(cfg, out)
+    assert first.seed_failures == {"connection-refused": 1}
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/a"])
+    site.routes["/a"] = page([])
+    site.start()
+    try:
+        second = crawl(cfg, out)
+    finally:
+        site.stop()
+    assert second.pages == 2 and second.failures == {}
+    assert second.stats["this_run"]["requeued_failed"] == 1
+    assert Counter(site.paths())["/"] == 1
+
+
+def test_redis_rerun_asks_transient_failures_again_not_404s_nor_done_pages(
+    site: SiteServer, rds: RedisServer, tmp_path: Path
+) -> None:
+    state = {"up": False}
+
+    def flaky(request: web.Request) -> web.StreamResponse:
+        if state["up"]:
+            return page([])(request)  # type: ignore[return-value]
+        return web.Response(status=503, text="busy")
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/ok", "/flaky", "/gone"])
+    site.routes["/ok"] = page([])
+    site.routes["/flaky"] = flaky
+    site.routes["/gone"] = text("no", status=404)
+    out = tmp_path / "out"
+    cfg = fast_config(site, max_retries=0, frontier=rds.url)
+    first = crawl(cfg, out)
+    assert first.failures == {"http-503": 1, "http-404": 1}
+    state["up"] = True
+    second = crawl(cfg, out)
+    assert second.failures == {"http-404": 1}  # a 404 is an answer: not asked again
+    assert second.stats["this_run"]["requeued_failed"] == 1
+    hits = Counter(site.paths())
+    assert hits["/flaky"] == 2 and hits["/ok"] == 1 and hits["/"] == 1 and hits["/gone"] == 1
 
 
 # -- bad settings: one line, exit 2 --------------------------------------------------------

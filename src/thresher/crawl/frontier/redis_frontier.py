@@ -44,7 +44,7 @@ PREFIX = "thresher:"
 T = TypeVar("T")
 _SITE_LOCK_MS = 30_000
 _SETTLE_BATCH = 500
-_RECRAWL_BATCH = 1000  # URL records scanned per script call of a recrawl's requeue
+_SCAN_BATCH = 1000  # URL records scanned per script call (a recrawl's or a rerun's requeue)
 RECRAWL_META = "recrawl"
 _HOST_FIELDS = (
     "robots",
@@ -297,9 +297,22 @@ class RedisFrontier:
         return n
 
     def requeue_failed(self, reasons: Collection[str]) -> int:
-        """Not done on a shared frontier yet: its failed URLs stay failed on a rerun (other
-        crawlers may be running; a script that moves them back is still to be written)."""
-        return 0
+        """Queue again, attempts reset, the crawl's URLs that failed for one of ``reasons``
+        before this call (a rerun may fetch them: the server up, other settings), scanning
+        the URL records in batches (one atomic script each, so Redis never stalls). URLs
+        leased by other crawlers, and failures that happen during the scan, are left alone,
+        so crawlers started together queue each URL once."""
+        if not reasons:
+            return 0
+        since, cursor, total = "", "0", 0
+        while True:
+            since_raw, cursor_raw, n = self._run(
+                "REQUEUE_FAILED", since, cursor, _SCAN_BATCH, *sorted(reasons)
+            )
+            since, cursor = since_raw.decode(), cursor_raw.decode()
+            total += int(n)
+            if cursor == "0":
+                return total
 
     def requeue_done(self) -> int:
         """Start a recrawl pass of the whole crawl (or join the one in progress) and queue
@@ -308,7 +321,7 @@ class RedisFrontier:
         pass_id = f"{time.time():.6f}-{self.worker}"
         total = 0
         while True:
-            _, n, complete = self._run("RECRAWL", pass_id, _RECRAWL_BATCH)
+            _, n, complete = self._run("RECRAWL", pass_id, _SCAN_BATCH)
             total += int(n)
             if int(complete):
                 return total

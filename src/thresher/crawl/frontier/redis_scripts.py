@@ -4,7 +4,8 @@ atomic for every crawler of the crawl (and in Redis's append-only file).
 Keys, under the prefix ``P`` (ARGV[1] of every script):
 
 - ``P url`` hash fp → JSON record (u url, h host, d depth, k kind, hp hops, v via, q seq,
-  s state, a attempts, r reason, n next try, st status, and the fetch fields);
+  s state, a attempts, r reason, n next try, st status, fx when it failed (Redis time), and
+  the fetch fields);
 - ``P q:HOST`` zset of ready fps (score depth·1e10 + seq: shallowest, then oldest first);
   ``P dq:HOST`` zset of fps waiting for a retry (score: when, Redis time);
 - ``P hosts`` set; ``P hold`` hash host → until (a paused host); ``P slot:HOST`` the
@@ -41,6 +42,7 @@ __all__ = [
     "RECRAWL",
     "RELEASE",
     "RENEW",
+    "REQUEUE_FAILED",
     "RESERVE",
     "SETTLE",
     "SLOT",
@@ -81,6 +83,7 @@ local function setstate(rec, s, reason)
   tally(rec, -1)
   rec.s = s
   rec.r = reason
+  if s == 3 then rec.fx = clock() else rec.fx = nil end  -- a rerun retries older failures
   tally(rec, 1)
 end
 local function enqueue(fp, rec, now)
@@ -449,6 +452,41 @@ if got[1] == '0' then
 end
 redis.call('HSET', key, 'cursor', got[1])
 return {pass, n, 0}
+"""
+)
+
+#: ARGV: P, since ("" on a scan's first call: now), cursor, batch, then the reasons →
+#: {since, next cursor ("0": the scan is over), URLs queued again}: scans the next ``batch``
+#: URL records and queues again, attempts reset, those failed for one of the reasons before
+#: ``since`` (the start of this crawler's scan; a URL another crawler is fetching is leased,
+#: and one failed again after that is this run's failure: neither is touched); stops at once
+#: when no failure of those reasons is left
+REQUEUE_FAILED = (
+    _PRELUDE
+    + """
+local since = tonumber(ARGV[2]) or clock()
+local left = 0
+local want = {}
+for i = 5, #ARGV do
+  want[ARGV[i]] = true
+  left = left + tonumber(redis.call('HGET', P .. 'reasons:3', ARGV[i]) or '0')
+end
+if left <= 0 then return {tostring(since), '0', 0} end
+local got = redis.call('HSCAN', P .. 'url', ARGV[3], 'COUNT', tonumber(ARGV[4]))
+local n = 0
+for i = 1, #got[2], 2 do
+  local fp, rec = got[2][i], cjson.decode(got[2][i + 1])
+  if rec.s == 3 and want[rec.r or ''] and (rec.fx or 0) < since then
+    setstate(rec, 0, nil)
+    rec.a = 0
+    rec.n = nil
+    rec.st = nil
+    putrec(fp, rec)
+    enqueue(fp, rec, 0)
+    n = n + 1
+  end
+end
+return {tostring(since), got[1], n}
 """
 )
 
