@@ -41,6 +41,27 @@ def test_record_with_response_format(chat: FakeChat, tmp_path: Path) -> None:
     assert result.counts["llm:tokens:prompt"] > 0 and result.counts["llm:tokens:completion"] > 0
 
 
+def test_title_and_headings_go_before_the_main_content(chat: FakeChat, tmp_path: Path) -> None:
+    """Both entry points take the page's title and H1-H3 (what serve sends, as extract does)."""
+    import asyncio
+
+    from thresher.llm import aextract_record
+
+    body = "Title: Blue kettle\nPrice: 25.5\n"
+    heads = [[1, "Blue kettle"], [2, "Kettles"]]
+    head = "Page title: Kitchen Shop\nPage headings:\n# Blue kettle\n## Kettles\n\nMain content:"
+    cfg = settings(chat.url, tmp_path, use_cache=False)
+    sync = extract_record(body, SCHEMA, cfg, title="Kitchen Shop", headings=heads)
+    run = aextract_record(body, SCHEMA, cfg, title="Kitchen Shop", headings=heads)
+    aio = asyncio.run(run)
+    assert sync.record == aio.record == {"title": "Blue kettle", "price": 25.5}
+    for sent in chat.payloads:
+        assert sent["messages"][1]["content"] == f"Web page:\n\n{head}\n\n{body}"
+    assert chat.requests == 2
+    plain = extract_record(body, SCHEMA, cfg)  # neither: the content alone
+    assert plain.ok and chat.payloads[-1]["messages"][1]["content"] == f"Web page:\n\n{body}"
+
+
 def test_prose_and_code_fence_around_the_json(chat: FakeChat, tmp_path: Path) -> None:
     result = extract_record(PAGE + "[prose]\n", SCHEMA, settings(chat.url, tmp_path))
     assert result.record == RECORD and chat.requests == 1

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer
+from tests.crawl.site import SiteServer, text
 from tests.serve.pages import JS_PAGE, request, running_serve, serve_site
 
 pytestmark = pytest.mark.timeout(120)
@@ -226,6 +226,51 @@ def test_extract_with_a_schema_asks_the_model_once(tmp_path: Path) -> None:
             status, bad = _post(srv.base, {"html": PRODUCT, "schema": {"type": 5}})
             assert status == 400 and "not a valid JSON Schema" in str(bad["error"])
             assert chat.requests == asked
+
+
+#: a product page whose name is in its title and in an H1 outside the main content
+SHOP_PAGE = (
+    "<html><head><title>Blue kettle | Kitchen Shop</title></head><body>"
+    "<header><h1>Blue kettle</h1><h2>Kettles and teapots</h2></header><article>"
+    "<p>A kettle for the stove, made of enamelled steel, that whistles when the water boils."
+    " It holds two litres and suits gas and induction hobs alike.</p>"
+    "<h3>Care</h3><p>Price: 24.5 EUR</p><p>Rinse it after use and dry it on the hob, so"
+    " no lime builds up inside the enamel over the years.</p></article></body></html>"
+)
+SHOP_HEAD = (
+    "Page title: Blue kettle | Kitchen Shop\nPage headings:\n# Blue kettle\n"
+    "## Kettles and teapots\n### Care\n\nMain content:\n\n"
+)
+
+
+def test_a_schema_request_sends_the_title_and_headings(site: SiteServer, tmp_path: Path) -> None:
+    """As extract does (docs/llm.md, "What the model reads"): the title and the page's H1-H3,
+    the H1 outside the main content too, before the Markdown; answers do not carry them."""
+    from tests.llm.fake_chat import FakeChat
+
+    site.routes["/robots.txt"] = text("")
+    on_site = SHOP_PAGE.replace("24.5", "30")  # another answer: not from the model's cache
+    site.routes["/kettle"] = lambda r: web.Response(text=on_site, content_type="text/html")
+    schema = {"type": "object", "properties": {"price": {"type": "number"}}}
+    with FakeChat() as chat:
+        args = ("--llm-base-url", chat.url, "--llm-model", "m", "--llm-cache", str(tmp_path),
+                "--allow-private")  # fmt: skip
+        with running_serve(*args) as srv:
+            by_html = _post(srv.base, {"html": SHOP_PAGE, "schema": schema})
+            by_url = _post(srv.base, {"url": f"{site.base}/kettle", "schema": schema})
+            read = json.loads(request(_read_url(srv.base, f"{site.base}/kettle", "json")).body)
+    for (status, out), price in ((by_html, 24.5), (by_url, 30)):
+        assert status == 200, out
+        assert out["record"] == {"price": price}
+        assert "headings" not in out["document"]["metadata"]  # type: ignore[index]
+    assert "headings" not in read["metadata"]
+    pages = [
+        next(m["content"] for m in p["messages"] if m["role"] == "user") for p in chat.payloads
+    ]
+    assert len(pages) == 2, pages
+    for page in pages:
+        assert page.startswith(f"Web page:\n\n{SHOP_HEAD}"), page
+        assert "Blue kettle" not in page[len(f"Web page:\n\n{SHOP_HEAD}") :]  # not in the article
 
 
 def test_llm_options_need_each_other() -> None:

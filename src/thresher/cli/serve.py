@@ -169,7 +169,8 @@ def register(app: typer.Typer) -> None:
         )
         ttl = cache_ttl if cache_ttl is not None else DEFAULT_PAGE_TTL
         pool = ExtractPool(extract_workers, extract_timeout)
-        extract = ExtractConfig(markdown=True, max_depth=max_depth)
+        # with --llm-*, pages keep their H1-H3 (metadata.headings) for schema requests
+        extract = ExtractConfig(markdown=True, max_depth=max_depth, llm=llm)
         reader = Reader(
             cfg, cache=_cache(cache, no_cache), page_ttl=ttl, extract=extract, pool=pool
         )

@@ -9,7 +9,12 @@ Python API (also used by ``thresher serve``)::
     result.record   # the validated record, or None with result.error / result.detail
 
     async with ChatClient.from_config(settings) as client:     # in a server: one client
-        result = await aextract_record(markdown, schema, settings, client=client)
+        result = await aextract_record(
+            markdown, schema, settings, client=client, title=doc.title, headings=heads
+        )
+
+``title`` and ``headings`` (the page's ``[level, text]`` H1-H3, as extraction keeps them in
+``metadata.headings`` with ``headings=True``) go before the main content (:func:`page_head`).
 
 A long-lived :class:`Extractor` keeps one client (and its rate window) for many pages:
 ``await extractor.extract(text)`` inside ``async with extractor:``, or ``extractor.run(texts)``
@@ -217,12 +222,18 @@ def page_head(title: str | None, headings: Sequence[Sequence[Any]] = ()) -> str:
 
 
 def extract_record(
-    markdown: str, schema: str | Path | dict[str, Any], settings: LLMConfig
+    markdown: str,
+    schema: str | Path | dict[str, Any],
+    settings: LLMConfig,
+    *,
+    title: str | None = None,
+    headings: Sequence[Sequence[Any]] = (),
 ) -> LLMResult:
     """One page's record with ``settings`` (endpoint, model, prompt, cache) and ``schema`` (a
-    path or a loaded JSON Schema), from synchronous code."""
+    path or a loaded JSON Schema), from synchronous code; the page's ``title`` and
+    ``headings`` (``[level, text]``, H1-H3) are sent before its main content."""
     extractor = Extractor(settings, load_schema(schema))
-    return extractor.run([markdown])[0]
+    return extractor.run([markdown], [page_head(title, headings)])[0]
 
 
 async def aextract_record(
@@ -231,10 +242,12 @@ async def aextract_record(
     settings: LLMConfig,
     *,
     client: ChatClient | None = None,
+    title: str | None = None,
+    headings: Sequence[Sequence[Any]] = (),
 ) -> LLMResult:
     """The same from async code (a server's event loop). Pass one ``client`` opened with
     ``async with client:`` to share its connections, limits and pauses between requests;
     a bad ``schema`` is a ConfigError."""
     extractor = Extractor(settings, load_schema(schema), client=client)
     async with extractor:
-        return await extractor.extract(markdown)
+        return await extractor.extract(markdown, page_head(title, headings))

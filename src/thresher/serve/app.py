@@ -171,6 +171,7 @@ async def read_handler(request: web.Request) -> web.StreamResponse:
     if fmt not in ("markdown", "json"):
         raise BadRequest(f"format must be markdown or json, not {fmt!r}")
     doc = await request.app[READER].read(url, render=_flag(request.query.get("render")))
+    _headings(doc)
     if fmt == "json":
         return web.json_response(doc.to_dict(), dumps=_dumps)
     return web.Response(text=as_markdown(doc), content_type="text/markdown", charset="utf-8")
@@ -196,6 +197,7 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
         doc = await reader.read(url, render=_flag(str(body.get("render", ""))))
     else:
         raise BadRequest("the body needs 'html' (a page) or 'url' (a page to fetch)")
+    headings = _headings(doc)
     out: dict[str, Any] = {"document": doc.to_dict()}
     if schema is not None:
         answerer = request.app[OPTIONS].schema
@@ -204,8 +206,15 @@ async def extract_handler(request: web.Request) -> web.StreamResponse:
                 "schema extraction is not configured: start serve with --llm-base-url and"
                 " --llm-model"
             )
-        out["record"] = await answerer.answer(doc, schema)
+        out["record"] = await answerer.answer(doc, schema, headings)
     return web.json_response(out, dumps=_dumps)
+
+
+def _headings(doc: Document) -> list[list[Any]]:
+    """The page's H1-H3 kept for the model (with ``--llm-*``, extraction keeps them in
+    ``metadata.headings``), taken out of the document: answers never carry them."""
+    found = doc.metadata.pop("headings", None)
+    return found if isinstance(found, list) else []
 
 
 async def _json_body(request: web.Request) -> Any:

@@ -1,10 +1,12 @@
-"""``POST /extract`` with a ``schema``: the document's Markdown and the schema go to the
-OpenAI-compatible endpoint through :mod:`thresher.llm` (its validation, re-asking, chunking
-and response cache); one chat client, opened with the server, is shared by every request,
-so its limits on requests in flight and per minute hold across clients of the API."""
+"""``POST /extract`` with a ``schema``: the document's title, the page's H1-H3, its Markdown
+and the schema go to the OpenAI-compatible endpoint through :mod:`thresher.llm` (its
+validation, re-asking, chunking and response cache); one chat client, opened with the
+server, is shared by every request, so its limits on requests in flight and per minute hold
+across clients of the API."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from thresher.errors import ConfigError
@@ -50,20 +52,26 @@ class SchemaAnswerer:
             await self.client.__aexit__(None, None, None)
             self.client = None
 
-    async def answer(self, doc: Document, schema: dict[str, Any]) -> Any:
-        """The validated record of one document; a bad schema is a 400, a model that gives
-        no valid record or an endpoint that cannot be used a 502."""
-        from thresher.llm.answers import load_schema
+    async def answer(
+        self, doc: Document, schema: dict[str, Any], headings: Sequence[Sequence[Any]] = ()
+    ) -> Any:
+        """The validated record of one document, the model told its title and ``headings``
+        (the page's H1-H3) before its main content, as extract does; a bad schema is a 400,
+        a model that gives no valid record or an endpoint that cannot be used a 502."""
         from thresher.llm.client import EndpointError
-        from thresher.llm.extractor import Extractor
+        from thresher.llm.extractor import aextract_record
 
         try:
-            checked = load_schema(schema)
+            result = await aextract_record(
+                doc.markdown or doc.text,
+                schema,
+                self.config,
+                client=self.client,
+                title=doc.title,
+                headings=headings,
+            )
         except ConfigError as e:
             raise BadRequest(f"schema: {e}") from None
-        extractor = Extractor(self.config, checked, client=self.client)
-        try:
-            result = await extractor.extract(doc.markdown or doc.text)
         except EndpointError as e:
             raise UpstreamError(f"the model endpoint: {e}") from None
         if result.record is None:
