@@ -8,13 +8,21 @@ connected to Ray (a notebook, a test), that connection is used and left open.
 Failures: a task whose worker process or node is lost is run again by Ray (``max_retries``
 times); an exception raised by the task itself (its input is bad) is not retried: it stops
 the map and is raised again in the caller, as the local executor does.
+
+Ctrl-C: Ray's own processes block SIGINT, so none prints a traceback; the driver cancels the
+tasks in flight and stops Ray. A Ctrl-C while Ray starts or stops is held until it has (a
+start-up cut in the middle left a half-started instance to Ray's exit handler, which could
+crash the process after ``thresher: interrupted``), then raised.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from thresher.errors import ConfigError
@@ -30,6 +38,23 @@ def _import_ray() -> Any:
             "executor 'ray' needs the ray package: pip install 'thresher[ray]'"
         ) from None
     return ray
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Run the block whole: a Ctrl-C (SIGINT) that arrives meanwhile is raised as
+    KeyboardInterrupt once it is done (only the main thread can hold signals back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: got.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if got:
+        raise KeyboardInterrupt
 
 
 class RayExecutor:
@@ -69,38 +94,50 @@ class RayExecutor:
             return self._ray
         ray = _import_ray()
         if not ray.is_initialized():
-            quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": True}
             try:
-                if self.address:
-                    ray.init(address=self.address, **quiet)
-                else:
-                    ray.init(
-                        address="local",  # a new instance, never a cluster found by chance
-                        num_cpus=self.workers,
-                        include_dashboard=False,
-                        object_store_memory=128 * 1024 * 1024,  # tasks return small summaries
-                        **quiet,
-                    )
+                with _sigint_held():  # a Ctrl-C meanwhile is raised once Ray is up and ours
+                    self._init(ray)
+                    self._ray, self._owned = ray, True
             except ConnectionError as e:
                 where = self.address or "a local instance"
                 raise ExecutorError(f"ray: cannot connect to {where}: {e}") from None
-            self._owned = True
         self._ray = ray
         return ray
 
+    def _init(self, ray: Any) -> None:
+        """Connect to ``address``, or start a local instance of ``workers`` CPUs."""
+        quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": True}
+        if self.address:
+            ray.init(address=self.address, **quiet)
+        else:
+            ray.init(
+                address="local",  # a new instance, never a cluster found by chance
+                num_cpus=self.workers,
+                include_dashboard=False,
+                object_store_memory=128 * 1024 * 1024,  # tasks return small summaries
+                **quiet,
+            )
+
     def __enter__(self) -> RayExecutor:
-        self._connect()
+        try:
+            self._connect()
+        except BaseException:  # Ctrl-C during start-up: the instance is stopped all the same
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        """Disconnect, and stop the local instance if this executor started it."""
-        if self._ray is not None and self._owned:
-            self._ray.shutdown()
+        """Disconnect, and stop the local instance if this executor started it (whole: a
+        Ctrl-C meanwhile is raised once Ray is down)."""
+        ray, owned = self._ray, self._owned
         self._ray = None
         self._owned = False
+        if ray is not None and owned:
+            with _sigint_held():
+                ray.shutdown()
 
     def map(
         self,
