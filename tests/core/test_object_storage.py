@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_outputs import make_docs, make_warc, one_error_line
+from tests.core.test_outputs import _light_config, make_docs, make_warc, one_error_line
 from thresher.store import read_documents, verify
 from thresher.store.remote import RemoteFolder
 
@@ -90,7 +90,8 @@ def test_extract_refine_verify_in_a_bucket(tmp_path: Path, s3: dict[str, str]) -
     res = verify(docs_url)
     assert res.ok and res.documents == 6, res.problems
     # refine reads the bucket folder through its manifest and writes a corpus there
-    refined = cli("refine", docs_url, "-o", corpus_url, "--format", "parquet", env=s3)
+    light = _light_config(tmp_path)  # the test pages pass no quality filter: refine keeps them
+    refined = cli("refine", docs_url, "-o", corpus_url, "--format", "parquet", "-c", light, env=s3)
     assert refined.returncode == 0, refined.stderr
     checked = cli("verify", corpus_url, env=s3)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -120,7 +121,8 @@ def test_an_interrupted_publish_is_finished_by_the_next_run(
     """A publish stopped after its staged copy is complete: the next run commits it first."""
     docs = make_docs(tmp_path / "docs.jsonl", n=30)
     url = f"s3://{BUCKET}/interrupted/corpus"
-    first = cli("refine", docs, "-o", url, env=s3)
+    light = _light_config(tmp_path)  # refine keeps these documents (nothing kept is exit 1)
+    first = cli("refine", docs, "-o", url, "-c", light, env=s3)
     assert first.returncode == 0, first.stderr
     folder = RemoteFolder(url)
     manifest = folder.manifest()
@@ -133,7 +135,7 @@ def test_an_interrupted_publish_is_finished_by_the_next_run(
     folder.fs.pipe_file(folder.key(f"{name}/manifest.json"), json.dumps(manifest).encode())
     folder.fs.rm_file(folder.key("manifest.json"))
     assert not verify_ok(url)
-    again = cli("refine", docs, "-o", url, env=s3)
+    again = cli("refine", docs, "-o", url, "-c", light, env=s3)
     assert again.returncode == 0, again.stderr
     assert "already complete" in again.stdout  # the recovered commit is this run
     assert verify_ok(url)

@@ -95,9 +95,15 @@ def make_warc(path: Path, n: int = 4, start: int = 0) -> Path:
     return path
 
 
+def _letters(n: int) -> str:
+    """A number in letters: digits all normalise to 0, so 'Number 1.' and 'Number 2.' would be
+    one paragraph to dedup."""
+    return str(n).translate(str.maketrans("0123456789", "abcdefghij"))
+
+
 def make_docs(path: Path, n: int = 6) -> Path:
     recs = [
-        {"id": f"d{i}", "text": " ".join(SENTENCES[lang]) + f" Number {i}."}
+        {"id": f"d{i}", "text": " ".join(SENTENCES[lang]) + f" Number {_letters(i)}."}
         for i, lang in enumerate(["en", "de", "fr"] * (n // 3))
     ]
     return write_jsonl(path, recs)

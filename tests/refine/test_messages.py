@@ -105,14 +105,33 @@ def test_progress_from_the_first_second_and_resume_line(
     assert main(args) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("[thresher] refine: ")]
-    assert lines[0] == "[thresher] refine: 2 input files"  # before the inputs are hashed
-    assert any("paragraph_dedup: scanning 2 shards" in line for line in lines)
+    assert lines[0] == "[thresher] refine: paragraph_dedup: scanning 2 shards"
     assert any("refining 2 of 2 shards" in line for line in lines)
     monkeypatch.setattr(tasks, "_final", real)
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "[thresher] refine: resuming: 1 of 2 shards done" in err
     assert "refining 1 of 2 shards" in err
+
+
+def test_a_slow_phase_is_announced_a_quick_one_is_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hashing big inputs is announced after a second; a quick error stays the only line."""
+    import io
+    import time
+
+    from thresher.progress import Reporter
+    from thresher.refine.notes import slow_phase
+
+    stream = io.StringIO()
+    with Reporter("refine", stream=stream, force_terminal=False) as rep:
+        with slow_phase(rep, "quick", after=0.5):
+            pass
+        with slow_phase(rep, "hashing inputs", after=0.05):
+            time.sleep(0.5)
+    assert "quick" not in stream.getvalue()
+    assert "[thresher] refine: hashing inputs\n" in stream.getvalue()
 
 
 def test_text_field_missing_lists_the_fields_found(

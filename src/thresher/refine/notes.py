@@ -5,7 +5,9 @@ language, and why a run that keeps nothing kept nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from thresher.stats import StepStats
@@ -26,6 +28,22 @@ def phase(reporter: Any, text: str) -> None:
         reporter.fields["phase"] = text  # shown with the next progress line
     else:
         reporter.advance(0, phase=text)
+
+
+@contextmanager
+def slow_phase(reporter: Any, text: str, after: float = 1.0) -> Iterator[None]:
+    """Say ``text`` (as :func:`phase`) only when the work inside takes more than ``after``
+    seconds: a long input hash is announced, a quick error stays the only line."""
+    if reporter is None:
+        yield
+        return
+    timer = threading.Timer(after, phase, (reporter, text))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def top_reasons(counts: Mapping[str, int], n: int = TOP_REASONS, sep: str = " ") -> str:

@@ -100,8 +100,9 @@ def refine(
         earlier = [earlier_corpus(p, local_path(out_dir)) for p in config.dedup.against]
         dedup = config.dedup.model_copy(update={"against": [e.path for e in earlier]})
         config = config.model_copy(update={"dedup": dedup})
-    notes.phase(reporter, f"{len(files)} input file{'s' if len(files) != 1 else ''}")
-    run_id = fingerprint(files, config, output, [e.sha256 for e in earlier])
+    many = f"{len(files)} input file{'s' if len(files) != 1 else ''}"
+    with notes.slow_phase(reporter, f"{many}: hashing them to identify the run"):
+        run_id = fingerprint(files, config, output, [e.sha256 for e in earlier])
     settings = resolve_executor(executor, legacy=legacy_keys(config), workers=workers)
     if is_remote(str(out_dir)):  # work folder in the bucket, corpus published (remote_work.py)
         remote = RemoteFolder(str(out_dir))
@@ -189,7 +190,8 @@ def _run(
 
     pull()
     resumed = (work.root / "plan.json").is_file()
-    shards = work.shards(run_id, lambda: plan_shards(files, settings.workers, config.fields))
+    with notes.slow_phase(reporter, "planning shards"):
+        shards = work.shards(run_id, lambda: plan_shards(files, settings.workers, config.fields))
     push()
     n = len(shards)
     if resumed:

@@ -298,4 +298,6 @@ def test_an_unreachable_hub_online_is_the_error_line_alone(tmp_path: Path) -> No
     proc = thresher("refine", "hf:acme/partner", "-o", tmp_path / "out", env=env)
     line = error_line(proc)
     assert "cannot reach the Hub" in line, line
-    assert proc.stderr.strip().splitlines() == [line], proc.stderr
+    # refine's own progress lines ("[thresher] refine: ...") aside: a slow step is announced
+    said = [x for x in proc.stderr.strip().splitlines() if not x.startswith("[thresher] ")]
+    assert said == [line], proc.stderr
