@@ -65,19 +65,24 @@ _CELL = frozenset({"td", "th"})
 NOT_CONTAINERS = frozenset({"p", "li", "ul", "ol", "tr", "tbody", "blockquote", "dl"})
 _WS = re.compile(r"\s+")
 
-_BOILER_WORDS = (
+#: Boilerplate by layout on every kind of page (navigation, footers, banners, ads, ...).
+_LAYOUT_WORDS = (
     r"nav|navbar|navigation|menu|menus|mainmenu|submenu|breadcrumbs?|crumbs?|sidebar|side-bar|"
     r"widgets?|footer|site-footer|masthead|banner|cookies?|consent|gdpr|share|sharing|"
     r"sharedaddy|social|socials|sns|shariff|related|recommend\w*|popular|trending|newsletter|"
     r"subscribe|subscription|signup|promo|promotion|advert\w*|ads|adsense|ad-slot|sponsor\w*|"
-    r"tags?|tagcloud|tag-list|categories|pagination|pager|paging|author-?bio|about-author|"
-    r"byline|postmeta|post-meta|entry-meta|article-meta|meta-data|metadata|dateline|"
-    r"skip|print|toolbar|login|search|searchform|modal|popup|overlay|"
-    r"disclaimer|copyright|rating|ratings|vote|votes|jump|outbrain|taboola|"
-    r"sr-only|screen-reader-text|visually-hidden|caption|caption-credit|credits?|author|bio|"
-    r"legend|disclosure|teasers|hitcounter|statcounter|visitor-?counter|whos-?online|useronline|"
-    r"users-online|online-users"
+    r"tagcloud|pagination|pager|paging|skip|toolbar|login|search|searchform|modal|popup|overlay|"
+    r"disclaimer|copyright|jump|outbrain|taboola|sr-only|screen-reader-text|visually-hidden|"
+    r"hitcounter|statcounter|visitor-?counter|whos-?online|useronline|users-online|online-users"
 )
+#: Boilerplate around an article's text that is content elsewhere: a forum post's author and
+#: date, a card's tags and rating, a product's meta data.
+_ARTICLE_WORDS = (
+    r"tags?|tag-list|categories|author-?bio|about-author|byline|postmeta|post-meta|entry-meta|"
+    r"article-meta|meta-data|metadata|dateline|print|rating|ratings|vote|votes|caption|"
+    r"caption-credit|credits?|author|bio|legend|disclosure|teasers"
+)
+_BOILER_WORDS = _LAYOUT_WORDS + "|" + _ARTICLE_WORDS
 # WordPress-style taxonomy classes on posts (tag-foo, category-bar) say nothing about layout
 _TAXONOMY = re.compile(
     r"(?:^|(?<=\s))(?:tag|category|format|status|type|author|term|taxonomy|post|postid)-"
@@ -89,6 +94,7 @@ _TAXONOMY = re.compile(
 _COMMENT_WORDS = r"comments?|comment-list|commentlist|disqus\w*|respond|replies|reply|discussion"
 _TOKEN_RE = r"(?:^|[\s_-])(?:{words})(?:$|[\s_-])"
 BOILER_RE = re.compile(_TOKEN_RE.format(words=_BOILER_WORDS), re.IGNORECASE)
+LAYOUT_RE = re.compile(_TOKEN_RE.format(words=_LAYOUT_WORDS), re.IGNORECASE)
 COMMENT_RE = re.compile(_TOKEN_RE.format(words=_COMMENT_WORDS), re.IGNORECASE)
 # class/id names that say "this is the content"
 # class/id tokens that name the main text container (entry-content, article__body, ...)
@@ -200,10 +206,12 @@ def _cell_bars(raw: str, collapse: bool) -> str:
     return raw.replace(_CELL_SEP, " | ")
 
 
-_NAME_CACHE: dict[bool, dict[str, int]] = {False: {}, True: {}}
+_NAME_CACHE: dict[tuple[bool, bool], dict[str, int]] = {
+    (c, lenient): {} for c in (False, True) for lenient in (False, True)
+}
 _TOKEN_CACHE: dict[str, int] = {}
 _DIGITS = re.compile(r"\d+")
-_BOILER, _COMMENT, _CONTENT = 1, 2, 4
+_BOILER, _COMMENT, _CONTENT, _LAYOUT = 1, 2, 4, 8
 
 
 def _classify_token(token: str) -> int:
@@ -221,6 +229,8 @@ def _classify_token(token: str) -> int:
         flags = 0
         if BOILER_RE.search(clean):
             flags |= _BOILER
+            if LAYOUT_RE.search(clean):
+                flags |= _LAYOUT
         if COMMENT_RE.search(clean):
             flags |= _COMMENT
         if CONTENT_RE.search(clean):
@@ -231,9 +241,10 @@ def _classify_token(token: str) -> int:
     return flags
 
 
-def _classify_names(names: str, include_comments: bool) -> int:
-    """Flags for a class/id string: boilerplate, comment section, content container."""
-    cache = _NAME_CACHE[include_comments]
+def _classify_names(names: str, include_comments: bool, lenient: bool = False) -> int:
+    """Flags for a class/id string: boilerplate, comment section, content container. With
+    ``lenient``, only layout words (navigation, footers, ads, ...) mark boilerplate."""
+    cache = _NAME_CACHE[include_comments, lenient]
     flags = cache.get(names)
     if flags is not None:
         return flags
@@ -241,7 +252,7 @@ def _classify_names(names: str, include_comments: bool) -> int:
     for token in names.split():
         found |= _classify_token(token)
     flags = found & _CONTENT
-    if found & _BOILER:
+    if found & (_LAYOUT if lenient else _BOILER):
         flags |= _BOILER
     elif found & _COMMENT and not include_comments:
         flags |= _BOILER | _COMMENT
@@ -294,6 +305,7 @@ class _Walker:
         self.comment_ids: set[int] = set()
         self.bonus: dict[int, float] = {}
         self.detect = base_tags
+        self.lenient = False
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -382,7 +394,7 @@ class _Walker:
         names = f"{cls} {ident}" if cls and ident else cls or ident
         if not names:
             return False
-        flags = _classify_names(names, self.include_comments)
+        flags = _classify_names(names, self.include_comments, self.lenient)
         if tag in ("body", "html", "main", "article") or not flags & _BOILER:
             if flags & _CONTENT:
                 self.bonus[self.counter] = CONTENT_BONUS
@@ -644,6 +656,8 @@ SECOND_SHARE = 0.3
 SECOND_MIN = 200.0
 LEDE_REACH = 3
 RELAX_BELOW = 1000
+#: A wide region grows to the parent while the parent keeps this share of the score.
+WIDE_KEEP = 0.5
 
 
 def release_wrappers(
@@ -680,6 +694,7 @@ def select_content(
     deadline: Deadline | None = None,
     tags: dict[int, str] | None = None,
     parents: dict[int, int] | None = None,
+    totals_out: dict[int, float] | None = None,
 ) -> tuple[int | None, set[int]]:
     """The id of the element whose subtree of blocks has the largest total weight, and the
     ids of sibling subtrees that carry prose too (content split over several containers).
@@ -704,7 +719,7 @@ def select_content(
         for b in blocks:
             own = b.ancestors[-1]
             totals[own] = totals.get(own, 0.0) + b.weight
-        for eid in range(max(totals), 0, -1):
+        for eid in range(max(totals, default=0), 0, -1):
             t = totals.get(eid)
             if t is not None:
                 p = parent.get(eid)
@@ -714,6 +729,8 @@ def select_content(
             deadline.check()
     if not totals:
         return None, set()
+    if totals_out is not None:
+        totals_out.update(totals)
     if bonus:
         for eid, factor in bonus.items():
             t = totals.get(eid)
@@ -889,6 +906,44 @@ def _keep(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def _wide_root(
+    best: int,
+    totals: dict[int, float],
+    tags: dict[int, str],
+    parents: dict[int, int],
+    nodes: dict[int, LexborNode],
+    keep: float = 0.5,
+) -> int:
+    """The region of a page whose content is spread over many sections or cards: from the
+    best subtree up while the wider element scores at least as well (its other children
+    add content, not menus and link lists), never past ``<main>`` nor to the body."""
+    eid = best
+    while eid in parents:
+        if tags.get(eid) == "main" or nodes[eid].attributes.get("role") == "main":
+            return eid
+        up = parents[eid]
+        if keep and (up not in parents or tags.get(up) == "body"):
+            return eid
+        if keep and totals.get(up, 0.0) < keep * totals.get(eid, 0.0):
+            return eid
+        eid = up
+    return eid
+
+
+def render_node(node: LexborNode, markdown: bool) -> tuple[str, str | None]:
+    """An element's text (and Markdown) without its layout boilerplate (navigation, ads,
+    share bars): a forum post's body, quotes and code kept."""
+    walker = _Walker(markdown, True)
+    walker.lenient = True
+    walker.counter += 1
+    walker.stack.append(walker.counter)
+    walker.walk(node)
+    walker.flush()
+    kept = [b for b in walker.blocks if not b.boiler]
+    text = "\n".join(b.text for b in kept)
+    return text, (_join_markdown(kept) if markdown else None)
+
+
 def node_text(node: LexborNode) -> str:
     """All text of an element, blocks on their own lines (no boilerplate judgement)."""
     walker = _Walker(False, True, base_tags=False)
@@ -904,6 +959,8 @@ def extract_content(
     include_comments: bool = False,
     deadline: Deadline | None = None,
     links: bool = False,
+    layout: str | None = None,
+    lenient: bool = False,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked); with ``links``,
     also the page's (href, anchor text) pairs in page order. Scripts, styles, forms' inputs
@@ -912,6 +969,7 @@ def extract_content(
     if body is None:
         return Content(text="", markdown="" if markdown else None)
     walker = _Walker(markdown, include_comments, deadline=deadline)
+    walker.lenient = lenient
     if links:
         walker.links = []
     walker.counter += 1
@@ -928,14 +986,22 @@ def extract_content(
     release_wrappers(blocks, walker.comment_ids, footers)
     for b in blocks:
         _score(b)
-    best, ids = select_content(blocks, walker.bonus, deadline, walker.tags, walker.parents)
+    totals: dict[int, float] = {}
+    best, ids = select_content(
+        blocks, walker.bonus, deadline, walker.tags, walker.parents, totals if layout else None
+    )
     if best is None:
         return Content(text="", markdown="" if markdown else None, links=walker.links or [])
+    if layout in ("wide", "main"):
+        keep = 0.0 if layout == "main" else WIDE_KEEP
+        ids = {_wide_root(best, totals, walker.tags, walker.parents, walker.nodes, keep)}
     inside = _Inside(ids, walker.parents)
     chosen = [b for b in blocks if inside(b.ancestors[-1])]
     kept = _keep(chosen)
     prose = sum(b.size for b in kept if b.weight > 0)
-    if prose < RELAX_BELOW:
+    if layout in ("wide", "main"):
+        kept = [b for b in chosen if not _is_bad(b) or (b.tag in HEADINGS and not b.boiler)]
+    elif prose < RELAX_BELOW:
         # little prose in the container (a product page, a list of short items): its short
         # blocks are the content, so only marked boilerplate and link lists go
         kept = [b for b in chosen if not _is_bad(b)]

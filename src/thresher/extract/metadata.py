@@ -98,6 +98,10 @@ def _jsonld(tree: LexborHTMLParser) -> list[dict[str, Any]]:
     return out
 
 
+#: The page's JSON-LD objects (nested lists and @graph flattened): page types read them too.
+jsonld_objects = _jsonld
+
+
 def _ld_name(value: Any) -> str | None:
     if isinstance(value, str):
         return _clean(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -12,12 +13,18 @@ from thresher.extract.budget import Deadline
 from thresher.extract.content import JUNK_TAGS, blocks_in, extract_content, without_title
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
-from thresher.extract.metadata import extract_metadata, resolve_links, safe_join
+from thresher.extract.layouts import profile_for, thread
+from thresher.extract.metadata import extract_metadata, jsonld_objects, resolve_links, safe_join
+from thresher.extract.pagetype import classify
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
 #: Larger pages (characters, scripts and styles removed) never go to the fallback.
 FALLBACK_MAX_CHARS = 2_000_000
+#: A thread's posts are the content when they hold this share of the words of the block
+#: walk's main text (else they are comments under an article, reviews under a product).
+THREAD_COVER = 0.55
+_WORD = re.compile(r"\w+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 #: The page's headings kept for a model (``headings=True``): at most this many, H1 to H3, ...
 MAX_HEADINGS = 16
@@ -77,6 +84,7 @@ def extract_html(
     deadline: Deadline | None = None,
     fallback_below: int = FALLBACK_BELOW,
     headings: bool = False,
+    page_types: bool = True,
 ) -> Document | None:
     """Extract one page; None when the page has no main text. When the page's own result
     holds less than ``fallback_below`` bytes of prose, trafilatura gets a try (see
@@ -92,16 +100,38 @@ def extract_html(
         deadline.check()
     meta = extract_metadata(tree, url, links=False)
     heads = page_headings(tree) if headings else []
+    ptype = classify(tree, url, jsonld_objects(tree)) if page_types else None
+    posts: list[dict[str, Any]] = []
+    thread_text: tuple[str, str | None] | None = None
+    if ptype is not None and ptype.name == "forum" and ptype.posts:
+        text, md, posts = thread(ptype.posts, markdown)
+        if posts:
+            thread_text = (text, md)
+    profile = profile_for(ptype.name if ptype and thread_text is None else "article")
     content = extract_content(
         tree,
         markdown=markdown,
-        include_comments=include_comments,
+        include_comments=include_comments or profile.comments,
         deadline=deadline,
         links=links,
+        layout=profile.region,
+        lenient=profile.lenient,
     )
     if deadline is not None:
         deadline.check()
     extractor = None
+    if thread_text is not None and ptype is not None:
+        if covers(thread_text[0], content.text) >= THREAD_COVER:
+            text, md = thread_text
+            content = replace(content, text=text, markdown=md, prose=len(text.encode()))
+            extractor = "thread"
+        else:
+            # the posts are comments under an article or reviews of a product: the page's
+            # own main text is not among them
+            posts = []
+            ptype = replace(ptype, name=ptype.runner_up, posts=[])
+    if not profile.fallback:
+        fallback_below = 0
     if content.prose < fallback_below and (
         deadline is None or deadline.left() > deadline.seconds / 2
     ):
@@ -117,7 +147,7 @@ def extract_html(
             if guided.text.strip():
                 content = guided
                 extractor = "trafilatura"
-    if meta.get("title"):
+    if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown
     text = clean_text(raw_text)
@@ -136,10 +166,15 @@ def extract_html(
     if content.images:
         metadata["images"] = content.images
     metadata["charset"] = enc
-    if extractor:
+    if extractor == "trafilatura":
         metadata["fallback"] = extractor
     if heads:
         metadata["headings"] = heads
+    if ptype is not None:
+        metadata["page_type"] = ptype.name
+        metadata["page_type_score"] = ptype.score
+    if posts:
+        metadata["posts"] = posts
     if extra:
         metadata.update(extra)
     return Document(
@@ -154,6 +189,14 @@ def extract_html(
         markdown=md,
         metadata=metadata,
     )
+
+
+def covers(outer: str, inner: str) -> float:
+    """The share of ``inner``'s distinct words found in ``outer``."""
+    words = set(_WORD.findall(inner.casefold()))
+    if not words:
+        return 1.0
+    return len(words & set(_WORD.findall(outer.casefold()))) / len(words)
 
 
 def page_headings(tree: LexborHTMLParser) -> list[list[Any]]:

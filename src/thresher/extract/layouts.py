@@ -1,0 +1,159 @@
+"""Extraction by page type: a thread's every post with its author and date, and the settings
+of the block walk for the other types (see :func:`profile_for`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from selectolax.lexbor import LexborNode
+
+from thresher.extract.content import render_node
+
+#: class/id words of the element holding a post's author name.
+_AUTHOR_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:author|username|user-name|user_name|poster|postername|postauthor|"
+    r"nickname|nick|uname|member-?name|display-?name|byline)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_DATE_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:date|time|timestamp|posted|post-?date|postdate|published|"
+    r"datetime|created)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_BODY_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:(?:post|message|comment|reply|answer|entry|topic)[-_]?"
+    r"(?:body|content|text|message)|postbody|content|bbwrapper|cooked|message|"
+    r"js-post-body|s-prose|userContent|md)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_PROFILE_HREF = ("/member", "/members/", "/user", "/users/", "/profile", "/u/", "memberlist")
+MAX_AUTHOR_CHARS = 60
+MAX_DATE_CHARS = 60
+#: At most this many posts of a thread are extracted (a page rarely holds more).
+MAX_POSTS = 500
+
+
+@dataclass(slots=True)
+class Profile:
+    """How the block walk runs for a page type."""
+
+    #: only layout words (navigation, footers, ads) mark boilerplate, not author/date/tags
+    lenient: bool = False
+    #: the region to take: None (the best subtree and its prose siblings), "wide" (grown
+    #: upwards while the score holds) or "main" (``<main>`` or the body)
+    region: str | None = None
+    #: comment sections are content (a thread's replies)
+    comments: bool = False
+    #: ask trafilatura when little prose is found
+    fallback: bool = True
+
+
+PROFILES: dict[str, Profile] = {
+    "article": Profile(),
+    "documentation": Profile(),
+    "forum": Profile(lenient=True, comments=True),
+    "product": Profile(),
+    "collection": Profile(lenient=True, region="wide"),
+    "listing": Profile(lenient=True, region="main"),
+    "service": Profile(lenient=True, region="main"),
+    "other": Profile(),
+}
+
+
+def profile_for(page_type: str) -> Profile:
+    """The walk settings of a page type (the article's for unknown ones)."""
+    return PROFILES.get(page_type, PROFILES["article"])
+
+
+def _short_text(node: LexborNode, limit: int) -> str | None:
+    text = " ".join(node.text(deep=True, separator=" ").split())
+    return text if 0 < len(text) <= limit else None
+
+
+def _first_named(post: LexborNode, pattern: re.Pattern[str], limit: int) -> str | None:
+    for node in post.css("[class], [id]"):
+        attrs = node.attributes
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if pattern.search(names):
+            text = _short_text(node, limit)
+            if text:
+                return text
+    return None
+
+
+def post_author(post: LexborNode) -> str | None:
+    """The author's name in a post: schema.org author, a class saying so, a profile link."""
+    node = post.css_first('[itemprop="author"] [itemprop="name"], [itemprop="author"]')
+    if node is not None:
+        name = node.attributes.get("content") or _short_text(node, MAX_AUTHOR_CHARS)
+        if name:
+            return name
+    name = _first_named(post, _AUTHOR_NAMES, MAX_AUTHOR_CHARS)
+    if name:
+        return name
+    for a in post.css("a[href]"):
+        href = a.attributes.get("href") or ""
+        if any(h in href for h in _PROFILE_HREF):
+            text = _short_text(a, MAX_AUTHOR_CHARS)
+            if text:
+                return text
+    return None
+
+
+def post_date(post: LexborNode) -> str | None:
+    """The date shown in a post: a ``<time>`` element, schema.org dates, a class saying so."""
+    node = post.css_first('time, [itemprop="datePublished"], [itemprop="dateCreated"]')
+    if node is not None:
+        text = _short_text(node, MAX_DATE_CHARS)
+        return text or node.attributes.get("datetime") or node.attributes.get("content")
+    return _first_named(post, _DATE_NAMES, MAX_DATE_CHARS)
+
+
+def post_body(post: LexborNode) -> LexborNode:
+    """The element holding a post's text: schema.org text, a body/content class, else the
+    post itself."""
+    node = post.css_first('[itemprop="text"], [itemprop="articleBody"]')
+    if node is not None:
+        return node
+    best, best_len = post, 0
+    for cand in post.css("[class], [id]"):
+        attrs = cand.attributes
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if _BODY_NAMES.search(names) and cand.tag not in ("a", "span", "time"):
+            size = len(cand.text(deep=True, strip=True))
+            if size > best_len:
+                best, best_len = cand, size
+    return best
+
+
+def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, list[dict[str, Any]]]:
+    """Every post of a thread as author, date and text (quotes as ``>`` in Markdown): the
+    text, the Markdown and the posts' metadata (author, date, characters, quotes)."""
+    texts: list[str] = []
+    mds: list[str] = []
+    meta: list[dict[str, Any]] = []
+    for post in posts[:MAX_POSTS]:
+        body = post_body(post)
+        text, md = render_node(body, markdown)
+        if not text.strip():
+            continue
+        author = post_author(post)
+        date = post_date(post)
+        head = [x for x in (author, date) if x and x not in text[:200]]
+        texts.append("\n".join([*head, text]))
+        if markdown:
+            lead = " · ".join(f"**{h}**" if i == 0 and author else h for i, h in enumerate(head))
+            mds.append("\n\n".join(x for x in (lead, md or "") if x))
+        item: dict[str, Any] = {"chars": len(text)}
+        if author:
+            item["author"] = author
+        if date:
+            item["date"] = date
+        quotes = len(body.css("blockquote"))
+        if quotes:
+            item["quotes"] = quotes
+        meta.append(item)
+    md_out = ("\n\n---\n\n".join(mds) + "\n") if markdown and mds else ("" if markdown else None)
+    return "\n\n".join(texts), md_out, meta
