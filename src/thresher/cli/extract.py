@@ -36,6 +36,12 @@ def extract_notes(stats: StepStats, config: ExtractConfig) -> list[str]:
             f"{cut} record{'s' if cut != 1 else ''} cut short: kept as far as they arrived "
             "(metadata.truncated)"
         )
+    types = sorted(
+        ((k.split(":", 1)[1], v) for k, v in stats.counters.items() if k.startswith("page_type:")),
+        key=lambda kv: -kv[1],
+    )
+    if types:
+        lines.append("page types: " + ", ".join(f"{k} {v}" for k, v in types))
     from thresher.sources.commoncrawl.summary import fetch_line
 
     if (line := fetch_line(stats)) is not None:
@@ -87,6 +93,12 @@ def register(app: typer.Typer) -> None:
             "--fallback-below",
             help="Pages with less prose than this many bytes get trafilatura's choice of "
             "blocks (0 turns the fallback off; default 300).",
+        ),
+        page_types: str | None = typer.Option(
+            None,
+            "--page-types",
+            help="Keep only these page types, comma-separated: article, forum, product, "
+            "collection, listing, documentation, service, other (dropped as page_type:TYPE).",
         ),
         config: Path | None = typer.Option(
             None, "--config", help="YAML file with an 'extract:' section (options override it)."
@@ -159,6 +171,7 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             include_comments=comments or None,
             fallback_below=fallback_below,
+            page_types=page_types,
         )
         from thresher.execute.config import legacy_keys, load_executor
 

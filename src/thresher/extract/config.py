@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from thresher.llm.config import LLMConfig
 from thresher.settings_base import Section
@@ -43,6 +43,11 @@ class ExtractConfig(Section):
         description="pages whose own result holds less prose than this many bytes get "
         "trafilatura's choice of blocks (0: never)",
     )
+    page_types: list[str] | None = Field(
+        None,
+        description="keep only pages of these types (article, forum, product, collection, "
+        "listing, documentation, service, other); the others are dropped as page_type:TYPE",
+    )
     # -- schema-driven extraction with a model (thresher.llm, docs/llm.md) --
     llm: LLMConfig | None = Field(
         None, description="ask an OpenAI-compatible model for each page's record (metadata.llm)"
@@ -56,3 +61,24 @@ class ExtractConfig(Section):
         default_factory=CommonCrawlConfig,
         description="cc:CRAWL/PATTERN and cc:CRAWL inputs: servers, filters, retries",
     )
+
+    @field_validator("page_types", mode="before")
+    @classmethod
+    def _known_types(cls, v: object) -> list[str] | None:
+        """A comma-separated string or a list of known type names (an unknown one is one
+        line naming the known ones)."""
+        if v is None:
+            return None
+        from thresher.extract.pagetype import PAGE_TYPES
+
+        names = v.split(",") if isinstance(v, str) else v
+        if not isinstance(names, list):
+            raise ValueError("a list of page types, e.g. article,forum")
+        out = [str(n).strip().lower() for n in names if str(n).strip()]
+        unknown = [n for n in out if n not in PAGE_TYPES]
+        if unknown or not out:
+            raise ValueError(
+                f"unknown page type {', '.join(unknown) or '(none given)'}; "
+                f"known: {', '.join(PAGE_TYPES)}"
+            )
+        return out

@@ -74,6 +74,13 @@ _POST_NAMES = re.compile(
     r"postbody|post-body|post_body|topic-post|forumpost|thread-post|cmnt)(?:$|[\s_-]|\d)",
     re.IGNORECASE,
 )
+#: Elements that may be posts (a first cut in C; _POST_NAMES decides).
+_POST_CANDIDATES = ", ".join(
+    f"[{attr}*={word} i]"
+    for attr in ("class", "id")
+    for word in ("post", "message", "comment", "reply", "replies", "answer", "cmnt")
+) + ", [itemtype]"
+_POST_TAGS = frozenset({"article", "div", "li", "section", "table", "tr"})
 _PRICE = re.compile(r"(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:€|EUR|USD|GBP|zł|kr|Kč|руб|₽|\$))")
 _DATE_HINT = re.compile(r"\b(?:19|20)\d{2}\b|\bago\b|\d{1,2}[:.]\d{2}")
 _DIGITS = re.compile(r"\d+")
@@ -132,7 +139,9 @@ def find_posts(tree: LexborHTMLParser) -> list[LexborNode]:
     a tag and class names saying post/message/comment/reply, each holding some text, none
     inside another."""
     groups: dict[str, list[LexborNode]] = {}
-    for node in tree.css("article, div, li, section, table, tr"):
+    for node in tree.css(_POST_CANDIDATES):
+        if node.tag not in _POST_TAGS:
+            continue
         attrs = node.attributes
         names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         micro = (attrs.get("itemtype") or "").lower()
@@ -176,16 +185,10 @@ def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int]:
     (cards, cards with a price, cards with a heading or image)."""
     best = (0, 0, 0)
     for parent in tree.css("ul, ol, div, section, tbody"):
-        child = parent.child
-        sigs: Counter[str] = Counter()
-        kids: list[LexborNode] = []
-        while child is not None:
-            if child.tag not in (None, "-text", "-comment"):
-                kids.append(child)
-                sigs[_signature(child)] += 1
-            child = child.next
-        if len(kids) < 4:
+        kids = [k for k in parent.iter(include_text=False)]
+        if len(kids) < 4 or len(kids) <= best[0]:
             continue
+        sigs = Counter(_signature(k) for k in kids)
         sig, n = sigs.most_common(1)[0]
         if n < 4 or n <= best[0]:
             continue
@@ -245,6 +248,21 @@ def _url_words(url: str | None) -> Counter[str]:
     return words
 
 
+#: Evidence that posts and card grids can add at most: a lead larger than this settles the
+#: type without looking for them (the costly part, skipped on most articles).
+STRUCTURE_MAX = 3.6
+
+
+#: Pages with less evidence than this in all (the article's default is 0.8) are "other".
+OTHER_BELOW = 1.0
+
+
+def _settled(ev: dict[str, float]) -> bool:
+    """Whether the article's lead is beyond what posts or card grids could overturn."""
+    first, second = sorted(ev.values(), reverse=True)[:2]
+    return ev["article"] == first and first - second > STRUCTURE_MAX
+
+
 def classify(
     tree: LexborHTMLParser, url: str | None = None, ld: list[dict[str, Any]] | None = None
 ) -> PageType:
@@ -266,31 +284,35 @@ def classify(
             ev[hit[0]] += hit[1]
     if url and _URL_DATE.search(url):
         ev["article"] += 1.0
-    posts = find_posts(tree)
-    if len(posts) >= 2:
-        dated = sum(1 for p in posts[:20] if _DATE_HINT.search(p.text(deep=True)[:2000]))
-        ev["forum"] += min(len(posts), 10) * 0.25 + (1.0 if dated >= 2 else 0.0)
     pre = len(tree.css("pre"))
     code = len(tree.css("code"))
     if pre or code >= 4:
         ev["documentation"] += min(pre, 6) * 0.5 + min(code, 20) * 0.05
     prose, long = _prose_evidence(tree)
     ev["article"] += prose
-    cards, priced, rich = _card_grid(tree)
-    if cards >= 4:
-        # a grid beside long paragraphs is an article's teasers, not the page
-        grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if long >= 3 else 1.0)
-        if priced >= 0.5 * cards:
-            ev["collection"] += 1.0 + grid
-        else:
-            ev["listing"] += 0.5 + grid * (1.0 if rich >= 0.5 * cards else 0.6)
     sections = len(tree.css("section"))
     if sections >= 4:
         ev["service"] += min(sections, 12) * 0.15
     if tree.css_first('form [type="submit"], button[type="submit"]') is not None:
         ev["service"] += 0.2
+    posts: list[LexborNode] = []
+    if not _settled(ev):
+        posts = find_posts(tree)
+        if len(posts) >= 2:
+            dated = sum(1 for p in posts[:20] if _DATE_HINT.search(p.text(deep=True)[:2000]))
+            ev["forum"] += min(len(posts), 10) * 0.25 + (1.0 if dated >= 2 else 0.0)
+        cards, priced, rich = _card_grid(tree)
+        if cards >= 4:
+            # a grid beside long paragraphs is an article's teasers, not the page
+            grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if long >= 3 else 1.0)
+            if priced >= 0.5 * cards:
+                ev["collection"] += 1.0 + grid
+            else:
+                ev["listing"] += 0.5 + grid * (1.0 if rich >= 0.5 * cards else 0.6)
     ranked = sorted(ev, key=lambda k: -ev[k])
     best = ranked[0]
+    if best == "article" and sum(ev.values()) <= OTHER_BELOW:
+        best = "other"  # no long paragraphs, no markup, no structure that says anything
     total = sum(ev.values())
     score = round(ev[best] / total, 3) if total else 0.0
     evidence = {k: round(v, 2) for k, v in ev.items() if v}

@@ -135,6 +135,11 @@ def process_page(
         return None, "no_text", counters
     if "fallback" in doc.metadata:
         counters.append(f"fallback:{doc.metadata['fallback']}")
+    ptype = doc.metadata.get("page_type")
+    if ptype:
+        counters.append(f"page_type:{ptype}")
+        if config.page_types and ptype not in config.page_types:
+            return None, f"page_type:{ptype}", counters
     if len(doc.text) < max(config.min_text_chars, 1):
         return None, "too_short", counters
     return doc, None, counters

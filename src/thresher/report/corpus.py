@@ -258,5 +258,18 @@ def steps_section(steps: list[dict[str, Any]]) -> str:
     )
 
 
+def page_types_section(steps: list[dict[str, Any]]) -> str:
+    """Pages by type (extract's ``page_type:`` counters), kept or dropped by --page-types."""
+    rows = []
+    for s in steps:
+        dropped = s.get("dropped", {})
+        for key, n in sorted(s.get("counters", {}).items(), key=lambda kv: -kv[1]):
+            if key.startswith("page_type:"):
+                rows.append([key.split(":", 1)[1], n, dropped.get(key, 0)])
+    if not rows:
+        return ""
+    return "<h3>Pages by type</h3>" + table(["page type", "pages", "dropped"], rows)
+
+
 def bucket_sort_key(name: str) -> tuple[int, str]:
     return (_BUCKET_ORDER.get(name, 3), name)

@@ -147,6 +147,7 @@ def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sect
         sections.domains_section(sample),
         sections.duplicates_section(steps),
         sections.steps_section(steps),
+        sections.page_types_section(steps),
     ]
     if len(by_folder) > 1:
         items = sorted(by_folder.items(), key=lambda kv: -kv[1])
