@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from thresher.config import PipelineConfig, load_config, load_section
+from thresher.config_file import PIPELINE_SECTIONS
 from thresher.crawl.config import CrawlConfig
 from thresher.errors import ConfigError
 from thresher.refine.config import RefineConfig
@@ -80,3 +81,9 @@ def test_load_section_error_names_section(tmp_path: Path) -> None:
     whole = write(tmp_path, "crawl:\n  rate: zero\n")
     with pytest.raises(ConfigError, match=r"crawl\.rate"):
         load_section(CrawlConfig, whole, "crawl")
+
+
+def test_the_low_config_reader_knows_every_pipeline_section() -> None:
+    """A stage tells a pipeline file from its own section by these names (no import of
+    :mod:`thresher.config`, which composes every stage): they must be the pipeline's."""
+    assert set(PIPELINE_SECTIONS) == set(PipelineConfig.model_fields)

@@ -103,12 +103,12 @@ def load_executor(
     """The executor settings of a command: the ``executor:`` section of a pipeline YAML file
     (when ``path`` holds one), the older stage keys in ``legacy``, then the command's
     ``overrides`` (``--executor``, ``--ray-address``, ``--workers``; ``None`` ignored)."""
-    from thresher.config import PipelineConfig, format_validation_error, read_yaml
+    from thresher.config_file import format_validation_error, is_pipeline_file, read_yaml
 
     section = ExecutorConfig()
     if path is not None:
         raw = read_yaml(path)
-        if raw and set(raw) <= set(PipelineConfig.model_fields):
+        if is_pipeline_file(raw):
             try:
                 section = ExecutorConfig.model_validate(raw.get("executor") or {})
             except ValidationError as e:

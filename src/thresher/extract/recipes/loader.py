@@ -46,7 +46,7 @@ def recipe_path(name: str | Path) -> Path:
 def load_recipe(name: str | Path) -> Recipe:
     """Load a recipe (a file path or a built-in name), validated and its selectors checked;
     every problem is one :class:`~thresher.errors.ConfigError` line naming the file."""
-    from thresher.config import read_yaml
+    from thresher.config_file import read_yaml
 
     path = recipe_path(name)
     return parse_recipe(read_yaml(path), str(path))
