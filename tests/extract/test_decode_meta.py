@@ -118,7 +118,7 @@ def test_size_budget_and_deep_nesting_are_counted(tmp_path: Path) -> None:
     deep = ("<div>" * 50_000 + "deep text" + "</div>" * 50_000).encode()
     cfg = ExtractConfig(max_html_bytes=100_000)
     doc, _, counters = process_page(Page("s", "http://x/", None, big), cfg)
-    assert doc is not None and counters == ["cut_to_size"]
+    assert doc is not None and counters == ["cut_to_size", "page_type:other"]
     path = tmp_path / "hostile.warc"
     ok = _html(PROSE["de"]).encode()
     write_warc(path, [warc_record("http://x/deep", deep), warc_record("http://x/ok", ok)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from thresher.extract.config import ExtractConfig
 from thresher.extract.page import extract_html
-from thresher.extract.run import extract, process_page
+from thresher.extract.run import process_page
+from thresher.extract.stream import extract
 
 __all__ = ["ExtractConfig", "extract", "extract_html", "process_page"]

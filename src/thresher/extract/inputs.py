@@ -18,7 +18,13 @@ from thresher.archive import (
     iter_records,
     open_binary,
 )
-from thresher.archive.compression import CHUNK, PIECE, iter_decoded
+from thresher.archive.compression import (
+    ARCHIVE_CODECS,
+    CHUNK,
+    PIECE,
+    detect_compression,
+    iter_decoded,
+)
 from thresher.archive.record import MAX_PAYLOAD_BYTES
 from thresher.errors import InputError
 from thresher.store.remote import is_remote
@@ -161,7 +167,7 @@ def _sniff_kind(path: str) -> str:
 
 
 def _sniff_head(head: bytes) -> str:
-    if head[:2] == b"\x1f\x8b" or head[:4] == b"\x04\x22\x4d\x18":
+    if detect_compression(head, ARCHIVE_CODECS) != "none":
         return "archive"
     if head.lstrip().startswith((b"WARC/", b"filedesc://")):
         return "archive"
@@ -179,9 +185,10 @@ def _read_bounded(f: BinaryIO, path: str, limit: int) -> tuple[bytes, bool]:
     (the page is cut to ``limit`` later), a gzip or lz4 one decompressed as a stream (one
     cut short gives what it held), :class:`TooLarge` past ``limit`` (a bomb stops there)."""
     head = f.read(CHUNK)
-    if head[:2] == b"\x1f\x8b":
+    codec = detect_compression(head, ARCHIVE_CODECS)
+    if codec == "gzip":
         pieces: Iterator[bytes] = iter_decoded(_raw_chunks(f, head), "gzip", name=path)
-    elif head[:4] == b"\x04\x22\x4d\x18":
+    elif codec == "lz4":
         pieces = _lz4_pieces(_raw_chunks(f, head), path)
     else:
         return head + f.read(max(limit + 1 - len(head), 0)), True

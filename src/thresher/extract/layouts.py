@@ -22,12 +22,15 @@ _DATE_NAMES = re.compile(
     r"datetime|created)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+#: class/id words of the element holding a post's text: specific ones first ...
 _BODY_NAMES = re.compile(
     r"(?:^|[\s_-])(?:(?:post|message|comment|reply|answer|entry|topic)[-_]?"
-    r"(?:body|content|text|message)|postbody|content|bbwrapper|cooked|message|"
-    r"js-post-body|s-prose|userContent|md)(?:$|[\s_-])",
+    r"(?:body|content|text|message)|postbody|bbwrapper|cooked|js-post-body|s-prose|"
+    r"usercontent)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+#: ... then general ones.
+_BODY_WEAK = re.compile(r"(?:^|[\s_-])(?:content|message|text|body|md)(?:$|[\s_-])", re.I)
 _PROFILE_HREF = ("/member", "/members/", "/user", "/users/", "/profile", "/u/", "memberlist")
 MAX_AUTHOR_CHARS = 60
 MAX_DATE_CHARS = 60
@@ -54,7 +57,7 @@ PROFILES: dict[str, Profile] = {
     "article": Profile(),
     "documentation": Profile(),
     "forum": Profile(lenient=True, comments=True),
-    "product": Profile(),
+    "product": Profile(fallback=False),
     "collection": Profile(lenient=True, region="wide"),
     "listing": Profile(lenient=True, region="main"),
     "service": Profile(lenient=True, region="main"),
@@ -117,15 +120,18 @@ def post_body(post: LexborNode) -> LexborNode:
     node = post.css_first('[itemprop="text"], [itemprop="articleBody"]')
     if node is not None:
         return node
-    best, best_len = post, 0
-    for cand in post.css("[class], [id]"):
-        attrs = cand.attributes
-        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if _BODY_NAMES.search(names) and cand.tag not in ("a", "span", "time"):
-            size = len(cand.text(deep=True, strip=True))
-            if size > best_len:
-                best, best_len = cand, size
-    return best
+    for pattern in (_BODY_NAMES, _BODY_WEAK):
+        best, best_len = None, 0
+        for cand in post.css("[class], [id]"):
+            attrs = cand.attributes
+            names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            if cand.tag not in ("a", "span", "time") and pattern.search(names):
+                size = len(cand.text(deep=True, strip=True))
+                if size > best_len:
+                    best, best_len = cand, size
+        if best is not None:
+            return best
+    return post
 
 
 def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, list[dict[str, Any]]]:
@@ -157,3 +163,19 @@ def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, li
         meta.append(item)
     md_out = ("\n\n---\n\n".join(mds) + "\n") if markdown and mds else ("" if markdown else None)
     return "\n\n".join(texts), md_out, meta
+
+
+#: A JSON-LD description is cut to this many characters.
+MAX_DESCRIPTION_CHARS = 20_000
+
+
+def product_description(ld: list[dict[str, Any]]) -> str | None:
+    """The description of the page's schema.org Product in JSON-LD, whitespace collapsed."""
+    for item in ld:
+        t = item.get("@type")
+        names = t if isinstance(t, list) else [t]
+        if any(isinstance(n, str) and n.lower() in ("product", "productgroup") for n in names):
+            desc = item.get("description")
+            if isinstance(desc, str) and desc.strip():
+                return " ".join(desc.split())[:MAX_DESCRIPTION_CHARS]
+    return None

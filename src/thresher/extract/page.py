@@ -13,7 +13,7 @@ from thresher.extract.budget import Deadline
 from thresher.extract.content import JUNK_TAGS, blocks_in, extract_content, without_title
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
-from thresher.extract.layouts import profile_for, thread
+from thresher.extract.layouts import product_description, profile_for, thread
 from thresher.extract.metadata import extract_metadata, jsonld_objects, resolve_links, safe_join
 from thresher.extract.pagetype import classify
 
@@ -24,6 +24,9 @@ FALLBACK_MAX_CHARS = 2_000_000
 #: A thread's posts are the content when they hold this share of the words of the block
 #: walk's main text (else they are comments under an article, reviews under a product).
 THREAD_COVER = 0.55
+#: A product's JSON-LD description is added when the text holds less than this share of
+#: its words.
+DESCRIPTION_COVER = 0.5
 _WORD = re.compile(r"\w+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 #: The page's headings kept for a model (``headings=True``): at most this many, H1 to H3, ...
@@ -100,7 +103,8 @@ def extract_html(
         deadline.check()
     meta = extract_metadata(tree, url, links=False)
     heads = page_headings(tree) if headings else []
-    ptype = classify(tree, url, jsonld_objects(tree)) if page_types else None
+    ld = jsonld_objects(tree) if page_types else []
+    ptype = classify(tree, url, ld) if page_types else None
     posts: list[dict[str, Any]] = []
     thread_text: tuple[str, str | None] | None = None
     if ptype is not None and ptype.name == "forum" and ptype.posts:
@@ -150,6 +154,12 @@ def extract_html(
     if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown
+    if ptype is not None and ptype.name == "product":
+        # a product's description in JSON-LD only (a tab the page fills by script)
+        desc = product_description(ld)
+        if desc and covers(raw_text, desc) < DESCRIPTION_COVER:
+            raw_text = f"{desc}\n{raw_text}" if raw_text else desc
+            raw_md = f"{desc}\n\n{raw_md}" if raw_md else (desc + "\n" if markdown else None)
     text = clean_text(raw_text)
     if not text.strip():
         return None

@@ -75,11 +75,14 @@ _POST_NAMES = re.compile(
     re.IGNORECASE,
 )
 #: Elements that may be posts (a first cut in C; _POST_NAMES decides).
-_POST_CANDIDATES = ", ".join(
-    f"[{attr}*={word} i]"
-    for attr in ("class", "id")
-    for word in ("post", "message", "comment", "reply", "replies", "answer", "cmnt")
-) + ", [itemtype]"
+_POST_CANDIDATES = (
+    ", ".join(
+        f"[{attr}*={word} i]"
+        for attr in ("class", "id")
+        for word in ("post", "message", "comment", "reply", "replies", "answer", "cmnt")
+    )
+    + ", [itemtype]"
+)
 _POST_TAGS = frozenset({"article", "div", "li", "section", "table", "tr"})
 _PRICE = re.compile(r"(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:€|EUR|USD|GBP|zł|kr|Kč|руб|₽|\$))")
 _DATE_HINT = re.compile(r"\b(?:19|20)\d{2}\b|\bago\b|\d{1,2}[:.]\d{2}")
@@ -139,9 +142,12 @@ def find_posts(tree: LexborHTMLParser) -> list[LexborNode]:
     a tag and class names saying post/message/comment/reply, each holding some text, none
     inside another."""
     groups: dict[str, list[LexborNode]] = {}
+    seen: set[int] = set()
     for node in tree.css(_POST_CANDIDATES):
-        if node.tag not in _POST_TAGS:
+        # an element matching several selectors comes once for each
+        if node.tag not in _POST_TAGS or node.mem_id in seen:
             continue
+        seen.add(node.mem_id)
         attrs = node.attributes
         names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         micro = (attrs.get("itemtype") or "").lower()
@@ -311,9 +317,9 @@ def classify(
                 ev["listing"] += 0.5 + grid * (1.0 if rich >= 0.5 * cards else 0.6)
     ranked = sorted(ev, key=lambda k: -ev[k])
     best = ranked[0]
-    if best == "article" and sum(ev.values()) <= OTHER_BELOW:
-        best = "other"  # no long paragraphs, no markup, no structure that says anything
     total = sum(ev.values())
     score = round(ev[best] / total, 3) if total else 0.0
+    if best == "article" and total <= OTHER_BELOW:
+        best = "other"  # no long paragraphs, no markup, no structure that says anything
     evidence = {k: round(v, 2) for k, v in ev.items() if v}
     return PageType(best, score, evidence, posts, ranked[1])

@@ -1,22 +1,21 @@
-"""The extract stage: inputs → Documents, with per-page budgets.
+"""The extract stage in this process: inputs → pages → Documents, with per-page budgets.
 
-:func:`extract` streams documents in input order. With ``workers`` above 1 the inputs are cut
-into shards (:mod:`thresher.extract.shards`: archives, record ranges, runs of HTML files) that
-run on a local pool; ``thresher extract`` runs the same shards on any executor
+The pages of input items (files, archive records, named sources), their triage, and their
+extraction (or a recipe's records). A shard (:mod:`thresher.extract.shards`) runs these on its
+items; :func:`thresher.extract.stream.extract` streams a whole input list, on a local pool of
+shards when asked; ``thresher extract`` runs the same shards on any executor
 (:mod:`thresher.extract.to_folder`). The documents and their order do not depend on either.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from thresher.archive import CorruptInput, TooLarge, TruncatedInput
 from thresher.document import Document, stable_id
-from thresher.errors import IncompleteRunError, InputError, Unfinished
+from thresher.errors import InputError, Unfinished
 from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
@@ -259,45 +258,6 @@ def extract_pages(
         return
     for page in _triaged(pages, stats):
         yield from _account(stats, [process_page(page, config)])
-
-
-def extract(
-    inputs: list[str], config: ExtractConfig | None = None, *, stats: StepStats | None = None
-) -> Iterator[Document]:
-    """Documents from WARC/WET/ARC and HTML inputs, in input order; counts land in ``stats``.
-
-    With ``config.workers`` above 1, shards run on a local pool and their documents are
-    staged in a temporary folder, then yielded in order once all shards are done."""
-    config = config or ExtractConfig()
-    stats = stats if stats is not None else StepStats("extract")
-    if config.workers <= 1:
-        yield from extract_pages(iter_pages(inputs, config, stats), config, stats)
-        return
-    yield from _extract_on_pool(expand_inputs(inputs, config), config, stats)
-
-
-def _extract_on_pool(
-    items: Sequence[tuple[str, str]], config: ExtractConfig, stats: StepStats
-) -> Iterator[Document]:
-    from thresher.execute.local import LocalExecutor
-    from thresher.extract.shards import ShardTask, plan_shards, run_shard
-    from thresher.store.readers import read_documents
-
-    shards = plan_shards(items, config.workers, config)
-    with tempfile.TemporaryDirectory(prefix="thresher-extract-") as tmp:
-        root = Path(tmp)
-        tasks = [
-            ShardTask(s, config, str(root / f"{i:05d}"), str(root / f"{i:05d}.json"), ("jsonl",))
-            for i, s in enumerate(shards)
-        ]
-        with LocalExecutor(config.workers) as pool:
-            infos = pool.map(run_shard, tasks)
-        if left := unfinished_items(infos):
-            raise IncompleteRunError(left + ": rerun to fetch them")
-        for info, task in zip(infos, tasks, strict=True):
-            stats.merge(StepStats.from_dict(info["stats"]))
-            paths = [Path(task.stage) / p["path"] for p in info["parts"]]
-            yield from read_documents(paths)
 
 
 def _triaged(pages: Iterable[Page], stats: StepStats) -> Iterator[Page]:

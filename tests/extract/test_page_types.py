@@ -1,0 +1,213 @@
+"""Page types: what each hand-written page is classified as, what is kept and what is dropped,
+and the ``--page-types`` filter of ``thresher extract``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from thresher.cli import main
+from thresher.extract import extract_html
+from thresher.extract.config import ExtractConfig
+from thresher.extract.page import _parse
+from thresher.extract.pagetype import classify
+from thresher.store import read_documents
+
+pytestmark = pytest.mark.timeout(60)
+
+NAV = """<header><nav class="main-nav"><ul><li><a href="/">Home</a></li>
+<li><a href="/about">About us</a></li><li><a href="/contact">Contact</a></li></ul></nav></header>"""
+FOOTER = "<footer><p>Copyright 2024 Example Holdings. All rights reserved.</p></footer>"
+
+
+def _post(n: int, author: str, date: str, body: str) -> str:
+    return f"""<article class="message post" id="post-{n}">
+  <div class="message-user"><a class="username" href="/members/{author.lower()}.{n}/">{author}</a>
+    <span class="user-title">Member</span><span class="joined">Joined 2019 Messages 812</span></div>
+  <div class="message-main"><time datetime="2024-03-0{n}T10:00">Mar {n}, 2024</time>
+    <div class="message-body">{body}</div>
+    <div class="message-actions"><a href="/report">Report</a> <a href="/reply">Reply</a></div>
+  </div></article>"""
+
+
+P1 = (
+    "<p>I am camping on an exposed ridge next month and the forecast says gusts of sixty "
+    "kilometres an hour. Which tent shape holds up best in that kind of wind?</p>"
+)
+P2 = (
+    "<p>A tunnel tent pitched tail into the wind has never let me down, as long as every "
+    "guy line is out and the pegs are long enough for the ground.</p>"
+)
+P3 = (
+    '<blockquote class="quote">A tunnel tent pitched tail into the wind has never let me '
+    "down</blockquote><p>Thanks, that matches what the shop told me, so I ordered longer pegs "
+    "as well and will report back after the trip.</p>"
+)
+FORUM = f"""<html><head><title>Which tent for a windy ridge? | Outdoor Forum</title></head><body>
+{NAV}<main><h1>Which tent for a windy ridge?</h1>
+<div class="posts">
+{_post(1, "Ridgewalker", "Mar 1, 2024", P1)}
+{_post(2, "Tarptown", "Mar 2, 2024", P2)}
+{_post(3, "Ridgewalker", "Mar 3, 2024", P3)}
+</div></main>{FOOTER}</body></html>"""
+
+
+def test_forum_thread_keeps_every_post_with_author_date_and_quote() -> None:
+    doc = extract_html(FORUM, "https://forum.example.org/threads/windy-ridge.123/", markdown=True)
+    assert doc is not None
+    assert doc.metadata["page_type"] == "forum"
+    assert 0 < doc.metadata["page_type_score"] <= 1
+    posts = doc.metadata["posts"]
+    assert [p.get("author") for p in posts] == ["Ridgewalker", "Tarptown", "Ridgewalker"]
+    assert [p.get("date") for p in posts] == ["Mar 1, 2024", "Mar 2, 2024", "Mar 3, 2024"]
+    assert posts[2]["quotes"] == 1 and "quotes" not in posts[0]
+    for words in ("exposed ridge", "guy line is out", "ordered longer pegs"):
+        assert words in doc.text
+    assert "Tarptown" in doc.text and "Mar 2, 2024" in doc.text
+    assert doc.markdown is not None and "> A tunnel tent pitched" in doc.markdown
+    for gone in ("About us", "All rights reserved", "Report"):
+        assert gone not in doc.text
+
+
+def test_comments_under_an_article_are_no_thread() -> None:
+    body = " ".join(["The council approved the new cycle lanes after a long debate."] * 12)
+    comments = "".join(
+        f'<div class="comment"><span class="comment-author">Reader{i}</span>'
+        f"<time>May {i}, 2024</time><p>Comment number {i} says something short.</p></div>"
+        for i in range(1, 5)
+    )
+    html = f"""<html><body>{NAV}<article><h1>Cycle lanes approved</h1>
+    <p>{body}</p><p>{body}</p></article><section class="comments">{comments}</section>
+    {FOOTER}</body></html>"""
+    doc = extract_html(html, "https://news.example.com/2024/05/02/cycle-lanes")
+    assert doc is not None
+    assert doc.metadata["page_type"] != "forum" and "posts" not in doc.metadata
+    assert "council approved" in doc.text and "Comment number" not in doc.text
+
+
+PRODUCT_LD = {
+    "@context": "https://schema.org",
+    "@type": "Product",
+    "name": "Summit 2 Trekking Pole",
+    "description": "A carbon trekking pole with a cork grip that folds to 38 cm for travel.",
+    "offers": {"@type": "Offer", "price": "89.00", "priceCurrency": "EUR"},
+}
+RELATED = "".join(
+    f'<li class="card"><a href="/p/{i}"><img src="/i/{i}.jpg" alt=""><h3>Other pole {i}</h3></a>'
+    f'<span class="price">€{40 + i}.00</span></li>'
+    for i in range(6)
+)
+PRODUCT = f"""<html><head><title>Summit 2 Trekking Pole</title>
+<script type="application/ld+json">{json.dumps(PRODUCT_LD)}</script></head><body>{NAV}
+<main><div class="product"><h1>Summit 2 Trekking Pole</h1><p class="price">€89.00</p>
+<form action="/cart"><button type="submit">Add to cart</button></form>
+<div class="specs"><h2>Specifications</h2><table>
+<tr><th>Weight</th><td>230 g</td></tr><tr><th>Length</th><td>105-135 cm</td></tr>
+<tr><th>Material</th><td>Carbon fibre</td></tr></table></div></div>
+<aside class="related"><h2>You may also like</h2><ul class="grid">{RELATED}</ul></aside></main>
+{FOOTER}</body></html>"""
+
+
+def test_product_keeps_specs_and_json_ld_description_not_the_grid() -> None:
+    doc = extract_html(PRODUCT, "https://shop.example.com/product/summit-2")
+    assert doc is not None
+    assert doc.metadata["page_type"] == "product"
+    assert "folds to 38 cm" in doc.text  # only in JSON-LD
+    assert "Weight | 230 g" in doc.text and "Carbon fibre" in doc.text
+    for gone in ("Other pole", "You may also like", "About us"):
+        assert gone not in doc.text
+
+
+def _card(i: int) -> str:
+    return (
+        f'<div class="result-card"><a href="/jobs/{i}"><h3>Field technician {i}</h3></a>'
+        f'<p class="summary">Maintain wind turbines in region {i}; full-time, '
+        f"travel required.</p></div>"
+    )
+
+
+LISTING = f"""<html><head><title>Jobs in renewable energy</title></head><body>{NAV}
+<main><h1>Jobs in renewable energy</h1><p>{8} open positions</p>
+<div class="results">{"".join(_card(i) for i in range(1, 9))}</div>
+<nav class="pagination"><a href="?page=2">Next page</a></nav></main>{FOOTER}</body></html>"""
+
+
+def test_listing_keeps_every_card() -> None:
+    doc = extract_html(LISTING, "https://jobs.example.com/search?q=wind")
+    assert doc is not None
+    assert doc.metadata["page_type"] == "listing"
+    for i in range(1, 9):
+        assert f"Field technician {i}" in doc.text
+        assert f"turbines in region {i};" in doc.text
+    assert "Next page" not in doc.text and "About us" not in doc.text
+
+
+SIDEBAR = "".join(
+    f'<li><a href="/docs/api/{n}">{n}()</a></li>'
+    for n in ("open", "read", "seek", "close", "flush", "stat")
+)
+DOCS = f"""<html><head><title>read() - Files API</title></head><body>{NAV}
+<div class="layout"><nav class="sidebar" aria-label="Docs"><ul>{SIDEBAR}</ul></nav>
+<main><article><h1>read()</h1>
+<p>Reads up to <code>n</code> bytes from an open file and returns them; at the end of the file it
+returns an empty bytes object rather than raising an error.</p>
+<pre><code>with open("data.bin", "rb") as f:
+    chunk = f.read(4096)</code></pre>
+<h2>Errors</h2><p>Raises <code>ValueError</code> when the file is closed, and <code>OSError</code>
+when the operating system reports a failure while reading.</p>
+<pre><code>f.close()
+f.read()  # ValueError</code></pre></article></main>
+<div class="toc"><h4>On this page</h4><ul><li><a href="#errors">Errors</a></li></ul></div></div>
+{FOOTER}</body></html>"""
+
+
+def test_docs_keep_code_blocks_not_sidebar_or_toc() -> None:
+    doc = extract_html(DOCS, "https://example.dev/docs/api/read", markdown=True)
+    assert doc is not None
+    assert doc.metadata["page_type"] == "documentation"
+    assert doc.markdown is not None
+    assert '```\nwith open("data.bin", "rb") as f:\n    chunk = f.read(4096)\n```' in doc.markdown
+    assert "## Errors" in doc.markdown
+    for gone in ("seek()", "On this page", "About us"):
+        assert gone not in doc.text
+
+
+def test_classify_plain_article_and_other() -> None:
+    text = " ".join(["A long paragraph of ordinary news prose about the harbour."] * 6)
+    paragraphs = f"<p>{text}</p>" * 3
+    tree = _parse(f"<html><body><article>{paragraphs}</article></body></html>")
+    assert classify(tree, "https://news.example.com/2024/01/02/harbour").name == "article"
+    assert classify(_parse("<html><body><div>Hi</div></body></html>")).name == "other"
+
+
+def test_page_types_setting_is_checked() -> None:
+    assert ExtractConfig(page_types="Article, forum").page_types == ["article", "forum"]
+    with pytest.raises(ValueError, match="unknown page type recipes"):
+        ExtractConfig(page_types=["article", "recipes"])
+
+
+def test_cli_page_types_filter_counts_drops(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "thread.html").write_text(FORUM, encoding="utf-8")
+    (src / "jobs.html").write_text(LISTING, encoding="utf-8")
+    (src / "read.html").write_text(DOCS, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["extract", str(src), "-o", str(out), "--page-types", "forum,documentation"]) == 0
+    docs = list(read_documents([out]))
+    assert sorted(d.metadata["page_type"] for d in docs) == ["documentation", "forum"]
+    stats = json.loads((out / "stats.json").read_text())["steps"][0]
+    assert stats["dropped"] == {"page_type:listing": 1}
+    assert stats["counters"]["page_type:forum"] == 1
+    assert stats["counters"]["page_type:listing"] == 1
+    err = capsys.readouterr().err
+    assert "page types: " in err and "listing 1" in err
+    bad = main(["extract", str(src), "-o", str(tmp_path / "o2"), "--page-types", "recipe"])
+    assert bad == 2
+    assert "unknown page type recipe" in capsys.readouterr().err
+
+
+def test_empty_body_is_no_crash() -> None:
+    assert extract_html("<html><body><br></body></html>", "https://example.com/") is None
