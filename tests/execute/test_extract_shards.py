@@ -11,7 +11,7 @@ import pytest
 from thresher.execute import ExecutorConfig
 from thresher.extract import ExtractConfig
 from thresher.extract import shards as sharding
-from thresher.extract.run import extract
+from thresher.extract.stream import extract
 from thresher.extract.to_folder import extract_to_folder
 from thresher.stats import StepStats
 from thresher.store import read_documents, read_manifest, verify

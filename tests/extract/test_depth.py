@@ -60,7 +60,7 @@ def test_a_deep_page_is_a_counted_skip_before_parsing() -> None:
 
 
 def test_thresher_extract_counts_too_deep(tmp_path: Path) -> None:
-    from thresher.extract.run import extract
+    from thresher.extract.stream import extract
     from thresher.stats import StepStats
 
     (tmp_path / "bomb.html").write_bytes(_bomb(50_000))

@@ -19,6 +19,7 @@ from thresher.document import Document
 from thresher.errors import Unfinished
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import is_remote
+from thresher.extract.run import extract_pages, iter_item_pages
 from thresher.stats import StepStats
 from thresher.store.markers import fresh_stage, write_marker
 from thresher.store.writers import CorpusWriter
@@ -96,8 +97,6 @@ def plan_shards(
 def iter_shard_pages(shard: ExtractShard, config: ExtractConfig, stats: StepStats) -> Iterator[Any]:
     """The shard's pages. A range reads its archive from the start; the counts of the file
     itself (records by type, damage, oversized records) go to the file's last range only."""
-    from thresher.extract.run import iter_item_pages
-
     if shard.start == 0 and shard.stop is None:
         yield from iter_item_pages(shard.items, config, stats)
         return
@@ -114,8 +113,6 @@ def shard_documents(
 ) -> Iterator[Document]:
     """Documents of one shard (pages through triage and extraction, or a recipe's records);
     with ``config.llm``, each with its record from the model (:mod:`thresher.llm.step`)."""
-    from thresher.extract.run import extract_pages
-
     if config.llm is None:
         yield from extract_pages(iter_shard_pages(shard, config, stats), config, stats)
         return
