@@ -42,9 +42,9 @@ from thresher.refine.shards import plan_shards
 from thresher.refine.steps import build_steps
 from thresher.refine.tasks import ShardTask
 from thresher.refine.work import WorkFolder, fingerprint, prior, remove_refine_output
-from thresher.sources.hf import is_dataset_spec
 from thresher.store.config import OutputConfig
 from thresher.store.folder import canonical_order, check_published
+from thresher.store.hf import is_dataset_spec
 from thresher.store.readers import iter_document_files
 from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path, staging_name
 from thresher.store.sniff import wrong_kind_hint

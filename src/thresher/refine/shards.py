@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
-from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
 from thresher.store import DocumentReader
+from thresher.store.hf import is_dataset_spec
 from thresher.store.mapping import FieldMap
 from thresher.store.remote import is_remote
 

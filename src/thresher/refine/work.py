@@ -27,10 +27,10 @@ from thresher.errors import OutputError
 from thresher.refine.config import RefineConfig
 from thresher.refine.hash_files import HASHES
 from thresher.refine.shards import Shard
-from thresher.sources.hf import identity as dataset_identity
-from thresher.sources.hf import is_dataset_spec
 from thresher.store.config import OutputConfig
 from thresher.store.folder import Prior, prior_run, remove_output
+from thresher.store.hf import identity as dataset_identity
+from thresher.store.hf import is_dataset_spec
 from thresher.store.manifest import MANIFEST
 from thresher.store.markers import ShardSlots, read_marker, write_marker
 from thresher.store.remote import is_remote, remote_identity

@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import OutputError
-from thresher.sources.hf import identity as dataset_identity
-from thresher.sources.hf import is_dataset_spec
 from thresher.stats import StepStats
+from thresher.store.hf import identity as dataset_identity
+from thresher.store.hf import is_dataset_spec
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
 from thresher.store.markers import ShardSlots

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from thresher.errors import OutputError
 from thresher.output import LOCK_NAME
-from thresher.sources.hf import is_dataset_spec
+from thresher.store.hf import is_dataset_spec
 from thresher.store.remote import is_remote, local_path
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

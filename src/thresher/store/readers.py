@@ -24,11 +24,11 @@ import zstandard
 
 from thresher.document import Document
 from thresher.errors import InputError
-from thresher.sources.hf import is_dataset_spec, parse_spec
-from thresher.sources.hf import iter_rows as dataset_rows
 from thresher.stats import StepStats
 from thresher.store.csv_input import check_suffix, csv_records, is_csv
 from thresher.store.formats import format_of, iter_line_items
+from thresher.store.hf import is_dataset_spec, parse_spec
+from thresher.store.hf import iter_rows as dataset_rows
 from thresher.store.mapping import FieldMap
 from thresher.store.paths import check_folder
 from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
@@ -203,7 +203,7 @@ class DocumentReader:
 
     Without ``fields``, records are thresher documents (unknown keys go to ``metadata``);
     with a :class:`~thresher.store.mapping.FieldMap`, records of any layout are mapped.
-    Besides files, an input may be an ``hf:`` dataset (:mod:`thresher.sources.hf`).
+    Besides files, an input may be an ``hf:`` dataset (:mod:`thresher.store.hf`).
     """
 
     def __init__(

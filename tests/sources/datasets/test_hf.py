@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from thresher.errors import InputError
-from thresher.sources.hf import is_dataset_spec, parse_spec
 from thresher.store import read_documents
+from thresher.store.hf import is_dataset_spec, parse_spec
 
 from .helpers import error_line, light_config, partner_records, thresher
 from .hub_server import SHA, HubStandIn
@@ -223,7 +223,7 @@ def test_hub_dataset_streamed_then_read_offline_from_the_cache(tmp_path: Path, h
     assert list(_refined(proc, test_out)) == ["en-0"]
     assert json.loads((out / "manifest.json").read_text())["inputs"] == ["hf:acme/partner"]
     # the run's fingerprint counts the cached copy's revision
-    code = "from thresher.sources.hf import identity; print(identity('hf:acme/partner'))"
+    code = "from thresher.store.hf import identity; print(identity('hf:acme/partner'))"
     proc = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True
     )
