@@ -12,7 +12,7 @@ time up to the limit, not memory.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, BinaryIO, Protocol
 
 from thresher.errors import InputError
@@ -57,12 +57,21 @@ def _lz4() -> _Decompressor:
     return lz4.frame.LZ4FrameDecompressor()  # type: ignore[no-any-return]
 
 
-def detect_compression(head: bytes) -> str:
-    """``gzip``, ``lz4`` or ``none`` from the first bytes of a file."""
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head[:4] == b"\x04\x22\x4d\x18":
-        return "lz4"
+#: the first bytes of every compressed format thresher reads: the one place they are written
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+LZ4_MAGIC = b"\x04\x22\x4d\x18"
+MAGIC = {"gzip": GZIP_MAGIC, "zstd": ZSTD_MAGIC, "lz4": LZ4_MAGIC}
+#: the codecs a web archive (WARC, ARC, an HTML file) may be compressed with
+ARCHIVE_CODECS = ("gzip", "lz4")
+
+
+def detect_compression(head: bytes, among: Collection[str] = ("gzip", "zstd", "lz4")) -> str:
+    """The codec (one of ``among``: ``gzip``, ``zstd``, ``lz4``) whose magic bytes start
+    ``head`` (a file's or body's first bytes), or ``none``: by content, never by name."""
+    for codec in among:
+        if head.startswith(MAGIC[codec]):
+            return codec
     return "none"
 
 
@@ -79,7 +88,7 @@ class MemberStream:
         head = b""
         if compression is None:
             head = raw.read(CHUNK)
-            compression = detect_compression(head)
+            compression = detect_compression(head, ARCHIVE_CODECS)
         self.compression = compression
         self._factory = {"gzip": _gzip, "lz4": _lz4}.get(compression)
         self._dec: _Decompressor | None = self._factory() if self._factory else None
@@ -132,7 +141,7 @@ class MemberStream:
         if len(self._pending) < 2:
             self._pending += self.raw.read(CHUNK)
         data = self._pending
-        if data and data[:2] != b"\x1f\x8b":
+        if data and not data.startswith(GZIP_MAGIC):
             if data.strip(b"\x00"):
                 raise CorruptInput(f"{self.name}: garbage after gzip member")
             self._pending = b""  # zero padding after the last member

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
 
+from thresher.archive.compression import detect_compression
 from thresher.nesting import DEFAULT_MAX_DEPTH, exceeds_depth
 
 __all__ = [
@@ -175,7 +176,7 @@ def sitemap_locs(
     """The first ``<loc>`` URLs of a sitemap (at most ``index_limit`` of an index, at most
     ``url_limit`` of a URL set), whether it is an index, and how many more it holds
     (gzip accepted, decompressed up to 64 MiB)."""
-    if body[:2] == b"\x1f\x8b":
+    if detect_compression(body) == "gzip":
         body = gunzip_bounded(body)
     is_index = _SITEMAP_INDEX.search(body[:4096]) is not None
     limit = index_limit if is_index else url_limit
@@ -191,7 +192,7 @@ def sitemap_locs(
 
 def parse_feed(body: bytes) -> list[str]:
     """Entry links of an RSS or Atom feed."""
-    if body[:2] == b"\x1f\x8b":
+    if detect_compression(body) == "gzip":
         body = gunzip_bounded(body)
     links = [_text(m) for m in _RSS_LINK.findall(body)]
     for entry in _ATOM_ENTRY.findall(body):

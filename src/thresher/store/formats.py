@@ -10,6 +10,7 @@ from typing import IO, Literal
 
 import zstandard
 
+from thresher.archive.compression import detect_compression
 from thresher.store.remote import is_remote, open_remote
 
 PartFormat = Literal["jsonl", "jsonl.gz", "jsonl.zst", "parquet", "csv"]
@@ -53,9 +54,10 @@ def open_binary_reader(path: str | Path) -> IO[bytes]:
     else:
         raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
         head = raw.peek(4)[:4]
-    if head[:2] == b"\x1f\x8b":
+    codec = detect_compression(head)
+    if codec == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if head == b"\x28\xb5\x2f\xfd":
+    if codec == "zstd":
         dctx = zstandard.ZstdDecompressor()
         return dctx.stream_reader(raw, read_across_frames=True, closefd=True)  # type: ignore[return-value]
     return raw

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import zstandard
 
+from thresher.archive.compression import detect_compression
+
 _HEAD = 4096
 
 #: the command that reads each kind of file
@@ -36,13 +38,14 @@ NAMES = {
 def _head(path: Path) -> bytes:
     with open(path, "rb") as f:
         raw = f.read(_HEAD)
+    codec = detect_compression(raw)
     try:
-        if raw[:2] == b"\x1f\x8b":
+        if codec == "gzip":
             return zlib.decompressobj(wbits=31).decompress(raw, _HEAD)
-        if raw[:4] == b"\x28\xb5\x2f\xfd":
+        if codec == "zstd":
             dctx = zstandard.ZstdDecompressor()
             return dctx.decompressobj().decompress(raw)[:_HEAD]
-        if raw[:4] == b"\x04\x22\x4d\x18":
+        if codec == "lz4":
             import lz4.frame
 
             return lz4.frame.LZ4FrameDecompressor().decompress(raw, _HEAD)

@@ -17,7 +17,7 @@ from typing import IO, Any
 import orjson
 
 from thresher.archive import TruncatedInput, open_binary
-from thresher.archive.compression import iter_decoded
+from thresher.archive.compression import detect_compression, iter_decoded
 from thresher.stats import StepStats
 from thresher.store.formats import MAX_LINE_BYTES, split_lines
 
@@ -27,8 +27,6 @@ log = logging.getLogger("thresher.reddit")
 #: windows above 128 MiB unless told otherwise.
 MAX_WINDOW = 2**31
 CHUNK = 1 << 20
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _raw_chunks(f: IO[bytes]) -> Iterator[bytes]:
@@ -43,10 +41,9 @@ def decoded_chunks(f: IO[bytes], name: str = "dump") -> Iterator[bytes]:
     raw = _raw_chunks(f)
     head = next(raw, b"")
     chunks = itertools.chain([head], raw)
-    if head[:4] == ZSTD_MAGIC:
-        return iter_decoded(chunks, "zstd", name=name, zstd_window=MAX_WINDOW)
-    if head[:2] == GZIP_MAGIC:
-        return iter_decoded(chunks, "gzip", name=name)
+    codec = detect_compression(head)
+    if codec in ("zstd", "gzip"):
+        return iter_decoded(chunks, codec, name=name, zstd_window=MAX_WINDOW)
     return chunks
 
 
