@@ -18,13 +18,13 @@ from typing import IO, Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from thresher.errors import OutputError
 from thresher.output import OutputLock, lock_folder
 from thresher.stats import StepStats
 from thresher.store.folder import fingerprint_files, prior_run, remove_output
 from thresher.store.manifest import MANIFEST, write_manifest
+from thresher.store.parquet import RowGroupWriter
 from thresher.store.readers import iter_document_files
 from thresher.store.writers import Part, sha256_file, write_error
 
@@ -73,8 +73,10 @@ class RowsFolder:
         self.done: dict[str, Any] | None = None
         self._lock: OutputLock | None = None
         self._file: IO[bytes] | None = None
-        self._parquet: pq.ParquetWriter | None = None
-        self._batch: list[dict[str, Any]] = []
+        self._parquet: RowGroupWriter[dict[str, Any]] | None = None
+        if fmt == "parquet":
+            assert schema is not None
+            self._parquet = RowGroupWriter(self.staged, schema, max_rows=_BATCH)
         self._replace = False
 
     def __enter__(self) -> RowsFolder:
@@ -103,7 +105,7 @@ class RowsFolder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._close_writers()
+        self._drop_writers()
         shutil.rmtree(self.work, ignore_errors=True)
         self._release()
 
@@ -123,29 +125,26 @@ class RowsFolder:
                 if self._file is None:
                     self._file = open(self.staged, "wb")  # noqa: SIM115 - closed in commit/exit
                 self._file.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE, default=str))
-            else:
-                self._batch.append(row)
-                if len(self._batch) >= _BATCH:
-                    self._flush_parquet()
+            elif self._parquet is not None:
+                self._parquet.write(row)
         except OSError as e:
             raise write_error(self.staged, e) from None
         self.rows += 1
-
-    def _flush_parquet(self) -> None:
-        assert self.schema is not None
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.staged, self.schema, compression="zstd")
-        if self._batch:
-            self._parquet.write_table(pa.Table.from_pylist(self._batch, schema=self.schema))
-            self._batch = []
 
     def _close_writers(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
         if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
+            self._parquet.close()  # also writes a file with the schema and no rows
+
+    def _drop_writers(self) -> None:
+        """Let go of the staged part (committed already, or dropped with the work folder)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._parquet is not None:
+            self._parquet.abort()
 
     def commit(
         self, *, config: Any, inputs: Sequence[str | Path], stats: Sequence[StepStats]
@@ -153,9 +152,7 @@ class RowsFolder:
         """Move the staged part into place (replacing the earlier output) and write the
         manifest and stats; returns the part's path."""
         try:
-            if self.fmt == "parquet":
-                self._flush_parquet()  # also writes an empty file with the schema
-            elif self._file is None:
+            if self.fmt == "jsonl" and self._file is None:
                 self.staged.touch()
             if self._file is not None:
                 self._file.flush()

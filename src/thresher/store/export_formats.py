@@ -11,7 +11,6 @@ whose items do not have the usual shape stays inside that JSON string, so nothin
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
@@ -20,9 +19,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from thresher.document import FIELDS, Document
+from thresher.store.parquet import RowGroupWriter
 from thresher.store.schema import dumps_metadata
 
 EXPORT_FORMATS = ("json", "jsonl", "csv", "parquet", "xml", "avro")
@@ -174,32 +173,23 @@ def _scalar(name: str, value: Any) -> Any:
 
 
 class ParquetExportWriter:
-    """Row groups of at most :data:`_ROW_GROUP_ROWS` documents, zstd-compressed."""
+    """Row groups of at most :data:`_ROW_GROUP_ROWS` documents (:mod:`thresher.store.parquet`)."""
 
     def __init__(self, out: IO[bytes]) -> None:
-        self.writer = pq.ParquetWriter(out, PARQUET_SCHEMA, compression="zstd")
-        self.pending: list[dict[str, Any]] = []
+        self.writer: RowGroupWriter[dict[str, Any]] = RowGroupWriter(
+            out, PARQUET_SCHEMA, max_rows=_ROW_GROUP_ROWS
+        )
         self.documents = 0
 
     def write(self, doc: Document) -> None:
-        self.pending.append(_row(doc))
+        self.writer.write(_row(doc))
         self.documents += 1
-        if len(self.pending) >= _ROW_GROUP_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(pa.Table.from_pylist(self.pending, schema=PARQUET_SCHEMA))
-            self.pending = []
 
     def close(self) -> None:
-        self._flush()
         self.writer.close()
 
     def abort(self) -> None:
-        self.pending = []
-        with contextlib.suppress(OSError, ValueError):
-            self.writer.close()  # else its finaliser writes to the closed file
+        self.writer.abort()
 
 
 def _avro_nested(name: str, keys: dict[str, str]) -> dict[str, Any]:

@@ -47,11 +47,13 @@ def join_parts(srcs: Sequence[Path], dst: Path, fmt: str) -> None:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
+            from thresher.store.parquet import parquet_writer
+
             writer = None
             for src in srcs:
                 table = pq.read_table(src)
                 if writer is None:
-                    writer = pq.ParquetWriter(f, table.schema, compression="zstd")
+                    writer = parquet_writer(f, table.schema)
                 writer.write_table(table)
             assert writer is not None
             writer.close()

@@ -19,16 +19,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-import pyarrow.parquet as pq
 
 from thresher.document import FIELDS, Document
 from thresher.errors import OutputError
 from thresher.store.formats import PART_FORMATS, open_binary_writer
+from thresher.store.parquet import RowGroupWriter
 from thresher.store.schema import SCHEMA, docs_to_table, dumps_metadata
 
 DEFAULT_PART_BYTES = 256 * 1024 * 1024
-_PARQUET_ROW_GROUP_BYTES = 32 * 1024 * 1024
-_PARQUET_ROW_GROUP_ROWS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +89,11 @@ class PartWriter:
         final_path.parent.mkdir(parents=True, exist_ok=True)
         self._raw: IO[bytes] = open(self.tmp_path, "wb")  # noqa: SIM115 - closed in close()
         self._out: IO[bytes] | None = None
-        self._parquet: pq.ParquetWriter | None = None
-        self._pending: list[Document] = []
-        self._pending_bytes = 0
+        self._parquet: RowGroupWriter[Document] | None = None
         self._csv: Any = None
         self._csv_text: io.TextIOWrapper | None = None
         if fmt == "parquet":
-            self._parquet = pq.ParquetWriter(self._raw, SCHEMA, compression="zstd")
+            self._parquet = RowGroupWriter(self._raw, SCHEMA, to_table=docs_to_table)
         elif fmt == "csv":
             self._csv_text = io.TextIOWrapper(self._raw, encoding="utf-8", newline="")
             self._csv = csv.writer(self._csv_text)
@@ -117,26 +113,14 @@ class PartWriter:
             self._out.write(line)
             self.raw_bytes += len(line)
         elif self._parquet is not None:
-            self._pending.append(doc)
             size = len(doc.text) + len(doc.markdown or "") + 256
-            self._pending_bytes += size
+            self._parquet.write(doc, size)
             self.raw_bytes += size
-            if (
-                len(self._pending) >= _PARQUET_ROW_GROUP_ROWS
-                or self._pending_bytes >= _PARQUET_ROW_GROUP_BYTES
-            ):
-                self._flush_parquet()
         else:
             row = [_csv_cell(name, getattr(doc, name)) for name in FIELDS]
             self._csv.writerow(row)
             self.raw_bytes += sum(len(c) for c in row) + len(row)
         self.documents += 1
-
-    def _flush_parquet(self) -> None:
-        if self._pending and self._parquet is not None:
-            self._parquet.write_table(docs_to_table(self._pending))
-            self._pending = []
-            self._pending_bytes = 0
 
     def close(self) -> Part:
         """Flush, fsync and rename the part to its final name."""
@@ -147,7 +131,6 @@ class PartWriter:
 
     def _close(self) -> Part:
         if self._parquet is not None:
-            self._flush_parquet()
             self._parquet.close()
         elif self._csv_text is not None:
             self._csv_text.flush()
@@ -169,6 +152,8 @@ class PartWriter:
     def abort(self) -> None:
         """Drop the temporary file (used when a write fails half-way)."""
         try:
+            if self._parquet is not None:
+                self._parquet.abort()
             self._raw.close()
         finally:
             self.tmp_path.unlink(missing_ok=True)
