@@ -11,8 +11,8 @@ import pytest
 from thresher.errors import InputError
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import Page
-from thresher.extract.sources import SOURCES, SourceEntry, register
 from thresher.extract.to_folder import extract_to_folder
+from thresher.sources.registry import SOURCES, SourceEntry, register
 from thresher.stats import StepStats
 from thresher.store.readers import read_documents
 

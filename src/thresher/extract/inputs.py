@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -27,6 +26,7 @@ from thresher.archive.compression import (
 )
 from thresher.archive.record import MAX_PAYLOAD_BYTES
 from thresher.errors import InputError
+from thresher.sources.page import Page
 from thresher.store.remote import is_remote
 
 if TYPE_CHECKING:
@@ -35,35 +35,6 @@ if TYPE_CHECKING:
 ARCHIVE_SUFFIXES = (".warc", ".wet", ".arc")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 COMPRESSION_SUFFIXES = (".gz", ".lz4")
-
-
-@dataclass(slots=True)
-class Page:
-    """A unit of work: HTML bytes (or WET text) with what is known about where they came from."""
-
-    source: str
-    url: str | None
-    fetched_at: str | None
-    payload: bytes
-    kind: str = "html"  # html | text
-    charset: str | None = None
-    record_id: str | None = None
-    status: int | None = None
-    content_type: str | None = None
-    #: what the archive record says beyond the above (Common Crawl's language, ...)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    #: document fields a source already knows (``id``, ``title``, ``author``, ``date``):
-    #: they win over what extraction would find (Reddit threads)
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-#: WARC headers kept in a document's metadata: (header, metadata key). Common Crawl's WET
-#: records name the languages its detector found (ISO 639-3, most likely first, e.g.
-#: ``eng,deu``) and the response record their text was converted from.
-RECORD_HEADERS = (
-    ("warc-identified-content-language", "cc_language"),
-    ("warc-refers-to", "warc_refers_to"),
-)
 
 
 def _strip_compression(name: str) -> str:
@@ -87,10 +58,10 @@ def classify(path: str) -> str | None:
 def expand_inputs(inputs: list[str], config: ExtractConfig | None = None) -> list[tuple[str, str]]:
     """(path or URL, kind) for every input file; folders (local or fsspec, e.g. an HTTP
     directory listing or an ``s3://`` prefix) are walked in sorted order. An input a source
-    claims (:mod:`thresher.extract.sources`, e.g. ``cc:CRAWL/PATTERN``) becomes that
+    claims (:mod:`thresher.sources.registry`, e.g. ``cc:CRAWL/PATTERN``) becomes that
     source's items."""
     from thresher.extract.config import ExtractConfig
-    from thresher.extract.sources import claiming, source_for
+    from thresher.sources.registry import claiming, source_for
 
     out: list[tuple[str, str]] = []
     together: dict[str, list[str]] = {}  # specs of sources that expand all theirs at once
@@ -245,27 +216,6 @@ def read_html_file(path: str, limit: int = MAX_PAYLOAD_BYTES) -> Page:
         )
     meta: dict[str, Any] = {} if complete else {"truncated": True}
     return Page(source=path, url=url, fetched_at=fetched, payload=data, metadata=meta)
-
-
-def record_to_page(rec: ArchiveRecord) -> Page:
-    """An archive record as a page (WET conversion records carry text, not HTML)."""
-    kind = "text" if rec.kind == "conversion" else "html"
-    headers = rec.headers
-    meta: dict[str, Any] = {key: headers[name] for name, key in RECORD_HEADERS if headers.get(name)}
-    if rec.truncated:
-        meta["truncated"] = True
-    return Page(
-        source=rec.source,
-        url=rec.url,
-        fetched_at=rec.date,
-        payload=rec.payload or b"",
-        kind=kind,
-        charset=rec.charset,
-        record_id=rec.record_id,
-        status=rec.status,
-        content_type=rec.content_type,
-        metadata=meta,
-    )
 
 
 def iter_archive(

@@ -19,15 +19,10 @@ from thresher.errors import InputError, Unfinished
 from thresher.extract.budget import Deadline, PageTimeout
 from thresher.extract.config import ExtractConfig
 from thresher.extract.decode import decode_html
-from thresher.extract.inputs import (
-    Page,
-    expand_inputs,
-    iter_archive,
-    read_html_file,
-    record_to_page,
-)
+from thresher.extract.inputs import expand_inputs, iter_archive, read_html_file
 from thresher.extract.page import extract_html
 from thresher.nesting import exceeds_depth
+from thresher.sources.page import Page, record_to_page
 from thresher.stats import StepStats
 
 log = logging.getLogger("thresher.extract")
@@ -230,7 +225,7 @@ def _source_pages(
 ) -> Iterator[Page]:
     """The pages of one item of a named source; an unreadable item is one counted error, an
     :class:`~thresher.errors.Unfinished` one (network) is raised to leave its shard undone."""
-    from thresher.extract.sources import source_for
+    from thresher.sources.registry import source_for
 
     source = source_for(kind)
     if source is None:

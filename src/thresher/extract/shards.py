@@ -140,7 +140,7 @@ def run_shard(task: ShardTask) -> dict[str, Any]:
     """Extract one shard into its staging folder; the marker (its parts, documents and stats)
     is written last, so a shard with a marker is complete. Runs in a worker."""
     if not is_remote(task.marker):
-        from thresher.extract.sources import working_in  # a source's cache beside the stages
+        from thresher.sources.registry import working_in  # a source's cache beside the stages
 
         with working_in(Path(task.stage).parent / "sources"):
             return _extract_shard(task, fresh_stage(Path(task.stage)), Path(task.marker))

@@ -1,5 +1,6 @@
 """Named sources of pages that are not local files: Common Crawl slices and snapshots, ...
 
-Each source plugs into extract through :mod:`thresher.extract.sources` (its registry names a
-source by import path, so reading a WARC file imports none of these packages).
+Sources sit below extract: each makes :class:`~thresher.sources.page.Page` objects and is
+named in :mod:`thresher.sources.registry`, which extract consults (by import path, so reading
+a WARC file imports none of these packages).
 """

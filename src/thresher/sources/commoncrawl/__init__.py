@@ -8,7 +8,7 @@
 - :mod:`.cache`    the per-item journal and cache WARC that make a rerun fetch nothing twice
 - :mod:`.records`  one fetched range read as the WARC record its capture names
 - :mod:`.snapshot` paths files and whole files streamed with reconnects
-- :mod:`.source`   the :class:`~thresher.extract.sources.Source` tying them together
+- :mod:`.source`   the :class:`~thresher.sources.registry.Source` tying them together
 """
 
 from __future__ import annotations

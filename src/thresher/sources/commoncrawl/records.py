@@ -13,8 +13,8 @@ import io
 from thresher.archive import MemberStream, read_warc, sniff_format
 from thresher.archive.record import ArchiveRecord
 from thresher.errors import InputError
-from thresher.extract.inputs import Page, record_to_page
 from thresher.sources.commoncrawl.index import Capture
+from thresher.sources.page import Page, record_to_page
 
 
 def capture_source(capture: Capture) -> str:

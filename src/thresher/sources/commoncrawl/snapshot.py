@@ -23,10 +23,10 @@ from thresher.archive import CorruptInput, MemberStream, TruncatedInput, read_ar
 from thresher.archive import sniff_format as sniff_archive
 from thresher.archive.compression import TooLarge, decode_bounded
 from thresher.errors import InputError, Unfinished
-from thresher.extract.inputs import Page, record_to_page
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.sources.commoncrawl.http import Client
 from thresher.sources.commoncrawl.spec import parse_shards
+from thresher.sources.page import Page, record_to_page
 from thresher.stats import StepStats
 
 log = logging.getLogger("thresher.sources.commoncrawl")

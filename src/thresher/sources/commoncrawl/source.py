@@ -17,8 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from thresher.errors import InputError, Unfinished
-from thresher.extract.inputs import Page
-from thresher.extract.sources import work_folder
 from thresher.sources.commoncrawl.cache import Entry, ItemCache
 from thresher.sources.commoncrawl.config import CommonCrawlConfig
 from thresher.sources.commoncrawl.http import Client, FetchFailed, client_for
@@ -34,12 +32,14 @@ from thresher.sources.commoncrawl.spec import (
     parse_index_item,
     parse_spec,
 )
+from thresher.sources.page import Page
+from thresher.sources.registry import work_folder
 from thresher.stats import StepStats
 
 if TYPE_CHECKING:
     from thresher.extract.config import ExtractConfig
 
-#: the item kind of this source in :mod:`thresher.extract.sources`
+#: the item kind of this source in :mod:`thresher.sources.registry`
 KIND = "cc"
 
 

@@ -20,10 +20,11 @@ from thresher.sources.reddit.lines import iter_objects
 from thresher.sources.reddit.names import KIND, PREFIX, dump_role
 from thresher.sources.reddit.records import Submission, comment, submission
 from thresher.sources.reddit.tree import thread_page
+from thresher.sources.registry import work_folder
 
 if TYPE_CHECKING:
     from thresher.extract.config import ExtractConfig
-    from thresher.extract.inputs import Page
+    from thresher.sources.page import Page
     from thresher.sources.reddit.settings import RedditSettings
     from thresher.stats import StepStats
 
@@ -36,7 +37,7 @@ def _size(path: str) -> int | None:
 
 
 class RedditDumps:
-    """The :class:`thresher.extract.sources.Source` of Reddit dumps."""
+    """The :class:`thresher.sources.registry.Source` of Reddit dumps."""
 
     def expand(self, spec: str, config: ExtractConfig) -> list[tuple[str, str]]:
         return self.expand_all([spec], config)
@@ -80,8 +81,6 @@ def dump_threads(
     keep = Filter(settings)
     # beside the run's staged shards by default, so a killed run leaves nothing in the temp
     # folder (the work folder goes when the run is committed)
-    from thresher.extract.sources import work_folder
-
     where = settings.work_dir or (str(work_folder()) if work_folder() is not None else None)
     with CommentIndex(where) as index:
         for path in comment_files:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from thresher.document import stable_id
-from thresher.extract.inputs import Page
+from thresher.sources.page import Page
 from thresher.sources.reddit.records import Submission, iso
 
 SITE = "https://www.reddit.com"

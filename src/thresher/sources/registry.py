@@ -1,13 +1,13 @@
-"""Inputs that are not files: named sources (a Common Crawl slice, a Reddit dump, ...).
+"""The registry of named sources: inputs that are not files (a Common Crawl slice, a Reddit
+dump, ...).
 
 A source claims input specs it recognises (``cc:CC-MAIN-2024-22/*.example.org``), expands
 each into work items ``(locator, kind)`` like the file inputs' ``(path, "archive")``, and
 reads one item as pages. Items are the unit of a shard, so a source's items are also its
 unit of resume and of spreading over workers.
 
-Sources live in :mod:`thresher.sources`; this registry names them by import path so that
-reading a WARC file imports none of them (and :mod:`thresher.sources` may import from
-:mod:`thresher.extract` without a cycle).
+Extract consults this registry (sources sit below extract); it names each source by import
+path so that reading a WARC file imports none of them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from thresher.extract.config import ExtractConfig
-    from thresher.extract.inputs import Page
+    from thresher.sources.page import Page
     from thresher.stats import StepStats
 
 
