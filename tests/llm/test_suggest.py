@@ -17,7 +17,7 @@ import pytest
 from tests.llm.fake_chat import FakeChat
 from thresher.cli import main
 from thresher.extract.recipes.loader import load_recipe
-from thresher.llm.suggest import clean_html
+from thresher.extract.recipes.suggest import clean_html
 from thresher.store import read_documents
 
 PRODUCTS = [("Kettle", "25"), ("Lamp", "12"), ("Mug", "4")]
@@ -215,3 +215,12 @@ def test_truncated_recipe_is_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["thresher: error: no recipe: the answer was cut at 8192 tokens"]
     assert not out.exists()
+
+
+def test_sample_urls_without_a_fetcher_are_one_error() -> None:
+    """The recipe code fetches nothing itself (it sits below the reader): a URL needs one."""
+    from thresher.errors import InputError
+    from thresher.extract.recipes.suggest import read_samples
+
+    with pytest.raises(InputError, match="need a fetcher"):
+        read_samples(["https://example.org/"])

@@ -41,16 +41,21 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Ask a model for a recipe from sample pages; run it on them; write it when it works."""
+        from functools import partial
+
         from thresher.config import load_section
+        from thresher.crawl.config import CrawlConfig
         from thresher.extract import ExtractConfig
+        from thresher.extract.recipes.suggest import read_samples, suggest_recipe, write_recipe
         from thresher.llm.options import merge_llm
-        from thresher.llm.suggest import read_samples, suggest_recipe, write_recipe
+        from thresher.serve.reader import fetch_pages
 
         section = load_section(ExtractConfig, config, "extract")
         settings = merge_llm(section.llm, need_schema=False, base_url=base_url, model=model)
         if settings is None:
             raise ConfigError("--llm-base-url and --llm-model (or extract.llm) are needed")
-        samples = read_samples(sources, allow_private=allow_private)
+        fetch = partial(fetch_pages, config=CrawlConfig(allow_private=allow_private))
+        samples = read_samples(sources, fetch)
         found = suggest_recipe(
             samples,
             settings,

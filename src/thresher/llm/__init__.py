@@ -1,7 +1,7 @@
 """Schema-driven extraction with any OpenAI-compatible chat-completions endpoint (vLLM,
 llama.cpp's server, Ollama, OpenAI, gateways): a polite client, validated answers, chunked
-pages merged into one record, a response cache, and recipes suggested by the model.
-See docs/llm.md.
+pages merged into one record, a response cache (recipes suggested by the model are in
+:mod:`thresher.extract.recipes.suggest`, above this package). See docs/llm.md.
 
 Names are imported on first use, so reading the settings (``thresher.llm.config``) does not
 load aiohttp and jsonschema."""

@@ -495,3 +495,15 @@ def read_page(
             return await reader.read(url, render=render)
 
     return asyncio.run(_main())
+
+
+def fetch_pages(urls: list[str], config: CrawlConfig) -> dict[str, tuple[str, bytes]]:
+    """Several pages fetched politely at once (``thresher recipe suggest``'s sample URLs):
+    each URL → (the URL after redirects, the body)."""
+
+    async def _main() -> dict[str, tuple[str, bytes]]:
+        async with Reader(config) as reader:
+            done = await asyncio.gather(*(reader.fetch(u) for u in urls))
+        return {u: (f.url, f.payload) for u, f in zip(urls, done, strict=True)}
+
+    return asyncio.run(_main())

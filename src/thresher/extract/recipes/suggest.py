@@ -9,13 +9,16 @@ import asyncio
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from thresher.config_file import read_yaml
 from thresher.errors import ConfigError, InputError, ThresherError
+from thresher.extract.decode import decode_html
 from thresher.extract.recipes.loader import BUILTIN, parse_recipe
 from thresher.extract.recipes.model import Recipe
 from thresher.llm.answers import BadAnswer, find_json
@@ -42,6 +45,8 @@ The recipe's JSON Schema:
 
 An example recipe (phpBB forums):
 {example}"""
+#: reads http(s) URLs: URL → (the URL after redirects, the body)
+Fetch = Callable[[list[str]], dict[str, tuple[str, bytes]]]
 DEFAULT_ASK = (
     "Find the repeated records of these pages (posts, products, articles, table rows) "
     "and the fields each record has."
@@ -71,14 +76,15 @@ class SuggestFailed(ThresherError):
     """The model gave no recipe that works on the sample pages."""
 
 
-def read_samples(sources: list[str], *, allow_private: bool = False) -> list[Sample]:
-    """The sample pages: local HTML files, and http(s) URLs read politely (robots.txt, the
-    honest User-Agent, the address guard) with the reader of ``thresher read``."""
-    from thresher.extract.decode import decode_html
-
+def read_samples(sources: list[str], fetch: Fetch | None = None) -> list[Sample]:
+    """The sample pages: local HTML files, and http(s) URLs read by ``fetch`` (the command
+    passes :func:`thresher.serve.reader.fetch_pages`: robots.txt, the honest User-Agent, the
+    address guard)."""
     samples: list[Sample] = []
     urls = [s for s in sources if re.match(r"https?://", s)]
-    fetched = _fetch(urls, allow_private) if urls else {}
+    if urls and fetch is None:
+        raise InputError(f"{urls[0]}: sample URLs need a fetcher; give a local HTML file")
+    fetched = fetch(urls) if urls and fetch is not None else {}
     for source in sources:
         if source in fetched:
             url, payload = fetched[source]
@@ -93,18 +99,6 @@ def read_samples(sources: list[str], *, allow_private: bool = False) -> list[Sam
             raise InputError(f"{source}: cannot read: {e.strerror or e}") from None
         samples.append(Sample(source, path.resolve().as_uri(), decode_html(payload)[0]))
     return samples
-
-
-def _fetch(urls: list[str], allow_private: bool) -> dict[str, tuple[str, bytes]]:
-    from thresher.crawl.config import CrawlConfig
-    from thresher.serve.reader import Reader
-
-    async def run() -> dict[str, tuple[str, bytes]]:
-        async with Reader(CrawlConfig(allow_private=allow_private)) as reader:
-            done = await asyncio.gather(*(reader.fetch(u) for u in urls))
-        return {u: (f.url, f.payload) for u, f in zip(urls, done, strict=True)}
-
-    return asyncio.run(run())
 
 
 def clean_html(html: str, max_tokens: int) -> str:
@@ -163,8 +157,6 @@ def _found(recipe: Recipe, samples: list[Sample]) -> list[str]:
 
 
 def _example() -> str:
-    from thresher.config import read_yaml
-
     return json.dumps(read_yaml(BUILTIN / "phpbb.yaml"), ensure_ascii=False)
 
 
