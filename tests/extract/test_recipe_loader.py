@@ -4,13 +4,13 @@ under the page budgets on the same shards and worker pool as pages."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.import_graph import module_graph, reaches
 from thresher.cli import main
 from thresher.errors import ConfigError
 from thresher.extract import ExtractConfig, extract
@@ -21,61 +21,20 @@ from thresher.stats import StepStats
 
 from .warcs import warc_record, write_warc
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 FIX = Path(__file__).parent / "fixtures"
 TOPIC = (FIX / "phpbb_topic.html").read_bytes()
 TOPIC_URL = "https://board.example.org/viewtopic.php?t=102"
 
 
-def _imports(path: Path, module: str) -> set[str]:
-    """thresher modules one file imports, at the top or inside functions."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            out.add(base)
-            out.update(f"{base}.{a.name}" for a in node.names)
-    return {m for m in out if m.startswith("thresher")}
-
-
-def _graph() -> dict[str, set[str]]:
-    modules: dict[str, Path] = {}
-    for path in (SRC / "thresher").rglob("*.py"):
-        parts = list(path.relative_to(SRC).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        modules[".".join(parts)] = path
-    return {m: _imports(p, m) & modules.keys() for m, p in modules.items()}
-
-
-def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
-    todo, seen = [start], {start}
-    while todo:
-        for nxt in graph.get(todo.pop(), ()):
-            if nxt == goal:
-                return True
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return False
-
-
 def test_recipes_and_the_extract_runner_do_not_import_each_other() -> None:
-    graph = _graph()
+    graph = module_graph()
     recipes = [m for m in graph if m.startswith("thresher.extract.recipes")]
     assert len(recipes) >= 4
     assert "thresher.extract.recipes" in graph["thresher.extract.run"]
     for module in recipes:
-        assert not _reaches(graph, module, "thresher.extract.run"), module
-        assert not _reaches(graph, module, "thresher.crawl.engine"), module
-        assert not _reaches(graph, module, module), f"{module} is in an import cycle"
+        assert not reaches(graph, module, "thresher.extract.run"), module
+        assert not reaches(graph, module, "thresher.crawl.engine"), module
+        assert not reaches(graph, module, module), f"{module} is in an import cycle"
 
 
 @pytest.mark.parametrize(
