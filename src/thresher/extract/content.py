@@ -306,6 +306,7 @@ class _Walker:
         self.bonus: dict[int, float] = {}
         self.detect = base_tags
         self.lenient = False
+        self.inline_end = -1  # len(parts) right after the last inline element
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -437,10 +438,21 @@ class _Walker:
                 self._image(child)
             elif tag in _CELL:
                 self._cell(child)
-            elif tag == "a" or tag in _INLINE_BOILER or self.markdown:
-                self._inline(child, tag)
             else:
-                self.walk(child)  # plain inline markup: its text joins the block
+                if self.lenient and parts and self.inline_end == len(parts):
+                    # two inline elements side by side (a card's "2026", "1h 54m", "R"):
+                    # words apart, as the page's styles show them
+                    last = parts[-1]
+                    if last and not last[-1].isspace():
+                        parts.append(" ")
+                        if self.markdown:
+                            self.md_parts.append(" ")
+                if tag == "a" or tag in _INLINE_BOILER or self.markdown:
+                    self._inline(child, tag)
+                else:
+                    self.walk(child)  # plain inline markup: its text joins the block
+                parts = self.parts
+                self.inline_end = len(parts)
 
     def _block(self, node: LexborNode, tag: str) -> None:
         if self.parts:
@@ -658,6 +670,8 @@ LEDE_REACH = 3
 RELAX_BELOW = 1000
 #: A wide region grows to the parent while the parent keeps this share of the score.
 WIDE_KEEP = 0.5
+#: ... and is taken only when the best subtree holds less prose (UTF-8 bytes) than this.
+WIDE_BELOW = 3000
 
 
 def release_wrappers(
@@ -992,14 +1006,17 @@ def extract_content(
     )
     if best is None:
         return Content(text="", markdown="" if markdown else None, links=walker.links or [])
-    if layout in ("wide", "main"):
-        keep = 0.0 if layout == "main" else WIDE_KEEP
-        ids = {_wide_root(best, totals, walker.tags, walker.parents, walker.nodes, keep)}
     inside = _Inside(ids, walker.parents)
     chosen = [b for b in blocks if inside(b.ancestors[-1])]
     kept = _keep(chosen)
     prose = sum(b.size for b in kept if b.weight > 0)
-    if layout in ("wide", "main"):
+    if layout in ("wide", "main") and prose < WIDE_BELOW:
+        # content spread over cards or sections; a page whose best subtree already holds
+        # much prose is read as an article
+        keep = 0.0 if layout == "main" else WIDE_KEEP
+        ids = {_wide_root(best, totals, walker.tags, walker.parents, walker.nodes, keep)}
+        inside = _Inside(ids, walker.parents)
+        chosen = [b for b in blocks if inside(b.ancestors[-1])]
         kept = [b for b in chosen if not _is_bad(b) or (b.tag in HEADINGS and not b.boiler)]
     elif prose < RELAX_BELOW:
         # little prose in the container (a product page, a list of short items): its short
@@ -1057,12 +1074,13 @@ def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
     navigation, footers, asides and captions, and visitor counters, stay out whatever the
     guide says."""
     norm = " ".join(guide.split())
+    bare = "".join(guide.split())  # words glued as the guide may glue them ("1h 54mR")
     kept = []
     for b in content.page_blocks:
         if b.boiler_tag or b.counter:
             continue
         line = b.text if "\n" not in b.text else b.text.replace("\n", " ")
-        if line in norm:
+        if line in norm or (" " in line and "".join(line.split()) in bare):
             kept.append(b)
     text = "\n".join(b.text for b in kept)
     md = _join_markdown(kept) if markdown else None

@@ -60,7 +60,7 @@ PROFILES: dict[str, Profile] = {
     "product": Profile(fallback=False),
     "collection": Profile(lenient=True, region="wide"),
     "listing": Profile(lenient=True, region="main"),
-    "service": Profile(lenient=True, region="main"),
+    "service": Profile(lenient=True, region="main", fallback=False),
     "other": Profile(),
 }
 

@@ -107,6 +107,8 @@ class PageType:
     posts: list[LexborNode] = field(default_factory=list)
     #: the best-supported type after this one
     runner_up: str = "article"
+    #: how much more evidence the type has than "article"
+    margin: float = 0.0
 
 
 def _ld_types(tree: LexborHTMLParser, ld: list[dict[str, Any]] | None) -> Counter[str]:
@@ -191,7 +193,7 @@ def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int]:
     (cards, cards with a price, cards with a heading or image)."""
     best = (0, 0, 0)
     for parent in tree.css("ul, ol, div, section, tbody"):
-        kids = [k for k in parent.iter(include_text=False)]
+        kids = [k for k in parent.iter(include_text=False) if k.tag and k.tag[0] not in "-_!"]
         if len(kids) < 4 or len(kids) <= best[0]:
             continue
         sigs = Counter(_signature(k) for k in kids)
@@ -322,4 +324,5 @@ def classify(
     if best == "article" and total <= OTHER_BELOW:
         best = "other"  # no long paragraphs, no markup, no structure that says anything
     evidence = {k: round(v, 2) for k, v in ev.items() if v}
-    return PageType(best, score, evidence, posts, ranked[1])
+    margin = round(ev[ranked[0]] - ev["article"], 3)
+    return PageType(best, score, evidence, posts, ranked[1], margin)
