@@ -1,6 +1,7 @@
 """Shared utilities that used to be written several times now have one home each: compression
-sniffing (archive/compression.py), Parquet writing (store/parquet.py). These tests pin what
-each home does and that no second copy creeps back into src/."""
+sniffing (archive/compression.py), Parquet writing (store/parquet.py), SHA-1 to 64 bits
+(hashing.py). These tests pin what each home does and that no second copy creeps back into
+src/."""
 
 from __future__ import annotations
 
@@ -111,3 +112,7 @@ def test_a_writer_without_rows_writes_the_schema_once_and_abort_writes_nothing(
 
 def test_parquet_files_are_opened_in_one_place() -> None:
     assert _sources("pq.ParquetWriter(", "ParquetWriter(") == ["store/parquet.py"]
+
+
+def test_64_bit_hashes_are_defined_in_one_place() -> None:
+    assert _sources('[:8], "little")', "digest()[:8]") == ["hashing.py"]

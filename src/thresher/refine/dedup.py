@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
-from hashlib import sha1
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +40,7 @@ import numpy as np
 from thresher.atomic import replacing
 from thresher.document import Document
 from thresher.errors import InputError
+from thresher.hashing import hash64_each
 from thresher.refine.config import DedupConfig
 from thresher.refine.corpus_step import CorpusStep
 from thresher.refine.hash_files import HASHES, in_range, open_hashes
@@ -53,17 +53,15 @@ SKIP = 0
 def line_hashes(text: str, min_chars: int = 0) -> list[int]:
     """The dedup hash of every ``\\n``-separated line of a text; :data:`SKIP` for lines whose
     normalised form is empty or shorter than ``min_chars``."""
-    out: list[int] = []
-    append = out.append
-    floor = max(min_chars, 1)
-    from_bytes = int.from_bytes
-    for line in text.split("\n"):
-        key = dedup_key(line)
-        if len(key) < floor or (floor > 1 and len(key.decode("utf-8", "surrogatepass")) < floor):
-            append(SKIP)
-        else:
-            append(from_bytes(sha1(key).digest()[:8], "little") or 1)
-    return out
+    keys: Iterable[bytes] = map(dedup_key, text.split("\n"))
+    if min_chars > 1:  # bytes first: a key has at least as many bytes as characters
+        keys = (
+            k
+            if len(k) >= min_chars and len(k.decode("utf-8", "surrogatepass")) >= min_chars
+            else b""
+            for k in keys
+        )
+    return hash64_each(keys)  # SKIP is 0: the hash of an empty key, and no other's
 
 
 def _paths(work: Path, shard: int) -> dict[str, Path]:

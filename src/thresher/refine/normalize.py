@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from hashlib import sha1
+
+from thresher.hashing import hash64_bytes
 
 #: CCNet's Unicode punctuation and the ASCII it stands for before the language model.
 UNICODE_PUNCT: dict[str, str] = {
@@ -102,11 +103,7 @@ def normalize_for_lm(line: str) -> str:
     return _CONTROL.sub("", line)
 
 
-def hash64(key: str) -> int:
-    """First 64 bits of SHA-1 of the UTF-8 key, read little-endian (CCNet's ``np.uint64`` view)."""
-    return int.from_bytes(sha1(key.encode("utf-8", "surrogatepass")).digest()[:8], "little")
-
-
 def paragraph_hash(line: str) -> int:
-    """The dedup hash of one paragraph: :func:`hash64` of :func:`normalize_for_dedup`."""
-    return int.from_bytes(sha1(dedup_key(line)).digest()[:8], "little")
+    """The dedup hash of one paragraph: :func:`~thresher.hashing.hash64` of
+    :func:`normalize_for_dedup`."""
+    return hash64_bytes(dedup_key(line))

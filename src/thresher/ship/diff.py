@@ -14,7 +14,6 @@ arrays. Memory is bounded by the partition size (``partition_docs``), not the co
 
 from __future__ import annotations
 
-import hashlib
 import math
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from thresher.errors import InputError
+from thresher.hashing import hash64
 from thresher.store.manifest import primary_format, read_manifest
 from thresher.store.paths import part_path
 from thresher.store.readers import DocumentReader
@@ -34,11 +34,6 @@ RECORD = np.dtype([("key", "<u8"), ("text", "<u8"), ("folder", "<u2")])
 PARTITION_DOCS = 2_000_000
 _SPOOL_RECORDS = 1 << 16  # records buffered (about 8 MB as Python ints) before they go to disk
 COUNTS = ("added", "removed", "changed", "moved_in", "moved_out")
-
-
-def _h64(data: str) -> int:
-    digest = hashlib.sha1(data.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
-    return int.from_bytes(digest[:8], "little")
 
 
 @dataclass
@@ -194,7 +189,7 @@ def diff(
                 if n is None:
                     n = index[where] = len(names)
                     names.append(where)
-                side.add(_h64(doc_id), _h64(text), n)
+                side.add(hash64(doc_id), hash64(text), n)
             side.flush()
             sides.append(side)
         totals = {k: np.zeros(len(names), dtype=np.int64) for k in (*COUNTS, "before", "after")}
