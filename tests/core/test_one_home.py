@@ -1,7 +1,7 @@
 """Shared utilities that used to be written several times now have one home each: compression
 sniffing (archive/compression.py), Parquet writing (store/parquet.py), SHA-1 to 64 bits
-(hashing.py). These tests pin what each home does and that no second copy creeps back into
-src/."""
+(hashing.py), validation errors of a config file (config_file.py). These tests pin what each
+home does and that no second copy creeps back into src/."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ import pytest
 import zstandard
 
 from thresher.archive.compression import ARCHIVE_CODECS, detect_compression
+from thresher.config import load_config
+from thresher.errors import ConfigError
+from thresher.execute.config import resolve_executor
+from thresher.extract.recipes.loader import parse_recipe
 from thresher.store.formats import open_binary_reader
 from thresher.store.parquet import COMPRESSION, RowGroupWriter
 from thresher.store.sniff import sniff
@@ -116,3 +120,19 @@ def test_parquet_files_are_opened_in_one_place() -> None:
 
 def test_64_bit_hashes_are_defined_in_one_place() -> None:
     assert _sources('[:8], "little")', "digest()[:8]") == ["hashing.py"]
+
+
+def test_config_errors_read_alike_wherever_they_come_from(tmp_path: Path) -> None:
+    """A pipeline file, the executor settings and a recipe: 'WHERE: KEY: WHAT (and N more)'."""
+    bad = tmp_path / "p.yaml"
+    bad.write_text("crawl: {speed: 1, sedes: 2}\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"p\.yaml: crawl\.\w+: unknown key \(and 1 more problem\)$"
+    ):
+        load_config(bad)
+    with pytest.raises(ConfigError, match=r"^executor: kind: .* \(and 1 more problem\)$"):
+        resolve_executor(kind="spark", workers=0)
+    with pytest.raises(ConfigError, match=r"^r\.yaml: pages\.0\.recordz: unknown key \(and 1 more"):
+        parse_recipe({"name": "x", "pages": [{"name": "p", "recordz": {}, "zz": 1}]}, "r.yaml")
+    # settings_base.checked names the same errors by their command-line option instead
+    assert _sources(".errors()[0]") == ["config_file.py", "settings_base.py"]

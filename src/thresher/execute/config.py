@@ -82,9 +82,9 @@ def resolve_executor(
     try:
         return ExecutorConfig.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"executor: {key}: {err['msg']}") from None
+        from thresher.config_file import format_validation_error
+
+        raise ConfigError(format_validation_error(e, "executor")) from None
 
 
 def legacy_keys(stage: Section) -> dict[str, Any]:

@@ -58,10 +58,9 @@ def parse_recipe(data: Any, origin: str) -> Recipe:
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{origin}: {loc or '<root>'}: {msg}") from None
+        from thresher.config_file import format_validation_error
+
+        raise ConfigError(format_validation_error(e, origin)) from None
     check_selectors(recipe, origin)
     return recipe
 
