@@ -126,3 +126,21 @@ def fast_config(site: SiteServer, **kw: object) -> CrawlConfig:
     }
     base.update(kw)
     return CrawlConfig(**base)  # type: ignore[arg-type]
+
+
+def flaky_site(site: SiteServer) -> dict[str, bool]:
+    """A home page linking to /ok, /flaky (503 until ``state["up"]``) and /gone (404);
+    returns the state to flip."""
+    state = {"up": False}
+
+    def flaky(request: web.Request) -> web.StreamResponse:
+        if state["up"]:
+            return page([])(request)  # type: ignore[return-value]
+        return web.Response(status=503, text="busy")
+
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/ok", "/flaky", "/gone"])
+    site.routes["/ok"] = page([])
+    site.routes["/flaky"] = flaky
+    site.routes["/gone"] = text("no", status=404)
+    return state

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from tests.crawl.redis_server import RedisServer, free_port
-from tests.crawl.site import Hit, SiteServer, fast_config, page, text
+from tests.crawl.site import Hit, SiteServer, fast_config, flaky_site, page, text
 from tests.crawl.warcs import ok_responses, records
 from thresher.crawl import crawl
 from thresher.crawl.frontier import DONE, FAILED, PAGE, SKIPPED, CrawlFrontier, Frontier
@@ -519,18 +519,7 @@ def test_redis_rerun_fetches_a_refused_seed_once_the_server_is_up(
 def test_redis_rerun_asks_transient_failures_again_not_404s_nor_done_pages(
     site: SiteServer, rds: RedisServer, tmp_path: Path
 ) -> None:
-    state = {"up": False}
-
-    def flaky(request: web.Request) -> web.StreamResponse:
-        if state["up"]:
-            return page([])(request)  # type: ignore[return-value]
-        return web.Response(status=503, text="busy")
-
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(["/ok", "/flaky", "/gone"])
-    site.routes["/ok"] = page([])
-    site.routes["/flaky"] = flaky
-    site.routes["/gone"] = text("no", status=404)
+    state = flaky_site(site)
     out = tmp_path / "out"
     cfg = fast_config(site, max_retries=0, frontier=rds.url)
     first = crawl(cfg, out)

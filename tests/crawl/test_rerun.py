@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, fast_config, page, text
+from tests.crawl.site import SiteServer, fast_config, flaky_site, page, text
 from tests.crawl.test_failures import closed_port
 from thresher.crawl import crawl
 
@@ -87,18 +87,7 @@ def test_refused_seed_is_fetched_once_the_server_is_up(tmp_path: Path) -> None:
 def test_rerun_fetches_transient_failures_again_but_not_done_pages(
     site: SiteServer, tmp_path: Path
 ) -> None:
-    state = {"up": False}
-
-    def flaky(request: web.Request) -> web.StreamResponse:
-        if state["up"]:
-            return page([])(request)  # type: ignore[return-value]
-        return web.Response(status=503, text="busy")
-
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(["/ok", "/flaky", "/gone"])
-    site.routes["/ok"] = page([])
-    site.routes["/flaky"] = flaky
-    site.routes["/gone"] = text("no", status=404)
+    state = flaky_site(site)
     out = tmp_path / "out"
     first = crawl(fast_config(site, max_retries=0), out)
     assert first.failures == {"http-503": 1, "http-404": 1}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.extract.test_cli_exits import _archives as write_archives
+from tests.extract.test_cli_exits import ctrl_c_once
 from thresher.execute import ray as ray_executor
 from thresher.execute.ray import RayExecutor, _sigint_held
 
@@ -68,42 +69,19 @@ def test_a_ctrl_c_while_ray_starts_or_stops_stops_it_whole(
     assert fake.shutdowns == 1 and not fake.up  # started whole, then stopped whole
 
 
-def _archives(folder: Path) -> None:
-    from tests.extract.test_cli_exits import _archives as write
-
-    write(folder)
-
-
 @pytest.mark.timeout(120)
 def test_ctrl_c_on_ray_is_one_line_exit_130_and_no_worker_traceback(tmp_path: Path) -> None:
     """``thresher extract --executor ray``: Ctrl-C (SIGINT to the process group, as a terminal
     sends it) once one task is done and one runs. About 15 s here (Ray starts in ~4 s)."""
     pytest.importorskip("ray")
-    _archives(tmp_path / "in")
+    write_archives(tmp_path / "in")
     out = tmp_path / "out"
     err = tmp_path / "err.txt"
-    with open(err, "w") as errf:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "thresher", "extract", str(tmp_path / "in"), "-o", str(out),
-             "--workers", "2", "--executor", "ray"],
-            stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True,
-            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            small_done = out / ".documents-work/shards/00001.done.json"
-            while not small_done.exists():
-                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-                time.sleep(0.05)
-            time.sleep(0.3)
-            os.killpg(proc.pid, signal.SIGINT)
-            sent = time.monotonic()
-            code = proc.wait(timeout=45)
-            took = time.monotonic() - sent
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    args = [sys.executable, "-m", "thresher", "extract", str(tmp_path / "in"), "-o", str(out)]
+    code, took = ctrl_c_once(
+        [*args, "--workers", "2", "--executor", "ray"], out, err, wait=45,
+        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+    )  # fmt: skip
     text = err.read_text()
     assert code == 130, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text

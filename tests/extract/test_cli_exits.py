@@ -44,6 +44,32 @@ def test_reddit_without_praw_is_the_install_hint_the_other_extras_give(
     ]
 
 
+def ctrl_c_once(
+    args: list[str], out: Path, err: Path, *, wait: float, env: dict[str, str] | None = None
+) -> tuple[int, float]:
+    """Run ``args`` in its own session, send SIGINT to its process group (what Ctrl-C in a
+    terminal does) once the small archive's shard is done; (exit code, seconds to exit)."""
+    with open(err, "w") as errf:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True, env=env
+        )
+        try:
+            deadline = time.monotonic() + 60
+            small_done = out / ".documents-work/shards/00001.done.json"
+            while not small_done.exists():  # the small archive done: its worker waits idle
+                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+                time.sleep(0.05)
+            time.sleep(0.3)
+            os.killpg(proc.pid, signal.SIGINT)
+            sent = time.monotonic()
+            code = proc.wait(timeout=wait)
+            return code, time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
 def _archives(folder: Path) -> None:
     """A long archive and a two-page one: with two workers, one worker is soon idle while
     the other is still busy (both states once printed a KeyboardInterrupt traceback)."""
@@ -62,27 +88,8 @@ def test_ctrl_c_with_two_workers_is_one_line_exit_130_and_no_worker_traceback(
     _archives(tmp_path / "in")
     out = tmp_path / "out"
     err = tmp_path / "err.txt"
-    with open(err, "w") as errf:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "thresher", "extract", str(tmp_path / "in"), "-o", str(out),
-             "--workers", "2"],
-            stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            small_done = out / ".documents-work/shards/00001.done.json"
-            while not small_done.exists():  # the small archive done: its worker waits idle
-                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-                time.sleep(0.05)
-            time.sleep(0.3)
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-            sent = time.monotonic()
-            code = proc.wait(timeout=30)
-            took = time.monotonic() - sent
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    args = [sys.executable, "-m", "thresher", "extract", str(tmp_path / "in"), "-o", str(out)]
+    code, took = ctrl_c_once([*args, "--workers", "2"], out, err, wait=30)
     text = err.read_text()
     assert code == 130, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
