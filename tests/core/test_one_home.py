@@ -1,7 +1,8 @@
 """Shared utilities that used to be written several times now have one home each: compression
-sniffing (archive/compression.py), Parquet writing (store/parquet.py), SHA-1 to 64 bits
-(hashing.py), validation errors of a config file (config_file.py). These tests pin what each
-home does and that no second copy creeps back into src/."""
+sniffing (archive/compression.py), archive sniffing (archive/__init__.py), Parquet writing
+(store/parquet.py), SHA-1 to 64 bits (hashing.py), validation errors of a config file
+(config_file.py). These tests pin what each home does and that no second copy creeps back
+into src/."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
+from thresher.archive import archive_kind
 from thresher.archive.compression import ARCHIVE_CODECS, detect_compression
 from thresher.config import load_config
 from thresher.errors import ConfigError
@@ -69,6 +71,18 @@ def test_sniff_and_reader_see_through_every_codec(tmp_path: Path, codec: str) ->
 def test_magic_bytes_are_written_in_one_place() -> None:
     magic = ['b"\\x1f\\x8b"', 'b"\\x28\\xb5\\x2f\\xfd"', 'b"\\x04\\x22\\x4d\\x18"']
     assert _sources(*magic) == ["archive/compression.py"]
+    # what a WARC or ARC file starts with: archive_kind (the WARC reader checks each record)
+    assert _sources('startswith(b"filedesc://")', '.startswith((b"WARC/"') == [
+        "archive/__init__.py"
+    ]
+
+
+@pytest.mark.parametrize("codec", list(COMPRESS))
+def test_archive_kind_through_every_sniffer(tmp_path: Path, codec: str) -> None:
+    arc = tmp_path / "a.arc"
+    arc.write_bytes(COMPRESS[codec](b"filedesc://a.arc 0.0.0.0 20260101000000 text/plain 9\n"))
+    assert sniff(arc) == "arc"
+    assert archive_kind(b"WARC/1.0\r\n") == "warc" and archive_kind(b"<html>") == "other"
 
 
 SCHEMA = pa.schema([("n", pa.int64())])

@@ -25,6 +25,7 @@ __all__ = [
     "RecordSeen",
     "TooLarge",
     "TruncatedInput",
+    "archive_kind",
     "iter_records",
     "open_binary",
     "read_arc",
@@ -81,14 +82,18 @@ def open_binary(path: str) -> BinaryIO:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
 
 
-def sniff_format(stream: MemberStream) -> str:
-    """``warc``, ``arc`` or ``other`` from the first decompressed bytes."""
-    head = stream.peek(16)
+def archive_kind(head: bytes) -> str:
+    """``warc``, ``arc`` or ``other`` from the first (decompressed) bytes of a file."""
     if head.startswith(b"WARC/"):
         return "warc"
     if head.startswith(b"filedesc://"):
         return "arc"
     return "other"
+
+
+def sniff_format(stream: MemberStream) -> str:
+    """``warc``, ``arc`` or ``other`` from the first decompressed bytes of a stream."""
+    return archive_kind(stream.peek(16))
 
 
 def iter_records(

@@ -14,6 +14,7 @@ from thresher.archive import (
     RecordSeen,
     TooLarge,
     TruncatedInput,
+    archive_kind,
     iter_records,
     open_binary,
 )
@@ -140,7 +141,7 @@ def _sniff_kind(path: str) -> str:
 def _sniff_head(head: bytes) -> str:
     if detect_compression(head, ARCHIVE_CODECS) != "none":
         return "archive"
-    if head.lstrip().startswith((b"WARC/", b"filedesc://")):
+    if archive_kind(head.lstrip()) != "other":
         return "archive"
     return "html"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import zstandard
 
+from thresher.archive import archive_kind
 from thresher.archive.compression import detect_compression
 
 _HEAD = 4096
@@ -66,10 +67,9 @@ def sniff(path: str | Path) -> str:
     head = _head(p).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         return "unknown"
-    if head.startswith(b"WARC/"):
-        return "warc"
-    if head.startswith(b"filedesc://"):
-        return "arc"
+    kind = archive_kind(head)
+    if kind != "other":
+        return kind
     if head[:1] in (b"{", b"["):
         return "documents"
     low = head[:512].lower()
