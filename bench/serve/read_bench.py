@@ -106,7 +106,8 @@ async def hammer(
         async def one(method: str, url: str, body: bytes | None) -> None:
             async with sem:
                 t0 = time.perf_counter()
-                async with s.request(method, url, data=body) as resp:
+                headers = {"Content-Type": "application/json"} if body is not None else None
+                async with s.request(method, url, data=body, headers=headers) as resp:
                     await resp.read()
                     assert resp.status == 200, (resp.status, url)
                 latencies.append(time.perf_counter() - t0)
