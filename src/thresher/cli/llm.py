@@ -44,11 +44,11 @@ def register(app: typer.Typer) -> None:
         from functools import partial
 
         from thresher.config import load_section
+        from thresher.crawl import fetch_pages
         from thresher.crawl.config import CrawlConfig
         from thresher.extract import ExtractConfig
         from thresher.extract.recipes.suggest import read_samples, suggest_recipe, write_recipe
         from thresher.llm.options import merge_llm
-        from thresher.serve.reader import fetch_pages
 
         section = load_section(ExtractConfig, config, "extract")
         settings = merge_llm(section.llm, need_schema=False, base_url=base_url, model=model)

@@ -51,7 +51,7 @@ def client_session(config: CrawlConfig, guard: AddressGuard) -> aiohttp.ClientSe
 
 class Fetcher:
     """GETs URLs for the crawl (``session`` is set once the crawl's client is open). Without
-    a ``writer`` nothing is archived (the one-page reader, :mod:`thresher.serve.reader`)."""
+    a ``writer`` nothing is archived (one page at a time, :mod:`thresher.crawl.one_page`)."""
 
     def __init__(
         self,

@@ -1,12 +1,24 @@
 """Why one page could not be read: one line for ``thresher read`` (exit 2) and an HTTP status
-for ``thresher serve`` (``status``), from the same exception."""
+for ``thresher serve`` (``status``), from the same exception. Why a page could not be fetched
+(robots.txt, the address guard, the site) is :mod:`thresher.crawl.page_errors`, named here too;
+what is added here is about extraction and the API's requests."""
 
 from __future__ import annotations
 
-from thresher.errors import ThresherError
+from thresher.crawl.page_errors import (
+    BadURL,
+    PageError,
+    PrivateAddress,
+    RenderUnavailable,
+    RobotsDisallowed,
+    RobotsUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 __all__ = [
     "BadRequest",
+    "BadURL",
     "BodyTimeout",
     "CrossSite",
     "ExtractFailed",
@@ -25,46 +37,14 @@ __all__ = [
 ]
 
 
-class ReadError(ThresherError):
-    """A page that could not be read; ``status`` is the HTTP status the API answers with."""
-
-    status = 502
+#: the base of every error here; the fetch errors are the polite fetcher's own
+ReadError = PageError
 
 
 class BadRequest(ReadError):
-    """Not an http(s) URL, or a request without what it needs."""
+    """A request without what it needs, or with it in the wrong shape."""
 
     status = 400
-
-
-class PrivateAddress(ReadError):
-    """The host is (or resolves to) a loopback, private or link-local address."""
-
-    status = 403
-
-
-class RobotsDisallowed(ReadError):
-    """robots.txt disallows the URL for thresher's user agent: the page was not requested."""
-
-    status = 403
-
-
-class RobotsUnavailable(ReadError):
-    """robots.txt answered 5xx or could not be fetched: no page of the site is requested."""
-
-    status = 502
-
-
-class UpstreamError(ReadError):
-    """The site answered with an error status, a bad redirect, or not at all."""
-
-    status = 502
-
-
-class UpstreamTimeout(ReadError):
-    """The site did not answer in time."""
-
-    status = 504
 
 
 class NotReadable(ReadError):
@@ -75,12 +55,6 @@ class NotReadable(ReadError):
 
 class SchemaUnsupported(ReadError):
     """A schema was sent but schema-driven extraction is not available in this install."""
-
-    status = 501
-
-
-class RenderUnavailable(ReadError):
-    """Rendering was asked for but Playwright or Chromium cannot be started here."""
 
     status = 501
 
