@@ -65,7 +65,9 @@ def test_forum_thread_keeps_every_post_with_author_date_and_quote() -> None:
     assert posts[2]["quotes"] == 1 and "quotes" not in posts[0]
     for words in ("exposed ridge", "guy line is out", "ordered longer pegs"):
         assert words in doc.text
-    assert "Tarptown" in doc.text and "Mar 2, 2024" in doc.text
+    # the author opens each post; the date is metadata (a time stamp is not text)
+    assert "Tarptown" in doc.text and "Mar 2, 2024" not in doc.text
+    assert "**Tarptown**" in (doc.markdown or "")
     assert doc.markdown is not None and "> A tunnel tent pitched" in doc.markdown
     for gone in ("About us", "All rights reserved", "Report"):
         assert gone not in doc.text
@@ -211,3 +213,44 @@ def test_cli_page_types_filter_counts_drops(tmp_path: Path, capsys) -> None:  # 
 
 def test_empty_body_is_no_crash() -> None:
     assert extract_html("<html><body><br></body></html>", "https://example.com/") is None
+
+
+def _more_from_grid(n: int) -> str:
+    cards = "".join(
+        f'<li class="teaser"><a href="/show/{i}"><img src="/t{i}.jpg" alt="">'
+        f"<h3>Episode {i} of the series</h3></a><span>Broadcast on channel {i}</span></li>"
+        for i in range(n)
+    )
+    return f'<section><h2>More from the series</h2><ul class="teasers-row">{cards}</ul></section>'
+
+
+def test_article_with_a_grid_of_teasers_after_its_text_stays_an_article() -> None:
+    # two long paragraphs outside a grid of 12 picture cards: the grid is "more from", not
+    # the page (read as a listing, the whole page came out, teasers and all)
+    text = " ".join(["The harbour board voted to dredge the channel before the winter."] * 4)
+    html = (
+        f"<html><body>{NAV}<div class='story'><h1>Harbour to be dredged</h1>"
+        f"<p>{text}</p><p>{text}</p></div>{_more_from_grid(12)}{FOOTER}</body></html>"
+    )
+    tree = _parse(html)
+    assert classify(tree, "https://news.example.com/harbour").name == "article"
+    doc = extract_html(html, "https://news.example.com/harbour")
+    assert doc is not None and "dredge the channel" in doc.text
+    assert "Episode 3 of the series" not in doc.text
+    # the same grid with no prose beside it is a listing
+    listing = f"<html><body>{NAV}<h1>All episodes</h1>{_more_from_grid(12)}</body></html>"
+    assert classify(_parse(listing), "https://tv.example.com/series").name == "listing"
+
+
+def test_open_graph_type_is_evidence() -> None:
+    specs = "".join(f"<tr><td>Spec {i}</td><td>{i} mm</td></tr>" for i in range(6))
+    page = (
+        "<html><head><meta property='og:type' content='{og}'></head><body><h1>Trail lamp</h1>"
+        f"<table>{specs}</table><p>Weighs 90 g and runs for ten hours.</p></body></html>"
+    )
+    assert classify(_parse(page.format(og="product"))).name == "product"
+    assert classify(_parse(page.format(og="website"))).name != "product"
+    video = classify(_parse(page.format(og="video.episode")))
+    assert video.evidence["article"] > classify(_parse(page.format(og="website"))).evidence.get(
+        "article", 0.0
+    )

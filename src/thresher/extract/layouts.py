@@ -135,8 +135,8 @@ def post_body(post: LexborNode) -> LexborNode:
 
 
 def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, list[dict[str, Any]]]:
-    """Every post of a thread as author, date and text (quotes as ``>`` in Markdown): the
-    text, the Markdown and the posts' metadata (author, date, characters, quotes)."""
+    """Every post of a thread as author and text (quotes as ``>`` in Markdown): the text,
+    the Markdown and the posts' metadata (author, date, characters, quotes)."""
     texts: list[str] = []
     mds: list[str] = []
     meta: list[dict[str, Any]] = []
@@ -147,10 +147,11 @@ def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, li
             continue
         author = post_author(post)
         date = post_date(post)
-        head = [x for x in (author, date) if x and x not in text[:200]]
-        texts.append("\n".join([*head, text]))
+        # the author opens the post; its date is metadata only (a time stamp is no text)
+        named = author is not None and author not in text[:200]
+        texts.append(f"{author}\n{text}" if named else text)
         if markdown:
-            lead = " · ".join(f"**{h}**" if i == 0 and author else h for i, h in enumerate(head))
+            lead = f"**{author}**" if named else ""
             mds.append("\n\n".join(x for x in (lead, md or "") if x))
         item: dict[str, Any] = {"chars": len(text)}
         if author:

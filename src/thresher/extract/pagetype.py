@@ -92,6 +92,8 @@ _DIGITS = re.compile(r"\d+")
 CARD_MIN_CHARS = 20
 #: A card grid's weight when the page also has three or more long paragraphs.
 GRID_WITH_PROSE = 0.3
+#: ... or this many long paragraphs outside the grid (an article's "more from" grid).
+GRID_PROSE_OUTSIDE = 1
 _SEGMENT = re.compile(r"[a-z]+")
 _URL_DATE = re.compile(r"/(?:19|20)\d{2}/[01]?\d/")
 
@@ -188,10 +190,10 @@ def _nested(nodes: list[LexborNode]) -> bool:
     return False
 
 
-def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int]:
+def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int, LexborNode | None]:
     """The largest run of sibling cards (same signature, each with a link and some text) as
-    (cards, cards with a price, cards with a heading or image)."""
-    best = (0, 0, 0)
+    (cards, cards with a price, cards with a heading or image, the cards' parent)."""
+    best: tuple[int, int, int, LexborNode | None] = (0, 0, 0, None)
     for parent in tree.css("ul, ol, div, section, tbody"):
         kids = [k for k in parent.iter(include_text=False) if k.tag and k.tag[0] not in "-_!"]
         if len(kids) < 4 or len(kids) <= best[0]:
@@ -220,7 +222,7 @@ def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int]:
             if has_media:
                 rich += 1
         if linked >= 4 and linked >= 0.6 * n and linked > best[0]:
-            best = (linked, priced, rich)
+            best = (linked, priced, rich, parent)
     return best
 
 
@@ -230,17 +232,51 @@ _DATED = (
 )
 
 
-def _prose_evidence(tree: LexborHTMLParser) -> tuple[float, int]:
+def _prose_evidence(tree: LexborHTMLParser) -> tuple[float, list[LexborNode]]:
     """Long paragraphs and a publication date or author (what articles have): the evidence
-    and the number of long paragraphs (up to 12)."""
-    long = 0
+    and the long paragraphs (up to 12)."""
+    long: list[LexborNode] = []
     for p in tree.css("p"):
         if len(p.text(deep=True, strip=True)) >= 200:
-            long += 1
-            if long >= 12:
+            long.append(p)
+            if len(long) >= 12:
                 break
     dated = tree.css_first(_DATED) is not None
-    return long * 0.2 + (0.8 if dated else 0.0), long
+    return len(long) * 0.2 + (0.8 if dated else 0.0), long
+
+
+def _inside(node: LexborNode, outer: LexborNode) -> bool:
+    """Whether ``node`` lies within ``outer`` (up to 60 levels up)."""
+    parent = node.parent
+    for _ in range(60):
+        if parent is None:
+            return False
+        if parent.mem_id == outer.mem_id:
+            return True
+        parent = parent.parent
+    return False
+
+
+#: Open Graph types (``og:type``) and the page type they speak for: sites set them for
+#: sharing, mostly from the page's template, so they are a hint, weighed lightly.
+_OG_TYPES: dict[str, tuple[str, float]] = {
+    "article": ("article", 0.5),
+    "product": ("product", 1.0),
+    "og:product": ("product", 1.0),
+    "product.item": ("product", 1.0),
+}
+
+
+def _og_type(tree: LexborHTMLParser) -> tuple[str, float] | None:
+    """The page type its ``og:type`` meta speaks for, with the weight: a page about one
+    video, song or book reads like an article."""
+    node = tree.css_first('meta[property="og:type"]')
+    if node is None:
+        return None
+    og = (node.attributes.get("content") or "").strip().lower()
+    if og.split(".", 1)[0] in ("video", "music", "book"):
+        og = "article"
+    return _OG_TYPES.get(og)
 
 
 def _url_words(url: str | None) -> Counter[str]:
@@ -296,8 +332,12 @@ def classify(
     code = len(tree.css("code"))
     if pre or code >= 4:
         ev["documentation"] += min(pre, 6) * 0.5 + min(code, 20) * 0.05
-    prose, long = _prose_evidence(tree)
+    prose, paragraphs = _prose_evidence(tree)
+    long = len(paragraphs)
     ev["article"] += prose
+    og = _og_type(tree)
+    if og is not None:
+        ev[og[0]] += og[1]
     sections = len(tree.css("section"))
     if sections >= 4:
         ev["service"] += min(sections, 12) * 0.15
@@ -309,10 +349,14 @@ def classify(
         if len(posts) >= 2:
             dated = sum(1 for p in posts[:20] if _DATE_HINT.search(p.text(deep=True)[:2000]))
             ev["forum"] += min(len(posts), 10) * 0.25 + (1.0 if dated >= 2 else 0.0)
-        cards, priced, rich = _card_grid(tree)
+        cards, priced, rich, grid_node = _card_grid(tree)
         if cards >= 4:
             # a grid beside long paragraphs is an article's teasers, not the page
-            grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if long >= 3 else 1.0)
+            beside_prose = long >= 3 or (
+                grid_node is not None
+                and sum(not _inside(p, grid_node) for p in paragraphs) >= GRID_PROSE_OUTSIDE
+            )
+            grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if beside_prose else 1.0)
             if priced >= 0.5 * cards:
                 ev["collection"] += 1.0 + grid
             else:
