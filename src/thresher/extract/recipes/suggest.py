@@ -78,7 +78,7 @@ class SuggestFailed(ThresherError):
 
 def read_samples(sources: list[str], fetch: Fetch | None = None) -> list[Sample]:
     """The sample pages: local HTML files, and http(s) URLs read by ``fetch`` (the command
-    passes :func:`thresher.serve.reader.fetch_pages`: robots.txt, the honest User-Agent, the
+    passes :func:`thresher.crawl.fetch_pages`: robots.txt, the honest User-Agent, the
     address guard)."""
     samples: list[Sample] = []
     urls = [s for s in sources if re.match(r"https?://", s)]
