@@ -254,3 +254,24 @@ def test_open_graph_type_is_evidence() -> None:
     assert video.evidence["article"] > classify(_parse(page.format(og="website"))).evidence.get(
         "article", 0.0
     )
+
+
+def test_product_panel_copied_for_each_screen_size_comes_once() -> None:
+    panel = (
+        "<div class='feature'><h3>Built for the trail</h3><p>The cork grip stays dry in the"
+        " rain and the carbon shaft folds to 38 cm for travel.</p></div>"
+    )
+    page = PRODUCT.replace(
+        '<div class="specs">',
+        "".join(f'<div class="{v}">{panel}</div>' for v in ("desktop", "tablet", "mobile"))
+        + '<div class="specs">',
+    )
+    doc = extract_html(page, "https://shop.example.com/product/summit-2")
+    assert doc is not None and doc.metadata["page_type"] == "product"
+    assert doc.text.count("The cork grip stays dry in the rain") == 1
+    assert "Carbon fibre" in doc.text
+    # an article's repeats are left as the page has them
+    text = " ".join(["The council met again on Tuesday to discuss the bridge."] * 5)
+    art = f"<html><body><article><p>{text}</p><p>Agreed.</p><p>{text}</p></article></body></html>"
+    doc = extract_html(art, "https://news.example.com/2024/01/02/bridge")
+    assert doc is not None and doc.text.count(text) == 2

@@ -668,6 +668,8 @@ SECOND_SHARE = 0.3
 SECOND_MIN = 200.0
 LEDE_REACH = 3
 RELAX_BELOW = 1000
+#: A block of at least this many characters is left out when an earlier one says the same.
+REPEAT_MIN_CHARS = 20
 #: A wide region grows to the parent while the parent keeps this share of the score.
 WIDE_KEEP = 0.5
 #: ... and is taken only when the best subtree holds less prose (UTF-8 bytes) than this.
@@ -944,6 +946,20 @@ def _wide_root(
     return eid
 
 
+def _first_of_repeats(blocks: list[Block]) -> list[Block]:
+    """The blocks without repeats of an earlier block's text (a carousel's or a tab's copy
+    of the same panel, a mobile and a desktop version of one section): the first stays."""
+    seen: set[str] = set()
+    out: list[Block] = []
+    for b in blocks:
+        if len(b.text) >= REPEAT_MIN_CHARS:
+            if b.text in seen:
+                continue
+            seen.add(b.text)
+        out.append(b)
+    return out
+
+
 def render_node(node: LexborNode, markdown: bool) -> tuple[str, str | None]:
     """An element's text (and Markdown) without its layout boilerplate (navigation, ads,
     share bars): a forum post's body, quotes and code kept."""
@@ -975,10 +991,12 @@ def extract_content(
     links: bool = False,
     layout: str | None = None,
     lenient: bool = False,
+    drop_repeats: bool = False,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked); with ``links``,
     also the page's (href, anchor text) pairs in page order. Scripts, styles, forms' inputs
-    and other non-text elements are skipped on the walk (the tree is not changed)."""
+    and other non-text elements are skipped on the walk (the tree is not changed). With
+    ``drop_repeats``, blocks that repeat an earlier one's text go."""
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)
@@ -1028,6 +1046,8 @@ def extract_content(
     if sum(b.size for b in kept) < 0.1 * total and total < 2000:
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
         kept = [b for b in blocks if not _is_bad(b)]
+    if drop_repeats:
+        kept = _first_of_repeats(kept)
     text = "\n".join(b.text for b in kept)
     md = None
     if markdown:

@@ -51,14 +51,17 @@ class Profile:
     comments: bool = False
     #: ask trafilatura when little prose is found
     fallback: bool = True
+    #: blocks repeating an earlier block go (a shop's desktop, tablet and mobile copies of
+    #: one panel, a carousel's clones); on articles and docs repeats are mostly meant
+    drop_repeats: bool = False
 
 
 PROFILES: dict[str, Profile] = {
     "article": Profile(),
     "documentation": Profile(),
     "forum": Profile(lenient=True, comments=True),
-    "product": Profile(fallback=False),
-    "collection": Profile(lenient=True, region="wide"),
+    "product": Profile(fallback=False, drop_repeats=True),
+    "collection": Profile(lenient=True, region="wide", drop_repeats=True),
     "listing": Profile(lenient=True, region="main"),
     "service": Profile(lenient=True, region="main", fallback=False),
     "other": Profile(),

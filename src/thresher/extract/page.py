@@ -125,6 +125,7 @@ def extract_html(
         links=links,
         layout=profile.region,
         lenient=profile.lenient,
+        drop_repeats=profile.drop_repeats,
     )
     if deadline is not None:
         deadline.check()
