@@ -275,3 +275,22 @@ def test_product_panel_copied_for_each_screen_size_comes_once() -> None:
     art = f"<html><body><article><p>{text}</p><p>Agreed.</p><p>{text}</p></article></body></html>"
     doc = extract_html(art, "https://news.example.com/2024/01/02/bridge")
     assert doc is not None and doc.text.count(text) == 2
+
+
+def test_camel_case_footer_is_layout() -> None:
+    legal = " ".join(["All listings come from the regional board and are deemed reliable."] * 5)
+    cards = "".join(
+        f'<div class="HomeCard"><a href="/home/{i}"><img src="/h{i}.jpg" alt=""></a>'
+        f"<h3>{i} Birch Lane</h3><p>A bright three-bedroom house with a large garden, a new"
+        f" roof and {1200 + i} square feet of living space.</p></div>"
+        for i in range(8)
+    )
+    html = (
+        f"<html><body>{NAV}<h1>Homes for sale</h1><div class='HomeCards'>{cards}</div>"
+        f"<div class='SiteFooter'><div class='footerContent'><p>{legal}</p>"
+        "</div></div></body></html>"
+    )
+    doc = extract_html(html, "https://homes.example.com/city/sparks")
+    assert doc is not None
+    assert "4 Birch Lane" in doc.text
+    assert "deemed reliable" not in doc.text

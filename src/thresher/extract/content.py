@@ -211,6 +211,24 @@ _NAME_CACHE: dict[tuple[bool, bool], dict[str, int]] = {
 }
 _TOKEN_CACHE: dict[str, int] = {}
 _DIGITS = re.compile(r"\d+")
+
+
+def _camel_layout() -> re.Pattern[str]:
+    """A camelCase name that is a page's layout: a layout word first (after a short prefix
+    like ``p-`` or a site-wide word like ``site``/``main``), then nothing or a generic part
+    (``Bar``, ``Content``, ``Wrapper``): SiteFooter, mainNav, footerContent, navBar; not
+    a card's or a post's part (CardFooter, userBanner) nor a link target (navSource)."""
+    words = "|".join(f"[{w[0]}{w[0].upper()}]{w[1:]}" for w in _LAYOUT_WORDS.split("|"))
+    site = "[sS]ite|[pP]age|[mM]ain|[gG]lobal|[pP]rimary|[aA]pp"
+    lead = f"(?:[a-z]{{1,3}}[-_]+)?(?:(?:{site})(?=[A-Z]))?"
+    rest = (
+        "(?:Bar|Content|Contents|Container|Wrapper|Wrap|Inner|List|Items?|Links?|Menu|Top"
+        "|Bottom|Section|Area)?"
+    )
+    return re.compile(f"{lead}(?:{words}){rest}(?:$|[-_])")
+
+
+CAMEL_LAYOUT_RE = _camel_layout()
 _BOILER, _COMMENT, _CONTENT, _LAYOUT = 1, 2, 4, 8
 
 
@@ -231,6 +249,9 @@ def _classify_token(token: str) -> int:
             flags |= _BOILER
             if LAYOUT_RE.search(clean):
                 flags |= _LAYOUT
+        elif not clean.islower() and CAMEL_LAYOUT_RE.match(clean):
+            # camelCase layout names are words too (SiteFooter, mainNav, footerContent)
+            flags |= _BOILER | _LAYOUT
         if COMMENT_RE.search(clean):
             flags |= _COMMENT
         if CONTENT_RE.search(clean):
