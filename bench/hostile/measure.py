@@ -55,7 +55,8 @@ def measure(name: str, cmd: list[str], *, timeout: float = 300.0, env: dict[str,
             cwd=cwd,
         )
     except subprocess.TimeoutExpired:
-        return Row(name, None, time.perf_counter() - start, float("nan"), f"killed after {timeout:.0f} s")
+        took = time.perf_counter() - start
+        return Row(name, None, took, float("nan"), f"killed after {timeout:.0f} s")
     seconds = time.perf_counter() - start
     try:
         info = json.loads(out.stdout.strip().splitlines()[-1])

@@ -37,8 +37,11 @@ def http_record(url: str, body: bytes, headers: bytes = b"", warc_extra: bytes =
     head = (
         b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: " + url.encode() + b"\r\n"
         b"WARC-Date: 2024-05-01T12:00:00Z\r\n"
-        b"Content-Type: application/http; msgtype=response\r\n" + warc_extra +
-        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n"
+        b"Content-Type: application/http; msgtype=response\r\n"
+        + warc_extra
+        + b"Content-Length: "
+        + str(len(block)).encode()
+        + b"\r\n\r\n"
     )
     return head + block + b"\r\n\r\n"
 

@@ -99,9 +99,10 @@ def test_datasets_duckdb_and_polars_load_the_manifest_counts(
 ) -> None:
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    import datasets
     import duckdb
     import polars as pl
+
+    import datasets
 
     corpus = demo_root / "corpus"
     expected = _expected_counts(read_manifest(corpus))
