@@ -202,6 +202,15 @@ def test_low_prose_pages_get_a_second_opinion(tmp_path: Path) -> None:
     assert "fallback:trafilatura" not in stats.counters
 
 
+def test_a_long_list_of_short_items_needs_no_second_opinion() -> None:
+    # little prose but much text (a table of short items): the page's own reading stands
+    rows = "".join(f"<li>Part {i} steel bracket 40 mm zinc plated</li>" for i in range(60))
+    html = SHORT_ITEMS.replace("<li>Drop: 6 mm</li>", f"<li>Drop: 6 mm</li>{rows}")
+    doc = extract_html(html, "http://example.com/p")
+    assert doc is not None and "fallback" not in doc.metadata
+    assert "Part 59 steel bracket" in doc.text and "Drop: 6 mm" in doc.text
+
+
 def test_ruby_annotations_do_not_split_words() -> None:
     html = (
         "<html><body><article><p><ruby>法律<rp>(</rp><rt>ほうりつ</rt><rp>)</rp></ruby>では"

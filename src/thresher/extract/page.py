@@ -19,6 +19,9 @@ from thresher.extract.pagetype import classify
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
+#: ... unless its text already holds this many characters (short items, many of them: a
+#: list's or a table's content, no failed extraction).
+FALLBACK_TEXT_MAX = 1500
 #: Larger pages (characters, scripts and styles removed) never go to the fallback.
 FALLBACK_MAX_CHARS = 2_000_000
 #: A thread's posts are the content when they hold this share of the words of the block
@@ -142,8 +145,10 @@ def extract_html(
             ptype = replace(ptype, name=ptype.runner_up, posts=[])
     if not profile.fallback:
         fallback_below = 0
-    if content.prose < fallback_below and (
-        deadline is None or deadline.left() > deadline.seconds / 2
+    if (
+        content.prose < fallback_below
+        and len(content.text) < FALLBACK_TEXT_MAX
+        and (deadline is None or deadline.left() > deadline.seconds / 2)
     ):
         # little prose found: trafilatura's choice of blocks, in thresher's own rendering
         # (not on huge pages: trafilatura cannot be cut off by the deadline)
