@@ -68,7 +68,8 @@ def test_forum_thread_keeps_every_post_with_author_date_and_quote() -> None:
     # the author opens each post; the date is metadata (a time stamp is not text)
     assert "Tarptown" in doc.text and "Mar 2, 2024" not in doc.text
     assert "**Tarptown**" in (doc.markdown or "")
-    assert doc.markdown is not None and "> A tunnel tent pitched" in doc.markdown
+    # the third post's quote of the second one is read once, where it was written
+    assert doc.text.count("A tunnel tent pitched tail into the wind") == 1
     for gone in ("About us", "All rights reserved", "Report"):
         assert gone not in doc.text
 
@@ -294,3 +295,16 @@ def test_camel_case_footer_is_layout() -> None:
     assert doc is not None
     assert "4 Birch Lane" in doc.text
     assert "deemed reliable" not in doc.text
+
+
+def test_a_quote_from_outside_the_thread_stays() -> None:
+    quote = (
+        '<blockquote class="quote">Pitch the narrow end of the tent towards the prevailing '
+        "wind and peg the windward side first.</blockquote><p>That is from the manual of my "
+        "old tent, and it still holds for every tunnel tent I have owned since.</p>"
+    )
+    page = FORUM.replace(P3, quote)
+    doc = extract_html(page, "https://forum.example.org/threads/windy-ridge.123/", markdown=True)
+    assert doc is not None and doc.metadata["page_type"] == "forum"
+    assert "peg the windward side first" in doc.text
+    assert doc.markdown is not None and "> Pitch the narrow end" in doc.markdown

@@ -328,6 +328,7 @@ class _Walker:
         self.detect = base_tags
         self.lenient = False
         self.inline_end = -1  # len(parts) right after the last inline element
+        self.skip: frozenset[int] = frozenset()  # mem_ids of elements left out
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -394,7 +395,7 @@ class _Walker:
     def is_boiler(self, node: LexborNode, tag: str) -> bool:
         if not self.detect:
             return False
-        if tag in self.boiler_tags:
+        if tag in self.boiler_tags or (self.skip and node.mem_id in self.skip):
             return True
         attrs = node.attributes
         if not attrs:
@@ -981,11 +982,15 @@ def _first_of_repeats(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def render_node(node: LexborNode, markdown: bool) -> tuple[str, str | None]:
+def render_node(
+    node: LexborNode, markdown: bool, skip: frozenset[int] = frozenset()
+) -> tuple[str, str | None]:
     """An element's text (and Markdown) without its layout boilerplate (navigation, ads,
-    share bars): a forum post's body, quotes and code kept."""
+    share bars): a forum post's body, quotes and code kept, except the elements whose
+    ``mem_id`` is in ``skip``."""
     walker = _Walker(markdown, True)
     walker.lenient = True
+    walker.skip = skip
     walker.counter += 1
     walker.stack.append(walker.counter)
     walker.walk(node)

@@ -9,7 +9,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborNode
 
-from thresher.extract.content import render_node
+from thresher.extract.content import node_text, render_node
 
 #: class/id words of the element holding a post's author name.
 _AUTHOR_NAMES = re.compile(
@@ -137,17 +137,34 @@ def post_body(post: LexborNode) -> LexborNode:
     return post
 
 
+#: Lines of a quote shorter than this are not compared with earlier posts.
+QUOTE_LINE_MIN = 20
+
+
+def _repeats(quote: LexborNode, earlier: str) -> bool:
+    """Whether a quote repeats earlier posts of the thread (half its text or more, in lines
+    of QUOTE_LINE_MIN characters or more): a reply's quote of a post already read."""
+    lines = [line for line in node_text(quote).split("\n") if len(line) >= QUOTE_LINE_MIN]
+    total = sum(len(line) for line in lines)
+    return total > 0 and 2 * sum(len(line) for line in lines if line in earlier) >= total
+
+
 def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, list[dict[str, Any]]]:
-    """Every post of a thread as author and text (quotes as ``>`` in Markdown): the text,
-    the Markdown and the posts' metadata (author, date, characters, quotes)."""
+    """Every post of a thread as author and text (quotes as ``>`` in Markdown; a quote of
+    an earlier post left out): the text, the Markdown and the posts' metadata (author,
+    date, characters, quotes)."""
     texts: list[str] = []
     mds: list[str] = []
     meta: list[dict[str, Any]] = []
+    earlier = ""  # the text of the posts so far, for quotes to be compared with
     for post in posts[:MAX_POSTS]:
         body = post_body(post)
-        text, md = render_node(body, markdown)
+        quotes = body.css("blockquote")
+        skip = frozenset(q.mem_id for q in quotes if _repeats(q, earlier))
+        text, md = render_node(body, markdown, skip)
         if not text.strip():
             continue
+        earlier += "\n" + text
         author = post_author(post)
         date = post_date(post)
         # the author opens the post; its date is metadata only (a time stamp is no text)
