@@ -308,3 +308,19 @@ def test_a_quote_from_outside_the_thread_stays() -> None:
     assert doc is not None and doc.metadata["page_type"] == "forum"
     assert "peg the windward side first" in doc.text
     assert doc.markdown is not None and "> Pitch the narrow end" in doc.markdown
+
+
+def test_signatures_and_edit_notes_are_not_the_post() -> None:
+    extra = (
+        '<div class="message-lastEdit">Last edited by Tarptown: Mar 4, 2024</div>'
+        '<div class="message-signature"><div>Gear nerd since 1998. Views are my own.</div>'
+        "</div>"
+    )
+    page = FORUM.replace(
+        "pegs are long enough for the ground.</p>",
+        f"pegs are long enough for the ground.</p>{extra}",
+    )
+    doc = extract_html(page, "https://forum.example.org/threads/windy-ridge.123/")
+    assert doc is not None and doc.metadata["page_type"] == "forum"
+    assert "pegs are long enough" in doc.text
+    assert "Last edited by" not in doc.text and "Gear nerd since" not in doc.text

@@ -137,6 +137,13 @@ def post_body(post: LexborNode) -> LexborNode:
     return post
 
 
+#: Parts of a post that are about its author or its history, not what it says: the
+#: author's signature, "Last edited by ...".
+_POST_EXTRAS = ", ".join(
+    f"[{attr}*={word} i]"
+    for attr in ("class", "id")
+    for word in ("signature", "lastedit", "last-edit", "edited-by", "edited_by", "editedby")
+)
 #: Lines of a quote shorter than this are not compared with earlier posts.
 QUOTE_LINE_MIN = 20
 
@@ -160,7 +167,10 @@ def thread(posts: list[LexborNode], markdown: bool) -> tuple[str, str | None, li
     for post in posts[:MAX_POSTS]:
         body = post_body(post)
         quotes = body.css("blockquote")
-        skip = frozenset(q.mem_id for q in quotes if _repeats(q, earlier))
+        skip = frozenset(
+            [q.mem_id for q in quotes if _repeats(q, earlier)]
+            + [n.mem_id for n in body.css(_POST_EXTRAS)]
+        )
         text, md = render_node(body, markdown, skip)
         if not text.strip():
             continue
