@@ -135,10 +135,21 @@ def _ld_types(tree: LexborHTMLParser, ld: list[dict[str, Any]] | None) -> Counte
     return found
 
 
+_SIGNATURES: dict[str, str] = {}
+
+
 def _signature(node: LexborNode) -> str:
-    """An element's tag and class names with digits dropped: what repeated blocks share."""
-    cls = node.attributes.get("class") or ""
-    return node.tag + "." + _DIGITS.sub("", " ".join(sorted(cls.split()[:3])))
+    """An element's tag and class names with digits dropped: what repeated blocks share
+    (cached by the raw tag and class: the same few recur on every page)."""
+    key = f"{node.tag}.{node.attributes.get('class') or ''}"
+    sig = _SIGNATURES.get(key)
+    if sig is None:
+        tag, _, cls = key.partition(".")
+        sig = tag + "." + _DIGITS.sub("", " ".join(sorted(cls.split()[:3])))
+        if len(_SIGNATURES) > 50_000:
+            _SIGNATURES.clear()
+        _SIGNATURES[key] = sig
+    return sig
 
 
 def find_posts(tree: LexborHTMLParser) -> list[LexborNode]:
@@ -198,11 +209,11 @@ def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int, LexborNode | None
         kids = [k for k in parent.iter(include_text=False) if k.tag and k.tag[0] not in "-_!"]
         if len(kids) < 4 or len(kids) <= best[0]:
             continue
-        sigs = Counter(_signature(k) for k in kids)
-        sig, n = sigs.most_common(1)[0]
+        sigs = [_signature(k) for k in kids]
+        sig, n = Counter(sigs).most_common(1)[0]
         if n < 4 or n <= best[0]:
             continue
-        cards = [k for k in kids if _signature(k) == sig]
+        cards = [k for k, s in zip(kids, sigs, strict=True) if s == sig]
         linked = priced = rich = 0
         for card in cards:
             if card.css_first("a[href]") is None:
