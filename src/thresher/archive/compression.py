@@ -338,15 +338,25 @@ def decode_bounded(body: bytes, encoding: str, limit: int) -> tuple[bytes, bool]
         codec = CODINGS.get(coding)
         if codec is None:
             return data, complete
-        parts: list[bytes] = []
-        total = 0
-        try:
-            for piece in iter_decoded([data], codec, multi=False):
-                total += len(piece)
-                if total > limit:
-                    raise TooLarge(f"{coding} payload decodes to more than {limit} bytes")
-                parts.append(piece)
-        except TruncatedInput:
-            complete = False
-        data = b"".join(parts)
+        pieces = iter_decoded([data], codec, multi=False)
+        too_large = f"{coding} payload decodes to more than {limit} bytes"
+        data, whole = collect_bounded(pieces, limit, too_large)
+        complete = complete and whole
     return data, complete
+
+
+def collect_bounded(pieces: Iterable[bytes], limit: int, too_large: str) -> tuple[bytes, bool]:
+    """The decompressed ``pieces`` joined: (bytes, complete). A stream cut short
+    (:class:`TruncatedInput`) gives what it held; :class:`TooLarge` with the message
+    ``too_large`` once more than ``limit`` bytes came out (nothing past it is kept)."""
+    out: list[bytes] = []
+    total = 0
+    try:
+        for piece in pieces:
+            total += len(piece)
+            if total > limit:
+                raise TooLarge(too_large)
+            out.append(piece)
+    except TruncatedInput:
+        return b"".join(out), False
+    return b"".join(out), True

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from thresher.archive import (
     ArchiveRecord,
     RecordSeen,
-    TooLarge,
     TruncatedInput,
     archive_kind,
     iter_records,
@@ -22,6 +21,7 @@ from thresher.archive.compression import (
     ARCHIVE_CODECS,
     CHUNK,
     PIECE,
+    collect_bounded,
     detect_compression,
     iter_decoded,
 )
@@ -164,17 +164,7 @@ def _read_bounded(f: BinaryIO, path: str, limit: int) -> tuple[bytes, bool]:
         pieces = _lz4_pieces(_raw_chunks(f, head), path)
     else:
         return head + f.read(max(limit + 1 - len(head), 0)), True
-    out: list[bytes] = []
-    total = 0
-    try:
-        for piece in pieces:
-            total += len(piece)
-            if total > limit:
-                raise TooLarge(f"{path}: decompresses to more than {limit} bytes")
-            out.append(piece)
-    except TruncatedInput:
-        return b"".join(out), False
-    return b"".join(out), True
+    return collect_bounded(pieces, limit, f"{path}: decompresses to more than {limit} bytes")
 
 
 def _lz4_pieces(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
