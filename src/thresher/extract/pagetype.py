@@ -190,15 +190,7 @@ def find_posts(tree: LexborHTMLParser) -> list[LexborNode]:
 
 def _nested(nodes: list[LexborNode]) -> bool:
     """Whether the second element lies inside the first (a wrapper and its parts)."""
-    first, second = nodes[0], nodes[1]
-    parent = second.parent
-    for _ in range(40):
-        if parent is None:
-            return False
-        if parent.mem_id == first.mem_id:
-            return True
-        parent = parent.parent
-    return False
+    return _inside(nodes[1], nodes[0], levels=40)
 
 
 def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int, LexborNode | None]:
@@ -256,10 +248,10 @@ def _prose_evidence(tree: LexborHTMLParser) -> tuple[float, list[LexborNode]]:
     return len(long) * 0.2 + (0.8 if dated else 0.0), long
 
 
-def _inside(node: LexborNode, outer: LexborNode) -> bool:
-    """Whether ``node`` lies within ``outer`` (up to 60 levels up)."""
+def _inside(node: LexborNode, outer: LexborNode, levels: int = 60) -> bool:
+    """Whether ``node`` lies within ``outer`` (up to ``levels`` levels up)."""
     parent = node.parent
-    for _ in range(60):
+    for _ in range(levels):
         if parent is None:
             return False
         if parent.mem_id == outer.mem_id:
