@@ -41,7 +41,7 @@ def tool_thresher(fallback_below: int | None = None) -> Callable[[bytes, str], s
     below = FALLBACK_BELOW if fallback_below is None else fallback_below
 
     def run(html: bytes, url: str) -> str:
-        doc = extract_html(html, url, fallback_below=below)
+        doc = extract_html(html, url or None, fallback_below=below)
         return doc.text if doc else ""
 
     return run
@@ -51,7 +51,7 @@ def tool_trafilatura(fast: bool = False) -> Callable[[bytes, str], str]:
     import trafilatura
 
     def run(html: bytes, url: str) -> str:
-        return trafilatura.extract(html, url=url, fast=fast) or ""
+        return trafilatura.extract(html, url=url or None, fast=fast) or ""
 
     return run
 

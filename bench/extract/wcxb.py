@@ -27,6 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+# the peers as the article benchmark runs them (this script's folder is on sys.path)
+from run import tool_resiliparse, tool_thresher, tool_trafilatura
+
 TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
 
@@ -57,37 +60,6 @@ def load_pages(root: Path, split: str) -> list[tuple[str, str, bytes, dict]]:
             (gt_file.stem, data.get("url") or "", gzip.decompress(html_path.read_bytes()), data)
         )
     return pages
-
-
-def tool_thresher() -> Callable[[bytes, str], str]:
-    from thresher.extract import extract_html
-
-    def run(html: bytes, url: str) -> str:
-        doc = extract_html(html, url or None)
-        return doc.text if doc else ""
-
-    return run
-
-
-def tool_trafilatura() -> Callable[[bytes, str], str]:
-    import trafilatura
-
-    def run(html: bytes, url: str) -> str:
-        return trafilatura.extract(html, url=url or None) or ""
-
-    return run
-
-
-def tool_resiliparse() -> Callable[[bytes, str], str]:
-    from resiliparse.extract.html2text import extract_plain_text
-    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-    from resiliparse.parse.html import HTMLTree
-
-    def run(html: bytes, url: str) -> str:
-        tree = HTMLTree.parse(bytes_to_str(html, detect_encoding(html)))
-        return extract_plain_text(tree, main_content=True)
-
-    return run
 
 
 TOOLS: dict[str, Callable[[], Callable[[bytes, str], str]]] = {
