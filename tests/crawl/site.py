@@ -9,10 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
-from thresher.crawl import CrawlConfig
+from thresher.crawl import CrawlConfig, CrawlResult, crawl
 
 
 @dataclass
@@ -144,3 +145,22 @@ def flaky_site(site: SiteServer) -> dict[str, bool]:
     site.routes["/flaky"] = flaky
     site.routes["/gone"] = text("no", status=404)
     return state
+
+
+def refused_seed_then_up(
+    port: int, out: Path, **config: object
+) -> tuple[CrawlResult, CrawlResult, SiteServer]:
+    """Crawl a seed on ``port`` where nothing listens, then start a site there (/ and /a) and
+    crawl again into ``out``: (first result, second result, the site)."""
+    site = SiteServer(port=port)
+    cfg = fast_config(site, seeds=[f"http://127.0.0.1:{port}/"], **config)
+    first = crawl(cfg, out)
+    site.routes["/robots.txt"] = text("")
+    site.routes["/"] = page(["/a"])
+    site.routes["/a"] = page([])
+    site.start()
+    try:
+        second = crawl(cfg, out)
+    finally:
+        site.stop()
+    return first, second, site

@@ -19,7 +19,15 @@ import pytest
 from aiohttp import web
 
 from tests.crawl.redis_server import RedisServer, free_port
-from tests.crawl.site import Hit, SiteServer, fast_config, flaky_site, page, text
+from tests.crawl.site import (
+    Hit,
+    SiteServer,
+    fast_config,
+    flaky_site,
+    page,
+    refused_seed_then_up,
+    text,
+)
 from tests.crawl.warcs import ok_responses, records
 from thresher.crawl import crawl
 from thresher.crawl.frontier import DONE, FAILED, PAGE, SKIPPED, CrawlFrontier, Frontier
@@ -497,20 +505,8 @@ def test_redis_rerun_fetches_a_private_seed_with_allow_private(
 def test_redis_rerun_fetches_a_refused_seed_once_the_server_is_up(
     rds: RedisServer, tmp_path: Path
 ) -> None:
-    port = free_port()
-    out = tmp_path / "out"
-    site = SiteServer(port=port)
-    cfg = fast_config(site, seeds=[f"http://127.0.0.1:{port}/"], frontier=rds.url)
-    first = crawl(cfg, out)
+    first, second, site = refused_seed_then_up(free_port(), tmp_path / "out", frontier=rds.url)
     assert first.seed_failures == {"connection-refused": 1}
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(["/a"])
-    site.routes["/a"] = page([])
-    site.start()
-    try:
-        second = crawl(cfg, out)
-    finally:
-        site.stop()
     assert second.pages == 2 and second.failures == {}
     assert second.stats["this_run"]["requeued_failed"] == 1
     assert Counter(site.paths())["/"] == 1

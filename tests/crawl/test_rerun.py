@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.crawl.site import SiteServer, fast_config, flaky_site, page, text
+from tests.crawl.site import (
+    SiteServer,
+    fast_config,
+    flaky_site,
+    page,
+    refused_seed_then_up,
+    text,
+)
 from tests.crawl.test_failures import closed_port
 from thresher.crawl import crawl
 
@@ -66,20 +73,8 @@ def test_private_seed_is_fetched_when_rerun_with_allow_private(
 
 
 def test_refused_seed_is_fetched_once_the_server_is_up(tmp_path: Path) -> None:
-    port = closed_port()
-    out = tmp_path / "out"
-    site = SiteServer(port=port)
-    cfg = fast_config(site, seeds=[f"http://127.0.0.1:{port}/"])
-    first = crawl(cfg, out)
+    first, second, site = refused_seed_then_up(closed_port(), tmp_path / "out")
     assert first.seed_failures == {"connection-refused": 1}
-    site.routes["/robots.txt"] = text("")
-    site.routes["/"] = page(["/a"])
-    site.routes["/a"] = page([])
-    site.start()
-    try:
-        second = crawl(cfg, out)
-    finally:
-        site.stop()
     assert second.pages == 2 and second.failures == {}
     assert Counter(site.paths())["/"] == 1
 
