@@ -106,10 +106,18 @@ def test_the_checker_sees_lazy_imports_and_skips_type_checking(tmp_path: Path) -
         "thresher.store.hf",
         "thresher.extract.stream",
         "thresher.extract.recipes.suggest",
+        "thresher.extract.recipes.loader",
+        "thresher.extract.recipes.model",
+        "thresher.extract.recipes.apply",
+        "thresher.extract.recipes",
+        "thresher.extract.run",
+        "thresher.crawl.engine",
+        "thresher.serve.app",
     ],
 )
-def test_each_moved_module_imports_on_its_own(module: str) -> None:
-    """A module that only loads after another (an order the cycle used to hide) fails here."""
+def test_each_module_imports_on_its_own(module: str) -> None:
+    """A module that only loads after another (an order a cycle used to hide: the moved
+    modules, the recipe loader and what imports it) fails here."""
     run = subprocess.run(
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60
     )

@@ -4,8 +4,6 @@ under the page budgets on the same shards and worker pool as pages."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -35,25 +33,6 @@ def test_recipes_and_the_extract_runner_do_not_import_each_other() -> None:
         assert not reaches(graph, module, "thresher.extract.run"), module
         assert not reaches(graph, module, "thresher.crawl.engine"), module
         assert not reaches(graph, module, module), f"{module} is in an import cycle"
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "thresher.extract.recipes.loader",
-        "thresher.extract.recipes.model",
-        "thresher.extract.recipes.apply",
-        "thresher.extract.recipes",
-        "thresher.extract.run",
-        "thresher.crawl.engine",
-        "thresher.serve.app",
-    ],
-)
-def test_each_module_imports_on_its_own(module: str) -> None:
-    run = subprocess.run(
-        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60
-    )
-    assert run.returncode == 0, run.stderr
 
 
 def test_every_selector_is_checked_on_load(tmp_path: Path) -> None:
