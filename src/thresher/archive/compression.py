@@ -256,6 +256,8 @@ def _decoder(codec: str, head: bytes, zstd_window: int) -> Any:
         import zstandard
 
         return zstandard.ZstdDecompressor(max_window_size=zstd_window).decompressobj()
+    if codec == "lz4":
+        return _lz4()
     raise ValueError(f"unknown codec {codec!r}")
 
 
@@ -281,6 +283,15 @@ def _pieces(dec: Any, codec: str, data: bytes) -> Iterator[bytes]:
                 break
             yield out
         return b""  # brotli has one stream and no trailer
+    if codec == "lz4":  # the frame keeps what max_length held back until asked again
+        while data or not dec.needs_input:
+            out = dec.decompress(data, max_length=PIECE)
+            data = b""
+            if out:
+                yield out
+            if dec.eof:
+                return bytes(dec.unused_data or b"")
+        return b""
     feed = FEED["zstd"]
     for i in range(0, len(data), feed):
         out = dec.decompress(data[i : i + feed])
@@ -303,7 +314,7 @@ def iter_decoded(
     multi: bool = True,
     zstd_window: int = ZSTD_WINDOW,
 ) -> Iterator[bytes]:
-    """The decompressed bytes of ``chunks`` (``gzip``, ``deflate``, ``br`` or ``zstd``) in
+    """The decompressed bytes of ``chunks`` (``gzip``, ``deflate``, ``br``, ``zstd``, ``lz4``) in
     pieces of bounded size; every member/frame when ``multi``, else the first only.
     :class:`TruncatedInput` after the last piece when the last member is incomplete; the
     codec's own error (``zlib.error``, ``brotli.error``, ``ZstdError``) on corrupt data."""

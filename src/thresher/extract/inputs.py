@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from thresher.archive import (
     ArchiveRecord,
     RecordSeen,
-    TruncatedInput,
     archive_kind,
     iter_records,
     open_binary,
@@ -20,7 +19,6 @@ from thresher.archive import (
 from thresher.archive.compression import (
     ARCHIVE_CODECS,
     CHUNK,
-    PIECE,
     collect_bounded,
     detect_compression,
     iter_decoded,
@@ -158,33 +156,10 @@ def _read_bounded(f: BinaryIO, path: str, limit: int) -> tuple[bytes, bool]:
     cut short gives what it held), :class:`TooLarge` past ``limit`` (a bomb stops there)."""
     head = f.read(CHUNK)
     codec = detect_compression(head, ARCHIVE_CODECS)
-    if codec == "gzip":
-        pieces: Iterator[bytes] = iter_decoded(_raw_chunks(f, head), "gzip", name=path)
-    elif codec == "lz4":
-        pieces = _lz4_pieces(_raw_chunks(f, head), path)
-    else:
+    if codec == "none":
         return head + f.read(max(limit + 1 - len(head), 0)), True
+    pieces = iter_decoded(_raw_chunks(f, head), codec, name=path)
     return collect_bounded(pieces, limit, f"{path}: decompresses to more than {limit} bytes")
-
-
-def _lz4_pieces(chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
-    """The output of lz4 frames, at most ``PIECE`` bytes at a time."""
-    import lz4.frame
-
-    dec = lz4.frame.LZ4FrameDecompressor()
-    started = False
-    for chunk in chunks:
-        data = chunk
-        while data or not dec.needs_input:
-            started = True
-            out = dec.decompress(data, max_length=PIECE)
-            data = b""
-            if out:
-                yield out
-            if dec.eof:
-                data, dec, started = dec.unused_data or b"", lz4.frame.LZ4FrameDecompressor(), False
-    if started:
-        raise TruncatedInput(f"{path}: truncated lz4 stream")
 
 
 def read_html_file(path: str, limit: int = MAX_PAYLOAD_BYTES) -> Page:
