@@ -27,11 +27,11 @@ LOG = Path(os.environ.get("THRESHER_TASK_LOG", "/tmp/thresher-extract-tasks.json
 
 
 def timed_run_shard(task: Any) -> dict[str, Any]:
-    """``run_shard`` with its pid, start, end, CPU and result size appended to :data:`LOG`."""
-    from thresher.extract.shards import run_shard
+    """``run_task`` with its pid, start, end, CPU and result size appended to :data:`LOG`."""
+    from thresher.execute.job import run_task
 
     t0, c0 = time.time(), time.process_time()
-    info = run_shard(task)
+    info = run_task(task)
     row = [os.getpid(), t0, time.time(), time.process_time() - c0, len(json.dumps(info))]
     with open(LOG, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
@@ -71,6 +71,7 @@ def main() -> None:
     import ray
     from run import make_warcs
 
+    import thresher.execute.stage as stage
     import thresher.extract.to_folder as to_folder
     from thresher.execute import ExecutorConfig
     from thresher.extract import ExtractConfig
@@ -78,7 +79,7 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     warcs, pages = make_warcs(work, 8, 2)
-    to_folder.run_shard = me.timed_run_shard  # type: ignore[assignment]
+    stage.run_task = me.timed_run_shard  # type: ignore[assignment]
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
              object_store_memory=128 * 1024 * 1024)  # fmt: skip
     time.sleep(20)  # Ray's own start-up settles

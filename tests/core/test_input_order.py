@@ -10,7 +10,8 @@ import pytest
 
 from tests.refine.helpers import LIGHT_REFINE_YAML, SENTENCES, write_jsonl
 from thresher.cli import main
-from thresher.store.folder import canonical_order, fingerprint_files
+from thresher.store.folder import canonical_order
+from thresher.store.identity import run_fingerprint
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -82,9 +83,9 @@ def test_fingerprint_and_order_ignore_how_inputs_are_given(tmp_path: Path) -> No
     for name in ("b.jsonl", "a.jsonl", "c.jsonl"):
         (tmp_path / name).write_text("{}\n")
         files.append(str(tmp_path / name))
-    forward = fingerprint_files(files, "s", named=["cc:x", "cc:y"])
-    assert fingerprint_files(files[::-1], "s", named=["cc:y", "cc:x"]) == forward
-    assert fingerprint_files(files, "other settings", named=["cc:x", "cc:y"]) != forward
+    forward = run_fingerprint("s", files, named=["cc:x", "cc:y"])
+    assert run_fingerprint("s", files[::-1], named=["cc:y", "cc:x"]) == forward
+    assert run_fingerprint("other settings", files, named=["cc:x", "cc:y"]) != forward
     spelled = [f"file://{files[0]}", files[1], str(tmp_path / "." / "c.jsonl"), files[0]]
     assert [Path(str(p).removeprefix("file://")).name for p in canonical_order(spelled)] == [
         "a.jsonl",

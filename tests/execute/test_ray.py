@@ -20,9 +20,10 @@ import pytest
 from tests.refine.helpers import LIGHT_REFINE_YAML
 from thresher.errors import InputError
 from thresher.execute import ExecutorConfig
+from thresher.execute.job import ShardTask, run_task
 from thresher.execute.ray import RayExecutor
 from thresher.extract import ExtractConfig
-from thresher.extract.shards import ShardTask, plan_shards, run_shard
+from thresher.extract.job import ExtractJob
 from thresher.extract.to_folder import extract_to_folder
 from thresher.refine import RefineConfig, refine
 from thresher.refine.corpus_step import run_merge_task
@@ -126,15 +127,15 @@ def _die_on_first_attempt(task: tuple[str, ShardTask]) -> dict[str, Any]:
     if not os.path.exists(flag):
         Path(flag).write_text("died once", encoding="utf-8")
         os._exit(1)
-    return run_shard(shard)
+    return run_task(shard)
 
 
 def _tasks(inp: Path, stage: Path) -> list[ShardTask]:
     items = [(str(p), "archive") for p in sorted(inp.glob("a*.warc.gz"))]
-    shards = plan_shards(items, 2, ExtractConfig())
+    job = ExtractJob([str(inp)], items, ExtractConfig(), ("jsonl",))
     return [
-        ShardTask(s, ExtractConfig(), str(stage / f"{i}"), str(stage / f"{i}.json"), ("jsonl",))
-        for i, s in enumerate(shards)
+        ShardTask(job, i, s, str(stage / f"{i}"), str(stage / f"{i}.json"))
+        for i, s in enumerate(job.plan(2))
     ]
 
 

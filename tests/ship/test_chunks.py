@@ -186,7 +186,8 @@ def test_a_failing_run_leaves_the_earlier_output_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An error (here: Ctrl-C) half-way through a replacing run: the earlier part, manifest
-    and stats stay as they were, and no work folder or lock is left."""
+    and stats stay as they were (the run's hidden work folder is kept to resume), and the
+    same command again finishes the run."""
     from thresher.ship import chunks as module
     from thresher.store import verify
 
@@ -206,5 +207,10 @@ def test_a_failing_run_leaves_the_earlier_output_whole(
     monkeypatch.setattr(module, "document_chunks", interrupted)
     with pytest.raises(KeyboardInterrupt):
         module.export_chunks([docs], out, max_tokens=30, overlap=0, overwrite=True)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    shown = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    assert shown == before
     assert verify(out).ok
+    monkeypatch.setattr(module, "document_chunks", real)
+    n, _, done = module.export_chunks([docs], out, max_tokens=30, overlap=0, overwrite=True)
+    assert n > 0 and not done and verify(out).ok
+    assert not any(p.name.startswith(".") for p in out.iterdir())

@@ -1,36 +1,28 @@
 """Extract shards: the unit of parallel work and of resume of ``extract``.
 
 A shard is one archive file, a range of the records of one (when there are more workers than
-archives), or a run of consecutive HTML files. Each shard is extracted on its own (in this
-process, a local pool or a Ray task), writes its parts into its own staging folder and leaves a
-marker; the driver commits all shards' parts in input order, so the documents and their order
-are the same whatever ran the shards.
+archives), or a run of consecutive HTML files. The stage runner (:mod:`thresher.execute.stage`)
+runs each on its own (in this process, a local pool or a Ray task) and commits all shards'
+parts in input order, so the documents and their order are the same whatever ran the shards.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
-from thresher.errors import Unfinished
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import is_remote
 from thresher.extract.run import extract_pages, iter_item_pages
 from thresher.stats import StepStats
-from thresher.store.markers import fresh_stage, write_marker
-from thresher.store.writers import CorpusWriter
 
 #: records of one archive below which it is not cut into ranges
 MIN_RANGE_PAGES = 500
 #: HTML files per shard at most
 HTML_PER_SHARD = 256
-
-#: set while shards run in this process: called with each document written (progress)
-progress_hook: Callable[[Document], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,66 +113,3 @@ def shard_documents(
     asked = config if config.markdown else config.model_copy(update={"markdown": True})
     docs = extract_pages(iter_shard_pages(shard, asked, stats), asked, stats)
     yield from llm_documents(docs, config.llm, stats, keep_markdown=config.markdown)
-
-
-@dataclass(frozen=True)
-class ShardTask:
-    """One shard to extract into ``stage``, leaving ``marker`` when done. Both are folders
-    and files, or both object-store URLs (the task then writes in a private local scratch
-    folder and uploads: :mod:`thresher.store.remote_shards`)."""
-
-    shard: ExtractShard
-    config: ExtractConfig
-    stage: str
-    marker: str
-    formats: tuple[str, ...]
-
-
-def run_shard(task: ShardTask) -> dict[str, Any]:
-    """Extract one shard into its staging folder; the marker (its parts, documents and stats)
-    is written last, so a shard with a marker is complete. Runs in a worker."""
-    if not is_remote(task.marker):
-        from thresher.sources.registry import working_in  # a source's cache beside the stages
-
-        with working_in(Path(task.stage).parent / "sources"):
-            return _extract_shard(task, fresh_stage(Path(task.stage)), Path(task.marker))
-    from thresher.store.remote_shards import remove_scratch, scratch_folder
-
-    scratch = scratch_folder()  # this task's own disk: nothing the driver reads
-    try:
-        return _extract_shard(task, scratch, None)
-    finally:
-        remove_scratch(scratch)
-
-
-def _extract_shard(task: ShardTask, stage: Path, marker: Path | None) -> dict[str, Any]:
-    """Write the shard's parts into ``stage``; then its marker (``None``: upload the parts
-    and the marker to the task's object-store stage). An item left
-    :class:`~thresher.errors.Unfinished` (network) gives no marker and an ``unfinished`` key."""
-    stats = StepStats("extract")
-    writer = CorpusWriter(stage, formats=task.formats, partition=())
-    hook = progress_hook
-    try:
-        for doc in shard_documents(task.shard, task.config, stats):
-            writer.write(doc)
-            if hook is not None:
-                hook(doc)
-    except Unfinished as e:  # no marker: the rerun does this shard again
-        writer.abort()
-        return {"documents": 0, "parts": [], "stats": stats.to_dict(), "unfinished": str(e)}
-    except BaseException:
-        writer.abort()
-        raise
-    parts = writer.close()
-    info = {
-        "documents": writer.documents,
-        "parts": [p.to_dict() for p in parts],
-        "stats": stats.to_dict(),
-    }
-    if marker is not None:
-        write_marker(marker, info)
-    else:
-        from thresher.store.remote_shards import upload_shard
-
-        upload_shard(stage, parts, task.stage, task.marker, info)
-    return info

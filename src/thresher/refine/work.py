@@ -15,7 +15,6 @@ Layout (unchanged across versions, so a resume finds what an earlier attempt lef
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Sequence
@@ -29,12 +28,9 @@ from thresher.refine.hash_files import HASHES
 from thresher.refine.shards import Shard
 from thresher.store.config import OutputConfig
 from thresher.store.folder import Prior, prior_run, remove_output
-from thresher.store.hf import identity as dataset_identity
-from thresher.store.hf import is_dataset_spec
+from thresher.store.identity import run_fingerprint
 from thresher.store.manifest import MANIFEST
 from thresher.store.markers import ShardSlots, read_marker, write_marker
-from thresher.store.remote import is_remote, remote_identity
-from thresher.store.writers import sha256_file
 
 WORK = ".refine-work"
 #: the folder of dropped documents (``--keep-dropped``) inside a corpus folder
@@ -62,33 +58,19 @@ def fingerprint(
     (``dedup.against``, ``output.keep_dropped``) count only when used, so a folder made before
     they existed is still the same run.
 
-    Content, not modification time: inputs rewritten with the same bytes (a rerun of a
-    deterministic extract) are the same run. An object-store input counts by its URL, size
-    and the store's tag of its content (ETag), without reading it."""
-    h = hashlib.sha256()
+    The inputs count by the one rule of :mod:`thresher.store.identity` (a local file by its
+    content, an object-store file by its content tag)."""
     exclude: dict[str, Any] = {"workers": True, "executor": True}
     if not config.dedup.against:
         exclude["dedup"] = {"against"}
     if config.fields is None:
         exclude["fields"] = True
-    h.update(config.model_dump_json(exclude=exclude).encode())
-    h.update(json.dumps([output_formats(output), output.part_bytes]).encode())
+    settings = config.model_dump_json(exclude=exclude)
+    settings += json.dumps([output_formats(output), output.part_bytes])
     if output.keep_dropped:
-        h.update(b"keep_dropped\n")
-    for digest in earlier:
-        h.update(f"against {digest}\n".encode())
-    lines = []
-    for p in files:
-        if is_dataset_spec(p):
-            lines.append(f"{dataset_identity(str(p))}\n")
-        elif is_remote(p):
-            lines.append(f"{remote_identity(str(p))}\n")
-        else:
-            path = Path(p)
-            lines.append(f"{path.resolve()}\0{path.stat().st_size}\0{sha256_file(path)}\n")
-    for line in sorted(lines):  # the same inputs in another order are the same run
-        h.update(line.encode())
-    return h.hexdigest()[:32]
+        settings += "keep_dropped\n"
+    settings += "".join(f"against {digest}\n" for digest in earlier)
+    return run_fingerprint(settings, files)
 
 
 def prior(out: Path, fingerprint: str, overwrite: bool, inputs: Sequence[str] = ()) -> Prior:

@@ -13,7 +13,6 @@ usually count somewhat more for long or rare words, so leave some headroom.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +23,11 @@ import pyarrow as pa
 
 from thresher.document import Document, stable_id
 from thresher.errors import ConfigError, NothingToDoError
-from thresher.ship.rows import FORMATS, RowsFolder, run_fingerprint
+from thresher.execute.config import ExecutorConfig
+from thresher.execute.job import ShardSpec
+from thresher.execute.stage import run_stage
+from thresher.ship.rows import FORMATS, RowsJob
 from thresher.stats import StepStats
-from thresher.store.folder import canonical_order
 from thresher.store.mapping import FieldMap
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
@@ -359,6 +360,31 @@ def rows_of(
         yield from rows
 
 
+class ChunksJob(RowsJob):
+    """Every document of the inputs as chunks: one shard per input file."""
+
+    kind = KIND
+
+    def __init__(
+        self,
+        inputs: Sequence[str | Path],
+        settings: dict[str, Any],
+        fields: FieldMap | None = None,
+    ) -> None:
+        super().__init__(inputs, settings, settings["format"], SCHEMA)
+        self.fields = fields
+
+    def items(self, shard: ShardSpec, stats: list[StepStats]) -> Iterator[dict[str, Any]]:
+        reader = DocumentReader(shard["files"], fields=self.fields)
+        stats[0] = reader.stats
+        settings = self.row_settings
+        yield from rows_of(reader, settings["max_tokens"], settings["overlap"], stats[1])
+
+    def nothing(self, stats: list[StepStats]) -> str:
+        drops = ", ".join(f"{k} {v}" for k, v in stats[0].dropped.most_common(3))
+        return f"{', '.join(self.inputs)}: no document to chunk" + (f" ({drops})" if drops else "")
+
+
 def export_chunks(
     inputs: Sequence[str | Path],
     out: str | Path,
@@ -368,9 +394,11 @@ def export_chunks(
     fmt: str = "jsonl",
     overwrite: bool = False,
     fields: FieldMap | None = None,
+    executor: ExecutorConfig | None = None,
 ) -> tuple[int, list[StepStats], bool]:
-    """Chunk every document of ``inputs`` into ``out``; returns (chunks, stats, already_done).
-    ``fields`` maps records of another layout (docs/datasets.md)."""
+    """Chunk every document of ``inputs`` into ``out`` (a folder or an object-store URL);
+    returns (chunks, stats, already_done). ``fields`` maps records of another layout
+    (docs/datasets.md)."""
     check_sizes(max_tokens, overlap)
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: unknown; choose one of {', '.join(FORMATS)}")
@@ -378,26 +406,10 @@ def export_chunks(
         hint = wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
-    settings = {"max_tokens": max_tokens, "overlap": overlap, "format": fmt}
+    settings: dict[str, Any] = {"max_tokens": max_tokens, "overlap": overlap, "format": fmt}
     settings["tokens"] = TOKEN.pattern
     if fields is not None:  # only when used: earlier runs keep their fingerprint
         settings["fields"] = fields.model_dump()
-    fingerprint = run_fingerprint(inputs, json.dumps(settings, sort_keys=True))
-    reader = DocumentReader(canonical_order(inputs), fields=fields)  # order: the same run
-    stats = StepStats("chunks")
-    with RowsFolder(
-        out, kind=KIND, fingerprint=fingerprint, fmt=fmt, schema=SCHEMA, overwrite=overwrite,
-        inputs=inputs,
-    ) as folder:  # fmt: skip
-        if folder.done is not None:
-            return int(folder.done.get("counts", {}).get("documents", 0)), [], True
-        for row in rows_of(reader, max_tokens, overlap, stats):
-            folder.write(row)
-        if folder.rows == 0:
-            drops = ", ".join(f"{k} {v}" for k, v in reader.stats.dropped.most_common(3))
-            raise NothingToDoError(
-                f"{', '.join(map(str, inputs))}: no document to chunk"
-                + (f" ({drops})" if drops else "")
-            )
-        folder.commit(config=settings, inputs=[str(i) for i in inputs], stats=[reader.stats, stats])
-    return folder.rows, [reader.stats, stats], False
+    job = ChunksJob(inputs, settings, fields)
+    result = run_stage(job, out, executor=executor, overwrite=overwrite)
+    return result.documents, result.stats, result.skipped

@@ -11,19 +11,20 @@ and counted by reason.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from thresher.errors import ConfigError, NothingToDoError
+from thresher.execute.config import ExecutorConfig
+from thresher.execute.job import ShardSpec
+from thresher.execute.stage import run_stage
 from thresher.refine.normalize import dedup_key
-from thresher.ship.rows import RowsFolder, run_fingerprint
+from thresher.ship.rows import RowsJob
 from thresher.ship.template import Template
 from thresher.ship.threads import Post, Thread, threads_from_records, without_quotes
 from thresher.stats import StepStats
-from thresher.store.folder import canonical_order
 from thresher.store.readers import DocumentReader, iter_document_files
 from thresher.store.sniff import wrong_kind_hint
 
@@ -249,46 +250,62 @@ class SftBuilder:
         return question
 
 
+class SftJob(RowsJob):
+    """The threads of every input as examples: one shard (threads span files and the
+    duplicate checks span the whole export)."""
+
+    kind = KIND
+
+    def __init__(self, inputs: Sequence[str | Path], config: SftConfig) -> None:
+        super().__init__(inputs, config.to_dict())
+        self.sft_config = config
+
+    def plan(self, workers: int) -> list[ShardSpec]:
+        return [{"files": self.document_files}]
+
+    def items(self, shard: ShardSpec, stats: list[StepStats]) -> Iterator[dict[str, Any]]:
+        text = self.sft_config.template
+        builder = SftBuilder(self.sft_config, Template(text) if text is not None else None)
+        reader = DocumentReader(shard["files"])
+        grouping = StepStats("threads")
+        stats[:] = [reader.stats, grouping, builder.stats]
+        threads = list(threads_from_records(reader, grouping))
+        grouping.seen = grouping.kept = len(threads)
+        yield from builder.examples(threads)
+
+    def stats(self) -> list[StepStats]:
+        return [StepStats("read"), StepStats("threads"), StepStats("sft")]
+
+    def nothing(self, stats: list[StepStats]) -> str:
+        by_name = {s.name: s for s in stats}
+        threads = by_name["threads"].kept if "threads" in by_name else 0
+        return f"{', '.join(self.inputs)}: {_nothing(threads, by_name.get('sft'))}"
+
+
 def export_sft(
     inputs: Sequence[str | Path],
     out: str | Path,
     config: SftConfig,
     *,
     overwrite: bool = False,
+    executor: ExecutorConfig | None = None,
 ) -> tuple[int, list[StepStats], bool]:
-    """Write the examples of the threads in ``inputs`` to ``out``; returns (examples, stats,
-    already_done). Nothing is written when the inputs give no example."""
-    template = None
+    """Write the examples of the threads in ``inputs`` to ``out`` (a folder or an
+    object-store URL); returns (examples, stats, already_done). Nothing is written when the
+    inputs give no example."""
     if config.template_path is not None:
-        template = Template.from_file(config.template_path)
-        config.template = template.text
-    builder = SftBuilder(config, template)  # checks the settings before any output
-    files = list(iter_document_files(inputs))
-    for f in files:
+        config.template = Template.from_file(config.template_path).text
+    SftBuilder(config)  # checks the settings before any output
+    for f in iter_document_files(inputs):
         hint = wrong_kind_hint(f, "documents")
         if hint is not None:
             raise NothingToDoError(hint)
-    fingerprint = run_fingerprint(inputs, json.dumps(config.to_dict(), sort_keys=True))
-    reader = DocumentReader(canonical_order(inputs))  # input order makes no other run
-    grouping = StepStats("threads")
-    with RowsFolder(
-        out, kind=KIND, fingerprint=fingerprint, overwrite=overwrite, inputs=inputs
-    ) as folder:
-        if folder.done is not None:
-            return int(folder.done.get("counts", {}).get("documents", 0)), [], True
-        threads = list(threads_from_records(reader, grouping))
-        grouping.seen = grouping.kept = len(threads)
-        for line in builder.examples(threads):
-            folder.write(line)
-        stats = [reader.stats, grouping, builder.stats]
-        if folder.rows == 0:
-            raise NothingToDoError(f"{', '.join(map(str, inputs))}: {_nothing(threads, builder)}")
-        folder.commit(config=config.to_dict(), inputs=[str(i) for i in inputs], stats=stats)
-    return folder.rows, stats, False
+    result = run_stage(SftJob(inputs, config), out, executor=executor, overwrite=overwrite)
+    return result.documents, result.stats, result.skipped
 
 
-def _nothing(threads: list[Thread], builder: SftBuilder) -> str:
+def _nothing(threads: int, stats: StepStats | None) -> str:
     if not threads:
         return "no forum post records found: run `thresher extract --recipe NAME` first"
-    skips = ", ".join(f"{k} {v}" for k, v in builder.stats.dropped.most_common())
-    return f"no example from {len(threads)} threads (skipped: {skips})"
+    skips = ", ".join(f"{k} {v}" for k, v in (stats.dropped if stats else {}).most_common())
+    return f"no example from {threads} threads (skipped: {skips})"

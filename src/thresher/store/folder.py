@@ -17,7 +17,6 @@ earlier output (if any) as it was.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,7 +29,6 @@ from thresher.atomic import write_json
 from thresher.document import Document
 from thresher.errors import OutputError
 from thresher.stats import StepStats
-from thresher.store.hf import identity as dataset_identity
 from thresher.store.hf import is_dataset_spec
 from thresher.store.join import join_parts, pack, raw_estimate
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
@@ -68,28 +66,6 @@ def canonical_order(specs: Iterable[T]) -> list[T]:
     for spec in specs:
         first.setdefault(input_key(spec), spec)
     return [first[k] for k in sorted(first)]
-
-
-def fingerprint_files(paths: Iterable[str], settings: str, named: Iterable[str] = ()) -> str:
-    """A run's identity from its settings and its input files' paths, sizes and modification
-    times (remote URLs by name), cheap enough for terabytes of archives; ``named`` inputs
-    (a source's items, such as a Common Crawl slice) count by name. The order of the inputs
-    does not count (each one's line is hashed in sorted order)."""
-    lines: list[str] = []
-    for p in paths:
-        if is_dataset_spec(p):  # an hf: dataset: its revision or its folder's content
-            lines.append(f"{dataset_identity(p)}\n")
-            continue
-        if "://" in p and not p.startswith("file://"):
-            lines.append(f"{p}\n")
-            continue
-        path = Path(p.removeprefix("file://"))
-        st = path.stat()
-        lines.append(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n")
-    h = hashlib.sha256(settings.encode())
-    for line in [*sorted(f"{name}\n" for name in named), *sorted(lines)]:
-        h.update(line.encode())
-    return h.hexdigest()[:32]
 
 
 def _final_part_files(out: Path) -> list[Path]:
@@ -227,6 +203,7 @@ class FolderResult:
     documents: int = 0
     parts: list[Part] = field(default_factory=list)
     skipped: bool = False  # True when the folder already held this run's output
+    stats: list[StepStats] = field(default_factory=list)  # the run's counters (not when skipped)
 
 
 class DocumentsFolder:

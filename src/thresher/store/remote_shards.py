@@ -170,6 +170,7 @@ class RemoteRun:
         config: Any = None,
         inputs: Sequence[str | Path] = (),
         stats: Iterable[StepStats] = (),
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Stage the final parts (server-side copies; joined parts through a driver-local
         temporary folder), ``stats.json`` and the manifest, then publish; the manifest."""
@@ -179,8 +180,9 @@ class RemoteRun:
                 parts = [self._stage_final(f, Path(tmp)) for f in finals]
             except (OSError, ValueError) as e:
                 raise OutputError(f"{self.url}: cannot stage the final parts: {e}") from None
+            extra = {"fingerprint": self.fingerprint, **(extra or {})}
             write_manifest(tmp, kind=kind, config=config, inputs=inputs, parts=parts,
-                           stats=stats, extra={"fingerprint": self.fingerprint})  # fmt: skip
+                           stats=stats, extra=extra)  # fmt: skip
             self._put(STATS, (Path(tmp) / STATS).read_bytes())
             manifest: dict[str, Any] = json.loads((Path(tmp) / MANIFEST).read_text("utf-8"))
         self.folder.commit_staged(self.fingerprint, manifest)

@@ -1,0 +1,194 @@
+"""A stage as a job: what :func:`~thresher.execute.stage.run_stage` needs to run it.
+
+A job says who it is (its kind and the settings that, with its inputs, identify a run), how its
+input is cut into shards, and, for one shard, which items to write: a reader and its steps.
+Everything else (the output lock, "already done", resume, staging, markers, executors, buckets,
+the commit) is the runner's, the same for every stage.
+
+A job is shipped to the workers with each shard, so it holds plain data (settings, paths) and
+builds its steps inside :meth:`Job.items`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from thresher.errors import Unfinished
+from thresher.stats import StepStats
+from thresher.store.identity import run_fingerprint
+from thresher.store.markers import fresh_stage, write_marker
+from thresher.store.remote import is_remote
+from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part
+
+#: a shard as the plan saves it (plain JSON)
+ShardSpec = dict[str, Any]
+#: called in the worker with the number of items written since the last call (inline runs)
+Progress = Callable[[int], None]
+_PROGRESS_EVERY = 256
+
+
+class ShardWriter(Protocol):
+    """Writes one shard's items into its staging folder as parts."""
+
+    documents: int
+
+    def write(self, item: Any) -> None: ...
+
+    def close(self) -> list[Part]: ...
+
+    def abort(self) -> None: ...
+
+
+class Job:
+    """One stage's work. Subclasses set :attr:`kind` and override :meth:`plan` and
+    :meth:`items` (and, when they need to, the other hooks)."""
+
+    #: the ``kind`` of the manifest the stage writes
+    kind: ClassVar[str] = "documents"
+    #: part formats, the primary first
+    formats: tuple[str, ...] = ("jsonl.gz",)
+    #: document fields whose values make the output's folders (``()``: a flat folder)
+    partition: tuple[str, ...] = ()
+    part_bytes: int = DEFAULT_PART_BYTES
+
+    def __init__(self, inputs: Iterable[str | Path]) -> None:
+        #: the inputs as given (the manifest lists them)
+        self.inputs = [str(i) for i in inputs]
+
+    # -- identity ------------------------------------------------------------------------
+    def settings(self) -> str:
+        """What, beside the inputs, makes the run (a JSON string; workers left out)."""
+        return ""
+
+    def files(self) -> list[str]:
+        """The input files that identify the run by content."""
+        return []
+
+    def named(self) -> list[str]:
+        """Inputs that identify the run by name (a source's items)."""
+        return []
+
+    def fingerprint(self) -> str:
+        """The run's identity (:func:`~thresher.store.identity.run_fingerprint`)."""
+        return run_fingerprint(self.settings(), self.files(), self.named())
+
+    # -- plan and shards -----------------------------------------------------------------
+    def plan(self, workers: int) -> list[ShardSpec]:
+        """The shards, in output order (saved, so a resume keeps them whatever the workers)."""
+        raise NotImplementedError
+
+    def stats(self) -> list[StepStats]:
+        """Fresh counters for one shard, in the order the manifest lists them."""
+        return [StepStats(self.kind)]
+
+    def items(self, shard: ShardSpec, stats: list[StepStats]) -> Iterable[Any]:
+        """The items one shard writes (its reader through its steps); runs in a worker.
+        Raise :class:`~thresher.errors.Unfinished` to leave the shard for the rerun."""
+        raise NotImplementedError
+
+    def writer(self, stage: Path) -> ShardWriter:
+        """The writer of one shard's parts into ``stage``."""
+        return CorpusWriter(
+            stage, formats=self.formats, part_bytes=self.part_bytes, partition=self.partition
+        )
+
+    def shard_scope(self, work: Path | None) -> AbstractContextManager[Any]:
+        """Entered around a shard (``work``: the local shards folder, None in a scratch
+        folder of an object-store run), e.g. to keep a source's cache there."""
+        return nullcontext()
+
+    # -- the commit ----------------------------------------------------------------------
+    def config(self) -> Any:
+        """The settings the manifest records."""
+        return None
+
+    def extra(self) -> dict[str, Any]:
+        """More manifest fields (beside the fingerprint)."""
+        return {}
+
+    def nothing(self, stats: list[StepStats]) -> str:
+        """The one line said when the run wrote nothing (exit 1, no output)."""
+        return f"{', '.join(self.inputs)}: nothing to write"
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """One shard of a job: written into ``stage``, finished by ``marker`` (both local paths,
+    or both object-store URLs: the task then writes in a scratch folder and uploads)."""
+
+    job: Job
+    index: int
+    shard: ShardSpec
+    stage: str
+    marker: str
+
+
+def run_task(task: ShardTask, progress: Progress | None = None) -> dict[str, Any]:
+    """Write one shard into its stage, then its marker (parts, documents, stats): a shard
+    with a marker is complete. Runs in a worker; ``progress`` only when inline."""
+    if not is_remote(task.marker):
+        with task.job.shard_scope(Path(task.stage).parent):
+            return _write_shard(task, fresh_stage(Path(task.stage)), Path(task.marker), progress)
+    from thresher.store.remote_shards import remove_scratch, scratch_folder
+
+    scratch = scratch_folder()  # this task's own disk: nothing the driver reads
+    try:
+        with task.job.shard_scope(None):
+            return _write_shard(task, scratch, None, progress)
+    finally:
+        remove_scratch(scratch)
+
+
+def _counted(items: Iterable[Any], progress: Progress) -> Iterator[Any]:
+    n = 0
+    for item in items:
+        yield item
+        n += 1
+        if n == _PROGRESS_EVERY:
+            progress(n)
+            n = 0
+    progress(n)
+
+
+def _write_shard(
+    task: ShardTask, stage: Path, marker: Path | None, progress: Progress | None
+) -> dict[str, Any]:
+    """The shard's items into ``stage``; then its marker (``None``: upload the parts and the
+    marker to the task's object-store stage). An :class:`Unfinished` shard (a network failure
+    left after the retries) gets no marker and an ``unfinished`` key."""
+    job = task.job
+    stats = job.stats()
+    writer = job.writer(stage)
+    items = job.items(task.shard, stats)
+    if progress is not None:
+        items = _counted(items, progress)
+    try:
+        for item in items:
+            writer.write(item)
+    except Unfinished as e:  # no marker: the rerun does this shard again
+        writer.abort()
+        return {"documents": 0, "parts": [], "stats": _dump(stats), "unfinished": str(e)}
+    except BaseException:
+        writer.abort()
+        raise
+    parts = writer.close()
+    info = {
+        "documents": writer.documents,
+        "parts": [p.to_dict() for p in parts],
+        "stats": _dump(stats),
+    }
+    if marker is not None:
+        write_marker(marker, info)
+    else:
+        from thresher.store.remote_shards import upload_shard
+
+        upload_shard(stage, parts, task.stage, task.marker, info)
+    return info
+
+
+def _dump(stats: list[StepStats]) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in stats]
