@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -103,3 +104,31 @@ class Reporter:
 def report(description: str, total: int | None = None, **kw: object) -> Iterator[Reporter]:
     with Reporter(description, total, **kw) as r:  # type: ignore[arg-type]
         yield r
+
+
+def phase(reporter: Any, text: str) -> None:
+    """Say what the run does now: one line at once, then in the progress line's fields."""
+    if reporter is None:
+        return
+    note = getattr(reporter, "note", None)
+    if note is not None:
+        note(text)
+        reporter.fields["phase"] = text  # shown with the next progress line
+    else:
+        reporter.advance(0, phase=text)
+
+
+@contextmanager
+def slow_phase(reporter: Any, text: str, after: float = 1.0) -> Iterator[None]:
+    """Say ``text`` (as :func:`phase`) only when the work inside takes more than ``after``
+    seconds: a long input hash is announced, a quick error stays the only line."""
+    if reporter is None:
+        yield
+        return
+    timer = threading.Timer(after, phase, (reporter, text))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

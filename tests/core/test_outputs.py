@@ -26,8 +26,9 @@ import pytest
 from tests.extract.warcs import page, warc_record, write_warc
 from tests.refine.helpers import SENTENCES, write_jsonl
 from thresher.document import Document
+from thresher.execute.job import Job
+from thresher.execute.stage import run_stage
 from thresher.store import read_documents, verify
-from thresher.store.folder import DocumentsFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,24 +153,34 @@ def test_extract_rerun_with_other_inputs_is_refused_then_replaced(tmp_path: Path
     assert steps["paragraph_dedup"]["kept"] == 8, steps["paragraph_dedup"]
 
 
-def test_a_failed_extract_leaves_the_earlier_output_as_it_was(tmp_path: Path) -> None:
+def test_a_failed_run_leaves_the_earlier_output_as_it_was(tmp_path: Path) -> None:
+    """A run that replaces a folder (--overwrite) and fails half-way (a full disk) leaves the
+    earlier output whole: parts and manifest as they were, verify passing."""
+
+    class Texts(Job):
+        def __init__(self, texts: list[str], fail: bool = False) -> None:
+            super().__init__([])
+            self.texts, self.fail = texts, fail
+
+        def settings(self) -> str:
+            return json.dumps(self.texts)
+
+        def plan(self, workers: int) -> list[dict[str, object]]:
+            return [{}]
+
+        def items(self, shard: dict[str, object], stats: list[object]) -> Iterator[Document]:
+            for i, text in enumerate(self.texts):
+                if self.fail and i == 1:
+                    raise OSError(28, "No space left on device")
+                yield Document(text=text, url=f"u{i}")
+
     out = tmp_path / "docs"
-    first = DocumentsFolder(out, kind="documents", fingerprint="one")
-    assert first.open() is None
-    first.write_all(Document(text=f"old {i}", url=f"u{i}") for i in range(3))
-    first.commit()
-
-    def failing() -> Iterator[Document]:
-        yield Document(text="new 0", url="n0")
-        raise OSError(28, "No space left on device")
-
-    second = DocumentsFolder(out, kind="documents", fingerprint="two", overwrite=True)
-    assert second.open() is None
+    run_stage(Texts([f"old {i}" for i in range(3)]), out)
     with pytest.raises(OSError):
-        second.write_all(failing())
+        run_stage(Texts(["new 0", "new 1"], fail=True), out, overwrite=True)
     assert sorted(d.text for d in read_documents([out])) == ["old 0", "old 1", "old 2"]
     assert verify(out).ok
-    no_temp_files(out)
+    assert not list(out.rglob("*.tmp"))  # the hidden work folder stays, to resume
 
 
 def test_run_pipeline_extract_and_cli_extract_share_one_writer() -> None:

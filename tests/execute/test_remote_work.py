@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.test_object_storage import BUCKET, s3  # noqa: F401 - the S3 server fixture
-from thresher.refine.remote_work import RemoteWork, shard_files
+from thresher.store.mirror import RemoteWork, shard_files
 
 pytest.importorskip("s3fs")
 

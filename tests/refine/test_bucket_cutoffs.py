@@ -165,20 +165,20 @@ def test_resume_keeps_the_cutoffs(
     lm_dir, held_out = model
     inp = _shards(tmp_path, held_out[:90], 3)
     out = tmp_path / "out"
-    real = tasks._final
+    real = tasks.final_shard
 
-    def fail_on_second(task: Any, work: Any) -> Any:
+    def fail_on_second(task: Any, work: Any, progress: Any = None) -> Any:
         if task.shard == 1:
             raise RuntimeError("killed")
-        return real(task, work)
+        return real(task, work, progress)
 
-    monkeypatch.setattr(tasks, "_final", fail_on_second)
+    monkeypatch.setattr(tasks, "final_shard", fail_on_second)
     with pytest.raises(RuntimeError, match="killed"):
         refine([inp], out, _config(lm_dir))
     saved = json.loads(
         next((out / ".refine-work").glob("calibration*.json")).read_text(encoding="utf-8")
     )
-    monkeypatch.setattr(tasks, "_final", real)
+    monkeypatch.setattr(tasks, "final_shard", real)
 
     def no_second_calibration(self: Buckets, docs: Any) -> Any:
         raise AssertionError("calibrated again on resume")

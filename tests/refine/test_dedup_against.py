@@ -131,10 +131,13 @@ def test_another_earlier_corpus_is_another_run(tmp_path: Path) -> None:
     refine(new_in, new, config(against=[str(old)]))
     with pytest.raises(OutputError):
         refine(new_in, new, config(against=[str(other)]))
-    # every paragraph of NEW is in OTHER: nothing kept is exit 1 with why, and no empty corpus
+    # every paragraph of NEW is in OTHER: nothing kept is exit 1 with why, no empty corpus
+    # is written, and the earlier corpus stays as it was (a failed run replaces nothing)
+    before = (new / "manifest.json").read_bytes()
     with pytest.raises(NothingToDoError, match=r"every one dropped \(paragraph_dedup: in earlier"):
         refine(new_in, new, config(against=[str(other)]), overwrite=True)
-    assert not (new / "manifest.json").exists()
+    assert (new / "manifest.json").read_bytes() == before
+    assert verify(new).ok and not (new / ".refine-work").exists()
 
 
 def test_bad_earlier_corpus_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -94,20 +94,20 @@ def test_progress_from_the_first_second_and_resume_line(
         "-c",
         str(_light(tmp_path)),
     ]
-    real = tasks._final
+    real = tasks.final_shard
 
-    def fail_shard_1(task: Any, work: Any) -> Any:
+    def fail_shard_1(task: Any, work: Any, progress: Any = None) -> Any:
         if task.shard == 1:
             raise OSError(28, "No space left on device")
-        return real(task, work)
+        return real(task, work, progress)
 
-    monkeypatch.setattr(tasks, "_final", fail_shard_1)
+    monkeypatch.setattr(tasks, "final_shard", fail_shard_1)
     assert main(args) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("[thresher] refine: ")]
     assert lines[0] == "[thresher] refine: paragraph_dedup: scanning 2 shards"
     assert any("refining 2 of 2 shards" in line for line in lines)
-    monkeypatch.setattr(tasks, "_final", real)
+    monkeypatch.setattr(tasks, "final_shard", real)
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "[thresher] refine: resuming: 1 of 2 shards done" in err

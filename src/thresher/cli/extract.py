@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from thresher.cli.run_options import ExecutorKind, RayAddress, Workers
 from thresher.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -78,13 +79,9 @@ def register(app: typer.Typer) -> None:
         recipe: Path | None = typer.Option(
             None, "--recipe", help="YAML recipe of selectors: write structured records instead."
         ),
-        workers: int | None = typer.Option(None, "--workers", help="Shards at once."),
-        executor: str | None = typer.Option(
-            None, "--executor", help="Where shards run: local or ray (default from config: local)."
-        ),
-        ray_address: str | None = typer.Option(
-            None, "--ray-address", help="Ray cluster (default: RAY_ADDRESS, else a local instance)."
-        ),
+        workers: Workers = None,
+        executor: ExecutorKind = None,
+        ray_address: RayAddress = None,
         comments: bool = typer.Option(
             False, "--comments", help="Keep comment sections in the main content."
         ),

@@ -9,6 +9,7 @@ from typing import BinaryIO
 import typer
 
 from thresher.cli.fields import DateField, IdField, TextField, TitleField, UrlField, fields_from
+from thresher.cli.run_options import ExecutorKind, RayAddress, Workers
 from thresher.errors import InputError
 
 
@@ -32,15 +33,9 @@ def _refine(
     lm_dir: Path | None = typer.Option(
         None, "--lm-dir", help="Folder of train-lm models (perplexity and buckets)."
     ),
-    executor: str | None = typer.Option(
-        None, "--executor", help="Where shards run: local or ray (default from config: local)."
-    ),
-    ray_address: str | None = typer.Option(
-        None, "--ray-address", help="Ray cluster (default: RAY_ADDRESS, else a local instance)."
-    ),
-    workers: int | None = typer.Option(
-        None, "--workers", "-w", min=1, help="Shards at once (default from config: 1)."
-    ),
+    executor: ExecutorKind = None,
+    ray_address: RayAddress = None,
+    workers: Workers = None,
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the output of an earlier run with other inputs."
     ),

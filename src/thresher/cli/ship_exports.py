@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from thresher.cli.fields import DateField, IdField, TextField, TitleField, UrlField, fields_from
+from thresher.cli.run_options import ExecutorKind, RayAddress, Workers
 from thresher.stats import StepStats
 
 
@@ -23,7 +24,9 @@ def register(app: typer.Typer) -> None:
         inputs: list[str] = typer.Argument(
             ..., help="Documents written by `thresher extract --recipe` (files or folders)."
         ),
-        out: Path = typer.Option(..., "-o", "--out", help="Output folder (JSONL + manifest)."),
+        out: str = typer.Option(
+            ..., "-o", "--out", help="Output folder (JSONL + manifest; or an s3:// URL)."
+        ),
         fmt: str = typer.Option(
             "alpaca",
             "--format",
@@ -94,7 +97,9 @@ def register(app: typer.Typer) -> None:
     @app.command("chunks")
     def chunks_cmd(
         inputs: list[str] = typer.Argument(..., help="Document files or folders."),
-        out: Path = typer.Option(..., "-o", "--out", help="Output folder (chunks + manifest)."),
+        out: str = typer.Option(
+            ..., "-o", "--out", help="Output folder (chunks + manifest; or an s3:// URL)."
+        ),
         max_tokens: int = typer.Option(
             512,
             "--max-tokens",
@@ -113,15 +118,21 @@ def register(app: typer.Typer) -> None:
         url_field: UrlField = None,
         title_field: TitleField = None,
         date_field: DateField = None,
+        workers: Workers = None,
+        executor: ExecutorKind = None,
+        ray_address: RayAddress = None,
     ) -> None:
         """Documents to retrieval chunks along their Markdown structure (headings, paragraphs,
-        lists, code), with heading path, position, images and links."""
+        lists, code), with heading path, position, images and links. Each input file is a
+        shard: a killed run resumes, and --executor ray runs them on Ray."""
+        from thresher.execute.config import resolve_executor
         from thresher.ship.chunks import export_chunks
 
         fields = fields_from(text_field, id_field, url_field, title_field, date_field)
+        where = resolve_executor(kind=executor, address=ray_address, workers=workers)
         n, stats, done = export_chunks(
             inputs, out, max_tokens=max_tokens, overlap=overlap, fmt=fmt, overwrite=overwrite,
-            fields=fields,
+            fields=fields, executor=where,
         )  # fmt: skip
         if done:
             print(f"{out}: already complete ({n} chunks)")

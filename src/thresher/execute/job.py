@@ -7,13 +7,18 @@ the commit) is the runner's, the same for every stage.
 
 A job is shipped to the workers with each shard, so it holds plain data (settings, paths) and
 builds its steps inside :meth:`Job.items`.
+
+A job whose steps must see the whole corpus first (refine's paragraph dedup, its perplexity
+cut-offs) adds :class:`Round` s before the final pass: each round's scan of every shard
+(:meth:`Job.scan`, in the workers, a marker per shard), then :meth:`Job.after` once in the
+driver (a merge, a calibration), whose result every later task gets in ``ShardTask.state``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -43,9 +48,42 @@ class ShardWriter(Protocol):
     def abort(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Round:
+    """A pass before the final one: with ``scan``, :meth:`Job.scan` runs on every shard
+    (each leaves ``NAME/NNNNN.done.json`` in the work folder); then :meth:`Job.after` runs
+    once in the driver and its result is saved as ``NAME.done.json``."""
+
+    name: str
+    scan: bool = True
+    #: what the progress line says while the round's scans run (e.g. "dedup")
+    label: str = ""
+
+
+@dataclass
+class RoundContext:
+    """What :meth:`Job.after` gets in the driver."""
+
+    work: Path  # the run's local work folder (mirrored from the bucket's, for a bucket run)
+    shards: list[ShardSpec]
+    state: dict[str, dict[str, Any]]  # what the earlier rounds' after() returned, by name
+    executor: Any  # where the round's parallel part may run
+    reporter: Any = None
+
+
 class Job:
     """One stage's work. Subclasses set :attr:`kind` and override :meth:`plan` and
     :meth:`items` (and, when they need to, the other hooks)."""
+
+    #: the hidden work folder inside a local output (plan, stages, markers)
+    work_name: ClassVar[str] = ""
+    #: the folder of the final pass's stages and markers inside the work folder
+    slots_name: ClassVar[str] = "shards"
+    #: True when tasks read and write the work folder beyond their own stage (rounds): a
+    #: bucket run then mirrors its work folder between the bucket and the driver
+    mirrored: ClassVar[bool] = False
+    #: what the progress line says the final pass does ("refining 3 of 8 shards")
+    doing: ClassVar[str] = "writing"
 
     #: the ``kind`` of the manifest the stage writes
     kind: ClassVar[str] = "documents"
@@ -101,7 +139,43 @@ class Job:
         folder of an object-store run), e.g. to keep a source's cache there."""
         return nullcontext()
 
+    def run_shard(self, task: ShardTask, progress: Progress | None = None) -> dict[str, Any]:
+        """The final pass of one shard (in a worker): its items written into its stage,
+        then its marker. A job with more to stage than one writer's parts overrides it."""
+        return _write_task(task, progress)
+
+    # -- rounds (jobs that must see the whole corpus first) -------------------------------
+    def rounds(self) -> list[Round]:
+        """The passes before the final one, in order (none by default)."""
+        return []
+
+    def scan(self, task: ShardTask) -> dict[str, Any]:
+        """A round's scan of one shard (``task.round`` names it); writes into the work
+        folder (``task.work``), returns what its marker holds. Runs in a worker."""
+        raise NotImplementedError
+
+    def after(self, rnd: Round, ctx: RoundContext) -> dict[str, Any]:
+        """A round's step in the driver once every shard is scanned (JSON-able, saved)."""
+        return {}
+
     # -- the commit ----------------------------------------------------------------------
+    def commit(
+        self,
+        folder: Any,
+        infos: list[dict[str, Any]],
+        stats: list[StepStats],
+        state: dict[str, dict[str, Any]],
+    ) -> Any:
+        """Every shard's staged output into place with the manifest (``folder``: the
+        :class:`~thresher.execute.run_folder.RunFolder`); the result."""
+        return folder.commit(
+            [[Part(**p) for p in info["parts"]] for info in infos],
+            config=self.config(),
+            inputs=self.inputs,
+            stats=stats,
+            extra=self.extra(),
+        )
+
     def config(self) -> Any:
         """The settings the manifest records."""
         return None
@@ -118,18 +192,30 @@ class Job:
 @dataclass(frozen=True)
 class ShardTask:
     """One shard of a job: written into ``stage``, finished by ``marker`` (both local paths,
-    or both object-store URLs: the task then writes in a scratch folder and uploads)."""
+    or both object-store URLs: the task then writes in a scratch folder and uploads).
+    ``round`` names the round of a scan ("" for the final pass), ``state`` holds what the
+    earlier rounds computed, ``work`` the run's work folder (a path, or a URL when mirrored)."""
 
     job: Job
     index: int
     shard: ShardSpec
     stage: str
     marker: str
+    round: str = ""
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    work: str = ""
 
 
 def run_task(task: ShardTask, progress: Progress | None = None) -> dict[str, Any]:
-    """Write one shard into its stage, then its marker (parts, documents, stats): a shard
-    with a marker is complete. Runs in a worker; ``progress`` only when inline."""
+    """Run one task in a worker: a round's scan, or the final pass of a shard (its marker,
+    written last, says it is complete). ``progress`` only when the task runs inline."""
+    if task.round:
+        return task.job.scan(task)
+    return task.job.run_shard(task, progress)
+
+
+def _write_task(task: ShardTask, progress: Progress | None) -> dict[str, Any]:
+    """The default final pass: the shard's items through the job's writer."""
     if not is_remote(task.marker):
         with task.job.shard_scope(Path(task.stage).parent):
             return _write_shard(task, fresh_stage(Path(task.stage)), Path(task.marker), progress)

@@ -7,6 +7,12 @@ folder in an object store. The stage runner talks to both through :class:`RunFol
 - :class:`BucketRun`: the output URL's staging prefix holds them
   (:class:`~thresher.store.remote_shards.RemoteRun`), so tasks need no disk shared with the
   driver; the commit copies the staged parts to their final keys and publishes the manifest.
+- :class:`MirroredRun`: a bucket run of a job with rounds (refine), whose tasks read what
+  earlier rounds left beside their own shard: the work folder lives under the output URL's
+  staging prefix (:class:`~thresher.store.mirror.RemoteWork`), each task runs in a scratch
+  copy of its part of it, the
+  driver mirrors it around each of its own phases, commits into a local working copy of the
+  output and publishes that.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from typing import Any, Protocol
 from thresher.output import lock_folder
 from thresher.stats import StepStats
 from thresher.store.folder import DocumentsFolder, FolderResult, check_published
-from thresher.store.markers import ShardSlots
-from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path
+from thresher.store.markers import ShardSlots, read_marker, write_marker
+from thresher.store.mirror import RemoteWork
+from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path, staging_name
 from thresher.store.remote_shards import RemoteRun, RemoteSlots
 from thresher.store.writers import DEFAULT_PART_BYTES, Part
 
@@ -33,6 +40,30 @@ class RunFolder(Protocol):
     #: where a user finds the run's staged work (said when the run stops unfinished)
     where: str
     slots: Slots
+    #: the driver's local work folder (None: the run stages in a bucket only)
+    work: Path | None
+    #: the work folder as tasks see it: a local path, or the URL of a mirrored one
+    task_work: str
+    #: True when tasks write into the driver's own work folder (a local run)
+    shares_disk: bool
+    #: True when a killed attempt of this run was found and is resumed
+    resumed: bool
+
+    def round_slots(self, name: str) -> ShardSlots:
+        """The markers of a round's scans (``work/NAME/NNNNN.done.json``)."""
+        ...
+
+    def once(self, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The result saved as ``work/NAME.done.json``, computed and saved first if absent."""
+        ...
+
+    def pull(self) -> None:
+        """Bring the tasks' markers and files into the driver's work folder (mirrored)."""
+        ...
+
+    def push(self) -> None:
+        """Send what the driver wrote in its work folder to the tasks' (mirrored)."""
+        ...
 
     def lock(self) -> AbstractContextManager[Any]:
         """Held for the whole run: a second run into the same output stops."""
@@ -65,6 +96,27 @@ class RunFolder(Protocol):
         ...
 
 
+def published(
+    remote: RemoteFolder, kind: str, fingerprint: str, overwrite: bool
+) -> FolderResult | None:
+    """The result when the bucket's folder already holds this run, else None (another run's
+    output refused unless ``overwrite``); a publish left half-done is finished first, and
+    this run's own staged work is kept for a resume."""
+    remote.recover(keep=fingerprint)
+    manifest = check_published(
+        remote.manifest(), url=remote.url, kind=kind, fingerprint=fingerprint,
+        overwrite=overwrite,
+    )  # fmt: skip
+    if manifest is None:
+        return None
+    return FolderResult(
+        remote.url,
+        documents=int(manifest.get("counts", {}).get("documents", 0)),
+        parts=[Part(**p) for p in manifest.get("parts", [])],
+        skipped=True,
+    )
+
+
 class LocalRun:
     """A run into a local folder."""
 
@@ -78,21 +130,47 @@ class LocalRun:
         overwrite: bool,
         inputs: Sequence[str],
         part_bytes: int = DEFAULT_PART_BYTES,
+        work: str = "",
+        slots: str = "shards",
     ) -> None:
         self.out = out
         self.part_bytes = part_bytes
         self.folder = DocumentsFolder(
             out, kind=kind, fingerprint=fingerprint, formats=formats, overwrite=overwrite,
-            inputs=inputs,
+            inputs=inputs, work=work or None, slots=slots,
         )  # fmt: skip
-        self.where = str(self.folder.work)
+        self.root = self.folder.work
+        self.work: Path | None = self.root
+        self.where = str(self.root)
+        self.task_work = str(self.root)
+        self.shares_disk = True
         self.slots: Slots = self.folder.shards
+        self.resumed = False
 
     def lock(self) -> AbstractContextManager[Any]:
         return lock_folder(self.out)
 
     def open(self) -> FolderResult | None:
-        return self.folder.open(resume=True)
+        done = self.folder.open(resume=True)
+        self.resumed = self.folder.resumed
+        return done
+
+    def round_slots(self, name: str) -> ShardSlots:
+        return ShardSlots(self.root / name)
+
+    def once(self, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        path = self.root / f"{name}.done.json"
+        done = read_marker(path)
+        if done is None:
+            done = compute()
+            write_marker(path, done)
+        return done
+
+    def pull(self) -> None:
+        """Nothing to bring: tasks write into this work folder."""
+
+    def push(self) -> None:
+        """Nothing to send: tasks read this work folder."""
 
     def shards(self, plan: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         if self.folder.resumed and "shards" in self.folder.plan:
@@ -140,29 +218,34 @@ class BucketRun:
         self.part_bytes = part_bytes
         self.run = RemoteRun(self.remote, fingerprint)
         self.where = self.run.url
+        self.work: Path | None = None
+        self.task_work = self.run.url
+        self.shares_disk = False
         self.slots: Slots = self.run.shards
+        self.resumed = False
 
     def lock(self) -> AbstractContextManager[Any]:
         return lock_folder(local_copy(self.remote.url))  # a second run on this machine stops
 
     def open(self) -> FolderResult | None:
-        self.remote.recover(keep=self.fingerprint)  # this run's staged shards kept to resume
-        manifest = check_published(
-            self.remote.manifest(), url=self.remote.url, kind=self.kind,
-            fingerprint=self.fingerprint, overwrite=self.overwrite,
-        )  # fmt: skip
-        if manifest is None:
-            return None
-        return FolderResult(
-            self.remote.url,
-            documents=int(manifest.get("counts", {}).get("documents", 0)),
-            parts=[Part(**p) for p in manifest.get("parts", [])],
-            skipped=True,
-        )
+        return published(self.remote, self.kind, self.fingerprint, self.overwrite)
+
+    def round_slots(self, name: str) -> ShardSlots:
+        raise NotImplementedError("a job with rounds writes to a bucket through MirroredRun")
+
+    def once(self, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        raise NotImplementedError("a job with rounds writes to a bucket through MirroredRun")
+
+    def pull(self) -> None:
+        """Nothing to bring: the driver reads the markers in the bucket."""
+
+    def push(self) -> None:
+        """Nothing to send: the driver writes nothing tasks read."""
 
     def shards(self, plan: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         saved = self.run.plan()
         if saved is not None and "shards" in saved:
+            self.resumed = True
             return list(saved["shards"])
         shards = plan()
         self.run.save_plan({"shards": shards})
@@ -190,6 +273,56 @@ class BucketRun:
         )
 
 
+class MirroredRun(LocalRun):
+    """A run of a job with rounds into a folder of an object store: tasks work against the
+    work folder under the output URL's staging prefix; the driver keeps a mirror of it in a
+    local working copy of the output (kept between runs to resume), commits there and
+    publishes the copy."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        kind: str,
+        fingerprint: str,
+        formats: Sequence[str],
+        overwrite: bool,
+        part_bytes: int = DEFAULT_PART_BYTES,
+        work: str = "",
+        slots: str = "shards",
+    ) -> None:
+        self.remote = RemoteFolder(url)
+        self.kind = kind
+        self.fingerprint = fingerprint
+        self.overwrite = overwrite
+        super().__init__(
+            local_copy(self.remote.url), kind=kind, fingerprint=fingerprint, formats=formats,
+            overwrite=True, inputs=(), part_bytes=part_bytes, work=work, slots=slots,
+        )  # fmt: skip
+        self.shared = RemoteWork(f"{self.remote.url}/{staging_name(fingerprint)}/work")
+        self.where = self.shared.url
+        self.task_work = self.shared.url
+        self.shares_disk = False
+
+    def open(self) -> FolderResult | None:
+        done = published(self.remote, self.kind, self.fingerprint, self.overwrite)
+        if done is not None:
+            return done
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.shared.pull(self.root)  # a killed driver's work, on this machine or another
+        return super().open()
+
+    def pull(self) -> None:
+        self.shared.pull(self.root)
+
+    def push(self) -> None:
+        self.shared.push(self.root)
+
+    def publish(self) -> None:
+        """The committed working copy to the bucket (its manifest written last)."""
+        self.remote.publish(self.out)
+
+
 def run_folder(
     out: str | Path,
     *,
@@ -199,8 +332,17 @@ def run_folder(
     overwrite: bool,
     inputs: Sequence[str],
     part_bytes: int = DEFAULT_PART_BYTES,
+    work: str = "",
+    slots: str = "shards",
+    mirrored: bool = False,
 ) -> RunFolder:
-    """The run folder of ``out``: a bucket's for an object-store URL, else a local one."""
+    """The run folder of ``out``: a bucket's for an object-store URL (mirrored for a job
+    with rounds), else a local one."""
+    if is_remote(str(out)) and mirrored:
+        return MirroredRun(
+            str(out), kind=kind, fingerprint=fingerprint, formats=formats, overwrite=overwrite,
+            part_bytes=part_bytes, work=work, slots=slots,
+        )  # fmt: skip
     if is_remote(str(out)):
         return BucketRun(
             str(out), kind=kind, fingerprint=fingerprint, formats=formats, overwrite=overwrite,
@@ -208,5 +350,5 @@ def run_folder(
         )  # fmt: skip
     return LocalRun(
         local_path(out), kind=kind, fingerprint=fingerprint, formats=formats,
-        overwrite=overwrite, inputs=inputs, part_bytes=part_bytes,
+        overwrite=overwrite, inputs=inputs, part_bytes=part_bytes, work=work, slots=slots,
     )  # fmt: skip

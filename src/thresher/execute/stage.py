@@ -9,6 +9,8 @@
    ``overwrite``, a killed attempt of this run is resumed with the shards it planned;
 3. the shards without a marker run on the executor (this process, a local pool or Ray),
    each staged with its marker; progress is reported as they finish;
+   A job with rounds (refine) first runs each round: every shard's scan, then the round's
+   step in the driver (a merge, a calibration), each saved so a resumed run skips it;
 4. shards left unfinished (network failures after the retries) stop the run before the
    commit (exit 75: rerun to fetch them); a run that wrote nothing leaves nothing (exit 1,
    :meth:`Job.nothing` says why);
@@ -20,17 +22,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from thresher.errors import IncompleteRunError, NothingToDoError
+from thresher.execute.base import Executor
 from thresher.execute.choose import make_executor
 from thresher.execute.config import ExecutorConfig
-from thresher.execute.job import Job, ShardTask, run_task
-from thresher.execute.run_folder import RunFolder, Slots, run_folder
+from thresher.execute.job import Job, RoundContext, ShardTask, run_task
+from thresher.execute.local import LocalExecutor
+from thresher.execute.run_folder import RunFolder, run_folder
+from thresher.progress import phase, slow_phase
 from thresher.stats import StepStats, merge_stats
-from thresher.store.folder import FolderResult
-from thresher.store.writers import Part
 
 
 def run_stage(
@@ -41,27 +45,94 @@ def run_stage(
     overwrite: bool = False,
     reporter: Any = None,
     stats: list[StepStats] | None = None,
-) -> FolderResult:
+) -> Any:
     """Run ``job`` into ``out`` (a folder or an object-store URL); see the module docstring.
+    Returns what :meth:`Job.commit` returns (a :class:`FolderResult` by default), or the
+    finished folder's result with ``skipped`` when it already holds this run.
 
     ``reporter`` (a :class:`thresher.progress.Reporter`) gets ``advance(items,
     shards=done/total, dropped=n)`` as shards finish, and per item when they run in this
-    process; ``stats``, when given, receives the counters shard by shard (merged by name)."""
+    process, and a line for each phase; ``stats``, when given, receives the counters shard by
+    shard (merged by name)."""
     settings = executor or ExecutorConfig()
+    with slow_phase(reporter, "identifying the run (hashing its inputs)"):
+        fingerprint = job.fingerprint()
     folder = run_folder(
-        out, kind=job.kind, fingerprint=job.fingerprint(), formats=job.formats,
+        out, kind=job.kind, fingerprint=fingerprint, formats=job.formats,
         overwrite=overwrite, inputs=job.inputs, part_bytes=job.part_bytes,
+        work=job.work_name, slots=job.slots_name, mirrored=job.mirrored,
     )  # fmt: skip
     with folder.lock():
         done = folder.open()
         if done is not None:
             return done
-        shards = folder.shards(lambda: job.plan(settings.workers))
-        infos = _run_shards(job, folder.slots, shards, settings, reporter, stats)
-        return _commit(job, folder, infos)
+        with slow_phase(reporter, "planning shards"):
+            shards = folder.shards(lambda: job.plan(settings.workers))
+        folder.push()
+        n = len(shards)
+        if folder.resumed:
+            left = sum(1 for i in range(n) if folder.slots.done(i) is None)
+            phase(reporter, f"resuming: {n - left} of {n} shards done")
+        with make_executor(settings) as pool:
+            state = _rounds(job, folder, shards, pool, reporter)
+            infos = _run_shards(job, folder, shards, state, pool, reporter, stats)
+        folder.pull()
+        return _commit(job, folder, infos, state)
 
 
-def _commit(job: Job, folder: RunFolder, infos: list[dict[str, Any]]) -> FolderResult:
+def _rounds(
+    job: Job, folder: RunFolder, shards: list[dict[str, Any]], pool: Executor, reporter: Any
+) -> dict[str, dict[str, Any]]:
+    """Every round of the job: the scans not yet done, then its step in the driver (once);
+    what each step returned, by round name."""
+    state: dict[str, dict[str, Any]] = {}
+    for rnd in job.rounds():
+        if rnd.scan:
+            slots = folder.round_slots(rnd.name)
+            todo = [i for i in range(len(shards)) if slots.done(i) is None]
+            tasks = [
+                ShardTask(job, i, shards[i], str(slots.stage(i)), str(slots.marker(i)),
+                          rnd.name, dict(state), folder.task_work)
+                for i in todo
+            ]  # fmt: skip
+            _scan(pool, tasks, rnd.label or rnd.name, reporter)
+            folder.pull()
+        assert folder.work is not None, "a job with rounds runs in a folder with a work folder"
+        with _local_pool(pool, folder.shares_disk) as where:
+            ctx = RoundContext(folder.work, list(shards), dict(state), where, reporter)
+            state[rnd.name] = folder.once(rnd.name, lambda r=rnd, c=ctx: job.after(r, c))
+        folder.push()
+    return state
+
+
+def _local_pool(pool: Executor, shares_disk: bool) -> AbstractContextManager[Executor]:
+    """Where a round's driver step runs its parallel part (it reads the driver's work
+    folder): the run's executor, or local processes when the run's tasks share no disk with
+    the driver (Ray with a mirrored bucket run)."""
+    if shares_disk or pool.kind == "local":
+        return nullcontext(pool)
+    return LocalExecutor(pool.workers)
+
+
+def _scan(pool: Executor, tasks: list[ShardTask], label: str, reporter: Any) -> None:
+    """A round's scan of the shards not yet scanned, saying how many are done."""
+    total = len(tasks)
+    if total:
+        phase(reporter, f"{label}: scanning {total} shard{'s' if total != 1 else ''}")
+    done = 0
+
+    def advance(_: int, info: Any) -> None:
+        nonlocal done
+        done += 1
+        if reporter is not None:
+            reporter.advance(0, phase=f"{label}: scanned {done}/{total}")
+
+    pool.map(run_task, tasks, on_done=advance)
+
+
+def _commit(
+    job: Job, folder: RunFolder, infos: list[dict[str, Any]], state: dict[str, dict[str, Any]]
+) -> Any:
     """Stop on unfinished shards or an empty run; else commit every shard's parts."""
     left = unfinished_items(infos)
     if left is not None:
@@ -73,27 +144,24 @@ def _commit(job: Job, folder: RunFolder, infos: list[dict[str, Any]]) -> FolderR
     if sum(info["documents"] for info in infos) == 0:
         folder.abort()
         raise NothingToDoError(job.nothing(merged))
-    result = folder.commit(
-        [[Part(**p) for p in info["parts"]] for info in infos],
-        config=job.config(),
-        inputs=job.inputs,
-        stats=merged,
-        extra=job.extra(),
-    )
-    result.stats = merged
+    result = job.commit(folder, infos, merged, state)
+    if getattr(result, "stats", None) == []:
+        result.stats = merged
     return result
 
 
 def _run_shards(
     job: Job,
-    slots: Slots,
+    folder: RunFolder,
     shards: Sequence[dict[str, Any]],
-    settings: ExecutorConfig,
+    state: dict[str, dict[str, Any]],
+    pool: Executor,
     reporter: Any,
     sink: list[StepStats] | None,
 ) -> list[dict[str, Any]]:
-    """Run the shards without a marker in ``slots`` on the executor; every shard's marker,
-    in order."""
+    """The final pass: the shards without a marker run on the executor; every shard's
+    marker, in order."""
+    slots = folder.slots
     infos: dict[int, dict[str, Any]] = {}
     todo: list[int] = []
     dropped = 0
@@ -118,26 +186,31 @@ def _run_shards(
             count(done)
         else:
             todo.append(i)
-    tasks = [ShardTask(job, i, shards[i], str(slots.stage(i)), str(slots.marker(i))) for i in todo]
-    with make_executor(settings) as executor:
-        inline = executor.inline(len(tasks))
+    tasks = [
+        ShardTask(job, i, shards[i], str(slots.stage(i)), str(slots.marker(i)), "",
+                  dict(state), folder.task_work)
+        for i in todo
+    ]  # fmt: skip
+    if job.rounds() or folder.resumed:
+        phase(reporter, f"{job.doing} {len(todo)} of {len(shards)} shards")
+    inline = pool.inline(len(tasks))
 
-        def shard_done(k: int, info: dict[str, Any]) -> None:
-            infos[todo[k]] = info
-            if info.get("unfinished"):  # done again by the rerun: its counts come then
-                return
-            count(info)
-            if reporter is not None:
-                reporter.advance(
-                    0 if inline else info["documents"],
-                    shards=f"{len(infos)}/{len(shards)}",
-                    dropped=dropped,
-                )
+    def shard_done(k: int, info: dict[str, Any]) -> None:
+        infos[todo[k]] = info
+        if info.get("unfinished"):  # done again by the rerun: its counts come then
+            return
+        count(info)
+        if reporter is not None:
+            reporter.advance(
+                0 if inline else info["documents"],
+                shards=f"{len(infos)}/{len(shards)}",
+                dropped=dropped,
+            )
 
-        fn: Any = run_task
-        if inline and reporter is not None:
-            fn = functools.partial(run_task, progress=reporter.advance)
-        executor.map(fn, tasks, on_done=shard_done)
+    fn: Any = run_task
+    if inline and reporter is not None:
+        fn = functools.partial(run_task, progress=reporter.advance)
+    pool.map(fn, tasks, on_done=shard_done)
     return [infos[i] for i in range(len(shards))]
 
 

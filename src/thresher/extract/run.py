@@ -10,7 +10,7 @@ shards when asked; ``thresher extract`` runs the same shards on any executor
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from thresher.archive import CorruptInput, TooLarge, TruncatedInput
@@ -296,12 +296,3 @@ def _account(
         else:
             stats.kept += 1
             yield doc
-
-
-def unfinished_items(infos: Sequence[dict[str, Any]]) -> str | None:
-    """One line naming the shards left unfinished (how many, which and why), or None."""
-    left = [str(info["unfinished"]) for info in infos if info.get("unfinished")]
-    if not left:
-        return None
-    shown = "; ".join(left[:3]) + (f"; and {len(left) - 3} more" if len(left) > 3 else "")
-    return f"{len(left)} of {len(infos)} item(s) left unfinished: {shown}"

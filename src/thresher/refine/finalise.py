@@ -17,7 +17,7 @@ from thresher.stats import StepStats, merge_stats
 from thresher.store import Part, write_manifest
 from thresher.store.config import OutputConfig
 from thresher.store.join import join_parts, pack, raw_estimate
-from thresher.store.markers import ShardSlots, read_marker
+from thresher.store.markers import ShardSlots
 from thresher.store.writers import sha256_file
 
 #: one staged unit of a folder: (shard, {format: staged part as in the shard's marker})
@@ -90,17 +90,16 @@ def _place_all(
 
 
 def _buckets_applied(
-    template: list[Step], work: WorkFolder, stats: dict[str, StepStats]
+    template: list[Step], calibrations: dict[int, dict[str, Any]], stats: dict[str, StepStats]
 ) -> dict[str, Any] | None:
-    """The perplexity cutoffs the run applied (the manifest's ``buckets``: its calibration in
-    the work folder), with the languages scored but not bucketed and why; None without a
-    buckets step."""
+    """The perplexity cutoffs the run applied (the manifest's ``buckets``: its calibration),
+    with the languages scored but not bucketed and why; None without a buckets step."""
     from thresher.refine.buckets import Buckets
 
     for j, step in enumerate(template):
         if isinstance(step, Buckets):
             st = stats.get(step.stats.name)
-            state = read_marker(work.root / f"calibration{j:02d}.json")
+            state = calibrations.get(j)
             out = step.applied(state, st.counters if st is not None else {})
             lm = stats.get("perplexity")
             for key, n in sorted((lm.counters if lm is not None else {}).items()):
@@ -126,6 +125,7 @@ def finalise(
     fingerprint: str,
     merge_counters: dict[int, dict[str, Any]],
     template: list[Step],
+    calibrations: dict[int, dict[str, Any]],
 ) -> RefineResult:
     """Move staged parts into place, numbered in shard order, joining runs of small parts (the
     last part of each shard in a folder) up to the part size; then write the manifest.
@@ -142,7 +142,7 @@ def finalise(
             for key, value in counters.items():
                 st.counters[key] += int(value)
     extra: dict[str, Any] = {"fingerprint": fingerprint}
-    buckets = _buckets_applied(template, work, by_name)
+    buckets = _buckets_applied(template, calibrations, by_name)
     if buckets is not None:
         extra["buckets"] = buckets
     if output.keep_dropped:

@@ -5,45 +5,18 @@ language, and why a run that keeps nothing kept nothing."""
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from thresher.progress import phase, slow_phase
 from thresher.stats import StepStats
+
+__all__ = ["nothing_kept", "phase", "slow_phase", "top_reasons", "warn_missing_models"]
 
 log = logging.getLogger("thresher.refine.lm")
 
 #: drop reasons named in one message; the rest are counted as "+N more"
 TOP_REASONS = 3
-
-
-def phase(reporter: Any, text: str) -> None:
-    """Say what the run does now: one line at once, then in the progress line's fields."""
-    if reporter is None:
-        return
-    note = getattr(reporter, "note", None)
-    if note is not None:
-        note(text)
-        reporter.fields["phase"] = text  # shown with the next progress line
-    else:
-        reporter.advance(0, phase=text)
-
-
-@contextmanager
-def slow_phase(reporter: Any, text: str, after: float = 1.0) -> Iterator[None]:
-    """Say ``text`` (as :func:`phase`) only when the work inside takes more than ``after``
-    seconds: a long input hash is announced, a quick error stays the only line."""
-    if reporter is None:
-        yield
-        return
-    timer = threading.Timer(after, phase, (reporter, text))
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 def top_reasons(counts: Mapping[str, int], n: int = TOP_REASONS, sep: str = " ") -> str:

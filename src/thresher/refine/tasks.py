@@ -1,13 +1,13 @@
-"""The tasks of a refine run, as an executor runs them (in this process, a local pool or a Ray
-worker): the scan of one shard for a corpus step, the final pass of one shard, and the
-calibration sample. Each task leaves its marker in the work folder (:mod:`thresher.refine.work`)."""
+"""What refine does with one shard, wherever the stage runner runs it (this process, a local
+pool or a Ray worker; :class:`~thresher.refine.job.RefineJob` calls these): the scan of one
+shard for a corpus step, its final pass, and the calibration sample (in the driver). Each
+leaves its marker in the work folder (:mod:`thresher.refine.work`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from thresher.document import Document
@@ -27,38 +27,17 @@ from thresher.store.markers import fresh_stage, write_marker
 DEFAULT_BUCKET = "all"
 _PROGRESS_EVERY = 2000
 
-#: set by refine() when shards run in this process, to report progress inside a shard
-progress_hook: Callable[[int], None] | None = None
-
 
 @dataclass(frozen=True)
-class ShardTask:
-    """One shard's work in one round: plain data, so any executor can ship it."""
+class ShardRun:
+    """One shard's work in one round: plain data."""
 
     config: RefineConfig
     output: OutputConfig
-    out: str  # the corpus folder (its work folder holds the markers)
     shard: int
     source: Shard
     round: int  # index of the CorpusStep to scan; -1 for the final pass
     calibration: dict[int, dict[str, Any]]
-    #: the work folder's object-store URL when tasks share no disk with the driver (the task
-    #: then runs in a scratch folder: :mod:`thresher.refine.remote_work`)
-    remote: str | None = None
-
-
-def _in_work(task: ShardTask, body: Callable[[ShardTask, WorkFolder], dict[str, Any]]) -> Any:
-    """Run ``body`` on the task's work folder: the corpus folder's, or a scratch copy of
-    the remote one (what it wrote is uploaded after)."""
-    if task.remote is None:
-        return body(task, WorkFolder(Path(task.out)))
-    from thresher.refine.remote_work import RemoteWork
-
-    return RemoteWork(task.remote).run_in_scratch(
-        task.shard,
-        lambda scratch: WorkFolder(scratch).root,
-        lambda scratch: body(task, WorkFolder(scratch)),
-    )
 
 
 def prepared_steps(
@@ -88,12 +67,8 @@ def chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
     return iter(stream)
 
 
-def scan_task(task: ShardTask) -> dict[str, Any]:
+def scan_shard(task: ShardRun, work: WorkFolder) -> dict[str, Any]:
     """Scan one shard for CorpusStep ``task.round`` (through the steps before it)."""
-    return _in_work(task, _scan)  # type: ignore[no-any-return]
-
-
-def _scan(task: ShardTask, work: WorkFolder) -> dict[str, Any]:
     steps = prepared_steps(task.config, work, task.shard, task.calibration, task.round)
     _, docs = task.source.read(fields=task.config.fields)
     stream = chain(steps[: task.round], docs)
@@ -120,7 +95,7 @@ class _Counted:
             yield doc
 
 
-def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> CorpusWriter:
+def _keep_dropped(task: ShardRun, work: WorkFolder, steps: list[Step]) -> CorpusWriter:
     """A flat writer of the documents the steps drop (``metadata.dropped``: step, reason),
     staged in the work folder like the corpus parts; PII redacted when the pii step runs."""
     stage = fresh_stage(work.dropped.stage(task.shard))
@@ -147,13 +122,12 @@ def _keep_dropped(task: ShardTask, work: WorkFolder, steps: list[Step]) -> Corpu
     return writer
 
 
-def final_task(task: ShardTask) -> dict[str, Any]:
+def final_shard(
+    task: ShardRun, work: WorkFolder, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Run one shard through every step into its staging folder; the marker (parts,
-    documents, stats; the dropped documents' parts with keep_dropped) is written last."""
-    return _in_work(task, _final)  # type: ignore[no-any-return]
-
-
-def _final(task: ShardTask, work: WorkFolder) -> dict[str, Any]:
+    documents, stats; the dropped documents' parts with keep_dropped) is written last.
+    ``progress(n)`` is told of documents written (when the shard runs in this process)."""
     stage = fresh_stage(work.final.stage(task.shard))  # a killed attempt: start again
     steps = prepared_steps(task.config, work, task.shard, task.calibration, 1 << 30)
     reader, docs = task.source.read(fields=task.config.fields)
@@ -164,7 +138,7 @@ def _final(task: ShardTask, work: WorkFolder) -> dict[str, Any]:
     )
     dropped = _keep_dropped(task, work, steps) if task.output.keep_dropped else None
     hashes = ShardHashes()
-    hook = progress_hook
+    hook = progress
     n = 0
     try:
         for doc in chain(steps, counted):

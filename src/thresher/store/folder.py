@@ -20,13 +20,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from thresher.atomic import write_json
-from thresher.document import Document
 from thresher.errors import OutputError
 from thresher.stats import StepStats
 from thresher.store.hf import is_dataset_spec
@@ -35,7 +34,7 @@ from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manife
 from thresher.store.markers import ShardSlots
 from thresher.store.paths import part_path
 from thresher.store.place import check_nesting, check_not_foreign
-from thresher.store.writers import DEFAULT_PART_BYTES, CorpusWriter, Part, sha256_file
+from thresher.store.writers import DEFAULT_PART_BYTES, Part, sha256_file
 
 T = TypeVar("T", bound=str | Path)
 
@@ -148,20 +147,14 @@ def prior_run(
             )
         if manifest.get("fingerprint") == fingerprint and manifest.get("complete", True):
             return Prior(done=manifest)
-        if overwrite:
-            return Prior(replace=True)
+        if overwrite:  # a killed attempt of this very run is resumed, not started again
+            return Prior(replace=True, resume=_same_plan(out / work, fingerprint))
         raise OutputError(
             f"{out}: already holds the output of another run (other inputs or settings); "
             "choose a new folder, or pass --overwrite to replace it"
         )
-    plan = out / work / "plan.json"
-    if plan.is_file():
-        try:
-            same = json.loads(plan.read_text(encoding="utf-8")).get("fingerprint") == fingerprint
-        except (OSError, ValueError):
-            same = False
-        if same:
-            return Prior(resume=True, replace=bool(_final_part_files(out)))
+    if _same_plan(out / work, fingerprint):
+        return Prior(resume=True, replace=bool(_final_part_files(out)))
     if _final_part_files(out):
         if overwrite:
             return Prior(replace=True)
@@ -171,6 +164,15 @@ def prior_run(
         )
     check_not_foreign(out, work)
     return Prior()
+
+
+def _same_plan(work: Path, fingerprint: str) -> bool:
+    """Whether ``work`` holds the plan of a killed attempt of the run of ``fingerprint``."""
+    try:
+        plan = json.loads((work / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(plan, dict) and plan.get("fingerprint") == fingerprint
 
 
 def check_published(
@@ -207,16 +209,15 @@ class FolderResult:
 
 
 class DocumentsFolder:
-    """Writes one run's documents into ``out`` under the rules of this module.
+    """One run's local output folder under the rules of this module (the stage runner's
+    local folder: :class:`~thresher.execute.run_folder.LocalRun`).
 
-    ``open()`` decides (skip, refuse, replace); ``write()`` stages parts in the hidden work
-    folder; ``commit()`` removes the earlier output, moves the new parts into place and writes
-    the manifest; ``abort()`` drops the staged parts and leaves the folder as it was.
-
-    Shards written by several tasks: each task writes its parts into :meth:`shard_stage`
-    (and its own marker), and :meth:`commit_shards` commits them in shard order, joining small
-    consecutive parts. ``open(resume=True)`` keeps the staged shards of a killed run with
-    the same fingerprint, so only unfinished shards are done again.
+    ``open()`` decides (skip, refuse, replace, resume) and keeps the plan in the hidden work
+    folder; each shard stages its parts in :attr:`shards` (with its own marker);
+    :meth:`commit_shards` commits them in shard order, joining small consecutive parts, and
+    writes the manifest; ``abort()`` drops what was staged and leaves the folder as it was.
+    ``open(resume=True)`` keeps the staged shards of a killed run with the same fingerprint,
+    so only unfinished shards are done again.
     """
 
     def __init__(
@@ -230,8 +231,10 @@ class DocumentsFolder:
         overwrite: bool = False,
         work: str | None = None,
         inputs: Sequence[str | Path] = (),
+        slots: str = "shards",
     ) -> None:
         self.out = Path(out)
+        self.slots_name = slots
         self.inputs = list(inputs)  # an output nested with one of them is refused
         self.kind = kind
         self.fingerprint = fingerprint
@@ -240,8 +243,6 @@ class DocumentsFolder:
         self.overwrite = overwrite
         self.work_name = work or f".{kind}-work"
         self.work = self.out / self.work_name
-        self.stage = self.work / "parts"
-        self._writer: CorpusWriter | None = None
         self.prior = Prior()
         self.plan: dict[str, Any] = {}
         self.resumed = False
@@ -274,71 +275,17 @@ class DocumentsFolder:
         if resume and self.prior.resume and saved.is_file():
             self.plan = json.loads(saved.read_text(encoding="utf-8"))
             self.resumed = True
-            self.stage.mkdir(parents=True, exist_ok=True)
-            self._writer = CorpusWriter(self.stage, formats=self.formats, partition=self.partition)
             return None
         if self.work.exists():
             shutil.rmtree(self.work)  # a killed attempt: its staged parts are incomplete
         try:
-            self.stage.mkdir(parents=True)
+            self.work.mkdir(parents=True)
             self.plan = {"fingerprint": self.fingerprint, **(plan or {})}
             write_json(saved, self.plan)
-            self._writer = CorpusWriter(self.stage, formats=self.formats, partition=self.partition)
         except BaseException:
             self.abort()
             raise
         return None
-
-    @property
-    def documents(self) -> int:
-        return self._writer.documents if self._writer is not None else 0
-
-    def write(self, doc: Document) -> None:
-        assert self._writer is not None, "open() first"
-        self._writer.write(doc)
-
-    def write_all(
-        self, docs: Iterable[Document], on_write: Callable[[Document], None] | None = None
-    ) -> None:
-        """Write every document (calling ``on_write`` after each one), then nothing else: the
-        caller commits. Any exception aborts the staged parts first."""
-        try:
-            for doc in docs:
-                self.write(doc)
-                if on_write is not None:
-                    on_write(doc)
-        except BaseException:
-            self.abort()
-            raise
-
-    def commit(
-        self,
-        *,
-        config: Any = None,
-        inputs: Sequence[str | Path] = (),
-        stats: Iterable[StepStats] = (),
-        extra: dict[str, Any] | None = None,
-    ) -> FolderResult:
-        """Replace the folder's earlier output by the staged parts and write the manifest."""
-        assert self._writer is not None, "open() first"
-        documents = self._writer.documents
-        try:
-            staged = self._writer.close()
-        except BaseException:
-            self.abort()
-            raise
-        if self.prior.replace or (self.out / MANIFEST).is_file():
-            remove_output(self.out)
-        parts: list[Part] = []
-        for p in staged:
-            dst = self.out / p.path
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage / p.path, dst)
-            parts.append(p)
-        self._writer = None
-        result = self._finish(parts, config=config, inputs=inputs, stats=stats, extra=extra)
-        result.documents = documents
-        return result
 
     def _finish(
         self,
@@ -372,15 +319,7 @@ class DocumentsFolder:
     @property
     def shards(self) -> ShardSlots:
         """The shards' staging folders and markers (``work/shards/NNNNN[.done.json]``)."""
-        return ShardSlots(self.work / "shards")
-
-    def shard_stage(self, shard: int) -> Path:
-        """The folder where shard ``shard`` stages its parts (beside its marker)."""
-        return self.shards.stage(shard)
-
-    def shard_marker(self, shard: int) -> Path:
-        """The marker a finished shard leaves (JSON: its parts, documents and stats)."""
-        return self.shards.marker(shard)
+        return ShardSlots(self.work / self.slots_name)
 
     def commit_shards(
         self,
@@ -393,7 +332,7 @@ class DocumentsFolder:
         extra: dict[str, Any] | None = None,
     ) -> FolderResult:
         """Commit the parts staged by every shard (``shards[i]``: the parts in
-        :meth:`shard_stage` ``(i)``), numbered in shard order; runs of small parts of
+        ``shards.stage(i)``), numbered in shard order; runs of small parts of
         consecutive shards are joined up to ``part_bytes``. A commit killed half-way is done
         again by the next run: parts it had moved into place are kept."""
         if self.partition:
@@ -404,7 +343,7 @@ class DocumentsFolder:
             for p in parts:
                 stem, fmt = p.path.split(".", 1)
                 by_index.setdefault(stem, {})[fmt] = p
-            units.extend((self.shard_stage(i), by_index[k]) for k in sorted(by_index))
+            units.extend((self.shards.stage(i), by_index[k]) for k in sorted(by_index))
         primary = self.formats[0]
         groups = pack(units, lambda u: raw_estimate(primary, u[1][primary].bytes), part_bytes)
         # (sources, final path, format, the staged part when alone, documents)
@@ -419,9 +358,6 @@ class DocumentsFolder:
         for dst in moved:
             if not dst.is_file():
                 raise OutputError(f"{dst}: staged part is missing; remove {self.out} and run again")
-        if self._writer is not None:
-            self._writer.abort()
-            self._writer = None
         if self.prior.replace or (self.out / MANIFEST).is_file():
             remove_output(self.out, keep=moved)
         final: list[Part] = []
@@ -439,7 +375,4 @@ class DocumentsFolder:
 
     def abort(self) -> None:
         """Drop what was staged; the folder's earlier output stays as it was."""
-        if self._writer is not None:
-            self._writer.abort()
-            self._writer = None
         shutil.rmtree(self.work, ignore_errors=True)

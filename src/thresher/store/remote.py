@@ -4,7 +4,7 @@ Object stores have no rename, so a folder there cannot be swapped whole. A run t
 ``URL`` stages its work under ``URL/.staging-FP/`` (FP: the run's fingerprint), so that its
 tasks need no disk shared with the driver: extract's shards are uploaded there by the tasks
 (:mod:`thresher.store.remote_shards`), refine's work folder lives there
-(:mod:`thresher.refine.remote_work`) and its finalised corpus is built in a local working copy
+(:mod:`thresher.store.mirror`) and its finalised corpus is built in a local working copy
 (under the user's cache folder). The output is then *published*:
 
 1. every part (and ``stats.json``) is staged under ``URL/.staging-FP/`` (uploaded from the

@@ -1,12 +1,14 @@
-"""The refine work folder in an object store, for runs whose tasks share no disk with the driver.
+"""A run's work folder in an object store, mirrored, for jobs with rounds (refine) whose
+tasks share no disk with the driver (:class:`~thresher.execute.run_folder.MirroredRun`).
 
-The work folder (:mod:`thresher.refine.work`, the same layout) lives under the output's
-staging prefix, ``URL/.staging-FP/work/``. A task runs in a private local scratch folder: it
-downloads what earlier rounds left for its shard (the files of a CorpusStep's folder named
-with the shard's five-digit number, as every CorpusStep names them), runs, then uploads what
-it wrote, its marker last. The driver mirrors the prefix into its own work folder before each
-of its phases (a merge, a calibration, finalise) and uploads what it wrote after, so a driver
-killed anywhere resumes from the marker objects, on this machine or another one.
+The work folder (the same layout as a local one) lives under the output's staging prefix,
+``URL/.staging-FP/work/``. A task runs in a private local scratch folder: it downloads what
+earlier rounds left for its shard (the files of the round summaries' ``step*`` folders named
+with the shard's five-digit number, as every refine CorpusStep names them), runs, then
+uploads what it wrote, its marker last. The driver mirrors the prefix into its own work
+folder before each of its phases (a merge, a calibration, finalise) and uploads what it wrote
+after, so a driver killed anywhere resumes from the marker objects, on this machine or
+another one.
 """
 
 from __future__ import annotations
