@@ -1,7 +1,7 @@
 """Do two checkouts write the same outputs? Runs extract → refine → chunks → sft with each
 checkout's code on the same inputs and settings and compares every file byte for byte
-(manifests and stats with their ``created_at`` and ``fingerprint`` set aside, which record
-when and how a run was identified, not what it wrote).
+(manifests and stats with their ``created_at`` and ``fingerprint`` set aside, and the card's
+date, which record when and how a run was identified, not what it wrote).
 
     python bench/runner/same_outputs.py --before ../before --after . \\
         --warc DEMO/crawl/warc --config DEMO/run.json
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 VOLATILE = {"created_at", "fingerprint", "seconds", "elapsed", "docs_per_second"}
 
 
@@ -46,13 +48,13 @@ def _run(checkout: Path, args: list[str], cwd: Path) -> float:
 
 def run_all(checkout: Path, warc: Path, config: Path, out: Path) -> dict[str, float]:
     out.mkdir(parents=True)
-    times = {}
-    times["extract"] = _run(checkout, ["extract", str(warc), "-o", str(out / "documents"),
-                                       "-c", str(config)], out)  # fmt: skip
-    times["refine"] = _run(checkout, ["refine", str(out / "documents"), "-o",
-                                      str(out / "corpus"), "-c", str(config)], out)  # fmt: skip
-    times["chunks"] = _run(checkout, ["chunks", str(out / "corpus"), "-o",
-                                      str(out / "chunks")], out)  # fmt: skip
+    docs, corpus, cfg = str(out / "documents"), str(out / "corpus"), str(config)
+    steps = {
+        "extract": ["extract", str(warc), "-o", docs, "--config", cfg],
+        "refine": ["refine", docs, "-o", corpus, "--config", cfg],
+        "chunks": ["chunks", corpus, "-o", str(out / "chunks")],
+    }
+    times = {name: _run(checkout, args, out) for name, args in steps.items()}
     return times
 
 
@@ -68,6 +70,9 @@ def compare(a: Path, b: Path) -> list[str]:
             differ.append(f"{rel}: only in {'before' if x.is_file() else 'after'}")
         elif rel.suffix == ".json":
             if _clean(json.loads(x.read_text())) != _clean(json.loads(y.read_text())):
+                differ.append(f"{rel}: differs")
+        elif rel.suffix == ".md":  # the card says when it was made
+            if STAMP.sub("T", x.read_text()) != STAMP.sub("T", y.read_text()):
                 differ.append(f"{rel}: differs")
         elif x.read_bytes() != y.read_bytes():
             differ.append(f"{rel}: differs")

@@ -3,7 +3,6 @@ their own manifest), the paragraph hashes merged, then the corpus manifest (the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,77 +15,29 @@ from thresher.refine.work import DROPPED, WorkFolder, output_formats
 from thresher.stats import StepStats, merge_stats
 from thresher.store import Part, write_manifest
 from thresher.store.config import OutputConfig
-from thresher.store.join import join_parts, pack, raw_estimate
+from thresher.store.join import place_finals, plan_finals
 from thresher.store.markers import ShardSlots
 from thresher.store.writers import sha256_file
 
-#: one staged unit of a folder: (shard, {format: staged part as in the shard's marker})
-_Unit = tuple[int, dict[str, dict[str, Any]]]
 
-
-def _ext(path: str) -> str:
-    return path.rsplit("/", 1)[-1].split(".", 1)[1]
-
-
-def _staged_units(
-    work: WorkFolder, n_shards: int, key: str = "parts"
-) -> tuple[list[list[StepStats]], dict[str, list[_Unit]]]:
-    """Every shard's stats, and the staged units (of the marker's ``key``: ``parts`` or
-    ``dropped``) per folder in shard order."""
-    groups: list[list[StepStats]] = []
-    units: dict[str, list[_Unit]] = {}
+def _markers(work: WorkFolder, n_shards: int) -> list[dict[str, Any]]:
+    """Every shard's final-pass marker, in order."""
+    infos = []
     for i in range(n_shards):
         info = work.final.done(i)
         if info is None:
             raise InputError(f"{work.final.marker(i)}: shard marker is missing; run again")
-        groups.append([StepStats.from_dict(s) for s in info["stats"]])
-        staged: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
-        for p in info.get(key, []):
-            folder, name = p["path"].rsplit("/", 1) if "/" in p["path"] else ("", p["path"])
-            index = int(name.split("-", 1)[1].split(".", 1)[0])
-            staged.setdefault((folder, index), {})[_ext(p["path"])] = p
-        for folder, index in sorted(staged):
-            units.setdefault(folder, []).append((i, staged[(folder, index)]))
-    return groups, units
+        infos.append(info)
+    return infos
 
 
-def _place(out: Path, slots: ShardSlots, rel: str, group: list[_Unit], fmt: str) -> Part:
-    """Final part ``rel`` from one staged part (moved) or several (joined); a part already
-    in place from a killed finalise (written atomically) is kept."""
-    dst = out / rel
-    srcs = [slots.stage(i) / u[fmt]["path"] for i, u in group]
-    missing = [s for s in srcs if not s.is_file()]
-    if missing and not dst.is_file():
-        raise InputError(f"{missing[0]}: staged part is missing; remove {out} and run again")
-    if len(group) == 1:
-        p = group[0][1][fmt]
-        if not missing:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(srcs[0], dst)
-        return Part(rel, sha256=p["sha256"], documents=p["documents"], bytes=p["bytes"])
-    if not dst.is_file():
-        join_parts(srcs, dst, fmt)
-    docs = sum(u[fmt]["documents"] for _, u in group)
-    return Part(rel, sha256=sha256_file(dst), documents=docs, bytes=dst.stat().st_size)
-
-
-def _place_all(
-    out: Path, slots: ShardSlots, units: dict[str, list[_Unit]], output: OutputConfig
-) -> list[Part]:
-    """Every folder's staged units into place in ``out``, runs of small ones joined."""
-    primary = output_formats(output)[0]
-    parts: list[Part] = []
-    for folder in sorted(units):
-        packed = pack(
-            units[folder],
-            lambda u: raw_estimate(primary, u[1][primary]["bytes"]),
-            output.part_bytes,
-        )
-        for new_index, group in enumerate(packed):
-            for fmt in group[0][1]:
-                name = f"part-{new_index:05d}.{fmt}"
-                parts.append(_place(out, slots, f"{folder}/{name}" if folder else name, group, fmt))
-    return parts
+def _place(out: Path, slots: ShardSlots, infos: list[dict[str, Any]], key: str,
+           output: OutputConfig) -> list[Part]:  # fmt: skip
+    """The parts every shard staged (its marker's ``key``: ``parts`` or ``dropped``) into
+    place in ``out``, numbered in shard order per folder, small ones joined."""
+    staged = [[Part(**p) for p in info.get(key, [])] for info in infos]
+    finals = plan_finals(staged, output_formats(output), output.part_bytes)
+    return place_finals(out, slots.stage, finals)
 
 
 def _buckets_applied(
@@ -132,9 +83,9 @@ def finalise(
 
     Idempotent: a finalise killed half-way is done again from the staged parts, and a final
     part already in place (written atomically) is kept."""
-    groups, units = _staged_units(work, n_shards)
-    parts = _place_all(out, work.final, units, output)
-    stats = merge_stats(groups)
+    infos = _markers(work, n_shards)
+    parts = _place(out, work.final, infos, "parts", output)
+    stats = merge_stats([[StepStats.from_dict(s) for s in info["stats"]] for info in infos])
     by_name = {s.name: s for s in stats}
     for j, counters in merge_counters.items():
         st = by_name.get(template[j].stats.name)
@@ -146,12 +97,11 @@ def finalise(
     if buckets is not None:
         extra["buckets"] = buckets
     if output.keep_dropped:
-        _, dropped_units = _staged_units(work, n_shards, "dropped")
         write_manifest(
             out / DROPPED,
             kind="dropped",
             inputs=[str(f) for f in files],
-            parts=_place_all(out / DROPPED, work.dropped, dropped_units, output),
+            parts=_place(out / DROPPED, work.dropped, infos, "dropped", output),
             stats=stats,
             extra={"fingerprint": fingerprint},
         )

@@ -18,7 +18,6 @@ earlier output (if any) as it was.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +28,12 @@ from thresher.atomic import write_json
 from thresher.errors import OutputError
 from thresher.stats import StepStats
 from thresher.store.hf import is_dataset_spec
-from thresher.store.join import join_parts, pack, raw_estimate
+from thresher.store.join import already_placed, place_finals, plan_finals
 from thresher.store.manifest import MANIFEST, STATS, read_manifest, write_manifest
 from thresher.store.markers import ShardSlots
 from thresher.store.paths import part_path
 from thresher.store.place import check_nesting, check_not_foreign
-from thresher.store.writers import DEFAULT_PART_BYTES, Part, sha256_file
+from thresher.store.writers import DEFAULT_PART_BYTES, Part
 
 T = TypeVar("T", bound=str | Path)
 
@@ -332,45 +331,17 @@ class DocumentsFolder:
         extra: dict[str, Any] | None = None,
     ) -> FolderResult:
         """Commit the parts staged by every shard (``shards[i]``: the parts in
-        ``shards.stage(i)``), numbered in shard order; runs of small parts of
-        consecutive shards are joined up to ``part_bytes``. A commit killed half-way is done
-        again by the next run: parts it had moved into place are kept."""
-        if self.partition:
-            raise ValueError("commit_shards writes a flat folder (no partition)")
-        units: list[tuple[Path, dict[str, Part]]] = []  # (stage, {format: part}) in order
-        for i, parts in enumerate(shards):
-            by_index: dict[str, dict[str, Part]] = {}
-            for p in parts:
-                stem, fmt = p.path.split(".", 1)
-                by_index.setdefault(stem, {})[fmt] = p
-            units.extend((self.shards.stage(i), by_index[k]) for k in sorted(by_index))
-        primary = self.formats[0]
-        groups = pack(units, lambda u: raw_estimate(primary, u[1][primary].bytes), part_bytes)
-        # (sources, final path, format, the staged part when alone, documents)
-        moves: list[tuple[list[Path], Path, str, Part | None, int]] = []
-        for n, group in enumerate(groups):
-            for fmt in self.formats:
-                srcs = [stage / u[fmt].path for stage, u in group]
-                single = group[0][1][fmt] if len(group) == 1 else None
-                docs = sum(u[fmt].documents for _, u in group)
-                moves.append((srcs, self.out / f"part-{n:05d}.{fmt}", fmt, single, docs))
-        moved = [m[1] for m in moves if m[3] is not None and not m[0][0].is_file()]
-        for dst in moved:
-            if not dst.is_file():
-                raise OutputError(f"{dst}: staged part is missing; remove {self.out} and run again")
+        ``shards.stage(i)``), numbered in shard order folder by folder; runs of small parts
+        of consecutive shards are joined up to ``part_bytes``
+        (:func:`~thresher.store.join.plan_finals`). A commit killed half-way is done again by
+        the next run: parts it had moved into place are kept."""
+        finals = plan_finals(shards, self.formats, part_bytes)
+        stages = self.shards.stage
+        moved = already_placed(self.out, stages, finals)
         if self.prior.replace or (self.out / MANIFEST).is_file():
             remove_output(self.out, keep=moved)
-        final: list[Part] = []
         self.out.mkdir(parents=True, exist_ok=True)
-        for srcs, dst, fmt, single, docs in moves:
-            rel = dst.relative_to(self.out).as_posix()
-            if single is not None:
-                if srcs[0].is_file():
-                    os.replace(srcs[0], dst)
-                final.append(Part(rel, single.sha256, single.documents, single.bytes))
-                continue
-            join_parts(srcs, dst, fmt)
-            final.append(Part(rel, sha256_file(dst), docs, dst.stat().st_size))
+        final = place_finals(self.out, stages, finals)
         return self._finish(final, config=config, inputs=inputs, stats=stats, extra=extra)
 
     def abort(self) -> None:

@@ -7,11 +7,15 @@ content of the final parts do not depend on where the shards ran.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from thresher.atomic import replacing
+from thresher.errors import OutputError
+from thresher.store.writers import Part, sha256_file
 
 #: rough text-to-file size ratio per format, to tell when small parts together fill one part
 RAW_PER_BYTE = {"jsonl": 1, "csv": 1, "jsonl.gz": 4, "jsonl.zst": 4, "parquet": 4}
@@ -64,3 +68,80 @@ def join_parts(srcs: Sequence[Path], dst: Path, fmt: str) -> None:
                 if fmt == "csv" and n:
                     data = data[data.index(b"\n") + 1 :]
                 f.write(data)
+
+
+@dataclass(frozen=True)
+class Final:
+    """One final part: its path (under its partition folders), its format and the staged
+    parts it is made of, in order (``(shard, part)``; one: moved as it is, several: joined)."""
+
+    path: str
+    fmt: str
+    sources: tuple[tuple[int, Part], ...]
+
+
+def plan_finals(
+    shards: Sequence[Sequence[Part]], formats: Sequence[str], part_bytes: int
+) -> list[Final]:
+    """The final parts of a run from every shard's staged parts (``shards[i]``, paths
+    relative to shard ``i``'s stage): folder by folder (sorted), numbered in shard order,
+    runs of small consecutive parts joined up to ``part_bytes``, every format of a unit
+    together. The same plan for a local folder and an object store."""
+    units: dict[str, list[tuple[int, dict[str, Part]]]] = {}
+    for i, parts in enumerate(shards):
+        by_stem: dict[str, dict[str, Part]] = {}
+        for p in parts:
+            stem, fmt = p.path.split(".", 1)
+            by_stem.setdefault(stem, {})[fmt] = p
+        for stem in sorted(by_stem):
+            folder = stem.rsplit("/", 1)[0] if "/" in stem else ""
+            units.setdefault(folder, []).append((i, by_stem[stem]))
+    primary = formats[0]
+    finals = []
+    for folder in sorted(units):
+        groups = pack(
+            units[folder], lambda u: raw_estimate(primary, u[1][primary].bytes), part_bytes
+        )
+        for n, group in enumerate(groups):
+            name = f"{folder}/part-{n:05d}" if folder else f"part-{n:05d}"
+            finals.extend(
+                Final(f"{name}.{fmt}", fmt, tuple((i, u[fmt]) for i, u in group))
+                for fmt in formats
+                if fmt in group[0][1]
+            )
+    return finals
+
+
+def place_finals(out: Path, stages: Callable[[int], Path], finals: Sequence[Final]) -> list[Part]:
+    """Put every final part in place in ``out`` from the shards' stages (``stages(i)``): one
+    staged part is moved, several are joined. A part already in place from a commit killed
+    half-way (written atomically, its sources gone) is kept, so a commit can be run again."""
+    placed = []
+    for final in finals:
+        dst = out / final.path
+        srcs = [stages(i) / p.path for i, p in final.sources]
+        missing = [s for s in srcs if not s.is_file()]
+        if missing and not dst.is_file():
+            raise OutputError(f"{missing[0]}: staged part is missing; remove {out} and run again")
+        if len(srcs) == 1:
+            if not missing:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(srcs[0], dst)
+            p = final.sources[0][1]
+            placed.append(Part(final.path, p.sha256, p.documents, p.bytes))
+            continue
+        if not dst.is_file():
+            join_parts(srcs, dst, final.fmt)
+        docs = sum(p.documents for _, p in final.sources)
+        placed.append(Part(final.path, sha256_file(dst), docs, dst.stat().st_size))
+    return placed
+
+
+def already_placed(out: Path, stages: Callable[[int], Path], finals: Sequence[Final]) -> list[Path]:
+    """The final parts a killed commit moved into place already (kept when the folder's
+    earlier output is removed)."""
+    return [
+        out / f.path
+        for f in finals
+        if len(f.sources) == 1 and not (stages(f.sources[0][0]) / f.sources[0][1].path).is_file()
+    ]

@@ -23,13 +23,12 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from thresher.errors import OutputError
 from thresher.stats import StepStats
-from thresher.store.join import join_parts, pack, raw_estimate
+from thresher.store.join import Final, join_parts, plan_finals
 from thresher.store.manifest import MANIFEST, STATS, write_manifest
 from thresher.store.markers import MARKER_SUFFIX
 from thresher.store.paths import check_marker
@@ -96,38 +95,6 @@ def upload_shard(local: Path, parts: Sequence[Part], stage: str, marker: str,
         fs.pipe_file(marker_path, json.dumps(info, ensure_ascii=False).encode())
     except (OSError, ValueError) as e:
         raise OutputError(f"{stage}: cannot upload the shard: {e}") from None
-
-
-@dataclass(frozen=True)
-class Final:
-    """One final part: its path, its format and the staged parts it is made of, in order
-    (``(shard, part)``; one: copied as it is, several: joined)."""
-
-    path: str
-    fmt: str
-    sources: tuple[tuple[int, Part], ...]
-
-
-def plan_finals(
-    shards: Sequence[Sequence[Part]], formats: Sequence[str], part_bytes: int
-) -> list[Final]:
-    """The final parts of a flat folder from every shard's staged parts, numbered in shard
-    order, runs of small parts joined up to ``part_bytes`` (as
-    :meth:`~thresher.store.folder.DocumentsFolder.commit_shards` does on a local disk)."""
-    units: list[tuple[int, dict[str, Part]]] = []
-    for i, parts in enumerate(shards):
-        by_index: dict[str, dict[str, Part]] = {}
-        for p in parts:
-            stem, fmt = p.path.split(".", 1)
-            by_index.setdefault(stem, {})[fmt] = p
-        units.extend((i, by_index[k]) for k in sorted(by_index))
-    primary = formats[0]
-    groups = pack(units, lambda u: raw_estimate(primary, u[1][primary].bytes), part_bytes)
-    return [
-        Final(f"part-{n:05d}.{fmt}", fmt, tuple((i, u[fmt]) for i, u in group))
-        for n, group in enumerate(groups)
-        for fmt in formats
-    ]
 
 
 class RemoteRun:
