@@ -46,13 +46,12 @@ class Step(Generic[In, Out]):
         return item  # type: ignore[return-value]
 
     def run(self, items: Iterable[In]) -> Iterator[Out]:
-        stats = self.stats
-        process = self.process
+        stats, process, drop = self.stats, self.process, self.drop
         for item in items:
             stats.seen += 1
             result = process(item)
             if isinstance(result, str):
-                self.drop(item, result)
+                drop(item, result)
             else:
                 stats.kept += 1
                 yield result
@@ -72,15 +71,15 @@ class Split(Step[In, Out]):
         raise NotImplementedError
 
     def run(self, items: Iterable[In]) -> Iterator[Out]:
-        stats = self.stats
+        stats, split, drop, outputs = self.stats, self.split, self.drop, self.outputs
         for item in items:
             stats.seen += 1
-            result = self.split(item)
+            result = split(item)
             if isinstance(result, str):
-                self.drop(item, result)
+                drop(item, result)
                 continue
             stats.kept += 1
-            stats.count(self.outputs, len(result))
+            stats.count(outputs, len(result))
             yield from result
 
 
