@@ -47,6 +47,24 @@ def tool_thresher(fallback_below: int | None = None) -> Callable[[bytes, str], s
     return run
 
 
+def tool_thresher_stage() -> Callable[[bytes, str], str]:
+    """The page through extract's whole per-page path (triage, budgets, extraction, counts),
+    as ``thresher extract`` runs it: measures what the stage adds around :func:`extract_html`."""
+    from thresher.extract.config import ExtractConfig
+    from thresher.extract.run import extract_pages
+    from thresher.sources.page import Page
+    from thresher.stats import StepStats
+
+    config, stats = ExtractConfig(), StepStats("extract")
+
+    def run(html: bytes, url: str) -> str:
+        page = Page("bench", url or None, None, html, status=200, content_type="text/html")
+        docs = list(extract_pages([page], config, stats))
+        return docs[0].text if docs else ""
+
+    return run
+
+
 def tool_trafilatura(fast: bool = False) -> Callable[[bytes, str], str]:
     import trafilatura
 
@@ -72,6 +90,7 @@ TOOLS: dict[str, Callable[[], Callable[[bytes, str], str]]] = {
     "thresher": tool_thresher,
     # a second thresher variant shares the first one's caches: run it in its own invocation
     "thresher-own": lambda: tool_thresher(fallback_below=0),
+    "thresher-stage": tool_thresher_stage,
     "trafilatura": tool_trafilatura,
     "trafilatura-fast": lambda: tool_trafilatura(fast=True),
     "resiliparse": tool_resiliparse,

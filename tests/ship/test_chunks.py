@@ -13,7 +13,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from thresher.ship.chunks import blocks, chunk_markdown, count_tokens
+from thresher.document import Document
+from thresher.ship.chunks import ChunkDocuments, blocks, chunk_markdown, count_tokens, rows_of
+from thresher.stats import StepStats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -214,3 +216,17 @@ def test_a_failing_run_leaves_the_earlier_output_whole(
     n, _, done = module.export_chunks([docs], out, max_tokens=30, overlap=0, overwrite=True)
     assert n > 0 and not done and verify(out).ok
     assert not any(p.name.startswith(".") for p in out.iterdir())
+
+
+def test_the_chunk_step_counts_chunks_and_drops_empty_documents() -> None:
+    docs = [Document(text=PROSE, id="a"), Document(text=" \n ", id="b"), Document(text="x", id="c")]
+    sunk: list[tuple[str | None, str, str]] = []
+    step = ChunkDocuments(max_tokens=40, overlap=5)
+    step.drop_sink = lambda doc, name, reason: sunk.append((doc.id, name, reason))
+    rows = list(step.run(docs))
+    assert [r["doc_id"] for r in rows][-1] == "c" and len(rows) > 2
+    st = step.stats
+    assert (st.name, st.seen, st.kept, st.counters["chunks"]) == ("chunks", 3, 2, len(rows))
+    assert st.dropped == {"no_text": 1} and sunk == [("b", "chunks", "no_text")]
+    stats = StepStats("chunks")  # the wrapper counts into the caller's stats
+    assert list(rows_of(docs, 40, 5, stats)) == rows and stats.to_dict() == st.to_dict()

@@ -1,9 +1,11 @@
 """The extract stage in this process: inputs → pages → Documents, with per-page budgets.
 
-The pages of input items (files, archive records, named sources), their triage, and their
-extraction (or a recipe's records). A shard (:mod:`thresher.extract.shards`) runs these on its
-items; :func:`thresher.extract.stream.extract` streams a whole input list, on a local pool of
-shards when asked; ``thresher extract`` runs the same shards on any executor
+The pages of input items (files, archive records, named sources: read here, counted in the
+stage's stats) and the steps that make documents of them (:func:`extract_steps`: ``Triage``,
+``ExtractContent`` or ``ApplyRecipe``, and ``AskLLM`` when a model is asked). A shard
+(:mod:`thresher.extract.shards`) runs these on its items;
+:func:`thresher.extract.stream.extract` streams a whole input list, on a local pool of shards
+when asked; ``thresher extract`` runs the same shards on any executor
 (:mod:`thresher.extract.to_folder`). The documents and their order do not depend on either.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from thresher.archive import CorruptInput, TooLarge, TruncatedInput
 from thresher.document import Document, stable_id
@@ -22,8 +24,12 @@ from thresher.extract.decode import decode_html
 from thresher.extract.inputs import expand_inputs, iter_archive, read_html_file
 from thresher.extract.page import extract_html
 from thresher.nesting import exceeds_depth
+from thresher.pipeline.base import Pipeline, Split, Step, fold_stats
 from thresher.sources.page import Page, record_to_page
 from thresher.stats import StepStats
+
+if TYPE_CHECKING:
+    from thresher.extract.recipes.model import Recipe
 
 log = logging.getLogger("thresher.extract")
 
@@ -240,59 +246,103 @@ def _source_pages(
         stats.count("error:unreadable")
 
 
+class Triage(Step[Page, Page]):
+    """Drops the pages that must not become documents (:func:`triage`), counted by reason and
+    by status or content type."""
+
+    name: ClassVar[str] = "triage"
+
+    def process(self, page: Page) -> Page | str:
+        reason, counter = triage(page)
+        if reason is None:
+            return page
+        if counter:
+            self.stats.count(counter)
+        return reason
+
+
+class ExtractContent(Step[Page, Document]):
+    """A page's main content and metadata as a document (:func:`process_page`): drops are
+    ``too_deep``, ``timeout``, ``parse_error``, ``no_text``, ``too_short``, ``page_type:*``."""
+
+    name: ClassVar[str] = "content"
+
+    def __init__(self, config: ExtractConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def process(self, page: Page) -> Document | str:
+        doc, reason, counters = process_page(page, self.config)
+        for c in counters:
+            self.stats.count(c)
+        return doc if doc is not None else reason or "no_text"
+
+
+class ApplyRecipe(Split[Page, Document]):
+    """A page's records by the config's recipe, one document each (``records`` counts them; a
+    page with none is dropped as ``no_records``, or as page extraction would drop it)."""
+
+    name: ClassVar[str] = "recipe"
+    outputs: ClassVar[str] = "records"
+
+    def __init__(self, config: ExtractConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.recipe: Recipe | None = None
+
+    def run(self, items: Iterable[Page]) -> Iterator[Document]:
+        from thresher.extract.recipes import load_recipe  # loaded only for recipe runs
+
+        assert self.config.recipe is not None
+        self.recipe = load_recipe(self.config.recipe)
+        yield from super().run(items)
+
+    def split(self, page: Page) -> list[Document] | str:
+        from thresher.extract.recipes import page_records
+
+        assert self.recipe is not None
+        docs, reason, counters = page_records(page, self.recipe, self.config)
+        for c in counters:
+            self.stats.count(c)
+        return docs or reason or "no_records"
+
+
+def page_steps(config: ExtractConfig) -> list[Step[Any, Any]]:
+    """Triage, then each page's content (or its recipe's records)."""
+    content: Step[Page, Document] = ApplyRecipe(config) if config.recipe else ExtractContent(config)
+    return [Triage(), content]
+
+
+def extract_steps(config: ExtractConfig) -> list[Step[Any, Any]]:
+    """The extract stage's steps for ``config``: :func:`page_steps`, and with ``config.llm``
+    the model's record of each document (:class:`~thresher.llm.step.AskLLM`); pages are then
+    extracted with Markdown and headings for the model, Markdown kept only when asked for."""
+    if config.llm is None:
+        return page_steps(config)
+    from thresher.llm.step import AskLLM  # loaded only when a model is asked
+
+    asked = config if config.markdown else config.model_copy(update={"markdown": True})
+    return [*page_steps(asked), AskLLM(config.llm, keep_markdown=config.markdown)]
+
+
 def extract_pages(
     pages: Iterable[Page], config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
-    """Pages through triage and extraction (or the config's recipe), in this process."""
-    if config.recipe:
-        from thresher.extract.recipes import load_recipe, page_records
-
-        recipe = load_recipe(config.recipe)
-        for page in _triaged(pages, stats):
-            yield from _account_records(stats, page_records(page, recipe, config))
-        return
-    for page in _triaged(pages, stats):
-        yield from _account(stats, [process_page(page, config)])
+    """Pages through :func:`page_steps` in this process, their counts folded into ``stats``."""
+    return _folded(page_steps(config), pages, stats)
 
 
-def _triaged(pages: Iterable[Page], stats: StepStats) -> Iterator[Page]:
-    for page in pages:
-        reason, counter = triage(page)
-        if reason is None:
-            yield page
-            continue
-        stats.seen += 1
-        stats.drop(reason)
-        if counter:
-            stats.count(counter)
-
-
-def _account_records(
-    stats: StepStats, result: tuple[list[Document], str | None, list[str]]
+def extract_documents(
+    pages: Iterable[Page], config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
-    """A recipe's records of one page, counted: one page seen and kept (or dropped), and
-    ``records`` by the number of documents."""
-    docs, reason, counters = result
-    stats.seen += 1
-    for c in counters:
-        stats.count(c)
-    if not docs:
-        stats.drop(reason or "no_records")
-        return
-    stats.kept += 1
-    stats.count("records", len(docs))
-    yield from docs
+    """Pages through :func:`extract_steps` (the model's too when asked), their counts folded
+    into ``stats``: what ``extract()`` and every extract shard write."""
+    return _folded(extract_steps(config), pages, stats)
 
 
-def _account(
-    stats: StepStats, results: list[tuple[Document | None, str | None, list[str]]]
-) -> Iterator[Document]:
-    for doc, reason, counters in results:
-        stats.seen += 1
-        for c in counters:
-            stats.count(c)
-        if doc is None:
-            stats.drop(reason or "no_text")
-        else:
-            stats.kept += 1
-            yield doc
+def _folded(steps: list[Step[Any, Any]], items: Iterable[Any], stats: StepStats) -> Iterator[Any]:
+    pipeline = Pipeline(steps)
+    try:
+        yield from pipeline.run(items)
+    finally:
+        fold_stats(stats, pipeline.steps)

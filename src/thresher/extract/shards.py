@@ -16,7 +16,7 @@ from typing import Any
 from thresher.document import Document
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import is_remote
-from thresher.extract.run import extract_pages, iter_item_pages
+from thresher.extract.run import extract_documents, iter_item_pages
 from thresher.stats import StepStats
 
 #: records of one archive below which it is not cut into ranges
@@ -103,13 +103,7 @@ def iter_shard_pages(shard: ExtractShard, config: ExtractConfig, stats: StepStat
 def shard_documents(
     shard: ExtractShard, config: ExtractConfig, stats: StepStats
 ) -> Iterator[Document]:
-    """Documents of one shard (pages through triage and extraction, or a recipe's records);
-    with ``config.llm``, each with its record from the model (:mod:`thresher.llm.step`)."""
-    if config.llm is None:
-        yield from extract_pages(iter_shard_pages(shard, config, stats), config, stats)
-        return
-    from thresher.llm.step import llm_documents
-
-    asked = config if config.markdown else config.model_copy(update={"markdown": True})
-    docs = extract_pages(iter_shard_pages(shard, asked, stats), asked, stats)
-    yield from llm_documents(docs, config.llm, stats, keep_markdown=config.markdown)
+    """Documents of one shard: its pages through the extract steps (:func:`extract_steps`:
+    triage, extraction or the recipe, the model when asked), their counts folded into the
+    stage's ``stats``."""
+    yield from extract_documents(iter_shard_pages(shard, config, stats), config, stats)

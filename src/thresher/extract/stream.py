@@ -15,7 +15,7 @@ from thresher.document import Document
 from thresher.errors import IncompleteRunError
 from thresher.extract.config import ExtractConfig
 from thresher.extract.inputs import expand_inputs
-from thresher.extract.run import extract_pages, iter_pages
+from thresher.extract.run import extract_documents, iter_pages
 from thresher.stats import StepStats
 
 
@@ -28,8 +28,8 @@ def extract(
     staged in a temporary folder, then yielded in order once all shards are done."""
     config = config or ExtractConfig()
     stats = stats if stats is not None else StepStats("extract")
-    if config.workers <= 1:
-        yield from extract_pages(iter_pages(inputs, config, stats), config, stats)
+    if config.workers <= 1:  # the extract steps, the model's too when asked
+        yield from extract_documents(iter_pages(inputs, config, stats), config, stats)
         return
     yield from _extract_on_pool(inputs, expand_inputs(inputs, config), config, stats)
 

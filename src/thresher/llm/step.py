@@ -1,54 +1,78 @@
-"""The extract shards' LLM step: each document's title, headings (``metadata.headings``, kept
-by extraction for the model and removed here) and main content (Markdown when there is one)
-asked of the model in batches, its record written to ``metadata.llm`` (or, with ``only``, the
-record alone as the document). Counts go to the shard's stats under ``llm:``."""
+"""The extract stage's LLM step (:class:`AskLLM`): each document's title, headings
+(``metadata.headings``, kept by extraction for the model and removed here) and main content
+(Markdown when there is one) asked of the model in batches, its record written to
+``metadata.llm`` (or, with ``only``, the record alone as the document). Counts go to the
+step's stats under ``llm:``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, ClassVar
 
 from thresher.document import Document
 from thresher.llm.config import LLMConfig
 from thresher.llm.extractor import Extractor, LLMResult, page_head
+from thresher.pipeline.base import Step, fold_stats
 from thresher.stats import StepStats
+
+
+class AskLLM(Step[Document, Document]):
+    """Each document with its record from the model, asked in batches of ``config.batch``, in
+    order. A page whose record failed keeps its document with ``metadata.llm = null`` and
+    ``metadata.llm_error``; with ``only`` it is dropped as ``llm_failed``.
+    ``keep_markdown=False`` removes the Markdown asked for only for the model."""
+
+    name: ClassVar[str] = "llm"
+
+    def __init__(self, config: LLMConfig, *, keep_markdown: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.keep_markdown = keep_markdown
+
+    def run(self, items: Iterable[Document]) -> Iterator[Document]:
+        config, stats = self.config, self.stats
+        extractor = Extractor(config)
+        it = iter(items)
+        while batch := list(islice(it, config.batch)):
+            heads = [page_head(d.title, d.metadata.pop("headings", None) or []) for d in batch]
+            results = extractor.run([d.markdown or d.text for d in batch], heads)
+            for doc, result in zip(batch, results, strict=True):
+                stats.seen += 1
+                stats.counters.update(result.counts)
+                _count_cost(stats, config, result)
+                out = _with_record(doc, result, config)
+                if isinstance(out, str):
+                    self.drop(doc, out)
+                    continue
+                stats.kept += 1
+                if not self.keep_markdown:
+                    out.markdown = None
+                yield out
 
 
 def llm_documents(
     docs: Iterable[Document], config: LLMConfig, stats: StepStats, *, keep_markdown: bool = True
 ) -> Iterator[Document]:
-    """``docs`` with their records, in order. A page whose record failed keeps its document
-    with ``metadata.llm = null`` and ``metadata.llm_error``; with ``only`` it is dropped as
-    ``llm_failed``. ``keep_markdown=False`` removes the Markdown asked for only for the model."""
-    extractor = Extractor(config)
-    it = iter(docs)
-    while batch := list(islice(it, config.batch)):
-        heads = [page_head(d.title, d.metadata.pop("headings", None) or []) for d in batch]
-        results = extractor.run([d.markdown or d.text for d in batch], heads)
-        for doc, result in zip(batch, results, strict=True):
-            stats.counters.update(result.counts)
-            _count_cost(stats, config, result)
-            out = _with_record(doc, result, config, stats)
-            if out is not None:
-                if not keep_markdown:
-                    out.markdown = None
-                yield out
+    """``docs`` through :class:`AskLLM`, its counts folded into the stage's ``stats`` (which
+    counted the pages already: a dropped record takes one from ``kept``)."""
+    step = AskLLM(config, keep_markdown=keep_markdown)
+    try:
+        yield from step.run(docs)
+    finally:
+        fold_stats(stats, [step], first=False)
 
 
-def _with_record(
-    doc: Document, result: LLMResult, config: LLMConfig, stats: StepStats
-) -> Document | None:
+def _with_record(doc: Document, result: LLMResult, config: LLMConfig) -> Document | str:
+    """The document with its record (or the record alone, with ``only``), or a drop reason."""
     if not config.only:
         doc.metadata["llm"] = result.record
         if not result.ok:
             doc.metadata["llm_error"] = f"{result.error}: {result.detail}"
         return doc
     if not result.ok:
-        stats.kept -= 1
-        stats.drop("llm_failed")
-        return None
+        return "llm_failed"
     return record_document(doc, result.record)
 
 

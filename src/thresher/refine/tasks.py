@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from thresher.document import Document
-from thresher.pipeline.base import Step
+from thresher.pipeline.base import Step, run_steps
 from thresher.refine.config import RefineConfig
 from thresher.refine.corpus_step import Calibrated, CorpusStep
 from thresher.refine.lm import Perplexity
@@ -60,18 +60,11 @@ def prepared_steps(
     return steps
 
 
-def chain(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
-    stream: Iterable[Document] = docs
-    for step in steps:
-        stream = step.run(stream)
-    return iter(stream)
-
-
 def scan_shard(task: ShardRun, work: WorkFolder) -> dict[str, Any]:
     """Scan one shard for CorpusStep ``task.round`` (through the steps before it)."""
     steps = prepared_steps(task.config, work, task.shard, task.calibration, task.round)
     _, docs = task.source.read(fields=task.config.fields)
-    stream = chain(steps[: task.round], docs)
+    stream = run_steps(steps[: task.round], docs)
     target = steps[task.round]
     assert isinstance(target, CorpusStep)
     target.scan_shard(stream, work.step(task.round), task.shard)
@@ -141,7 +134,7 @@ def final_shard(
     hook = progress
     n = 0
     try:
-        for doc in chain(steps, counted):
+        for doc in run_steps(steps, counted):
             if doc.bucket is None:
                 doc.bucket = DEFAULT_BUCKET
             writer.write(doc)
@@ -193,7 +186,7 @@ def calibrate(
         steps = prepared_steps(config, work, i, calibration, j)
         _, docs = shard.read(limit=per_shard, fields=config.fields)
         counted = _Counted(docs)
-        sample.extend(chain(steps[:j], counted))
+        sample.extend(run_steps(steps[:j], counted))
         whole = whole and counted.n < per_shard
         for step in steps[:j]:
             if isinstance(step, Perplexity):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -26,6 +26,7 @@ from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.job import ShardSpec
 from thresher.execute.stage import run_stage
+from thresher.pipeline.base import Split
 from thresher.ship.rows import FORMATS, RowsJob
 from thresher.stats import StepStats
 from thresher.store.mapping import FieldMap
@@ -346,18 +347,28 @@ def document_chunks(doc: Document, max_tokens: int, overlap: int) -> list[dict[s
     ]
 
 
+class ChunkDocuments(Split[Document, dict[str, Any]]):
+    """Each document's chunk rows (:func:`document_chunks`); ``chunks`` counts them, a
+    document with no text to chunk is dropped as ``no_text``."""
+
+    name: ClassVar[str] = "chunks"
+    outputs: ClassVar[str] = "chunks"
+
+    def __init__(self, max_tokens: int, overlap: int) -> None:
+        super().__init__()
+        self.max_tokens, self.overlap = max_tokens, overlap
+
+    def split(self, doc: Document) -> list[dict[str, Any]] | str:
+        return document_chunks(doc, self.max_tokens, self.overlap) or "no_text"
+
+
 def rows_of(
     docs: Iterable[Document], max_tokens: int, overlap: int, stats: StepStats
 ) -> Iterator[dict[str, Any]]:
-    for doc in docs:
-        stats.seen += 1
-        rows = document_chunks(doc, max_tokens, overlap)
-        if not rows:
-            stats.drop("no_text")
-            continue
-        stats.kept += 1
-        stats.count("chunks", len(rows))
-        yield from rows
+    """``docs`` through :class:`ChunkDocuments`, counted in ``stats``."""
+    step = ChunkDocuments(max_tokens, overlap)
+    step.stats = stats
+    return step.run(docs)
 
 
 class ChunksJob(RowsJob):
