@@ -8,6 +8,11 @@ with faults on purpose, chosen by markers in the page:
 - ``[500-twice]``: HTTP 500 on the first two requests for the page
 - ``[slow-once]`` / ``[slow-always]``: answers after ``slow`` seconds (then fast / never fast)
 - ``[needs-tokens:N]``: cut off with ``finish_reason: length`` while ``max_tokens`` < N
+- ``[garbage]`` / ``[garbage-once]``: an answer with no JSON and no number (always / until
+  asked again)
+
+``scorer`` (a function of the page) answers requests whose schema has a ``score`` (thresher
+annotate): it returns the answer's text, or an object sent as JSON.
 
 ``reject_response_format=True`` makes it answer 400 to any request with ``response_format``,
 as servers without structured output do. ``latency`` delays every answer (benchmarks).
@@ -23,6 +28,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -39,11 +45,13 @@ class FakeChat:
         latency: float = 0.0,
         slow: float = 3.0,
         recipes: list[Any] | None = None,
+        scorer: Callable[[str], Any] | None = None,
     ) -> None:
         self.reject_response_format = reject_response_format
         self.latency = latency
         self.slow = slow
         self.recipes = list(recipes or [])
+        self.scorer = scorer
         self.payloads: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each request
         self.statuses: Counter[int] = Counter()
@@ -93,8 +101,14 @@ class FakeChat:
         if ("[slow-once]" in page and n == 1) or "[slow-always]" in page:
             time.sleep(self.slow)
         schema = _schema(payload, system)
-        record = read_record(page, schema)
         retried = any(m["role"] == "assistant" for m in messages)
+        if "[garbage]" in page or ("[garbage-once]" in page and not retried):
+            return 200, {}, _completion(payload, "I would rather not rate this page.", "stop")
+        if self.scorer is not None and "score" in schema.get("properties", {}):
+            answer = self.scorer(page)
+            text = answer if isinstance(answer, str) else json.dumps(answer)
+            return 200, {}, _completion(payload, text, "stop")
+        record = read_record(page, schema)
         if "[bad-always]" in page or ("[bad-once]" in page and not retried):
             record = {**record, "title": 42}
         text = json.dumps(record)
