@@ -315,3 +315,34 @@ def describe_model(about: dict[str, Any] | None) -> list[str]:
         shown = ", ".join(f"{k} {v}" for k, v in metrics.items() if k != "documents")
         lines.append(f"Held-out ({metrics.get('documents', '?')} documents): {shown}.")
     return lines
+
+
+def quality_model_card(config: dict[str, Any]) -> str:
+    """The dataset card's section on the quality model (from the manifest's configuration):
+    how it was made, and how the run used it; empty when the step was off."""
+    section = config.get("quality_model") or {}
+    if not section.get("enabled"):
+        return ""
+    used = []
+    if section.get("threshold") is not None:
+        used.append(f"documents scored below {section['threshold']:g} were dropped")
+    if section.get("top_fraction") is not None:
+        used.append(
+            f"the best {section['top_fraction']:.0%} of each language were kept (cut-offs "
+            "measured on a sample of the corpus)"
+        )
+    if config.get("bucket_by") == "quality":
+        lo, hi = section.get("bucket_percentiles") or (30, 60)
+        used.append(
+            f"buckets by score: head = the best {lo:g} % of a language, middle up to {hi:g} %"
+        )
+    lines = [
+        "### Quality classifier\n",
+        "Every document carries `metadata.quality_score` from a classifier made by "
+        "`thresher train-quality`"
+        + (f"; {'; '.join(used)}." if used else " (scores recorded, nothing dropped)."),
+        "",
+        *(f"- {line}" for line in describe_model(section.get("about"))),
+        "",
+    ]
+    return "\n".join(lines)
