@@ -138,3 +138,66 @@ def test_servers_without_response_format_get_the_rules_in_the_prompt(tmp_path: P
     assert len(out) == 4  # requests in flight at once may each be refused once
     assert 1 <= stats.counters["llm:response_format_rejected"] <= 4
     assert all("response_format" not in p for p in server.payloads[-4:])
+
+
+def test_cli_annotate_train_and_refine_with_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from thresher.cli import main
+    from thresher.refine.quality_model import load_model
+    from thresher.store import read_documents
+    from tests.refine.planted_quality import write
+
+    records = planted(300, seed=41)
+    records[7]["text"] += " [garbage]"
+    records[8]["text"] += " [500-twice]"
+    docs = write(tmp_path / "in" / "a.jsonl", records[:150])
+    write(tmp_path / "in" / "b.jsonl", records[150:])
+    ann = tmp_path / "ann"
+    with FakeChat(scorer=scorer) as server:
+        args = ["annotate", str(docs.parent), "-o", str(ann), "--sample", "240", "--seed", "2",
+                "--llm-base-url", server.url, "--llm-model", "fake", "--no-llm-cache",
+                "--llm-reasks", "0", "--llm-price-input", "0.5"]  # fmt: skip
+        assert main(args) == 0
+        out = capsys.readouterr()
+        sent = server.requests
+        assert main(args) == 0  # a finished folder: nothing asked again
+        assert "already complete" in capsys.readouterr().out and server.requests == sent
+    assert "annotated documents written" in out.out
+    line = out.err.strip().splitlines()[-1]
+    assert line.startswith("annotate: ") and "requests" in line and "estimated cost" in line
+    got = list(read_documents(ann))
+    assert 230 <= len(got) <= 240 and all("annotation" in d.metadata for d in got)
+    assert Counter(d.language for d in got) == pytest.approx({"en": len(got) / 2, "de": len(got) / 2}, abs=2)
+    manifest = (ann / "manifest.json").read_text()
+    assert '"kind": "annotations"' in manifest and '"name": "edu"' in manifest
+    model = tmp_path / "model"
+    assert main(["train-quality", str(ann), "-o", str(model)]) == 0
+    assert "auc" in capsys.readouterr().out
+    fresh = planted(100, seed=77)
+    scores = load_model(model).predict([r["text"] for r in fresh])
+    assert roc_auc_score([r["metadata"]["planted"] == "good" for r in fresh], scores) >= 0.9
+
+
+def test_cli_annotate_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from thresher.cli import main
+    from tests.refine.planted_quality import write
+
+    docs = write(tmp_path / "d.jsonl", planted(6, seed=1))
+    base = ["annotate", str(docs), "-o", str(tmp_path / "o"), "--llm-model", "m"]
+    cases = [
+        (["--llm-base-url", "ftp://x"], "--llm-base-url"),
+        (["--llm-base-url", "http://127.0.0.1:9/v1", "--prompt", "nope.txt"], "built-in prompt"),
+        (["--llm-base-url", "http://127.0.0.1:9/v1", "--no-llm-cache"], "cannot connect"),
+    ]
+    for extra, message in cases:
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1
+    with FakeChat(scorer=lambda page: "no idea") as server:  # every answer unusable: exit 1
+        code = main(base + ["--llm-base-url", server.url, "--no-llm-cache", "--llm-reasks", "0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "no answer of the model could be used (unparseable 6)" in err
+    assert not (tmp_path / "o" / "manifest.json").exists()
