@@ -34,9 +34,9 @@ from scipy.stats import spearmanr
 from sklearn.metrics import f1_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import docstring_docs, page_sets  # noqa: E402
+from compare import docstring_docs, page_sets
 
-from thresher.refine.classifier import HashedNgramClassifier  # noqa: E402
+from thresher.refine.classifier import HashedNgramClassifier
 
 FASTTEXT_ARM = r"""
 import json, sys, time
@@ -91,7 +91,10 @@ def run_arm(
         with tempfile.TemporaryDirectory() as d:
             tr, te, out, code = (Path(d) / n for n in ("tr.txt", "te.txt", "out.json", "a.py"))
             tr.write_text(
-                "".join(f"__label__{int(y)} {' '.join(t.split())}\n" for t, y in zip(train, ytr))
+                "".join(
+                    f"__label__{int(y)} {' '.join(t.split())}\n"
+                    for t, y in zip(train, ytr, strict=True)
+                )
             )
             te.write_text("".join(f"__label__0 {' '.join(t.split())}\n" for t in test))
             code.write_text(FASTTEXT_ARM)
@@ -185,7 +188,9 @@ def main() -> None:
     args = ap.parse_args()
     prose, boiler = page_sets(args.eval_dir)
     ref = docstring_docs()
-    arms = ["numpy", "sklearn-linear", "sklearn-sgd"] + (["fasttext"] if args.fasttext_python else [])
+    arms = ["numpy", "sklearn-linear", "sklearn-sgd"] + (
+        ["fasttext"] if args.fasttext_python else []
+    )
     rows = []
     n = min(len(prose), len(boiler))
     rng = random.Random(0)

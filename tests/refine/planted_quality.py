@@ -25,10 +25,45 @@ GOOD = {
     ],
 }
 TOPICS = {
-    "en": "photosynthesis gravity fractions the equation cell division erosion the triangle "
-    "evaporation multiplication the food chain magnetism the water cycle".split(" "),
-    "de": "Photosynthese Schwerkraft Brüche die Gleichung Zellteilung Erosion das Dreieck "
-    "Verdunstung Multiplikation die Nahrungskette Magnetismus der Wasserkreislauf".split(" "),
+    "en": [
+        "photosynthesis",
+        "gravity",
+        "fractions",
+        "the",
+        "equation",
+        "cell",
+        "division",
+        "erosion",
+        "the",
+        "triangle",
+        "evaporation",
+        "multiplication",
+        "the",
+        "food",
+        "chain",
+        "magnetism",
+        "the",
+        "water",
+        "cycle",
+    ],
+    "de": [
+        "Photosynthese",
+        "Schwerkraft",
+        "Brüche",
+        "die",
+        "Gleichung",
+        "Zellteilung",
+        "Erosion",
+        "das",
+        "Dreieck",
+        "Verdunstung",
+        "Multiplikation",
+        "die",
+        "Nahrungskette",
+        "Magnetismus",
+        "der",
+        "Wasserkreislauf",
+    ],
 }
 BAD = {
     "en": [
@@ -43,8 +78,17 @@ BAD = {
     ],
 }
 PRODUCTS = {
-    "en": "watches sneakers pills loans phones bags sunglasses perfume".split(),
-    "de": "Uhren Turnschuhe Pillen Kredite Handys Taschen Sonnenbrillen Parfüm".split(),
+    "en": ["watches", "sneakers", "pills", "loans", "phones", "bags", "sunglasses", "perfume"],
+    "de": [
+        "Uhren",
+        "Turnschuhe",
+        "Pillen",
+        "Kredite",
+        "Handys",
+        "Taschen",
+        "Sonnenbrillen",
+        "Parfüm",
+    ],
 }
 GOOD_MARKS = ("lesson", "explains", "exercise", "solution", "lektion", "erklärt", "übung", "lösung")
 BAD_MARKS = ("click", "casino", "jackpot", "coupon", "klicken", "jackpot", "gutschein", "rabatt")
@@ -93,5 +137,6 @@ def scorer(page: str) -> Any:
     bad = sum(low.count(w) for w in BAD_MARKS)
     score = (5 if good > 6 else 4) if good > bad else ((0 if bad > 6 else 1) if bad > good else 2)
     if len(page) % 3 == 0:
-        return f"The extract is {'a lesson' if score > 2 else 'advertising'}.\nEducational score: {score}"
+        what = "a lesson" if score > 2 else "advertising"
+        return f"The extract is {what}.\nEducational score: {score}"
     return {"rationale": "lesson" if score > 2 else "advertising", "score": score}

@@ -137,7 +137,7 @@ def test_servers_without_response_format_get_the_rules_in_the_prompt(tmp_path: P
         out = list(annotate_documents(docs, _config(server, tmp_path), EDU, stats))
     assert len(out) == 4  # requests in flight at once may each be refused once
     assert 1 <= stats.counters["llm:response_format_rejected"] <= 4
-    assert all("response_format" not in p for p in server.payloads[-4:])
+    assert sum("response_format" not in p for p in server.payloads) == 4
 
 
 def test_cli_annotate_train_and_refine_with_the_model(
@@ -145,10 +145,10 @@ def test_cli_annotate_train_and_refine_with_the_model(
 ) -> None:
     from sklearn.metrics import roc_auc_score
 
+    from tests.refine.planted_quality import write
     from thresher.cli import main
     from thresher.refine.quality_model import load_model
     from thresher.store import read_documents
-    from tests.refine.planted_quality import write
 
     records = planted(300, seed=41)
     records[7]["text"] += " [garbage]"
@@ -170,7 +170,9 @@ def test_cli_annotate_train_and_refine_with_the_model(
     assert line.startswith("annotate: ") and "requests" in line and "estimated cost" in line
     got = list(read_documents(ann))
     assert 230 <= len(got) <= 240 and all("annotation" in d.metadata for d in got)
-    assert Counter(d.language for d in got) == pytest.approx({"en": len(got) / 2, "de": len(got) / 2}, abs=2)
+    assert Counter(d.language for d in got) == pytest.approx(
+        {"en": len(got) / 2, "de": len(got) / 2}, abs=2
+    )
     manifest = (ann / "manifest.json").read_text()
     assert '"kind": "annotations"' in manifest and '"name": "edu"' in manifest
     model = tmp_path / "model"
@@ -181,9 +183,11 @@ def test_cli_annotate_train_and_refine_with_the_model(
     assert roc_auc_score([r["metadata"]["planted"] == "good" for r in fresh], scores) >= 0.9
 
 
-def test_cli_annotate_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from thresher.cli import main
+def test_cli_annotate_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.refine.planted_quality import write
+    from thresher.cli import main
 
     docs = write(tmp_path / "d.jsonl", planted(6, seed=1))
     base = ["annotate", str(docs), "-o", str(tmp_path / "o"), "--llm-model", "m"]
@@ -193,11 +197,11 @@ def test_cli_annotate_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
         (["--llm-base-url", "http://127.0.0.1:9/v1", "--no-llm-cache"], "cannot connect"),
     ]
     for extra, message in cases:
-        assert main(base + extra) == 2
+        assert main([*base, *extra]) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1
     with FakeChat(scorer=lambda page: "no idea") as server:  # every answer unusable: exit 1
-        code = main(base + ["--llm-base-url", server.url, "--no-llm-cache", "--llm-reasks", "0"])
+        code = main([*base, "--llm-base-url", server.url, "--no-llm-cache", "--llm-reasks", "0"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "no answer of the model could be used (unparseable 6)" in err
     assert not (tmp_path / "o" / "manifest.json").exists()

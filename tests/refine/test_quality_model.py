@@ -101,7 +101,7 @@ def test_one_sided_annotations_and_missing_inputs_are_one_line_errors(tmp_path: 
     folder = write(tmp_path / "ann" / "part.jsonl", good).parent
     with pytest.raises(InputError, match="both sides"):
         train_quality(annotated_set([folder]), tmp_path / "m")
-    with pytest.raises(InputError, match="no document with metadata.annotation.score"):
+    with pytest.raises(InputError, match=r"no document with metadata\.annotation\.score"):
         annotated_set([write(tmp_path / "plain.jsonl", planted(4, seed=1))])
     with pytest.raises(InputError, match="no such file"):
         annotated_set([tmp_path / "nowhere"])

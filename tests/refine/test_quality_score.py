@@ -137,7 +137,9 @@ def test_refine_with_a_quality_model_card_and_report(
     assert "Quality score per language, with the cut-off" in page and "cut-off 0." in page
 
 
-def test_cli_option_errors_are_one_line(model_dir: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_option_errors_are_one_line(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     docs = write(tmp_path / "docs.jsonl", planted(4, seed=1))
     base = ["refine", str(docs), "-o", str(tmp_path / "o")]
     for extra, message in (

@@ -65,8 +65,8 @@ def annotate_command(
     from thresher.refine.annotate_job import AnnotateJob
     from thresher.refine.annotate_prompts import load_prompt
     from thresher.settings_base import checked
-    from thresher.store.readers import iter_document_files
     from thresher.stats import StepStats
+    from thresher.store.readers import iter_document_files
 
     chosen = load_prompt(prompt)
     llm = checked(

@@ -140,13 +140,14 @@ def _refine(
                 print(f"  {key.split(': ', 1)[1]}: held {n} documents entirely")
     if output.keep_dropped:
         print(f"  dropped documents kept in {out.rstrip('/')}/dropped (reason in metadata.dropped)")
+    from thresher.cli.quality import quality_lines
     from thresher.refine.buckets import summary_lines
     from thresher.refine.quality import coverage_lines
 
-    from thresher.cli.quality import quality_lines
-
     for line in [
-        *coverage_lines(result.stats), *summary_lines(result.buckets), *quality_lines(result.stats)
+        *coverage_lines(result.stats),
+        *summary_lines(result.buckets),
+        *quality_lines(result.stats),
     ]:
         print(f"  {line}")
 

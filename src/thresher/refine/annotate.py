@@ -36,8 +36,8 @@ from thresher.refine.annotate_prompts import Prompt
 from thresher.stats import StepStats
 
 ANSWER_RULES = (
-    "Answer with one JSON object and nothing else: its key \"rationale\" holds your "
-    "justification, its key \"score\" the score as a number. The JSON Schema of the answer:"
+    'Answer with one JSON object and nothing else: its key "rationale" holds your '
+    'justification, its key "score" the score as a number. The JSON Schema of the answer:'
 )
 #: characters of a document's text sent to the model at most (the rest is cut)
 MAX_CHARS = 8000

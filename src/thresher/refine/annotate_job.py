@@ -81,7 +81,11 @@ class AnnotateJob(Job):
             keys = per_file.get(f, [])
             for i in range(0, len(keys), SHARD_DOCS):
                 shards.append(
-                    {"file": f, "seed": self.seed, "keys": [str(k) for k in keys[i : i + SHARD_DOCS]]}
+                    {
+                        "file": f,
+                        "seed": self.seed,
+                        "keys": [str(k) for k in keys[i : i + SHARD_DOCS]],
+                    }
                 )
         return shards
 

@@ -271,9 +271,7 @@ class TrainReport:
         )
 
 
-def _fit(
-    x: Any, y: np.ndarray, kind: str, c: float, seed: int
-) -> tuple[np.ndarray, float]:
+def _fit(x: Any, y: np.ndarray, kind: str, c: float, seed: int) -> tuple[np.ndarray, float]:
     """Coefficients and intercept of the linear model on the rows ``x``."""
     from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -318,7 +316,7 @@ def held_out_metrics(
     cut = 0.5 if kind == "binary" else positive_from - 0.5  # a regression's round(score)
     pred = scores >= cut
     out: dict[str, Any] = {
-        "documents": int(len(scores)),
+        "documents": len(scores),
         "accuracy": round(float(np.mean(pred == truth)), 4),
         "f1": round(float(f1_score(truth, pred, zero_division=0.0)), 4),
     }
@@ -372,6 +370,11 @@ def train_quality(
         if target == "binary"
         else f"predicted annotation score, {low:g} to {high:g}"
     )
+    params: dict[str, Any] = (
+        {"C": c, "class_weight": "balanced", "solver": "liblinear (dual)"}
+        if target == "binary"
+        else {"alpha": 1.0 / c}
+    )
     meta = {
         "made_by": f"thresher {__version__} train-quality",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -383,7 +386,7 @@ def train_quality(
             "documents": len(y),
             "positive": int(truth.sum()),
             "negative": int((~truth).sum()),
-            "held_out": int(len(test)) if metrics else 0,
+            "held_out": len(test) if metrics else 0,
             "final_fit": len(y),
         },
         "metrics": {"held_out": metrics, "split_seed": seed, "held_out_share": held_out},
@@ -391,11 +394,9 @@ def train_quality(
             "name": "scikit-learn " + ("LogisticRegression" if target == "binary" else "Ridge"),
             "version": sklearn.__version__,
             "features": f"hashed word {NGRAMS[0]}-{NGRAMS[1]}-grams (2^20), sublinear TF-IDF, L2",
-            "params": {"C": c, "class_weight": "balanced", "solver": "liblinear (dual)"}
-            if target == "binary" else {
-                "alpha": 1.0 / c},
+            "params": params,
             "chosen_by": "bench/classifier/quality_trainers.py (BENCHMARKS.md)",
-        },  # fmt: skip
+        },
     }
     meta["seconds"] = round(time.monotonic() - started, 2)
     meta = model.save(Path(out), meta)
@@ -409,5 +410,5 @@ def _held_out(truth: np.ndarray, share: float, seed: int) -> np.ndarray:
     for side in (True, False):
         idx = [int(i) for i in np.flatnonzero(truth == side)]
         rng.shuffle(idx)
-        out.extend(idx[: int(round(len(idx) * share))])
+        out.extend(idx[: round(len(idx) * share)])
     return np.array(sorted(out), dtype=np.int64)

@@ -23,8 +23,8 @@ from thresher.output import check_file, lock_file
 from thresher.report import corpus as sections
 from thresher.report.charts import bar_chart, funnel
 from thresher.report.crawl import crawl_section, read_crawl_stats
-from thresher.report.quality import quality_section
 from thresher.report.labels import key_label, step_label
+from thresher.report.quality import quality_section
 from thresher.store import find_manifests, read_manifest
 from thresher.store.manifest import utc_now
 

@@ -92,9 +92,7 @@ def quality_section(steps: list[dict[str, Any]], config: dict[str, Any]) -> str:
     out = [
         "<h3>Quality score per language, with the cut-off</h3>",
         f'<p class="note">{step.get("seen", 0):,} documents scored by the quality model, '
-        f"{step.get('kept', 0):,} kept. "
-        + html.escape(" ".join(describe_model(about)))
-        + "</p>",
+        f"{step.get('kept', 0):,} kept. " + html.escape(" ".join(describe_model(about))) + "</p>",
         '<div class="grid">',
     ]
     for i, lang in enumerate(languages_of(counters)[:MAX_LANGUAGES]):
