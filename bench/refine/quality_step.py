@@ -114,8 +114,10 @@ def run_datatrove(py: str, pos: Path, neg: Path, src: Path, work: Path, docs: in
     (work / "dt").mkdir()
     done = subprocess.run(
         [py, str(script), str(pos), str(neg), str(src), str(work / "dt-out"), str(work / "dt")],
-        check=True, capture_output=True, text=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if done.returncode:
+        sys.exit("datatrove failed:\n" + "\n".join(done.stderr.splitlines()[-15:]))
     got = json.loads(done.stdout.strip().splitlines()[-1])
     return {
         "tool": "datatrove FastTextClassifierFilter", "documents": docs,
