@@ -365,11 +365,12 @@ def train_quality(
         scores = probe.predict([data.texts[i] for i in test])
         metrics = held_out_metrics(scores, data.scores[test], target, positive_from)
     model = _model(data.texts, y, target, low, high, c, seed)
-    meaning = (
-        f"probability that a document scores >= {positive_from:g}"
-        if target == "binary"
-        else f"predicted annotation score, {low:g} to {high:g}"
-    )
+    if data.data["recipe"] != "annotations":
+        meaning = "probability that a document is like the positive texts"
+    elif target == "binary":
+        meaning = f"probability that a document scores >= {positive_from:g}"
+    else:
+        meaning = f"predicted annotation score, {low:g} to {high:g}"
     params: dict[str, Any] = (
         {"C": c, "class_weight": "balanced", "solver": "liblinear (dual)"}
         if target == "binary"

@@ -38,11 +38,14 @@ def binned_chart(
     base = top_pad + plot_h
     if cutoff is not None:
         x = x_of(cutoff)
+        anchor = (
+            "end" if x > left + plot_w * 0.8 else ("start" if x < left + plot_w * 0.2 else "middle")
+        )
         body.append(
             f'<rect x="{left}" y="{top_pad}" width="{x - left:.1f}" height="{plot_h}" '
             f'fill="{BUCKET_COLOURS["tail"]}" opacity="0.13"/>'
             f'<line x1="{x:.1f}" y1="{top_pad - 4}" x2="{x:.1f}" y2="{base}" class="marker"/>'
-            f'<text x="{x:.1f}" y="{top_pad - 8}" text-anchor="middle" class="marker-label">'
+            f'<text x="{x:.1f}" y="{top_pad - 8}" text-anchor="{anchor}" class="marker-label">'
             f"cut-off {cutoff:.3g}</text>"
         )
     for i, c in enumerate(counts):
