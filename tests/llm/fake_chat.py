@@ -12,7 +12,8 @@ with faults on purpose, chosen by markers in the page:
   asked again)
 
 ``scorer`` (a function of the page) answers requests whose schema has a ``score`` (thresher
-annotate): it returns the answer's text, or an object sent as JSON.
+annotate): it returns the answer's text, or an object sent as JSON. ``fail_after=N`` answers
+HTTP 401 to every request after the first N (a key revoked in the middle of a run).
 
 ``reject_response_format=True`` makes it answer 400 to any request with ``response_format``,
 as servers without structured output do. ``latency`` delays every answer (benchmarks).
@@ -46,12 +47,15 @@ class FakeChat:
         slow: float = 3.0,
         recipes: list[Any] | None = None,
         scorer: Callable[[str], Any] | None = None,
+        fail_after: int | None = None,
     ) -> None:
         self.reject_response_format = reject_response_format
         self.latency = latency
         self.slow = slow
         self.recipes = list(recipes or [])
         self.scorer = scorer
+        self.fail_after = fail_after
+        self._served = 0
         self.payloads: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each request
         self.statuses: Counter[int] = Counter()
@@ -90,6 +94,11 @@ class FakeChat:
             return 400, {}, {"error": {"message": "response_format is not supported"}}
         if "thresher recipe" in system:
             return self._recipe(payload)
+        if self.fail_after is not None:
+            with self._lock:
+                self._served += 1
+                if self._served > self.fail_after:
+                    return 401, {}, {"error": {"message": "invalid api key"}}
         key = hashlib.sha1(page.encode()).hexdigest()
         with self._lock:
             self._seen[key] += 1

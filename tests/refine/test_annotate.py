@@ -205,3 +205,29 @@ def test_cli_annotate_errors_are_one_line(
     err = capsys.readouterr().err.strip()
     assert code == 1 and "no answer of the model could be used (unparseable 6)" in err
     assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_cli_annotate_resumes_after_the_endpoint_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.refine.planted_quality import write
+    from thresher.cli import main
+    from thresher.store import read_documents
+
+    records = planted(40, seed=5)
+    write(tmp_path / "in" / "a.jsonl", records[:20])
+    write(tmp_path / "in" / "b.jsonl", records[20:])  # one shard per input file here
+    out = tmp_path / "ann"
+
+    def args(url: str) -> list[str]:
+        return ["annotate", str(tmp_path / "in"), "-o", str(out), "--sample", "40",
+                "--llm-base-url", url, "--llm-model", "fake", "--no-llm-cache"]  # fmt: skip
+
+    with FakeChat(scorer=scorer, fail_after=20) as server:  # the key is revoked after a.jsonl
+        assert main(args(server.url)) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "HTTP 401" in err and not (out / "manifest.json").exists()
+    with FakeChat(scorer=scorer) as server:
+        assert main(args(server.url)) == 0
+        assert server.requests == 20  # only the unfinished shard is asked again
+    assert len(list(read_documents(out))) == 40

@@ -48,9 +48,11 @@ class AnnotateJob(Job):
         self.formats = tuple(formats)
 
     def settings(self) -> str:
+        """The model, prompt, sample and budgets; not the endpoint's URL (the same model
+        served elsewhere resumes the run) nor limits, prices and the cache."""
         return json.dumps(
             {
-                "llm": self.llm.model_dump(mode="json"),
+                "llm": self.llm.model_dump(mode="json", exclude={"base_url"}),
                 "prompt": {**self.prompt.describe(), "text": self.prompt.text},
                 "sample": self.sample,
                 "seed": self.seed,
