@@ -69,11 +69,8 @@ def warc(url: str, block: bytes, *, extra: bytes = b"") -> bytes:
         b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: " + url.encode() + b"\r\n"
         b"WARC-Date: 2024-05-01T12:00:00Z\r\n"
         b"WARC-Record-ID: <urn:uuid:" + str(abs(hash(url))).encode() + b">\r\n"
-        b"Content-Type: application/http; msgtype=response\r\n"
-        + extra
-        + b"Content-Length: "
-        + str(len(block)).encode()
-        + b"\r\n\r\n"
+        b"Content-Type: application/http; msgtype=response\r\n" + extra +
+        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n"
     )
     return gzip.compress(head + block + b"\r\n\r\n", 6)
 
@@ -108,17 +105,8 @@ def build(root: Path) -> dict[str, list[str]]:
 
     p = root / "RS_2024-01.zst"
     frame = zstandard.ZstdCompressor(level=3).compress(b"a" * (64 * MB))
-    sub = json.dumps(
-        {
-            "id": "ok1",
-            "subreddit": "x",
-            "title": "Good",
-            "selftext": "Good text.",
-            "is_self": True,
-            "created_utc": 1704100000,
-            "author": "u",
-        }
-    ).encode()
+    sub = json.dumps({"id": "ok1", "subreddit": "x", "title": "Good", "selftext": "Good text.",
+                      "is_self": True, "created_utc": 1704100000, "author": "u"}).encode()
     tail = zstandard.ZstdCompressor().compress(b'"}\n' + sub + b"\n")
     start = zstandard.ZstdCompressor().compress(b'{"id": "bomb", "selftext": "')
     p.write_bytes(start + frame * 32 + tail)

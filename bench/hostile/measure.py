@@ -35,14 +35,8 @@ class Row:
     note: str = ""
 
 
-def measure(
-    name: str,
-    cmd: list[str],
-    *,
-    timeout: float = 300.0,
-    env: dict[str, str] | None = None,
-    cwd: str | Path | None = None,
-) -> Row:
+def measure(name: str, cmd: list[str], *, timeout: float = 300.0, env: dict[str, str] | None = None,
+            cwd: str | Path | None = None) -> Row:
     """Run ``cmd`` in a child and return its wall time and peak RSS (the child's own
     ``ru_maxrss``, read through a wrapper so earlier children do not count)."""
     wrapper = (
@@ -57,10 +51,7 @@ def measure(
     try:
         out = subprocess.run(
             [sys.executable, "-c", wrapper, str(timeout), *cmd],
-            capture_output=True,
-            text=True,
-            timeout=timeout + 30,
-            env={**os.environ, **(env or {})},
+            capture_output=True, text=True, timeout=timeout + 30, env={**os.environ, **(env or {})},
             cwd=cwd,
         )
     except subprocess.TimeoutExpired:
