@@ -75,8 +75,8 @@ def write_jsonl(path: Path, texts: list[str], prefix: str) -> Path:
 
 
 def run_thresher(pos: Path, neg: Path, src: Path, work: Path) -> dict[str, Any]:
-    from thresher.refine.quality_model import labelled_set, train_quality
     from thresher.refine.quality_score import QualityScore
+    from thresher.refine.quality_train import labelled_set, train_quality
     from thresher.store import read_documents
     from thresher.store.writers import CorpusWriter
 

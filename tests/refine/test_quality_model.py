@@ -18,14 +18,8 @@ from thresher.errors import ConfigError, InputError
 from thresher.llm.config import LLMConfig
 from thresher.refine.annotate import annotate_documents, sample_documents
 from thresher.refine.annotate_prompts import BUILT_IN
-from thresher.refine.quality_model import (
-    META_FILE,
-    MODEL_FILE,
-    annotated_set,
-    labelled_set,
-    load_model,
-    train_quality,
-)
+from thresher.refine.quality_model import META_FILE, MODEL_FILE, load_model
+from thresher.refine.quality_train import annotated_set, labelled_set, train_quality
 from thresher.stats import StepStats
 from thresher.store.writers import CorpusWriter
 

@@ -15,13 +15,13 @@ from thresher.cli import main
 from thresher.document import Document
 from thresher.errors import ConfigError
 from thresher.refine import RefineConfig, build_steps
-from thresher.refine.quality_model import labelled_set, train_quality
 from thresher.refine.quality_score import (
     QualityModelConfig,
     QualityScore,
     cutoffs_from_counters,
     histogram,
 )
+from thresher.refine.quality_train import labelled_set, train_quality
 
 
 @pytest.fixture(scope="module")

@@ -129,7 +129,7 @@ def train_quality_command(
 ) -> None:
     """Train a quality classifier from annotations, or from --positive/--negative files."""
     from thresher.output import lock_folder
-    from thresher.refine.quality_model import annotated_set, labelled_set, train_quality
+    from thresher.refine.quality_train import annotated_set, labelled_set, train_quality
 
     if positive or negative:
         if annotations:
