@@ -15,6 +15,7 @@ from thresher.cli import main
 from thresher.document import Document
 from thresher.errors import ConfigError
 from thresher.refine import RefineConfig, build_steps
+from thresher.refine.corpus_step import Calibrated
 from thresher.refine.quality_score import (
     QualityModelConfig,
     QualityScore,
@@ -95,7 +96,10 @@ def test_buckets_by_quality(model_dir: Path) -> None:
         {"bucket_by": "quality", "quality_model": {"enabled": True, "model_dir": str(model_dir)}}
     )
     step = build_steps(config)[-2]  # PII redaction stays last
-    assert isinstance(step, QualityScore) and step.bucket
+    assert isinstance(step, Calibrated) and isinstance(step, QualityScore) and step.bucket
+    threshold_only = {"enabled": True, "model_dir": str(model_dir), "threshold": 0.5}
+    plain = build_steps(RefineConfig.model_validate({"quality_model": threshold_only}))[-2]
+    assert isinstance(plain, QualityScore) and not isinstance(plain, Calibrated)
     docs = list(step.run(_docs(8, 100)))
     buckets = Counter(d.bucket for d in docs)
     assert set(buckets) == {"head", "middle", "tail"} and len(docs) == 100
@@ -150,3 +154,21 @@ def test_cli_option_errors_are_one_line(
         assert main(base + extra) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1
+
+
+def test_refine_with_a_threshold_needs_no_calibration(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = write(tmp_path / "docs.jsonl", planted(60, seed=12))
+    cfg = tmp_path / "light.yaml"
+    cfg.write_text(LIGHT_REFINE_YAML)
+    out = tmp_path / "out"
+    args = ["refine", str(docs), "-o", str(out), "-c", str(cfg), "--quality-model",
+            str(model_dir), "--quality-threshold", "0.5"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "calibrating" not in captured.err
+    assert "quality_model: dropped 30 of 60 (below_threshold: 30)" in captured.out
+    kept = corpus(out)
+    assert len(kept) == 30 and all(d.metadata["quality_score"] >= 0.5 for d in kept.values())
+    assert {p.parent.name for p in out.glob("*/*/part-*")} == {"all"}  # no lm_dir: bucket all

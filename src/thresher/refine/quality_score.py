@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 
 from thresher.document import Document
 from thresher.errors import ConfigError
+from thresher.pipeline.base import Step
 from thresher.refine.corpus_step import Calibrated
 from thresher.settings_base import Section
 
@@ -114,8 +115,10 @@ def quality_cutoffs(
     return {"cutoffs": cut, "buckets": buckets}
 
 
-class QualityScore(Calibrated):
-    """Sets ``metadata.quality_score``; drops below the cut-off; buckets by score."""
+class QualityScore(Step):
+    """Sets ``metadata.quality_score``; drops below the cut-off; buckets by score. Made by
+    :meth:`from_config` as :class:`CalibratedQualityScore` when a fraction or buckets need
+    cut-offs from the corpus (a threshold alone needs no calibration pass)."""
 
     name: ClassVar[str] = "quality_model"
 
@@ -157,7 +160,8 @@ class QualityScore(Calibrated):
     def from_config(cls, config: QualityModelConfig, *, bucket: bool = False) -> QualityScore:
         if config.model_dir is None:
             raise ConfigError("refine.quality_model.model_dir: required when the step is enabled")
-        return cls(
+        kind = CalibratedQualityScore if config.top_fraction is not None or bucket else cls
+        return kind(
             config.model_dir,
             threshold=config.threshold,
             top_fraction=config.top_fraction,
@@ -248,6 +252,11 @@ class QualityScore(Calibrated):
         if score >= cuts[0]:
             return HEAD
         return MIDDLE if score >= cuts[1] else TAIL
+
+
+class CalibratedQualityScore(QualityScore, Calibrated):
+    """The step when its cut-offs come from the corpus: the refine runner measures them once
+    on its sample (:meth:`QualityScore.calibrate`) for every shard."""
 
 
 def _batches(docs: Iterable[Document], n: int) -> Iterator[list[Document]]:
