@@ -8,6 +8,12 @@ with faults on purpose, chosen by markers in the page:
 - ``[500-twice]``: HTTP 500 on the first two requests for the page
 - ``[slow-once]`` / ``[slow-always]``: answers after ``slow`` seconds (then fast / never fast)
 - ``[needs-tokens:N]``: cut off with ``finish_reason: length`` while ``max_tokens`` < N
+- ``[garbage]`` / ``[garbage-once]``: an answer with no JSON and no number (always / until
+  asked again)
+
+``scorer`` (a function of the page) answers requests whose schema has a ``score`` (thresher
+annotate): it returns the answer's text, or an object sent as JSON. ``fail_after=N`` answers
+HTTP 401 to every request after the first N (a key revoked in the middle of a run).
 
 ``reject_response_format=True`` makes it answer 400 to any request with ``response_format``,
 as servers without structured output do. ``latency`` delays every answer (benchmarks).
@@ -23,6 +29,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -39,11 +46,16 @@ class FakeChat:
         latency: float = 0.0,
         slow: float = 3.0,
         recipes: list[Any] | None = None,
+        scorer: Callable[[str], Any] | None = None,
+        fail_after: int | None = None,
     ) -> None:
         self.reject_response_format = reject_response_format
         self.latency = latency
         self.slow = slow
         self.recipes = list(recipes or [])
+        self.scorer = scorer
+        self.fail_after = fail_after
+        self._served = 0
         self.payloads: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each request
         self.statuses: Counter[int] = Counter()
@@ -82,6 +94,11 @@ class FakeChat:
             return 400, {}, {"error": {"message": "response_format is not supported"}}
         if "thresher recipe" in system:
             return self._recipe(payload)
+        if self.fail_after is not None:
+            with self._lock:
+                self._served += 1
+                if self._served > self.fail_after:
+                    return 401, {}, {"error": {"message": "invalid api key"}}
         key = hashlib.sha1(page.encode()).hexdigest()
         with self._lock:
             self._seen[key] += 1
@@ -93,8 +110,14 @@ class FakeChat:
         if ("[slow-once]" in page and n == 1) or "[slow-always]" in page:
             time.sleep(self.slow)
         schema = _schema(payload, system)
-        record = read_record(page, schema)
         retried = any(m["role"] == "assistant" for m in messages)
+        if "[garbage]" in page or ("[garbage-once]" in page and not retried):
+            return 200, {}, _completion(payload, "I would rather not rate this page.", "stop")
+        if self.scorer is not None and "score" in schema.get("properties", {}):
+            answer = self.scorer(page)
+            text = answer if isinstance(answer, str) else json.dumps(answer)
+            return 200, {}, _completion(payload, text, "stop")
+        record = read_record(page, schema)
         if "[bad-always]" in page or ("[bad-once]" in page and not retried):
             record = {**record, "title": 42}
         text = json.dumps(record)

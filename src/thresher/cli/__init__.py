@@ -20,6 +20,7 @@ from thresher.cli import (
     llm,
     models,
     pipeline,
+    quality,
     reddit,
     refine,
     ship,
@@ -57,7 +58,7 @@ def _root(
 
 for _module in (
     crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve, reddit,
-    llm,
+    llm, quality,
 ):  # fmt: skip
     _module.register(app)
 

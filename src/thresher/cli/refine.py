@@ -57,6 +57,21 @@ def _refine(
         help="Also write dropped documents, with the step and reason, to OUT/dropped/ "
         "(config: output.keep_dropped).",
     ),
+    quality_model: Path | None = typer.Option(
+        None,
+        "--quality-model",
+        help="A train-quality model folder: score every document (metadata.quality_score; "
+        "config: refine.quality_model).",
+    ),
+    quality_threshold: float | None = typer.Option(
+        None, "--quality-threshold", help="Drop documents whose quality score is below this."
+    ),
+    quality_top: float | None = typer.Option(
+        None, "--quality-top-fraction", help="Keep this best fraction of each language (0-1]."
+    ),
+    bucket_by: str | None = typer.Option(
+        None, "--bucket-by", help="Buckets by perplexity (default) or by quality score."
+    ),
     # records of another layout (docs/datasets.md); config: refine.fields
     text_field: TextField = None,
     id_field: IdField = None,
@@ -87,6 +102,9 @@ def _refine(
     fields = fields_from(text_field, id_field, url_field, title_field, date_field, cfg.fields)
     if fields is not cfg.fields:
         cfg = cfg.model_copy(update={"fields": fields})
+    from thresher.cli.quality import quality_options
+
+    cfg = quality_options(cfg, quality_model, quality_threshold, quality_top, bucket_by)
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
         raise InputError(f"{', '.join(map(str, inputs))}: no document files")
     with report("refine") as rep:
@@ -117,10 +135,15 @@ def _refine(
                 print(f"  {key.split(': ', 1)[1]}: held {n} documents entirely")
     if output.keep_dropped:
         print(f"  dropped documents kept in {out.rstrip('/')}/dropped (reason in metadata.dropped)")
+    from thresher.cli.quality import quality_lines
     from thresher.refine.buckets import summary_lines
     from thresher.refine.quality import coverage_lines
 
-    for line in [*coverage_lines(result.stats), *summary_lines(result.buckets)]:
+    for line in [
+        *coverage_lines(result.stats),
+        *summary_lines(result.buckets),
+        *quality_lines(result.stats),
+    ]:
         print(f"  {line}")
 
 

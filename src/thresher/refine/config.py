@@ -14,6 +14,7 @@ from pydantic import Field
 from thresher.refine.buckets import LmConfig
 from thresher.refine.classifier import ClassifierConfig
 from thresher.refine.minhash import MinHashConfig
+from thresher.refine.quality_score import QualityModelConfig
 from thresher.settings_base import Section
 from thresher.store.mapping import FieldMap
 
@@ -206,6 +207,12 @@ class RefineConfig(Section):
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     lm: LmConfig = Field(default_factory=LmConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    quality_model: QualityModelConfig = Field(default_factory=QualityModelConfig)
+    bucket_by: Literal["perplexity", "quality"] = Field(
+        "perplexity",
+        description="what head/middle/tail split by: perplexity (CCNet; needs lm_dir) or the "
+        "quality_model score (needs quality_model)",
+    )
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
     workers: int = Field(
         1, ge=1, description="older key: shards at once; the executor: section's workers wins"

@@ -32,7 +32,8 @@ def build_steps(config: RefineConfig | None = None) -> list[Step]:
 
 
 def model_steps(config: RefineConfig) -> list[Step]:
-    """Fuzzy dedup, then perplexity and buckets (with a model folder), classifier.
+    """Fuzzy dedup, then perplexity and buckets (with a model folder), classifier, quality
+    model.
 
     MinHash goes first so that duplicates are not scored; without ``lm_dir`` documents leave
     refine in bucket ``all``.
@@ -46,9 +47,24 @@ def model_steps(config: RefineConfig) -> list[Step]:
         steps.append(MinHashDedup.from_config(config.minhash))
     if config.lm.enabled and config.lm_dir is not None:
         steps.append(Perplexity(config.lm_dir, config.lm.languages))
-        steps.append(Buckets.from_config(config.lm))
+        if config.bucket_by == "perplexity":
+            steps.append(Buckets.from_config(config.lm))
     if config.classifier.enabled:
         from thresher.refine.classifier import Classifier
 
         steps.append(Classifier.from_config(config.classifier))
+    steps.extend(quality_model_steps(config))
     return steps
+
+
+def quality_model_steps(config: RefineConfig) -> list[Step]:
+    """The train-quality model's scores, filter and (``bucket_by: quality``) buckets."""
+    from thresher.errors import ConfigError
+    from thresher.refine.quality_score import QualityScore
+
+    by_quality = config.bucket_by == "quality"
+    if not config.quality_model.enabled:
+        if by_quality:
+            raise ConfigError("refine.bucket_by: quality needs the quality_model step enabled")
+        return []
+    return [QualityScore.from_config(config.quality_model, bucket=by_quality)]

@@ -24,6 +24,7 @@ from thresher.report import corpus as sections
 from thresher.report.charts import bar_chart, funnel
 from thresher.report.crawl import crawl_section, read_crawl_stats
 from thresher.report.labels import key_label, step_label
+from thresher.report.quality import quality_section
 from thresher.store import find_manifests, read_manifest
 from thresher.store.manifest import utc_now
 
@@ -143,6 +144,7 @@ def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sect
         sections.languages_section(by_folder, sample) if kind == "refine" else "",
         sections.bucket_section(by_folder),
         sections.perplexity_section(sample, config or {}, manifest.get("buckets")),
+        quality_section(steps, config or {}),
         sections.length_section(sample),
         sections.domains_section(sample),
         sections.duplicates_section(steps),

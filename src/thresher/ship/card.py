@@ -19,6 +19,7 @@ import yaml
 
 from thresher.atomic import write_text
 from thresher.errors import OutputError
+from thresher.refine.quality_score import quality_model_card
 from thresher.store.manifest import primary_format, read_manifest
 from thresher.store.remote import RemoteFolder, is_remote, local_path
 
@@ -239,6 +240,7 @@ def render_card(
         "selects a language or a language/bucket folder. `head` holds the documents closest to "
         "the reference text of their language, `tail` the furthest.\n",
         _bucket_cutoffs(manifest.get("buckets")),
+        quality_model_card(manifest.get("config") or {}),
         "## Loading\n",
         "```python\nfrom datasets import load_dataset\n\n"
         f'ds = load_dataset("{loader}", data_files="{pattern}", split="train")\n```\n',
