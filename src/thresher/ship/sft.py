@@ -20,6 +20,7 @@ from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.job import ShardSpec
 from thresher.execute.stage import run_stage
+from thresher.pipeline.base import Step
 from thresher.refine.normalize import dedup_key
 from thresher.ship.rows import RowsJob
 from thresher.ship.template import Template
@@ -154,14 +155,17 @@ class _Seen:
         return None
 
 
-class SftBuilder:
-    """Turns threads into output lines, counting every skip in :attr:`stats`."""
+class SftBuilder(Step[Thread, dict[str, Any]]):
+    """Turns threads into output lines, a step: every skip counted by reason in
+    :attr:`stats`."""
+
+    name = "sft"
 
     def __init__(self, config: SftConfig, template: Template | None = None) -> None:
         config.check()
+        super().__init__()
         self.config = config
         self.template = template
-        self.stats = StepStats("sft")
         self.seen = _Seen(config.dedup, config.near_dedup)
         self._lid: Any = None
         if config.languages:
@@ -170,14 +174,11 @@ class SftBuilder:
             self._lid = LanguageIdentifier()
 
     def examples(self, threads: Iterable[Thread]) -> Iterator[dict[str, Any]]:
-        for thread in threads:
-            self.stats.seen += 1
-            result = self.example(thread)
-            if isinstance(result, str):
-                self.stats.drop(result)
-                continue
-            self.stats.kept += 1
-            yield result
+        """The examples of ``threads`` (:meth:`run`)."""
+        return self.run(threads)
+
+    def process(self, thread: Thread) -> dict[str, Any] | str:
+        return self.example(thread)
 
     def example(self, thread: Thread) -> dict[str, Any] | str:
         """One output line for a thread, or the reason it is skipped."""
