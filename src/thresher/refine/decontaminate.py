@@ -160,3 +160,20 @@ def summary(config: dict[str, Any] | None, steps: list[dict[str, Any]]) -> dict[
         "spans": counters.get("spans redacted", 0),
         "rows": rows,
     }
+
+
+def hit_lines(index: BenchmarkIndex, stats: list[Any], mode: str) -> list[str]:
+    """One line per benchmark for the command's summary: what it held, the documents that
+    shared an n-gram with it."""
+    step = next((s for s in stats if s.name == Decontaminate.name), None)
+    counters = step.counters if step is not None else {}
+    done = "dropped" if mode == "drop" else "redacted"
+    lines = []
+    for b in index.benchmarks:
+        hits = counters.get(HITS + b.name, 0)
+        lines.append(
+            f"decontaminate: {b.name}: {hits:,} document{'s' if hits != 1 else ''} {done} "
+            f"({b.items:,} items, {b.ngrams:,} {index.n}-grams"
+            + (f"; {b.short:,} texts under {index.n} words not checked)" if b.short else ")")
+        )
+    return lines
