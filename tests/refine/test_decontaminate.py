@@ -19,10 +19,8 @@ from pydantic import ValidationError
 
 from thresher.cli import main
 from thresher.document import Document
-from thresher.errors import InputError
 from thresher.refine import RefineConfig, refine
 from thresher.refine import benchmarks as benchmarks_module
-from thresher.refine.benchmarks import load_index
 from thresher.refine.config import DecontaminateConfig
 from thresher.refine.decontaminate import Decontaminate
 from thresher.refine.ngrams import words
@@ -110,14 +108,17 @@ DIRTY = {"exact", "changed-form", "fullwidth", "both", "math-13"}
 
 
 def test_words_are_normalised() -> None:
-    assert words("Hello,  WORLD!! It's “ＡＢＣ” café") == ["hello", "world", "it", "s", "abc", "café"]
+    expect = ["hello", "world", "it", "s", "abc", "café"]
+    assert words("Hello,  WORLD!! It's “ＡＢＣ” café") == expect
     assert words("cafe\u0301") == words("café")  # NFKC composes the accent
     assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]  # vowel signs stay in their word
     assert words("使用Python编程") == ["使", "用", "python", "编", "程"]
     assert words("x_y--z") == ["x", "y", "z"] == words("x\u00a0y z")
 
 
-def test_planted_passages_dropped_near_misses_kept(tmp_path: Path, benches: dict[str, Path]) -> None:
+def test_planted_passages_dropped_near_misses_kept(
+    tmp_path: Path, benches: dict[str, Path]
+) -> None:
     src = write_jsonl(tmp_path / "in" / "docs.jsonl", planted_docs())
     out = tmp_path / "out"
     result = refine([src], out, config([str(benches["qa"]), str(benches["math"])]))
@@ -178,16 +179,17 @@ def test_benchmark_formats_and_fields(tmp_path: Path) -> None:
     pq.write_table(
         pa.Table.from_pylist([{"item": {"prompt": q1, "turns": [q0]}}]), tmp_path / "b.parquet"
     )
-    with gzip.open(tmp_path / "folder" / "part.jsonl.gz", "wt") if (
-        (tmp_path / "folder").mkdir() or True
-    ) else None as f:
+    (tmp_path / "folder").mkdir()
+    with gzip.open(tmp_path / "folder" / "part.jsonl.gz", "wt") as f:
         f.write(json.dumps({"question": q1}) + "\n")
     doc0, doc1 = Document(id="0", text=q0), Document(id="1", text=q1)
     for spec, expect in [("b.csv", {"0"}), ("b.parquet", {"0", "1"}), ("folder", {"1"})]:
         step = Decontaminate(DecontaminateConfig(benchmarks=[str(tmp_path / spec)]))
         kept = {d.id for d in step.run([doc0, doc1])}
         assert {"0", "1"} - kept == expect, spec
-    only = DecontaminateConfig(benchmarks=[str(tmp_path / "b.parquet")], benchmark_fields=["item.prompt"])
+    only = DecontaminateConfig(
+        benchmarks=[str(tmp_path / "b.parquet")], benchmark_fields=["item.prompt"]
+    )
     assert {d.id for d in Decontaminate(only).run([doc0, doc1])} == {"0"}
 
 
@@ -327,8 +329,8 @@ def test_cli_card_report_and_rerun(
 ) -> None:
     src, cfg = cli_setup
     out = tmp_path / "out"
-    cli = [sys.executable, "-m", "thresher", "refine", str(src), "-o", str(out), "-c", str(cfg),
-           "--decontaminate", str(benches["qa"]), "--decontaminate", str(benches["math"])]  # fmt: skip
+    cli = [sys.executable, "-m", "thresher", "refine", str(src), "-o", str(out), "-c", str(cfg)]
+    cli += ["--decontaminate", str(benches["qa"]), "--decontaminate", str(benches["math"])]
     run = subprocess.run(cli, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "3 documents written" in run.stdout
@@ -341,7 +343,9 @@ def test_cli_card_report_and_rerun(
         digest = benchmarks_module.benchmark_sha256(str(name))
         assert f"| `{name}` | {hits} | `{digest}` |" in section
     assert "Overlap with evaluation sets was checked only against" in card
-    report = subprocess.run([sys.executable, "-m", "thresher", "report", str(out)], capture_output=True, text=True)
+    report = subprocess.run(
+        [sys.executable, "-m", "thresher", "report", str(out)], capture_output=True, text=True
+    )
     assert report.returncode == 0, report.stderr
     page = (out / "report.html").read_text()
     assert "<h3>Decontamination</h3>" in page and str(benches["math"]) in page

@@ -182,7 +182,10 @@ def _refine(
 
 
 def _decontaminate(
-    cfg: Any, benchmarks: list[str] | None, fields: list[str] | None, ngram: int | None,
+    cfg: Any,
+    benchmarks: list[str] | None,
+    fields: list[str] | None,
+    ngram: int | None,
     mode: str | None,
 ) -> Any:
     """``cfg`` with the decontamination options laid over its ``decontaminate`` section
@@ -198,9 +201,9 @@ def _decontaminate(
         "ngram": "--decontaminate-ngram",
         "mode": "--decontaminate-mode",
     }
+    added = [b for b in benchmarks or [] if b not in section.benchmarks]
     section = with_options(
-        section, options, "refine.decontaminate",
-        benchmarks=[*section.benchmarks, *(b for b in benchmarks or [] if b not in section.benchmarks)],
+        section, options, "refine.decontaminate", benchmarks=[*section.benchmarks, *added],
         benchmark_fields=fields or None, ngram=ngram, mode=mode,
     )  # fmt: skip
     return cfg.model_copy(update={"decontaminate": section})

@@ -24,8 +24,8 @@ import numpy as np
 
 from thresher.errors import InputError
 from thresher.refine.ngrams import batch_ngram_hashes, word_hashes, words
-from thresher.store.hf import is_dataset_spec, parse_spec
 from thresher.store.hf import identity as dataset_identity
+from thresher.store.hf import is_dataset_spec, parse_spec
 from thresher.store.mapping import value_at
 from thresher.store.readers import DocumentReader, Skip, iter_document_files
 from thresher.store.remote import is_remote
@@ -167,7 +167,7 @@ def _read_texts(
         if size > max_bytes:
             raise InputError(
                 f"{spec}: {size / _MB:,.0f} MB, more than decontaminate.max_benchmark_mb "
-                f"({max_bytes // _MB:,} MB); an evaluation set is smaller (raise the limit to use it)"
+                f"({max_bytes // _MB:,} MB); an evaluation set is smaller (raise the limit)"
             )
     read = 0
     first_fields: list[str] | None = None
@@ -206,9 +206,9 @@ def _read_texts(
         )
 
 
-def _benchmark_hashes(spec: str, config: DecontaminateConfig, budget: int) -> tuple[
-    np.ndarray, BenchmarkInfo
-]:
+def _benchmark_hashes(
+    spec: str, config: DecontaminateConfig, budget: int
+) -> tuple[np.ndarray, BenchmarkInfo]:
     """The distinct n-gram hashes of one benchmark (at most ``budget`` of them)."""
     info = BenchmarkInfo(spec)
     n = config.ngram

@@ -31,9 +31,7 @@ _SINGLE = r"\p{Han}\p{Hiragana}\p{Katakana}"
 #: a word: one such character, or a run of letters, digits and combining marks
 WORD = regex.compile(rf"[\p{{L}}\p{{N}}\p{{M}}--{_SINGLE}]+|[{_SINGLE}]", regex.V1)
 #: ASCII bytes that end a word: everything but letters and digits
-_ASCII_GAPS = bytes(
-    b if chr(b).isascii() and chr(b).isalnum() else 0x20 for b in range(256)
-)
+_ASCII_GAPS = bytes(b if chr(b).isascii() and chr(b).isalnum() else 0x20 for b in range(256))
 
 
 def normal_form(text: str) -> str:
@@ -67,7 +65,8 @@ def word_hashes(batch: Sequence[Sequence[str]]) -> list[np.ndarray]:
             cache.clear()
             new = {w for ws in batch for w in ws}
         keys = list(new)
-        cache.update(zip(keys, hash64_each(k.encode("utf-8", "surrogatepass") for k in keys)))
+        hashes = hash64_each(k.encode("utf-8", "surrogatepass") for k in keys)
+        cache.update(zip(keys, hashes, strict=True))
     return [np.array([cache[w] for w in ws], dtype=np.uint64) for ws in batch]
 
 
