@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import random
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +25,7 @@ from thresher.refine import RefineConfig, refine
 from thresher.refine import benchmarks as benchmarks_module
 from thresher.refine.config import DecontaminateConfig
 from thresher.refine.decontaminate import Decontaminate
-from thresher.refine.ngrams import words
+from thresher.refine.ngrams import WORD, normal_form, word_spans, words
 from thresher.refine.work import fingerprint
 from thresher.store.config import OutputConfig
 
@@ -114,6 +116,24 @@ def test_words_are_normalised() -> None:
     assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]  # vowel signs stay in their word
     assert words("使用Python编程") == ["使", "用", "python", "编", "程"]
     assert words("x_y--z") == ["x", "y", "z"] == words("x\u00a0y z")
+
+
+def test_fast_word_paths_agree_with_the_pattern() -> None:
+    """ASCII, Latin-1 and mark-free text take faster paths: they must find the same words as
+    the full pattern (and as the spans redaction uses)."""
+    rng = random.Random(11)
+    pools = [
+        string.printable,
+        string.printable + "éÀßøÿµ¿«»\u00a0",
+        string.ascii_letters + " ’“”—…,.–çğİıΣσςЖжअि्ािन्दी日本語のカナ한국어ﬁ①²\u0301_",
+    ]
+    for pool in pools:
+        for _ in range(400):
+            text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+            expect = WORD.findall(normal_form(text).lower())
+            assert words(text) == expect, repr(text)
+            normal, spans = word_spans(text)
+            assert [normal[a:b].lower() for a, b in spans] == expect or "İ" in text, repr(text)
 
 
 def test_planted_passages_dropped_near_misses_kept(
