@@ -26,10 +26,10 @@ from thresher.errors import InputError
 from thresher.refine.ngrams import batch_ngram_hashes, word_hashes, words
 from thresher.store.hf import identity as dataset_identity
 from thresher.store.hf import is_dataset_spec, parse_spec
+from thresher.store.identity import file_digest
 from thresher.store.mapping import value_at
 from thresher.store.readers import DocumentReader, Skip, iter_document_files
 from thresher.store.remote import is_remote
-from thresher.store.writers import sha256_file
 
 if TYPE_CHECKING:
     from thresher.refine.config import DecontaminateConfig
@@ -82,12 +82,12 @@ def benchmark_sha256(spec: str) -> str:
         key = (spec, *((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
         if key not in _digests:
             if len(files) == 1:
-                _digests[key] = sha256_file(files[0])
+                _digests[key] = file_digest(files[0])
             else:
                 h = hashlib.sha256()
                 for f in files:
                     rel = f.relative_to(spec).as_posix()
-                    h.update(f"{rel}\0{f.stat().st_size}\0{sha256_file(f)}\n".encode())
+                    h.update(f"{rel}\0{f.stat().st_size}\0{file_digest(f)}\n".encode())
                 _digests[key] = h.hexdigest()
         return _digests[key]
     except (InputError, OSError):
