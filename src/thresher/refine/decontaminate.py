@@ -171,9 +171,13 @@ def hit_lines(index: BenchmarkIndex, stats: list[Any], mode: str) -> list[str]:
     lines = []
     for b in index.benchmarks:
         hits = counters.get(HITS + b.name, 0)
+        short = f"; {_count(b.short, 'text')} under {index.n} words not checked" if b.short else ""
         lines.append(
-            f"decontaminate: {b.name}: {hits:,} document{'s' if hits != 1 else ''} {done} "
-            f"({b.items:,} items, {b.ngrams:,} {index.n}-grams"
-            + (f"; {b.short:,} texts under {index.n} words not checked)" if b.short else ")")
+            f"decontaminate: {b.name}: {_count(hits, 'document')} {done} "
+            f"({_count(b.items, 'item')}, {b.ngrams:,} {index.n}-grams{short})"
         )
     return lines
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
