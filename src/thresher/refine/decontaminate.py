@@ -114,7 +114,7 @@ def redact(text: str, index: BenchmarkIndex, placeholder: str) -> tuple[str, int
     ``placeholder``; also the number of runs and of words replaced."""
     normal, spans = word_spans(text)
     ws = [normal[a:b] for a, b in spans]
-    ws = " ".join(ws).lower().split(" ") if ws else []
+    ws = " ".join(ws).casefold().split(" ") if ws else []
     n = index.n
     found, _ = index.lookup(ngram_hashes(word_hashes([ws])[0], n))
     starts = np.flatnonzero(found)

@@ -1,8 +1,9 @@
 """Normalised word n-grams hashed to 64-bit integers, for decontamination.
 
 Text is normalised the way GPT-3 and Dolma compare training data with evaluation sets:
-Unicode NFKC, lower case, punctuation and symbols dropped, split into words. A word is a run
-of letters, digits and combining marks (so Hindi or Thai vowel signs stay inside their word);
+Unicode NFKC, lower case (full case folding: ``ß`` and ``SS`` alike), punctuation and symbols
+dropped, split into words. A word is a run of letters, digits and combining marks (so Hindi
+or Thai vowel signs stay inside their word);
 a Han or kana character is a word of its own, since Chinese and Japanese put no space between
 words. Each word is hashed once with :func:`thresher.hashing.hash64_each` (SHA-1, the same in
 every process), and an n-gram's hash is a polynomial of its words' hashes modulo 2**64,
@@ -48,12 +49,12 @@ def normal_form(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The normalised, lower-cased words of ``text``. Text without combining marks or CJK
+    """The normalised, case-folded words of ``text``. Text without combining marks or CJK
     (told by a Latin-1 encode, else one search) takes Python's ``re`` (``[^\\W_]+``: the same
     words there, faster); ASCII a byte table, faster still."""
     if text.isascii():
         return text.encode("ascii").translate(_ASCII_GAPS).lower().decode("ascii").split()
-    low = normal_form(text).lower()
+    low = normal_form(text).casefold()
     try:
         low.encode("latin-1")  # fits: no mark, no CJK character can be in it
     except UnicodeEncodeError:

@@ -208,7 +208,7 @@ def _decontamination(manifest: dict[str, Any], stats: list[dict[str, Any]]) -> s
         "### Decontamination\n",
         f"Every document was checked against {len(rows)} evaluation "
         f"benchmark{'s' if len(rows) != 1 else ''} for shared {n}-grams of normalised words "
-        "(Unicode NFKC, lower case, punctuation removed, as GPT-3 and Dolma do). "
+        "(Unicode NFKC, case-folded, punctuation removed, as GPT-3 and Dolma do). "
         f"{found['documents']:,} of {found['seen']:,} documents shared one and were {done}.\n",
         _table(["benchmark", f"documents sharing a {n}-gram", "SHA-256"],
                [[f"`{name}`", hits, f"`{digest}`"] for name, hits, digest in rows]),
