@@ -208,7 +208,8 @@ def main() -> None:
         other = len(dropped - set(truth["planted"]) - set(truth["near"]))
         print(
             f"| {r['tool']} | {r['index_s']} | {r['check_cpu']} | {rate:,.0f} | "
-            f"{rate / base_rate:.1f}× | {found}/{len(truth['planted'])} | {wrong} | {other} | "
+            f"{rate / base_rate:.{1 if rate >= base_rate else 2}f}× | "
+            f"{found}/{len(truth['planted'])} | {wrong} | {other} | "
             f"{r['rss_mb']} |"
         )
     for r in results:
