@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import typer
 
@@ -72,6 +72,27 @@ def _refine(
     bucket_by: str | None = typer.Option(
         None, "--bucket-by", help="Buckets by perplexity (default) or by quality score."
     ),
+    decontaminate: list[str] | None = typer.Option(
+        None,
+        "--decontaminate",
+        help="A benchmark to decontaminate against (repeat the option for each): a JSONL, "
+        "CSV or Parquet file or folder, or hf:ORG/NAME[:CONFIG][/SPLIT]. Documents sharing a "
+        "13-gram with any item are dropped (config: refine.decontaminate; docs/train-ready.md).",
+    ),
+    benchmark_field: list[str] | None = typer.Option(
+        None,
+        "--benchmark-field",
+        help="Field of a benchmark item to check (repeatable; a.b: a nested field; default: "
+        "every string of the item).",
+    ),
+    decontaminate_ngram: int | None = typer.Option(
+        None, "--decontaminate-ngram", help="Words in a shared n-gram (default 13)."
+    ),
+    decontaminate_mode: str | None = typer.Option(
+        None,
+        "--decontaminate-mode",
+        help="drop (default): the document goes; redact: shared spans become <BENCHMARK>.",
+    ),
     # records of another layout (docs/datasets.md); config: refine.fields
     text_field: TextField = None,
     id_field: IdField = None,
@@ -99,6 +120,9 @@ def _refine(
     if dedup_against:
         dedup = cfg.dedup.model_copy(update={"against": [*cfg.dedup.against, *dedup_against]})
         cfg = cfg.model_copy(update={"dedup": dedup})
+    cfg = _decontaminate(
+        cfg, decontaminate, benchmark_field, decontaminate_ngram, decontaminate_mode
+    )
     fields = fields_from(text_field, id_field, url_field, title_field, date_field, cfg.fields)
     if fields is not cfg.fields:
         cfg = cfg.model_copy(update={"fields": fields})
@@ -107,6 +131,11 @@ def _refine(
     cfg = quality_options(cfg, quality_model, quality_threshold, quality_top, bucket_by)
     if not list(iter_document_files([str(p) for p in inputs])):  # fail before any progress
         raise InputError(f"{', '.join(map(str, inputs))}: no document files")
+    index = None
+    if cfg.decontaminate.active:  # a broken benchmark fails here, before any work
+        from thresher.refine.benchmarks import load_index
+
+        index = load_index(cfg.decontaminate)
     with report("refine") as rep:
         result = refine(
             [str(p) for p in inputs], out, cfg, output, reporter=rep, overwrite=overwrite,
@@ -133,6 +162,11 @@ def _refine(
         for key, n in sorted(st.counters.items()):
             if key.startswith("documents in earlier corpus: "):
                 print(f"  {key.split(': ', 1)[1]}: held {n} documents entirely")
+    if index is not None:
+        from thresher.refine.decontaminate import hit_lines
+
+        for line in hit_lines(index, result.stats, cfg.decontaminate.mode):
+            print(f"  {line}")
     if output.keep_dropped:
         print(f"  dropped documents kept in {out.rstrip('/')}/dropped (reason in metadata.dropped)")
     from thresher.cli.quality import quality_lines
@@ -145,6 +179,34 @@ def _refine(
         *quality_lines(result.stats),
     ]:
         print(f"  {line}")
+
+
+def _decontaminate(
+    cfg: Any,
+    benchmarks: list[str] | None,
+    fields: list[str] | None,
+    ngram: int | None,
+    mode: str | None,
+) -> Any:
+    """``cfg`` with the decontamination options laid over its ``decontaminate`` section
+    (benchmarks added to the YAML's), checked: a missing benchmark is one line."""
+    from thresher.settings_base import with_options
+
+    section = cfg.decontaminate
+    if not (benchmarks or fields or ngram is not None or mode is not None):
+        return cfg
+    options = {
+        "benchmarks": "--decontaminate",
+        "benchmark_fields": "--benchmark-field",
+        "ngram": "--decontaminate-ngram",
+        "mode": "--decontaminate-mode",
+    }
+    added = [b for b in benchmarks or [] if b not in section.benchmarks]
+    section = with_options(
+        section, options, "refine.decontaminate", benchmarks=[*section.benchmarks, *added],
+        benchmark_fields=fields or None, ngram=ngram, mode=mode,
+    )  # fmt: skip
+    return cfg.model_copy(update={"decontaminate": section})
 
 
 def _langid(

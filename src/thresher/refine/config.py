@@ -7,9 +7,9 @@ the published values (Gopher: Rae et al. 2021; C4: Raffel et al. 2020; FineWeb: 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field, field_validator, model_serializer, model_validator
 
 from thresher.refine.buckets import LmConfig
 from thresher.refine.classifier import ClassifierConfig
@@ -193,8 +193,85 @@ class PIIConfig(Section):
     iban_placeholder: str = Field("<IBAN>", description="replacement for an IBAN")
 
 
+class DecontaminateConfig(Section):
+    """Decontamination: documents sharing a word n-gram with an evaluation benchmark item are
+    dropped or have the shared spans redacted (GPT-3 / Dolma style: 13-grams of NFKC,
+    lower-cased words without punctuation). See docs/train-ready.md."""
+
+    enabled: bool = Field(True, description="check documents when benchmarks are given")
+    benchmarks: list[str] = Field(
+        default_factory=list,
+        description="benchmark files or folders (JSONL plain/.gz/.zst, CSV, Parquet) or hf: "
+        "datasets (hf:ORG/NAME[:CONFIG][/SPLIT], hf:./FOLDER) (--decontaminate)",
+    )
+    benchmark_fields: list[str] | None = Field(
+        None,
+        description="fields of a benchmark item to take (dotted paths, as --text-field); "
+        "null: every string in the item, at any depth (--benchmark-field)",
+    )
+    ngram: int = Field(
+        13, ge=3, le=64, description="words in a shared n-gram (GPT-3 and Dolma use 13)"
+    )
+    mode: Literal["drop", "redact"] = Field(
+        "drop",
+        description="drop: the document goes; redact: each shared span is replaced by the "
+        "placeholder (text and markdown) and the document stays (--decontaminate-mode)",
+    )
+    placeholder: str = Field("<BENCHMARK>", description="replacement of a redacted span")
+    max_benchmark_mb: int = Field(
+        256,
+        ge=1,
+        description="largest benchmark: file size on disk and text read, in MB (a bigger one "
+        "is refused, not an evaluation set)",
+    )
+    max_ngrams: int = Field(
+        30_000_000,
+        ge=1,
+        description="most distinct n-grams of all benchmarks together (8 bytes each in "
+        "memory, in every worker)",
+    )
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        if not value:
+            return value
+        from thresher.refine.benchmarks import check_spec
+
+        if len(set(value)) != len(value):
+            raise ValueError("a benchmark is named twice")
+        if len(value) > 64:
+            raise ValueError("at most 64 benchmarks in one run")
+        for spec in value:
+            check_spec(spec)  # missing file, folder or malformed hf: name: one line, now
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _computed(cls, data: Any) -> Any:
+        """A dumped section (a manifest's config) holds ``sha256``: it is recomputed."""
+        if isinstance(data, dict) and "sha256" in data:
+            return {k: v for k, v in data.items() if k != "sha256"}
+        return data
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="SHA-256 of each benchmark's content (files) or identity (hf: datasets), "
+        "computed, so that another version of a benchmark makes another run"
+    )
+    @property
+    def sha256(self) -> dict[str, str]:
+        from thresher.refine.benchmarks import benchmark_sha256
+
+        return {spec: benchmark_sha256(spec) for spec in self.benchmarks}
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and bool(self.benchmarks)
+
+
 class RefineConfig(Section):
-    """The refine pipeline: dedup → langid → length → quality → (perplexity, buckets) → PII."""
+    """The refine pipeline: dedup → langid → length → quality → (perplexity, buckets) →
+    decontaminate → PII."""
 
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
@@ -213,6 +290,7 @@ class RefineConfig(Section):
         description="what head/middle/tail split by: perplexity (CCNet; needs lm_dir) or the "
         "quality_model score (needs quality_model)",
     )
+    decontaminate: DecontaminateConfig = Field(default_factory=DecontaminateConfig)
     lm_dir: str | None = Field(None, description="folder of train-lm models for perplexity")
     workers: int = Field(
         1, ge=1, description="older key: shards at once; the executor: section's workers wins"
@@ -228,3 +306,12 @@ class RefineConfig(Section):
         description="inputs of another layout: which record field holds text, id, url, title, "
         "date (dotted paths for nested objects); the rest goes to metadata (docs/datasets.md)",
     )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        """``decontaminate`` is dumped only when it runs: a run without benchmarks has the
+        fingerprint (and manifest) it had before the section existed."""
+        data = handler(self)
+        if isinstance(data, dict) and not self.decontaminate.active:
+            data.pop("decontaminate", None)
+        return data

@@ -8,7 +8,8 @@ from thresher.refine.config import RefineConfig
 
 def build_steps(config: RefineConfig | None = None) -> list[Step]:
     """The enabled steps in CCNet order: paragraph dedup, language id, length and quality
-    filters, (perplexity, buckets, fuzzy dedup, classifier), PII redaction last."""
+    filters, (perplexity, buckets, fuzzy dedup, classifier), decontamination (when benchmarks
+    are given: fewest documents left to check), PII redaction last."""
     from thresher.refine.dedup import ParagraphDedup
     from thresher.refine.langid import LanguageId
     from thresher.refine.pii import PIIRedactor
@@ -26,6 +27,10 @@ def build_steps(config: RefineConfig | None = None) -> list[Step]:
         quality_steps(config.gopher_repetition, config.gopher_quality, config.c4, config.fineweb)
     )
     steps.extend(model_steps(config))
+    if config.decontaminate.active:
+        from thresher.refine.decontaminate import Decontaminate
+
+        steps.append(Decontaminate(config.decontaminate))
     if config.pii.enabled:
         steps.append(PIIRedactor(config.pii))
     return steps

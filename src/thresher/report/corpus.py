@@ -238,6 +238,24 @@ def duplicates_section(steps: list[dict[str, Any]]) -> str:
     return "<h3>Duplicates</h3>" + table(["measure", "count", "rate"], rows)
 
 
+def decontamination_section(config: dict[str, Any], steps: list[dict[str, Any]]) -> str:
+    """The benchmarks a refine run checked and the documents that shared an n-gram with each."""
+    from thresher.refine.decontaminate import summary
+
+    found = summary(config, steps)
+    if found is None:
+        return ""
+    n = found["ngram"]
+    done = "dropped" if found["mode"] == "drop" else "redacted (shared spans replaced)"
+    rows = [[name, hits, _rate(hits, found["seen"]), digest[:16]]
+            for name, hits, digest in found["rows"]]  # fmt: skip
+    return (
+        f"<h3>Decontamination</h3><p class=note>{found['documents']:,} of {found['seen']:,} "
+        f"documents shared a {n}-gram of normalised words with a benchmark: {done}.</p>"
+        + table(["benchmark", f"documents sharing a {n}-gram", "rate", "SHA-256 (start)"], rows)
+    )
+
+
 def _rate(n: int, of: int) -> str:
     return f"{n / of:.1%}" if of else "-"
 

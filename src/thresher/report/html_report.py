@@ -148,6 +148,7 @@ def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sect
         sections.length_section(sample),
         sections.domains_section(sample),
         sections.duplicates_section(steps),
+        sections.decontamination_section(config or {}, steps),
         sections.steps_section(steps),
         sections.page_types_section(steps),
     ]

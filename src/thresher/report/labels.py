@@ -18,6 +18,7 @@ _STEPS = {
     "perplexity": "Perplexity scoring",
     "buckets": "Perplexity buckets",
     "minhash": "Near-duplicate removal (MinHash)",
+    "decontaminate": "Decontamination (benchmark n-grams)",
     "pii": "PII redaction",
     "write": "Written to the corpus",
 }

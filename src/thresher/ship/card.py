@@ -181,6 +181,41 @@ def _steps(stats: list[dict[str, Any]]) -> str:
     return _table(["step", "seen", "kept", "dropped", "why"], rows)
 
 
+#: the limit that replaces the last words of the dedup one when benchmarks were checked
+_DECONTAMINATED = (
+    "Paragraph and near-duplicate removal works within this corpus only; overlap with other "
+    "corpora is not checked. Overlap with evaluation sets was checked only against the "
+    "benchmarks listed above, by exact n-grams of normalised words: paraphrases, "
+    "translations and passages shorter than the n-gram are not found."
+)
+
+
+def _decontamination(manifest: dict[str, Any], stats: list[dict[str, Any]]) -> str:
+    """The benchmarks the run checked, with their SHA-256 and the documents that shared an
+    n-gram with each; empty when it checked none."""
+    from thresher.refine.decontaminate import summary
+
+    found = summary(manifest.get("config"), stats)
+    if found is None:
+        return ""
+    n, rows = found["ngram"], found["rows"]
+    done = (
+        "dropped"
+        if found["mode"] == "drop"
+        else f"kept with {found['spans']:,} shared spans replaced by a placeholder"
+    )
+    return "\n".join([
+        "### Decontamination\n",
+        f"Every document was checked against {len(rows)} evaluation "
+        f"benchmark{'s' if len(rows) != 1 else ''} for shared {n}-grams of normalised words "
+        "(Unicode NFKC, case-folded, punctuation removed, as GPT-3 and Dolma do). "
+        f"{found['documents']:,} of {found['seen']:,} documents shared one and were {done}.\n",
+        _table(["benchmark", f"documents sharing a {n}-gram", "SHA-256"],
+               [[f"`{name}`", hits, f"`{digest}`"] for name, hits, digest in rows]),
+        "",
+    ])  # fmt: skip
+
+
 def _opt_outs(crawl: dict[str, Any] | None) -> str:
     if crawl is None:
         return (
@@ -226,6 +261,9 @@ def render_card(
     loader = "parquet" if fmt == "parquet" else "json"
     example = next((c for c in card_configs(by_folder, fmt) if c["config_name"] != "default"), None)
     pattern = (example or card_configs(by_folder, fmt)[0])["data_files"][0]["path"]
+    decontamination = _decontamination(manifest, stats)
+    limits = [_DECONTAMINATED if decontamination and "evaluation sets" in line else line
+              for line in _LIMITS]  # fmt: skip
     parts = [
         f"---\n{header}---\n",
         f"# {name}\n",
@@ -254,13 +292,14 @@ def render_card(
         "### Steps: what each kept and dropped\n",
         _steps(stats) if stats else "No step statistics were recorded.",
         "",
+        decontamination,
         "### Opt-outs honoured\n",
         _opt_outs(crawl),
         "",
         "### Configuration\n",
         f"```yaml\n{config}```\n",
         "## Known limits\n",
-        "\n".join(f"- {line}" for line in _LIMITS),
+        "\n".join(f"- {line}" for line in limits),
         "",
         "Every part is listed in `manifest.json` with its SHA-256 and document count; "
         "`thresher verify DIR` checks them.\n",

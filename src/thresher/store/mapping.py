@@ -81,6 +81,12 @@ def field_map(
 _MISSING = object()
 
 
+def value_at(record: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` (a key, else a dotted path; digits index lists), or None; the
+    record is left as it is (fields named like ``--text-field``)."""
+    return _take(dict(record), path)
+
+
 def _take(record: dict[str, Any], path: str) -> Any:
     """Remove and return the value at ``path`` (a key, else a dotted path; digits index
     lists). Objects on the path are copied before the removal, and one left empty goes too,

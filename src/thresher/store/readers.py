@@ -224,15 +224,11 @@ class DocumentReader:
     def read_file(self, path: Path | str) -> Iterator[Document]:
         """The documents of one file (a local path, an object-store URL, an ``hf:`` dataset)."""
         self.stats.count("files")
-        convert: Callable[[dict[str, Any]], Document] = row_to_document
-        if is_dataset_spec(path):
-            rows = self._dataset_rows(str(path))
-        elif format_of(path) == "parquet":
-            rows = self._parquet_rows(path)
-        elif is_csv(path):
-            rows = self._csv_rows(path)
-        else:
-            rows, convert = self._jsonl_rows(path), Document.from_dict
+        rows = self.rows(path)
+        jsonl = not is_dataset_spec(path) and format_of(path) != "parquet" and not is_csv(path)
+        convert: Callable[[dict[str, Any]], Document] = (
+            Document.from_dict if jsonl else row_to_document
+        )
         if self.fields is not None:
             convert = self.fields.to_document
         stats = self.stats
@@ -264,6 +260,18 @@ class DocumentReader:
                 doc.source = where
             stats.kept += 1
             yield doc
+
+    def rows(self, path: Path | str) -> Rows:
+        """The raw records of one file or ``hf:`` dataset, each with where it is; a record
+        that could not be read is a :class:`Skip` (damaged files are counted in ``stats``).
+        For callers that want records, not documents (benchmark items, decontaminate)."""
+        if is_dataset_spec(path):
+            return self._dataset_rows(str(path))
+        if format_of(path) == "parquet":
+            return self._parquet_rows(path)
+        if is_csv(path):
+            return self._csv_rows(path)
+        return self._jsonl_rows(path)
 
     def _jsonl_rows(self, path: Path | str) -> Rows:
         if not is_remote(path) and not Path(path).is_file():
