@@ -26,6 +26,7 @@ from thresher.cli import (
     ship,
     ship_exports,
     store,
+    tokenize,
 )
 from thresher.cli import serve as read_serve
 from thresher.errors import ThresherError
@@ -58,7 +59,7 @@ def _root(
 
 for _module in (
     crawl, extract, refine, models, pipeline, store, ship, ship_exports, read_serve, reddit,
-    llm, quality,
+    llm, quality, tokenize,
 ):  # fmt: skip
     _module.register(app)
 

@@ -307,6 +307,95 @@ def render_card(
     return "\n".join(parts)
 
 
+def tokens_table(by_folder: dict[str, dict[str, int]]) -> str:
+    """Tokens (without EOS) per language and bucket, as the manifest of a tokenize run
+    counts them, with each language's total."""
+    per_lang: dict[str, dict[str, int]] = defaultdict(dict)
+    docs: dict[str, int] = defaultdict(int)
+    for folder, v in by_folder.items():
+        lang, _, bucket = folder.partition("/")
+        per_lang[lang][bucket or "all"] = per_lang[lang].get(bucket or "all", 0) + v["tokens"]
+        docs[lang] += v["documents"]
+    buckets = sorted({b for per in per_lang.values() for b in per}, key=_bucket_order)
+    rows = [
+        [lang, *(per.get(b, 0) for b in buckets), sum(per.values()), docs[lang]]
+        for lang, per in sorted(per_lang.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    ]
+    return _table(["language", *(f"{b} tokens" for b in buckets), "tokens", "documents"], rows)
+
+
+def render_tokens_card(
+    manifest: dict[str, Any], stats: list[dict[str, Any]], *, license_id: str = "other",
+    name: str = "tokens",
+) -> str:  # fmt: skip
+    """The card of a ``thresher tokenize`` folder: tokens per language and bucket, the
+    tokenizer and the shard layout, how to load the shards with numpy."""
+    info = manifest.get("tokens", {})
+    config = manifest.get("config") or {}
+    by_folder = info.get("by_folder", {})
+    languages = sorted({f.split("/", 1)[0] for f in by_folder} - {"unknown"})
+    header: dict[str, Any] = {"language": languages} if languages else {}
+    header |= {
+        "license": license_id,
+        "size_categories": [size_category(int(info.get("documents", 0)))],
+        "task_categories": ["text-generation"],
+        "pretty_name": "thresher tokenized shards",
+        "tags": ["thresher", "tokenized"],
+    }
+    megatron = info.get("format") == "megatron"
+    suffixes = (".bin", ".idx") if megatron else (".tokens", ".offsets.npy")
+    shards = sum(1 for p in manifest.get("parts", []) if p["path"].endswith(suffixes[0]))
+    if megatron:
+        layout = (
+            "Megatron-LM indexed datasets: `part-NNNNN.bin` (token ids) and `part-NNNNN.idx` "
+            "(MMapIndexedDataset index): give the prefixes `part-NNNNN` to Megatron's "
+            "`--data-path`."
+        )
+    else:
+        layout = (
+            f"`part-NNNNN.tokens`: raw little-endian `{info.get('dtype')}` token ids; "
+            "`part-NNNNN.offsets.npy`: `int64` offsets of its documents (document `i` is "
+            "`tokens[offsets[i]:offsets[i + 1]]`, its EOS last)."
+        )
+    mix = info.get("mix") or {}
+    mix_rows = [[lang, f"{v['target']:.3f}", f"{v['share']:.3f}"] for lang, v in mix.items()]
+    inputs = "\n".join(f"- `{i}`" for i in manifest.get("inputs", [])) or "(none recorded)"
+    settings = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    parts = [
+        f"---\n{yaml.safe_dump(header, sort_keys=False, allow_unicode=True)}---\n",
+        f"# {name}\n",
+        f"{int(info.get('total', 0)):,} tokens ({int(info.get('text_tokens', 0)):,} of text, one "
+        f"EOS id {info.get('eos_id')} after each of {int(info.get('documents', 0)):,} "
+        f"documents) in {shards:,} shards of at most {int(info.get('shard_tokens', 0)):,} "
+        f"tokens, shuffled with seed {info.get('seed')}; made by thresher "
+        f"{manifest.get('thresher_version', '?')} on {manifest.get('created_at', '?')}.\n",
+        "## Tokens per language and bucket\n",
+        tokens_table(by_folder) if by_folder else "No tokens.",
+        "",
+    ]
+    if mix_rows:
+        parts += ["### Language mix (token shares)\n",
+                  _table(["language", "asked", "written"], mix_rows), ""]  # fmt: skip
+    parts += [
+        "## Layout\n",
+        layout + "\n",
+        f"Vocabulary of {int(info.get('vocab_size', 0)):,} ids; tokenizer SHA-256 "
+        f"`{info.get('tokenizer_sha256', '?')}`.\n",
+        "## How the data was made\n",
+        "### Inputs\n",
+        inputs,
+        "",
+        "### Steps: what each kept and dropped\n",
+        _steps(stats) if stats else "No step statistics were recorded.",
+        "",
+        "### Configuration\n",
+        f"```yaml\n{settings}```\n",
+        "Every shard file is listed in `manifest.json` with its SHA-256 and document count; "
+        "`thresher verify DIR` checks them.\n",
+    ]
+    return "\n".join(parts)
+
+
 def _parts_line(parts: list[dict[str, Any]]) -> str:
     formats = sorted({p["path"].rsplit("/", 1)[-1].split(".", 1)[-1] for p in parts})
     primary = primary_format(parts)
@@ -340,7 +429,10 @@ def write_card(
         manifest = folder.manifest() or {}
         stats = [s.to_dict() for s in folder.stats()]
         name = folder.url.rsplit("/", 1)[-1]
-        text = render_card(manifest, stats, license_id=license_id, crawl=crawl, name=name)
+        if manifest.get("kind") == "tokens":
+            text = render_tokens_card(manifest, stats, license_id=license_id, name=name)
+        else:
+            text = render_card(manifest, stats, license_id=license_id, crawl=crawl, name=name)
         try:
             folder.fs.pipe_file(folder.key(CARD), text.encode())
         except (OSError, ValueError) as e:
@@ -349,6 +441,10 @@ def write_card(
     root = local_path(corpus_dir)
     manifest = read_manifest(root)
     stats = (_read_json(root / "stats.json") or {}).get("steps", [])
+    if manifest.get("kind") == "tokens":
+        text = render_tokens_card(manifest, stats, license_id=license_id, name=root.resolve().name)
+        write_text(root / CARD, text)
+        return str(root / CARD)
     if crawl is None:
         crawl = find_crawl_stats(root)
     name = root.resolve().name

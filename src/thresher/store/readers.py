@@ -33,6 +33,7 @@ from thresher.store.mapping import FieldMap
 from thresher.store.paths import check_folder
 from thresher.store.remote import RemoteFolder, filesystem, is_remote, local_path, open_remote
 from thresher.store.schema import row_to_document
+from thresher.store.token_parts import count_token_documents, is_token_part
 
 P = TypeVar("P", bound=PurePath)
 
@@ -343,8 +344,10 @@ def read_documents(
 
 def count_documents(path: str | Path) -> int:
     """Count records in one part file (lines for JSONL, rows for Parquet, rows for CSV); a
-    local path or an object-store URL."""
+    local path or an object-store URL; token shards by their index)."""
     name = _name(path)
+    if is_token_part(name):
+        return count_token_documents(path)
     if name.endswith(".parquet"):
         source = open_remote(str(path)) if is_remote(path) else path
         return pq.ParquetFile(source).metadata.num_rows

@@ -1,0 +1,120 @@
+"""The end of a tokenize run: every staged document in one table, a seeded shuffle of their
+order, and the packing of that order into shards of whole documents, each at most
+``shard_tokens`` tokens long (a longer document makes a shard of its own). The same runs and
+seed give the same shards, byte for byte."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thresher.ship.tokens.encode import RunInfo
+
+
+@dataclass
+class DocTable:
+    """Every document of a run set: its run, start and length (with EOS) in that run's
+    tokens, and its group (an index into ``groups``, sorted names such as ``en/head``)."""
+
+    run: np.ndarray  # int32
+    start: np.ndarray  # int64
+    length: np.ndarray  # int64
+    group: np.ndarray  # int32
+    groups: list[str]
+
+    def __len__(self) -> int:
+        return len(self.length)
+
+    def take(self, index: np.ndarray) -> DocTable:
+        return DocTable(
+            self.run[index], self.start[index], self.length[index], self.group[index], self.groups
+        )
+
+    def languages(self) -> tuple[np.ndarray, list[str]]:
+        """Each document's language (the group's first segment) as an index into the names."""
+        names = sorted({g.split("/", 1)[0] for g in self.groups})
+        of_group = np.array([names.index(g.split("/", 1)[0]) for g in self.groups], np.int32)
+        return of_group[self.group] if len(self.groups) else self.group, names
+
+    def by_group(self) -> dict[str, dict[str, int]]:
+        """Documents and tokens (without EOS) per group."""
+        out: dict[str, dict[str, int]] = {}
+        docs = np.bincount(self.group, minlength=len(self.groups))
+        tokens = np.bincount(self.group, weights=self.length - 1, minlength=len(self.groups))
+        for i, name in enumerate(self.groups):
+            if docs[i]:
+                out[name] = {"documents": int(docs[i]), "tokens": int(round(tokens[i]))}
+        return out
+
+
+def load_table(stage: Path, runs: Sequence[RunInfo]) -> DocTable:
+    """The documents of ``runs`` (staged in ``stage``), in run order."""
+    names = sorted({g for r in runs for g in r.groups})
+    code = {g: i for i, g in enumerate(names)}
+    run_ids, starts, lengths, groups = [], [], [], []
+    for i, info in enumerate(runs):
+        offsets = np.load(stage / f"{info.name}.offsets.npy")
+        local = np.load(stage / f"{info.name}.groups.npy")
+        remap = np.array([code[g] for g in info.groups], dtype=np.int32)
+        run_ids.append(np.full(len(offsets) - 1, i, dtype=np.int32))
+        starts.append(offsets[:-1])
+        lengths.append(np.diff(offsets))
+        groups.append(remap[local] if len(remap) else local.astype(np.int32))
+    if not runs:
+        empty = np.zeros(0, np.int64)
+        return DocTable(empty.astype(np.int32), empty, empty, empty.astype(np.int32), names)
+    return DocTable(
+        np.concatenate(run_ids), np.concatenate(starts), np.concatenate(lengths),
+        np.concatenate(groups), names,
+    )  # fmt: skip
+
+
+def shuffle(n: int, seed: int) -> np.ndarray:
+    """A seeded permutation of ``range(n)`` (PCG64: the same on every machine and numpy 1.17+)."""
+    return np.random.default_rng(seed).permutation(n)
+
+
+def plan_shards(lengths: np.ndarray, shard_tokens: int) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges over documents of these lengths (in shard order), each range
+    as many whole documents as fit in ``shard_tokens``, at least one."""
+    cum = np.cumsum(lengths)
+    ranges: list[tuple[int, int]] = []
+    i, base = 0, 0
+    while i < len(lengths):
+        j = int(np.searchsorted(cum, base + shard_tokens, side="right"))
+        j = max(j, i + 1)
+        ranges.append((i, j))
+        base = int(cum[j - 1])
+        i = j
+    return ranges
+
+
+#: writes one shard: (stage folder, shard number, its tokens, its document offsets) -> parts
+ShardWriter = Callable[[Path, int, np.ndarray, np.ndarray], list[dict[str, Any]]]
+
+
+def pack(
+    table: DocTable,
+    runs: Sequence[np.ndarray],
+    shard_tokens: int,
+    write: ShardWriter,
+    out: Path,
+) -> Iterator[dict[str, Any]]:
+    """Write ``table``'s documents, in its order, as shards through ``write``; yields each
+    part ``write`` returns. ``runs`` are the runs' token arrays (memory-mapped)."""
+    for number, (i, j) in enumerate(plan_shards(table.length, shard_tokens)):
+        lengths = table.length[i:j]
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        dtype = runs[0].dtype if runs else np.dtype("<u2")
+        tokens = np.empty(int(offsets[-1]), dtype=dtype)
+        for k, (r, s, n) in enumerate(
+            zip(table.run[i:j].tolist(), table.start[i:j].tolist(), lengths.tolist(), strict=True)
+        ):
+            o = int(offsets[k])
+            tokens[o : o + n] = runs[r][s : s + n]
+        yield from write(out, number, tokens, offsets)
