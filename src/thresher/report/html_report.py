@@ -25,6 +25,7 @@ from thresher.report.charts import bar_chart, funnel
 from thresher.report.crawl import crawl_section, read_crawl_stats
 from thresher.report.labels import key_label, step_label
 from thresher.report.quality import quality_section
+from thresher.report.tokens import tokens_section
 from thresher.store import find_manifests, read_manifest
 from thresher.store.manifest import utc_now
 
@@ -127,6 +128,8 @@ def _folder_section(root: Path, folder: Path) -> tuple[str, dict[str, Any], sect
     counts = manifest.get("counts", {})
     by_folder = counts.get("by_folder", {})
     kind = str(manifest.get("kind", "output"))
+    if kind == "tokens":  # binary shards: the manifest says it all, no document is read
+        return tokens_section(manifest, rel), manifest, sections.Sample()
     title = {"refine": "Corpus", "extract": "Documents", "documents": "Extracted documents"}.get(
         kind, kind.capitalize()
     )
@@ -186,6 +189,8 @@ def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
     for m in manifests:
         body, manifest, sample = _folder_section(root, m)
         folder_html.append(body)
+        if kinds[m] == "tokens":
+            figures.append(("tokens", f"{int(manifest.get('tokens', {}).get('total', 0)):,}"))
         if kinds[m] == "refine":
             n = int(manifest.get("counts", {}).get("documents", 0))
             langs = {f.split("/", 1)[0] for f in manifest.get("counts", {}).get("by_folder", {})}

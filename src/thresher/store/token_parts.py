@@ -25,7 +25,7 @@ def is_token_part(name: str) -> bool:
 
 
 def _open(path: str | Path) -> IO[bytes]:
-    return open_remote(str(path)) if is_remote(path) else open(path, "rb")  # noqa: SIM115
+    return open_remote(str(path)) if is_remote(path) else open(path, "rb")
 
 
 def count_token_documents(path: str | Path) -> int:

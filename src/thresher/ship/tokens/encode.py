@@ -129,7 +129,7 @@ class RunWriter:
         np.cumsum(lengths, out=offsets[1:])
         np.save(self.stage / f"{self.info.name}.offsets.npy", offsets)
         np.save(self.stage / f"{self.info.name}.groups.npy", codes)
-        self.info.documents = int(len(lengths))
+        self.info.documents = len(lengths)
         self.info.tokens = int(offsets[-1])
         return self.info
 

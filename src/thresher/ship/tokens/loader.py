@@ -29,7 +29,8 @@ class TokenShards:
             raise InputError(f"{self.folder}/manifest.json: unreadable: {e}") from None
         info = manifest.get("tokens") if isinstance(manifest, dict) else None
         if manifest.get("kind") != "tokens" or not isinstance(info, dict):
-            raise InputError(f"{self.folder}: not a tokenize output (kind {manifest.get('kind')!r})")
+            kind = manifest.get("kind")
+            raise InputError(f"{self.folder}: not a tokenize output (kind {kind!r})")
         self.manifest: dict[str, Any] = manifest
         self.format: str = info["format"]
         self.dtype = np.dtype(info["dtype"]).newbyteorder("<")

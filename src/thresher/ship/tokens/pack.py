@@ -44,10 +44,11 @@ class DocTable:
         """Documents and tokens (without EOS) per group."""
         out: dict[str, dict[str, int]] = {}
         docs = np.bincount(self.group, minlength=len(self.groups))
-        tokens = np.bincount(self.group, weights=self.length - 1, minlength=len(self.groups))
+        tokens = np.zeros(len(self.groups), dtype=np.int64)  # exact: no float weights
+        np.add.at(tokens, self.group, self.length - 1)
         for i, name in enumerate(self.groups):
             if docs[i]:
-                out[name] = {"documents": int(docs[i]), "tokens": int(round(tokens[i]))}
+                out[name] = {"documents": int(docs[i]), "tokens": int(tokens[i])}
         return out
 
 

@@ -20,12 +20,6 @@ import numpy as np
 from thresher.errors import InputError, NothingToDoError, OutputError
 from thresher.execute.local import LocalExecutor
 from thresher.output import lock_folder
-from thresher.stats import StepStats, merge_stats
-from thresher.store.folder import fingerprint_files, prior_run, remove_output
-from thresher.store.manifest import MANIFEST, write_manifest
-from thresher.store.readers import iter_document_files
-from thresher.store.remote import is_remote, local_path
-from thresher.store.writers import Part
 from thresher.ship.tokens import megatron, numpy_format
 from thresher.ship.tokens.encode import RunInfo, tokenize_part
 from thresher.ship.tokens.mix import sample_mix
@@ -37,6 +31,12 @@ from thresher.ship.tokens.vocab import (
     tokenizer_digest,
     vocab_size,
 )
+from thresher.stats import StepStats, merge_stats
+from thresher.store.folder import fingerprint_files, prior_run, remove_output
+from thresher.store.manifest import MANIFEST, write_manifest
+from thresher.store.readers import iter_document_files
+from thresher.store.remote import is_remote, local_path
+from thresher.store.writers import Part
 
 KIND = "tokens"
 WORK = ".tokens-work"
@@ -172,8 +172,11 @@ class TokenizeJob:
         written = table.by_group()
         tokens: dict[str, Any] = {
             "format": self.settings_.format,
-            "dtype": (self.dtype if self.settings_.format == "numpy"
-                      else megatron.megatron_dtype(self.dtype)).name,  # little-endian
+            "dtype": (
+                self.dtype
+                if self.settings_.format == "numpy"
+                else megatron.megatron_dtype(self.dtype)
+            ).name,  # little-endian
             "eos_id": self.eos_id,
             "vocab_size": self.vocab_size,
             "tokenizer_sha256": self.digest,
