@@ -180,6 +180,7 @@ class TokenizeJob:
             "eos_id": self.eos_id,
             "vocab_size": self.vocab_size,
             "tokenizer_sha256": self.digest,
+            "tokenizers_version": _tokenizers_version(),
             "seed": self.settings_.seed,
             "shard_tokens": self.settings_.shard_tokens,
             "documents": len(table),
@@ -199,6 +200,13 @@ class TokenizeJob:
             }
             tokens["read_by_folder"] = read
         return tokens
+
+
+def _tokenizers_version() -> str:
+    """The ``tokenizers`` release that encoded the run (recorded, not part of its identity)."""
+    import tokenizers
+
+    return str(tokenizers.__version__)
 
 
 def _tokens_of(stage: Path, info: RunInfo, dtype: np.dtype[Any]) -> np.ndarray:
