@@ -16,7 +16,9 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 
 from thresher.cli import main
 from thresher.document import Document
+from thresher.execute.config import ExecutorConfig
 from thresher.ship.tokens import TokenShards
+from thresher.ship.tokens.job import TokenRunsJob
 from thresher.ship.tokens.megatron import read_index
 from thresher.ship.tokens.mix import parse_mix
 from thresher.ship.tokens.pack import plan_shards
@@ -86,7 +88,8 @@ def tokenizer(corpus: Path) -> Path:
 
 def _run(corpus: Path, out: Path, tokenizer: Path, workers: int = 1, **kw: Any) -> TokenShards:
     kw.setdefault("shard_tokens", 3000)
-    tokenize_corpus(corpus, out, TokenizeSettings(tokenizer=str(tokenizer), **kw), workers=workers)
+    settings = TokenizeSettings(tokenizer=str(tokenizer), **kw)
+    tokenize_corpus(corpus, out, settings, executor=ExecutorConfig(workers=workers))
     return TokenShards(out)
 
 
@@ -306,16 +309,40 @@ def test_finished_runs_are_kept_for_a_rerun(
     def fail(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run, "pack", fail)  # killed at the packing: every run is staged
+    monkeypatch.setattr(run, "pack", fail)  # killed at the packing: every run is committed
     with pytest.raises(KeyboardInterrupt):
         _run(corpus, tmp_path / "s", tokenizer)
-    staged = sorted((tmp_path / "s" / ".tokens-work" / "runs").glob("run-*.json"))
-    assert len(staged) > 5
+    assert (tmp_path / "s" / ".tokens-work" / "runs" / "manifest.json").is_file()
     monkeypatch.setattr(run, "pack", pack.pack)
-    calls: list[str] = []
-    real = run.tokenize_part
-    monkeypatch.setattr(run, "tokenize_part", lambda t: calls.append(t["name"]) or real(t))
+    calls: list[object] = []
+    real = TokenRunsJob.items
+    monkeypatch.setattr(TokenRunsJob, "items", lambda *a: calls.append(a) or real(*a))
     _run(corpus, tmp_path / "s", tokenizer)
     assert calls == []  # nothing tokenized twice
+    _run(corpus, tmp_path / "fresh", tokenizer)
+    assert _files(tmp_path / "s") == _files(tmp_path / "fresh")
+    assert not (tmp_path / "s" / ".tokens-work").exists()
+
+
+def test_a_run_killed_while_tokenizing_resumes_its_parts(
+    corpus: Path, tokenizer: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = TokenRunsJob.items
+    calls: list[str] = []
+
+    def third_fails(job: TokenRunsJob, shard: dict[str, Any], stats: Any) -> Any:
+        calls.append(shard["input"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(job, shard, stats)
+
+    monkeypatch.setattr(TokenRunsJob, "items", third_fails)
+    with pytest.raises(KeyboardInterrupt):
+        _run(corpus, tmp_path / "s", tokenizer)
+    first, calls[:] = list(calls), []
+    monkeypatch.setattr(TokenRunsJob, "items", lambda *a: calls.append(a[1]["input"]) or real(*a))
+    _run(corpus, tmp_path / "s", tokenizer)
+    assert first[:2] and not set(first[:2]) & set(calls)  # the two finished parts not redone
+    assert first[2] in calls
     _run(corpus, tmp_path / "fresh", tokenizer)
     assert _files(tmp_path / "s") == _files(tmp_path / "fresh")

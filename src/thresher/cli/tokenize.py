@@ -28,14 +28,25 @@ def _tokenize(
         None, "--mix", help="Languages by token share, as en:0.7,de:0.3 (others left out)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the shuffle and of the mix."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Processes tokenizing parts."),
+    executor: str = typer.Option(
+        "local", "--executor", help="Where parts are tokenized: local or ray."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Parts tokenized at once."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster (default: RAY_ADDRESS, else a local one)."
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the output of another run in the folder."
     ),
 ) -> None:
     """Tokenize a corpus into shuffled shards of token ids, EOS between documents."""
+    from thresher.errors import ConfigError
+    from thresher.execute.config import ExecutorConfig
     from thresher.ship.tokens.mix import parse_mix
     from thresher.ship.tokens.run import TokenizeSettings, tokenize_corpus
+
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor}: choose local or ray")
 
     settings = TokenizeSettings(
         tokenizer=str(tokenizer),
@@ -46,7 +57,8 @@ def _tokenize(
         mix=parse_mix(mix) if mix else None,
         seed=seed,
     )
-    result = tokenize_corpus(corpus, out, settings, workers=workers, overwrite=overwrite)
+    where = ExecutorConfig(kind=executor, workers=workers, address=ray_address)  # type: ignore[arg-type]
+    result = tokenize_corpus(corpus, out, settings, executor=where, overwrite=overwrite)
     if result.skipped:
         print(f"{result.out}: already holds this run ({result.tokens:,} tokens); nothing to do")
         return

@@ -12,13 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from thresher.ship.tokens.encode import RunInfo
-
 
 @dataclass
 class DocTable:
     """Every document of a run set: its run, start and length (with EOS) in that run's
-    tokens, and its group (an index into ``groups``, sorted names such as ``en/head``)."""
+    tokens, and its group (an index into ``groups``, names such as ``en/head``)."""
 
     run: np.ndarray  # int32
     start: np.ndarray  # int64
@@ -46,32 +44,57 @@ class DocTable:
         docs = np.bincount(self.group, minlength=len(self.groups))
         tokens = np.zeros(len(self.groups), dtype=np.int64)  # exact: no float weights
         np.add.at(tokens, self.group, self.length - 1)
-        for i, name in enumerate(self.groups):
+        for i, name in sorted(enumerate(self.groups), key=lambda kv: kv[1]):
             if docs[i]:
                 out[name] = {"documents": int(docs[i]), "tokens": int(tokens[i])}
         return out
 
 
-def load_table(stage: Path, runs: Sequence[RunInfo]) -> DocTable:
-    """The documents of ``runs`` (staged in ``stage``), in run order."""
-    names = sorted({g for r in runs for g in r.groups})
-    code = {g: i for i, g in enumerate(names)}
-    run_ids, starts, lengths, groups = [], [], [], []
-    for i, info in enumerate(runs):
-        offsets = np.load(stage / f"{info.name}.offsets.npy")
-        local = np.load(stage / f"{info.name}.groups.npy")
-        remap = np.array([code[g] for g in info.groups], dtype=np.int32)
-        run_ids.append(np.full(len(offsets) - 1, i, dtype=np.int32))
-        starts.append(offsets[:-1])
-        lengths.append(np.diff(offsets))
-        groups.append(remap[local] if len(remap) else local.astype(np.int32))
-    if not runs:
+def flatten_runs(
+    runs: Path, parts: Sequence[str], work: Path, eos_id: int, dtype: np.dtype[Any]
+) -> tuple[DocTable, list[np.ndarray]]:
+    """Each run (a Parquet part of ``runs``) as a raw array of ids in ``work``, EOS after
+    every document, memory-mapped; and the table of every document, in run order."""
+    import pyarrow.parquet as pq
+
+    work.mkdir(parents=True, exist_ok=True)
+    code: dict[str, int] = {}
+    run_ids, starts, lengths, groups, arrays = [], [], [], [], []
+    for i, rel in enumerate(parts):
+        path = work / f"run-{i:05d}.tokens"
+        pos = 0
+        with open(path, "wb") as f:
+            for batch in pq.ParquetFile(runs / rel).iter_batches(columns=["ids", "group"]):
+                ids = batch.column(0)
+                lens = np.diff(ids.offsets.to_numpy()).astype(np.int64)
+                values = ids.flatten().to_numpy(zero_copy_only=False)
+                ends = np.cumsum(lens) + np.arange(len(lens))  # where each document's EOS goes
+                buf = np.empty(len(values) + len(lens), dtype=dtype)
+                mask = np.ones(len(buf), dtype=bool)
+                mask[ends] = False
+                buf[mask] = values
+                buf[ends] = eos_id
+                f.write(buf.tobytes())
+                encoded = batch.column(1).dictionary_encode()
+                remap = np.array(
+                    [code.setdefault(g, len(code)) for g in encoded.dictionary.to_pylist()],
+                    dtype=np.int32,
+                )
+                run_ids.append(np.full(len(lens), i, dtype=np.int32))
+                starts.append(pos + np.concatenate([[0], ends[:-1] + 1]).astype(np.int64))
+                lengths.append(lens + 1)
+                groups.append(remap[encoded.indices.to_numpy()])
+                pos += len(buf)
+        arrays.append(np.memmap(path, dtype=dtype, mode="r") if pos else np.zeros(0, dtype))
+    if not run_ids:
         empty = np.zeros(0, np.int64)
-        return DocTable(empty.astype(np.int32), empty, empty, empty.astype(np.int32), names)
-    return DocTable(
+        return DocTable(empty.astype(np.int32), empty, empty, empty.astype(np.int32), []), []
+    names = sorted(code, key=code.__getitem__)
+    table = DocTable(
         np.concatenate(run_ids), np.concatenate(starts), np.concatenate(lengths),
         np.concatenate(groups), names,
     )  # fmt: skip
+    return table, arrays
 
 
 def shuffle(n: int, seed: int) -> np.ndarray:

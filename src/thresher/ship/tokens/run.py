@@ -1,9 +1,11 @@
-"""``thresher tokenize``: a corpus to tokenized shards, as a job in two halves — one task per
-input part tokenizes it into a staged run (:func:`~thresher.ship.tokens.encode.tokenize_part`,
-in parallel), then :meth:`TokenizeJob.finish` samples the mix, shuffles every document with
-the seed and packs the shards. The folder rules are the project's (docs/outputs.md): the
-output is locked, a finished run of the same inputs and settings is left as it is, another
-run's is refused without ``overwrite``, finished runs are kept for a rerun after a failure.
+"""``thresher tokenize``: a corpus to tokenized shards in two halves. First the stage runner
+runs :class:`~thresher.ship.tokens.job.TokenRunsJob` (one shard per input part, in parallel,
+on local processes or Ray, resumed by shard markers) into a private folder of runs under the
+output's work folder; then :meth:`TokenizeJob.finish` samples the mix, shuffles every
+document with the seed and packs the shards, and the output is committed. The folder rules
+are the project's (docs/outputs.md): the output is locked, a finished run of the same inputs
+and settings is left as it is, another run's is refused without ``overwrite``, and the runs
+of a killed attempt are kept for the rerun.
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from thresher.errors import InputError, NothingToDoError, OutputError
-from thresher.execute.local import LocalExecutor
+from thresher.execute.config import ExecutorConfig
+from thresher.execute.stage import run_stage
 from thresher.output import lock_folder
 from thresher.ship.tokens import megatron, numpy_format
-from thresher.ship.tokens.encode import RunInfo, tokenize_part
+from thresher.ship.tokens.job import TokenRunsJob
 from thresher.ship.tokens.mix import sample_mix
-from thresher.ship.tokens.pack import DocTable, load_table, pack, shuffle
+from thresher.ship.tokens.pack import DocTable, flatten_runs, pack, shuffle
 from thresher.ship.tokens.vocab import (
     load_tokenizer,
     resolve_eos,
@@ -31,11 +32,11 @@ from thresher.ship.tokens.vocab import (
     tokenizer_digest,
     vocab_size,
 )
-from thresher.stats import StepStats, merge_stats
-from thresher.store.folder import fingerprint_files, prior_run, remove_output
-from thresher.store.manifest import MANIFEST, write_manifest
-from thresher.store.readers import iter_document_files
-from thresher.store.remote import is_remote, local_path
+from thresher.stats import StepStats
+from thresher.store.folder import prior_run, remove_output
+from thresher.store.identity import run_fingerprint
+from thresher.store.manifest import MANIFEST, read_manifest, write_manifest
+from thresher.store.remote import is_remote
 from thresher.store.writers import Part
 
 KIND = "tokens"
@@ -75,21 +76,9 @@ class TokenizeResult:
     by_folder: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _folder_of(file: Path | str, corpus: str) -> str:
-    """The part's folder relative to the corpus root (``en/head``), ``.`` for a lone file."""
-    name, root = str(file).replace("\\", "/"), str(corpus).replace("\\", "/").rstrip("/")
-    if not is_remote(corpus) and not local_path(corpus).is_dir():
-        return "."
-    if not is_remote(corpus):
-        name = Path(file).relative_to(local_path(corpus)).as_posix()
-    elif name.startswith(root + "/"):
-        name = name[len(root) + 1 :]
-    return name.rsplit("/", 1)[0] if "/" in name else "."
-
-
 class TokenizeJob:
-    """The tokenize stage: :meth:`plan` the tasks (one per input part), run each with
-    :func:`tokenize_part`, then :meth:`finish` packs the shards. Picklable."""
+    """The tokenize stage: its runs (:meth:`runs`, a job for the stage runner), then
+    :meth:`finish`, which packs the shards."""
 
     kind = KIND
 
@@ -101,7 +90,9 @@ class TokenizeJob:
         self.eos_id = resolve_eos(tokenizer, settings.eos, settings.eos_id)
         self.dtype = token_dtype(self.vocab_size)
         self.digest = tokenizer_digest(settings.tokenizer)
-        self.files = list(iter_document_files([self.corpus]))
+        self.runs = TokenRunsJob(
+            self.corpus, str(Path(settings.tokenizer).resolve()), self.digest, self.dtype.str
+        )
 
     def config(self) -> dict[str, Any]:
         return {
@@ -118,35 +109,16 @@ class TokenizeJob:
         return json.dumps({"kind": KIND, **config}, sort_keys=True)
 
     def fingerprint(self) -> str:
-        return fingerprint_files([str(f) for f in self.files], self.settings())
+        """The run's identity: the one rule of every stage (inputs by content)."""
+        return run_fingerprint(self.settings(), self.runs.files())
 
-    def plan(self, stage: Path) -> list[dict[str, Any]]:
-        """One task per input part, in the corpus's order."""
-        return [
-            {
-                "name": f"run-{i:05d}",
-                "input": str(f),
-                "folder": _folder_of(f, self.corpus),
-                "tokenizer": str(Path(self.settings_.tokenizer).resolve()),
-                "eos_id": self.eos_id,
-                "dtype": self.dtype.str,
-                "stage": str(stage),
-            }
-            for i, f in enumerate(self.files)
-        ]
-
-    def nothing(self) -> str:
-        return (
-            f"{self.corpus}: no document to tokenize (an empty corpus, or every text gave no "
-            "token); run refine first or check the input"
-        )
-
-    def finish(self, stage: Path, shards: Path, infos: list[RunInfo]) -> dict[str, Any]:
-        """Mix, shuffle and pack the staged runs into ``shards``; the manifest's extra fields
-        (``parts`` and ``tokens``) and the stats of the mix."""
-        table = load_table(stage, infos)
+    def finish(self, stage: Path, work: Path) -> dict[str, Any]:
+        """Mix, shuffle and pack the runs in ``stage`` (the runs job's output) into
+        ``work/shards``; the manifest's parts and ``tokens`` object and the stats."""
+        found = sorted(p["path"] for p in read_manifest(stage).get("parts", []))
+        table, arrays = flatten_runs(stage, found, work / "flat", self.eos_id, self.dtype)
         if len(table) == 0:
-            raise NothingToDoError(self.nothing())
+            raise NothingToDoError(self.runs.nothing([]))
         read = table.by_group()
         mix_stats = StepStats("mix")
         mix_stats.seen = len(table)
@@ -156,17 +128,19 @@ class TokenizeJob:
                               self.settings_.seed)  # fmt: skip
             table = table.take(keep)
             if len(table) == 0:
-                raise NothingToDoError(self.nothing())
+                raise NothingToDoError(self.runs.nothing([]))
         mix_stats.kept = len(table)
         if mix_stats.seen > mix_stats.kept:
             mix_stats.drop("mix_share", mix_stats.seen - mix_stats.kept)
         table = table.take(shuffle(len(table), self.settings_.seed))
-        runs = [_tokens_of(stage, info, self.dtype) for info in infos]
+        shards = work / "shards"
         write = megatron.write_shard if self.settings_.format == "megatron" else (
             numpy_format.write_shard)  # fmt: skip
         shards.mkdir(parents=True, exist_ok=True)
-        parts = list(pack(table, runs, self.settings_.shard_tokens, write, shards))
-        return {"parts": parts, "tokens": self._tokens(table, read), "stats": [mix_stats]}
+        parts = list(pack(table, arrays, self.settings_.shard_tokens, write, shards))
+        stats = [StepStats.from_dict(s) for s in json.loads(
+            (stage / "stats.json").read_text(encoding="utf-8"))["steps"]]  # fmt: skip
+        return {"parts": parts, "tokens": self._tokens(table, read), "stats": [*stats, mix_stats]}
 
     def _tokens(self, table: DocTable, read: dict[str, dict[str, int]]) -> dict[str, Any]:
         written = table.by_group()
@@ -209,25 +183,6 @@ def _tokenizers_version() -> str:
     return str(tokenizers.__version__)
 
 
-def _tokens_of(stage: Path, info: RunInfo, dtype: np.dtype[Any]) -> np.ndarray:
-    path = stage / f"{info.name}.tokens"
-    if info.tokens == 0:
-        return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
-
-
-def _done_runs(stage: Path) -> dict[str, RunInfo]:
-    """Runs a killed earlier attempt finished (their JSON is written last)."""
-    found: dict[str, RunInfo] = {}
-    for path in stage.glob("run-*.json"):
-        try:
-            info = RunInfo.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError):
-            continue
-        found[info.name] = info
-    return found
-
-
 def _result(out: Path, manifest: dict[str, Any], skipped: bool) -> TokenizeResult:
     tokens = manifest.get("tokens", {})
     suffix = ".bin" if tokens.get("format") == "megatron" else numpy_format.TOKENS
@@ -246,7 +201,7 @@ def tokenize_corpus(
     out: str | Path,
     settings: TokenizeSettings,
     *,
-    workers: int = 1,
+    executor: ExecutorConfig | None = None,
     overwrite: bool = False,
 ) -> TokenizeResult:
     """Tokenize ``corpus`` (a refine output folder, or any document files) into shards in
@@ -266,19 +221,20 @@ def tokenize_corpus(
         work = target / WORK
         if not prior.resume:
             shutil.rmtree(work, ignore_errors=True)
-        stage, packed = work / "runs", work / "shards"
-        stage.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
         (work / "plan.json").write_text(json.dumps({"fingerprint": fingerprint}))
-        tasks = job.plan(stage)
-        done = _done_runs(stage)
-        todo = [t for t in tasks if t["name"] not in done]
-        with LocalExecutor(workers) as executor:
-            for d in executor.map(tokenize_part, todo):
-                done[d["name"]] = RunInfo.from_dict(d)
-        infos = [done[t["name"]] for t in tasks]
+        runs, packed = work / "runs", work / "shards"
+        try:  # the runs: resumed shard by shard, reused whole when this run made them
+            run_stage(job.runs, runs, executor=executor, overwrite=True)
+        except NothingToDoError:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         shutil.rmtree(packed, ignore_errors=True)
-        extra = job.finish(stage, packed, infos)
-        stats = merge_stats([[StepStats.from_dict(s) for s in i.stats] for i in infos])
+        try:
+            extra = job.finish(runs, work)
+        except NothingToDoError:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         if prior.replace or (target / MANIFEST).is_file():
             remove_output(target)
         for entry in extra["parts"]:
@@ -289,7 +245,7 @@ def tokenize_corpus(
             config=job.config(),
             inputs=[job.corpus],
             parts=[Part(**p) for p in extra["parts"]],
-            stats=[*stats, *extra["stats"]],
+            stats=extra["stats"],
             extra={"fingerprint": fingerprint, "tokens": extra["tokens"]},
         )
         shutil.rmtree(work, ignore_errors=True)
