@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
+from tests.core.test_object_storage import BUCKET, s3  # noqa: F401, F811 - the S3 server fixture
 from thresher.cli import main
 from thresher.document import Document
 from thresher.execute.config import ExecutorConfig
@@ -346,3 +347,35 @@ def test_a_run_killed_while_tokenizing_resumes_its_parts(
     assert first[2] in calls
     _run(corpus, tmp_path / "fresh", tokenizer)
     assert _files(tmp_path / "s") == _files(tmp_path / "fresh")
+
+
+def test_into_a_bucket(
+    corpus: Path,
+    tokenizer: Path,
+    tmp_path: Path,
+    s3: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s3fs = pytest.importorskip("s3fs")
+    url = f"s3://{BUCKET}/tokens/shards"
+    args = ["tokenize", str(corpus), "-o", url, "--tokenizer", str(tokenizer)]
+    assert main([*args, "--shard-tokens", "3000"]) == 0, capsys.readouterr().err
+    assert verify(url).ok
+    fs = s3fs.S3FileSystem()
+    fs.invalidate_cache()
+    keys = [k.rsplit("/", 1)[-1] for k in fs.find(f"{BUCKET}/tokens/shards")]
+    assert "README.md" in keys and not [k for k in fs.find(BUCKET) if "tokens-work" in k]
+    fs.get(f"{BUCKET}/tokens/shards/", str(tmp_path / "got"), recursive=True)
+    _run(corpus, tmp_path / "local", tokenizer)
+    assert _files(tmp_path / "got") == _files(tmp_path / "local")
+    assert main([*args, "--shard-tokens", "3000"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_on_ray_the_shards_are_the_same(corpus: Path, tokenizer: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    settings = TokenizeSettings(tokenizer=str(tokenizer), shard_tokens=3000)
+    ray = ExecutorConfig(kind="ray", workers=2)
+    tokenize_corpus(corpus, tmp_path / "ray", settings, executor=ray)
+    _run(corpus, tmp_path / "local", tokenizer)
+    assert _files(tmp_path / "ray") == _files(tmp_path / "local")

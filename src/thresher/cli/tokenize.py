@@ -10,7 +10,7 @@ import typer
 
 def _tokenize(
     corpus: str = typer.Argument(..., help="A refine output folder (or document files)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output folder for the shards."),
+    out: str = typer.Option(..., "-o", "--out", help="Output folder (or s3://... URL)."),
     tokenizer: Path = typer.Option(
         ..., "--tokenizer", help="A Hugging Face `tokenizers` JSON file (tokenizer.json)."
     ),

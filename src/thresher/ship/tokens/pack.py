@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -50,11 +50,29 @@ class DocTable:
         return out
 
 
+def _open_run(runs: str, rel: str) -> IO[bytes]:
+    from thresher.store.remote import is_remote, open_remote
+
+    return open_remote(f"{runs}/{rel}") if is_remote(runs) else open(Path(runs) / rel, "rb")
+
+
+def with_eos(lengths: np.ndarray, values: np.ndarray, eos_id: int, dtype: Any) -> np.ndarray:
+    """Documents of ``lengths`` ids laid end to end in ``values``, EOS after each."""
+    ends = np.cumsum(lengths) + np.arange(len(lengths))  # where each document's EOS goes
+    out = np.empty(len(values) + len(lengths), dtype=dtype)
+    mask = np.ones(len(out), dtype=bool)
+    mask[ends] = False
+    out[mask] = values
+    out[ends] = eos_id
+    return out
+
+
 def flatten_runs(
-    runs: Path, parts: Sequence[str], work: Path, eos_id: int, dtype: np.dtype[Any]
+    runs: str, parts: Sequence[str], work: Path, eos_id: int, dtype: np.dtype[Any]
 ) -> tuple[DocTable, list[np.ndarray]]:
-    """Each run (a Parquet part of ``runs``) as a raw array of ids in ``work``, EOS after
-    every document, memory-mapped; and the table of every document, in run order."""
+    """Each run (a Parquet part of ``runs``, a folder or a bucket's URL) as a raw array of
+    ids in ``work``, EOS after every document, memory-mapped; and the table of every
+    document, in run order."""
     import pyarrow.parquet as pq
 
     work.mkdir(parents=True, exist_ok=True)
@@ -63,36 +81,27 @@ def flatten_runs(
     for i, rel in enumerate(parts):
         path = work / f"run-{i:05d}.tokens"
         pos = 0
-        with open(path, "wb") as f:
-            for batch in pq.ParquetFile(runs / rel).iter_batches(columns=["ids", "group"]):
+        with _open_run(runs, rel) as source, open(path, "wb") as f:
+            for batch in pq.ParquetFile(source).iter_batches(columns=["ids", "group"]):
                 ids = batch.column(0)
                 lens = np.diff(ids.offsets.to_numpy()).astype(np.int64)
                 values = ids.flatten().to_numpy(zero_copy_only=False)
-                ends = np.cumsum(lens) + np.arange(len(lens))  # where each document's EOS goes
-                buf = np.empty(len(values) + len(lens), dtype=dtype)
-                mask = np.ones(len(buf), dtype=bool)
-                mask[ends] = False
-                buf[mask] = values
-                buf[ends] = eos_id
-                f.write(buf.tobytes())
+                f.write(with_eos(lens, values, eos_id, dtype).tobytes())
                 encoded = batch.column(1).dictionary_encode()
-                remap = np.array(
-                    [code.setdefault(g, len(code)) for g in encoded.dictionary.to_pylist()],
-                    dtype=np.int32,
-                )
+                names = encoded.dictionary.to_pylist()
+                remap = np.array([code.setdefault(g, len(code)) for g in names], dtype=np.int32)
                 run_ids.append(np.full(len(lens), i, dtype=np.int32))
-                starts.append(pos + np.concatenate([[0], ends[:-1] + 1]).astype(np.int64))
+                starts.append(pos + np.concatenate([[0], np.cumsum(lens + 1)[:-1]]))
                 lengths.append(lens + 1)
                 groups.append(remap[encoded.indices.to_numpy()])
-                pos += len(buf)
+                pos += int(lens.sum()) + len(lens)
         arrays.append(np.memmap(path, dtype=dtype, mode="r") if pos else np.zeros(0, dtype))
     if not run_ids:
         empty = np.zeros(0, np.int64)
         return DocTable(empty.astype(np.int32), empty, empty, empty.astype(np.int32), []), []
-    names = sorted(code, key=code.__getitem__)
     table = DocTable(
-        np.concatenate(run_ids), np.concatenate(starts), np.concatenate(lengths),
-        np.concatenate(groups), names,
+        np.concatenate(run_ids), np.concatenate(starts).astype(np.int64),
+        np.concatenate(lengths), np.concatenate(groups), sorted(code, key=code.__getitem__),
     )  # fmt: skip
     return table, arrays
 

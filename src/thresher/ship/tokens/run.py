@@ -10,14 +10,16 @@ of a killed attempt are kept for the rerun.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thresher.errors import InputError, NothingToDoError, OutputError
+from thresher.errors import InputError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.stage import run_stage
 from thresher.output import lock_folder
@@ -33,10 +35,10 @@ from thresher.ship.tokens.vocab import (
     vocab_size,
 )
 from thresher.stats import StepStats
-from thresher.store.folder import prior_run, remove_output
+from thresher.store.folder import check_published, prior_run, remove_output
 from thresher.store.identity import run_fingerprint
-from thresher.store.manifest import MANIFEST, read_manifest, write_manifest
-from thresher.store.remote import is_remote
+from thresher.store.manifest import MANIFEST, read_manifest, read_stats, write_manifest
+from thresher.store.remote import RemoteFolder, is_remote, local_copy
 from thresher.store.writers import Part
 
 KIND = "tokens"
@@ -68,7 +70,7 @@ class TokenizeSettings:
 class TokenizeResult:
     """What a run wrote (or found written): its folder, documents, tokens and shards."""
 
-    out: Path
+    out: Path | str
     documents: int
     tokens: int
     shards: int
@@ -112,10 +114,12 @@ class TokenizeJob:
         """The run's identity: the one rule of every stage (inputs by content)."""
         return run_fingerprint(self.settings(), self.runs.files())
 
-    def finish(self, stage: Path, work: Path) -> dict[str, Any]:
-        """Mix, shuffle and pack the runs in ``stage`` (the runs job's output) into
-        ``work/shards``; the manifest's parts and ``tokens`` object and the stats."""
-        found = sorted(p["path"] for p in read_manifest(stage).get("parts", []))
+    def finish(self, stage: str, work: Path) -> dict[str, Any]:
+        """Mix, shuffle and pack the runs in ``stage`` (the runs job's output: a local folder
+        or a bucket's URL) into ``work/shards``; the manifest's parts and ``tokens`` object
+        and the stats."""
+        manifest, steps = _runs_manifest(stage)
+        found = sorted(p["path"] for p in manifest.get("parts", []))
         table, arrays = flatten_runs(stage, found, work / "flat", self.eos_id, self.dtype)
         if len(table) == 0:
             raise NothingToDoError(self.runs.nothing([]))
@@ -138,9 +142,7 @@ class TokenizeJob:
             numpy_format.write_shard)  # fmt: skip
         shards.mkdir(parents=True, exist_ok=True)
         parts = list(pack(table, arrays, self.settings_.shard_tokens, write, shards))
-        stats = [StepStats.from_dict(s) for s in json.loads(
-            (stage / "stats.json").read_text(encoding="utf-8"))["steps"]]  # fmt: skip
-        return {"parts": parts, "tokens": self._tokens(table, read), "stats": [*stats, mix_stats]}
+        return {"parts": parts, "tokens": self._tokens(table, read), "stats": [*steps, mix_stats]}
 
     def _tokens(self, table: DocTable, read: dict[str, dict[str, int]]) -> dict[str, Any]:
         written = table.by_group()
@@ -183,7 +185,15 @@ def _tokenizers_version() -> str:
     return str(tokenizers.__version__)
 
 
-def _result(out: Path, manifest: dict[str, Any], skipped: bool) -> TokenizeResult:
+def _runs_manifest(stage: str) -> tuple[dict[str, Any], list[StepStats]]:
+    """The manifest and step stats of the runs folder (local or in a bucket)."""
+    if is_remote(stage):
+        folder = RemoteFolder(stage)
+        return folder.manifest() or {}, folder.stats()
+    return read_manifest(stage), read_stats(stage)
+
+
+def _result(out: Path | str, manifest: dict[str, Any], skipped: bool) -> TokenizeResult:
     tokens = manifest.get("tokens", {})
     suffix = ".bin" if tokens.get("format") == "megatron" else numpy_format.TOKENS
     return TokenizeResult(
@@ -205,13 +215,23 @@ def tokenize_corpus(
     overwrite: bool = False,
 ) -> TokenizeResult:
     """Tokenize ``corpus`` (a refine output folder, or any document files) into shards in
-    ``out`` and write its manifest, stats and card."""
+    ``out`` (a folder or a bucket's URL) and write its manifest, stats and card."""
     from thresher.ship.card import write_card
 
-    if is_remote(out):
-        raise OutputError(f"{out}: tokenize writes to a local folder for now")
     job = TokenizeJob(corpus, settings)
-    target = Path(out)
+    if is_remote(out):
+        result = _into_bucket(job, str(out), executor, overwrite)
+    else:
+        result = _into_folder(job, Path(out), executor, overwrite)
+    if not result.skipped:
+        write_card(out)
+    return result
+
+
+def _into_folder(
+    job: TokenizeJob, target: Path, executor: ExecutorConfig | None, overwrite: bool
+) -> TokenizeResult:
+    """The run into a local folder: its runs and the packing in its hidden work folder."""
     fingerprint = job.fingerprint()
     with lock_folder(target):
         prior = prior_run(target, kind=KIND, fingerprint=fingerprint, overwrite=overwrite,
@@ -223,31 +243,67 @@ def tokenize_corpus(
             shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True, exist_ok=True)
         (work / "plan.json").write_text(json.dumps({"fingerprint": fingerprint}))
-        runs, packed = work / "runs", work / "shards"
-        try:  # the runs: resumed shard by shard, reused whole when this run made them
-            run_stage(job.runs, runs, executor=executor, overwrite=True)
-        except NothingToDoError:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        shutil.rmtree(packed, ignore_errors=True)
         try:
-            extra = job.finish(runs, work)
+            extra = _runs_then_pack(job, str(work / "runs"), work, executor)
         except NothingToDoError:
             shutil.rmtree(work, ignore_errors=True)
             raise
         if prior.replace or (target / MANIFEST).is_file():
             remove_output(target)
         for entry in extra["parts"]:
-            os.replace(packed / entry["path"], target / entry["path"])
-        manifest = write_manifest(
-            target,
-            kind=KIND,
-            config=job.config(),
-            inputs=[job.corpus],
-            parts=[Part(**p) for p in extra["parts"]],
-            stats=extra["stats"],
-            extra={"fingerprint": fingerprint, "tokens": extra["tokens"]},
-        )
+            os.replace(work / "shards" / entry["path"], target / entry["path"])
+        manifest = _write_manifest(job, target, extra, fingerprint)
         shutil.rmtree(work, ignore_errors=True)
-        write_card(target)
-        return _result(target, json.loads(manifest.read_text(encoding="utf-8")), skipped=False)
+        return _result(target, manifest, skipped=False)
+
+
+def _into_bucket(
+    job: TokenizeJob, url: str, executor: ExecutorConfig | None, overwrite: bool
+) -> TokenizeResult:
+    """The run into a bucket: the runs staged there by the stage runner (so they resume,
+    from any machine), packed in a local scratch folder, then published."""
+    fingerprint = job.fingerprint()
+    folder = RemoteFolder(url)
+    with lock_folder(local_copy(folder.url)):
+        folder.recover()
+        done = check_published(folder.manifest(), url=folder.url, kind=KIND,
+                               fingerprint=fingerprint, overwrite=overwrite)  # fmt: skip
+        if done is not None:
+            return _result(Path(url), done, skipped=True)
+        runs = f"{folder.url}/{WORK}/{fingerprint}/runs"
+        scratch = Path(tempfile.mkdtemp(prefix="thresher-tokenize-"))
+        try:
+            extra = _runs_then_pack(job, runs, scratch, executor)
+            manifest = _write_manifest(job, scratch / "shards", extra, fingerprint)
+            folder.publish(scratch / "shards")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the runs: work, not output
+            folder.fs.rm(folder.key(WORK), recursive=True)
+        return _result(Path(url), manifest, skipped=False)
+
+
+def _runs_then_pack(
+    job: TokenizeJob, runs: str, work: Path, executor: ExecutorConfig | None
+) -> dict[str, Any]:
+    """The runs by the stage runner into ``runs`` (resumed shard by shard, reused whole when
+    this run made them), then their packing into ``work/shards``."""
+    run_stage(job.runs, runs, executor=executor, overwrite=True)
+    shutil.rmtree(work / "shards", ignore_errors=True)
+    return job.finish(runs, work)
+
+
+def _write_manifest(
+    job: TokenizeJob, target: Path, extra: dict[str, Any], fingerprint: str
+) -> dict[str, Any]:
+    path = write_manifest(
+        target,
+        kind=KIND,
+        config=job.config(),
+        inputs=[job.corpus],
+        parts=[Part(**p) for p in extra["parts"]],
+        stats=extra["stats"],
+        extra={"fingerprint": fingerprint, "tokens": extra["tokens"]},
+    )
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
