@@ -133,7 +133,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="runs of each tool; the best counts")
     ap.add_argument("--datatrove-python", default="/tmp/dttok-venv/bin/python")
     ap.add_argument("--out", default=str(HERE.with_name("results-tokenize.json")))
-    ap.add_argument("--plain", nargs=3, metavar=("CORPUS", "TOKENIZER", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--plain", nargs=3, metavar=("CORPUS", "TOKENIZER", "OUT"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.plain:
         plain(*(Path(p) for p in args.plain))
@@ -169,7 +171,7 @@ def main() -> None:
     manifest = json.loads((work / "out-0-0" / "manifest.json").read_text())
     tokens = manifest["tokens"]["total"]
     megabytes = sum(len(t.encode()) for t in texts) / 1e6
-    for name, r in results.items():
+    for r in results.values():
         r["docs_per_cpu_s"] = round(args.docs / r["cpu_s"])
         r["tokens_per_cpu_s"] = round(tokens / r["cpu_s"])
         r["mb_per_cpu_s"] = round(megabytes / r["cpu_s"], 2)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from tests.core.test_object_storage import BUCKET, s3  # noqa: F401, F811 - the S3 server fixture
+from tests.core.test_object_storage import BUCKET, s3  # noqa: F401 - the S3 server fixture
 from thresher.cli import main
 from thresher.document import Document
 from thresher.execute.config import ExecutorConfig
@@ -349,12 +349,9 @@ def test_a_run_killed_while_tokenizing_resumes_its_parts(
     assert _files(tmp_path / "s") == _files(tmp_path / "fresh")
 
 
+@pytest.mark.usefixtures("s3")
 def test_into_a_bucket(
-    corpus: Path,
-    tokenizer: Path,
-    tmp_path: Path,
-    s3: dict[str, str],
-    capsys: pytest.CaptureFixture[str],
+    corpus: Path, tokenizer: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     s3fs = pytest.importorskip("s3fs")
     url = f"s3://{BUCKET}/tokens/shards"
