@@ -17,6 +17,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from tests.core.test_object_storage import BUCKET, s3  # noqa: F401 - the S3 server fixture
 from thresher.cli import main
 from thresher.document import Document
+from thresher.errors import InputError
 from thresher.execute.config import ExecutorConfig
 from thresher.ship.tokens import TokenShards
 from thresher.ship.tokens.job import TokenRunsJob
@@ -290,7 +291,12 @@ def test_cli_errors_are_one_line(
         code, err = _cli(capsys, str(corpus), "-o", out, "--tokenizer", str(tokenizer),
                          "--mix", mix)  # fmt: skip
         assert code == 2 and "--mix" in err and "\n" not in err, (mix, err)
+    for option in (["--format", "hdf5"], ["--executor", "spark"]):
+        code, err = _cli(capsys, str(corpus), "-o", out, "--tokenizer", str(tokenizer), *option)
+        assert code == 2 and option[0] in err and "\n" not in err, (option, err)
     assert not (tmp_path / "s" / "manifest.json").exists()
+    with pytest.raises(InputError, match="not a tokenize output"):
+        TokenShards(corpus)
 
 
 def test_an_empty_corpus_exits_1(

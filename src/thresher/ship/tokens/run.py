@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thresher.errors import InputError, NothingToDoError
+from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.stage import run_stage
 from thresher.output import lock_folder
@@ -61,9 +61,9 @@ class TokenizeSettings:
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
-            raise InputError(f"--format {self.format}: choose {' or '.join(FORMATS)}")
+            raise ConfigError(f"--format {self.format}: choose {' or '.join(FORMATS)}")
         if self.shard_tokens < 1:
-            raise InputError(f"--shard-tokens {self.shard_tokens}: must be at least 1")
+            raise ConfigError(f"--shard-tokens {self.shard_tokens}: must be at least 1")
 
 
 @dataclass
@@ -79,14 +79,14 @@ class TokenizeResult:
 
 
 class TokenizeJob:
-    """The tokenize stage: its runs (:meth:`runs`, a job for the stage runner), then
+    """The tokenize stage: its runs (:attr:`runs`, a job for the stage runner), then
     :meth:`finish`, which packs the shards."""
 
     kind = KIND
 
     def __init__(self, corpus: str | Path, settings: TokenizeSettings) -> None:
         self.corpus = str(corpus)
-        self.settings_ = settings
+        self.options = settings
         tokenizer = load_tokenizer(settings.tokenizer)
         self.vocab_size = vocab_size(tokenizer)
         self.eos_id = resolve_eos(tokenizer, settings.eos, settings.eos_id)
@@ -98,7 +98,7 @@ class TokenizeJob:
 
     def config(self) -> dict[str, Any]:
         return {
-            **asdict(self.settings_),
+            **asdict(self.options),
             "tokenizer_sha256": self.digest,
             "vocab_size": self.vocab_size,
             "eos_id": self.eos_id,
@@ -126,45 +126,45 @@ class TokenizeJob:
         read = table.by_group()
         mix_stats = StepStats("mix")
         mix_stats.seen = len(table)
-        if self.settings_.mix:
+        if self.options.mix:
             languages, names = table.languages()
-            keep = sample_mix(languages, table.length, names, self.settings_.mix,
-                              self.settings_.seed)  # fmt: skip
+            keep = sample_mix(languages, table.length, names, self.options.mix,
+                              self.options.seed)  # fmt: skip
             table = table.take(keep)
             if len(table) == 0:
                 raise NothingToDoError(self.runs.nothing([]))
         mix_stats.kept = len(table)
         if mix_stats.seen > mix_stats.kept:
             mix_stats.drop("mix_share", mix_stats.seen - mix_stats.kept)
-        table = table.take(shuffle(len(table), self.settings_.seed))
+        table = table.take(shuffle(len(table), self.options.seed))
         shards = work / "shards"
-        write = megatron.write_shard if self.settings_.format == "megatron" else (
+        write = megatron.write_shard if self.options.format == "megatron" else (
             numpy_format.write_shard)  # fmt: skip
         shards.mkdir(parents=True, exist_ok=True)
-        parts = list(pack(table, arrays, self.settings_.shard_tokens, write, shards))
+        parts = list(pack(table, arrays, self.options.shard_tokens, write, shards))
         return {"parts": parts, "tokens": self._tokens(table, read), "stats": [*steps, mix_stats]}
 
     def _tokens(self, table: DocTable, read: dict[str, dict[str, int]]) -> dict[str, Any]:
         written = table.by_group()
         tokens: dict[str, Any] = {
-            "format": self.settings_.format,
+            "format": self.options.format,
             "dtype": (
                 self.dtype
-                if self.settings_.format == "numpy"
+                if self.options.format == "numpy"
                 else megatron.megatron_dtype(self.dtype)
             ).name,  # little-endian
             "eos_id": self.eos_id,
             "vocab_size": self.vocab_size,
             "tokenizer_sha256": self.digest,
             "tokenizers_version": _tokenizers_version(),
-            "seed": self.settings_.seed,
-            "shard_tokens": self.settings_.shard_tokens,
+            "seed": self.options.seed,
+            "shard_tokens": self.options.shard_tokens,
             "documents": len(table),
             "total": int(table.length.sum()),
             "text_tokens": sum(v["tokens"] for v in written.values()),
             "by_folder": written,
         }
-        if self.settings_.mix:
+        if self.options.mix:
             total = tokens["total"] or 1
             shares: dict[str, float] = {}
             for name, v in written.items():
@@ -172,7 +172,7 @@ class TokenizeJob:
                 shares[lang] = shares.get(lang, 0.0) + (v["tokens"] + v["documents"]) / total
             tokens["mix"] = {
                 lang: {"target": round(w, 6), "share": round(shares.get(lang, 0.0), 6)}
-                for lang, w in sorted(self.settings_.mix.items())
+                for lang, w in sorted(self.options.mix.items())
             }
             tokens["read_by_folder"] = read
         return tokens
