@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from thresher.store.parquet import parquet_writer
+from thresher.store.parquet import COMPRESSION
 from thresher.store.writers import Part, sha256_file, write_error
 
 if TYPE_CHECKING:
-    import pyarrow.parquet as pq
     from tokenizers import Tokenizer
 
     from thresher.document import Document
@@ -113,7 +113,10 @@ class RunSink:
         try:
             if self._writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._writer = parquet_writer(self.path, self.schema)
+                # ids are not worth a dictionary (most values differ); the groups are
+                self._writer = pq.ParquetWriter(
+                    self.path, self.schema, compression=COMPRESSION, use_dictionary=["group"]
+                )
             self._writer.write_table(pa.Table.from_arrays([ids, groups], schema=self.schema))
         except OSError as e:
             raise write_error(self.path, e) from None
