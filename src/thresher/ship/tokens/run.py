@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.stage import run_stage
@@ -157,6 +159,7 @@ class TokenizeJob:
             "vocab_size": self.vocab_size,
             "tokenizer_sha256": self.digest,
             "tokenizers_version": _tokenizers_version(),
+            "numpy_version": np.__version__,  # its PCG64 permutation makes the shuffle
             "seed": self.options.seed,
             "shard_tokens": self.options.shard_tokens,
             "documents": len(table),
