@@ -18,6 +18,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,7 @@ def main() -> None:
         report["datatrove_tokens"] = sum(p.stat().st_size for p in dt.glob("*.ds")) // 2
     print(json.dumps(report, indent=2))
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
