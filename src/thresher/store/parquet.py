@@ -23,9 +23,12 @@ T = TypeVar("T")
 Sink = str | Path | IO[bytes]
 
 
-def parquet_writer(sink: Sink, schema: pa.Schema) -> pq.ParquetWriter:
-    """A Parquet writer with the project's settings, on a path or an open binary file."""
-    return pq.ParquetWriter(sink, schema, compression=COMPRESSION)
+def parquet_writer(
+    sink: Sink, schema: pa.Schema, *, use_dictionary: bool | list[str] = True
+) -> pq.ParquetWriter:
+    """A Parquet writer with the project's settings, on a path or an open binary file
+    (``use_dictionary``: the columns worth a dictionary, when not all are)."""
+    return pq.ParquetWriter(sink, schema, compression=COMPRESSION, use_dictionary=use_dictionary)
 
 
 class RowGroupWriter(Generic[T]):

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from thresher.store.parquet import COMPRESSION
+from thresher.store.parquet import parquet_writer
 from thresher.store.writers import Part, sha256_file, write_error
 
 if TYPE_CHECKING:
@@ -114,9 +114,7 @@ class RunSink:
             if self._writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 # ids are not worth a dictionary (most values differ); the groups are
-                self._writer = pq.ParquetWriter(
-                    self.path, self.schema, compression=COMPRESSION, use_dictionary=["group"]
-                )
+                self._writer = parquet_writer(self.path, self.schema, use_dictionary=["group"])
             self._writer.write_table(pa.Table.from_arrays([ids, groups], schema=self.schema))
         except OSError as e:
             raise write_error(self.path, e) from None
