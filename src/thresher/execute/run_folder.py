@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from thresher.output import lock_folder
 from thresher.stats import StepStats
 from thresher.store.folder import DocumentsFolder, FolderResult, check_published
+from thresher.store.manifest import write_manifest
 from thresher.store.markers import ShardSlots, read_marker, write_marker
 from thresher.store.mirror import RemoteWork
 from thresher.store.remote import RemoteFolder, is_remote, local_copy, local_path, staging_name
@@ -51,6 +52,20 @@ class RunFolder(Protocol):
 
     def round_slots(self, name: str) -> ShardSlots:
         """The markers of a round's scans (``work/NAME/NNNNN.done.json``)."""
+        ...
+
+    def commit_built(
+        self,
+        built: Path,
+        parts: list[Part],
+        *,
+        config: Any,
+        inputs: Sequence[str],
+        stats: list[StepStats],
+        extra: dict[str, Any],
+    ) -> FolderResult:
+        """Commit final parts the job built itself in the local folder ``built`` (e.g.
+        shuffled across shards), with the manifest and stats."""
         ...
 
     def once(self, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -196,6 +211,20 @@ class LocalRun:
             extra=extra,
         )  # fmt: skip
 
+    def commit_built(
+        self,
+        built: Path,
+        parts: list[Part],
+        *,
+        config: Any,
+        inputs: Sequence[str],
+        stats: list[StepStats],
+        extra: dict[str, Any],
+    ) -> FolderResult:
+        return self.folder.commit_built(
+            built, parts, config=config, inputs=inputs, stats=stats, extra=extra
+        )
+
 
 class BucketRun:
     """A run into a folder of an object store (``s3://...``)."""
@@ -272,6 +301,26 @@ class BucketRun:
             self.remote.url, documents=int(manifest["counts"]["documents"]), parts=parts
         )
 
+    def commit_built(
+        self,
+        built: Path,
+        parts: list[Part],
+        *,
+        config: Any,
+        inputs: Sequence[str],
+        stats: list[StepStats],
+        extra: dict[str, Any],
+    ) -> FolderResult:
+        write_manifest(
+            built, kind=self.kind, config=config, inputs=inputs, parts=parts, stats=stats,
+            extra={"fingerprint": self.fingerprint, **extra},
+        )  # fmt: skip
+        manifest = self.remote.publish(built)
+        self.run.abort()  # the shards' staging: work, not output
+        return FolderResult(
+            self.remote.url, documents=int(manifest["counts"]["documents"]), parts=parts
+        )
+
 
 class MirroredRun(LocalRun):
     """A run of a job with rounds into a folder of an object store: tasks work against the
@@ -321,6 +370,23 @@ class MirroredRun(LocalRun):
     def publish(self) -> None:
         """The committed working copy to the bucket (its manifest written last)."""
         self.remote.publish(self.out)
+
+    def commit_built(
+        self,
+        built: Path,
+        parts: list[Part],
+        *,
+        config: Any,
+        inputs: Sequence[str],
+        stats: list[StepStats],
+        extra: dict[str, Any],
+    ) -> FolderResult:
+        result = super().commit_built(
+            built, parts, config=config, inputs=inputs, stats=stats, extra=extra
+        )
+        self.publish()
+        result.out_dir = self.remote.url
+        return result
 
 
 def run_folder(

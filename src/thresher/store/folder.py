@@ -18,6 +18,7 @@ earlier output (if any) as it was.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -286,7 +287,7 @@ class DocumentsFolder:
             raise
         return None
 
-    def _finish(
+    def finish(
         self,
         parts: list[Part],
         *,
@@ -342,7 +343,27 @@ class DocumentsFolder:
             remove_output(self.out, keep=moved)
         self.out.mkdir(parents=True, exist_ok=True)
         final = place_finals(self.out, stages, finals)
-        return self._finish(final, config=config, inputs=inputs, stats=stats, extra=extra)
+        return self.finish(final, config=config, inputs=inputs, stats=stats, extra=extra)
+
+    def commit_built(
+        self,
+        built: Path,
+        parts: list[Part],
+        *,
+        config: Any = None,
+        inputs: Sequence[str | Path] = (),
+        stats: Iterable[StepStats] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> FolderResult:
+        """Commit final parts a job built itself in ``built`` (their paths relative to it):
+        the earlier output goes, the parts move into place, then the manifest."""
+        if self.prior.replace or (self.out / MANIFEST).is_file():
+            remove_output(self.out)
+        for p in parts:
+            dst = self.out / p.path
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(built / p.path, dst)
+        return self.finish(parts, config=config, inputs=inputs, stats=stats, extra=extra)
 
     def abort(self) -> None:
         """Drop what was staged; the folder's earlier output stays as it was."""

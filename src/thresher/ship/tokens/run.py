@@ -1,20 +1,21 @@
-"""``thresher tokenize``: a corpus to tokenized shards in two halves. First the stage runner
-runs :class:`~thresher.ship.tokens.job.TokenRunsJob` (one shard per input part, in parallel,
-on local processes or Ray, resumed by shard markers) into a private folder of runs under the
-output's work folder; then :meth:`TokenizeJob.finish` samples the mix, shuffles every
-document with the seed and packs the shards, and the output is committed. The folder rules
-are the project's (docs/outputs.md): the output is locked, a finished run of the same inputs
-and settings is left as it is, another run's is refused without ``overwrite``, and the runs
-of a killed attempt are kept for the rerun.
+"""``thresher tokenize``: a corpus to tokenized shards, a job on the stage runner.
+
+:class:`TokenizeJob` tokenizes one input part per shard into a run of ids (in parallel, on
+local processes or Ray, resumed by shard markers: :class:`~thresher.ship.tokens.job.TokenRunsJob`);
+its :meth:`~TokenizeJob.commit` then samples the mix, shuffles every document with the seed,
+packs the shards and commits them (:meth:`~thresher.execute.run_folder.RunFolder.commit_built`).
+The folder rules are the runner's (docs/outputs.md): the output is locked, a finished run of
+the same inputs and settings is left as it is, another run's is refused without
+``overwrite``, and the runs of a killed attempt are kept for the rerun.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ import numpy as np
 from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
 from thresher.execute.stage import run_stage
-from thresher.output import lock_folder
 from thresher.ship.tokens import megatron, numpy_format
 from thresher.ship.tokens.job import TokenRunsJob
 from thresher.ship.tokens.mix import sample_mix
@@ -37,10 +37,8 @@ from thresher.ship.tokens.vocab import (
     vocab_size,
 )
 from thresher.stats import StepStats
-from thresher.store.folder import check_published, prior_run, remove_output
-from thresher.store.identity import run_fingerprint
-from thresher.store.manifest import MANIFEST, read_manifest, read_stats, write_manifest
-from thresher.store.remote import RemoteFolder, is_remote, local_copy
+from thresher.store.manifest import read_manifest, read_stats
+from thresher.store.remote import RemoteFolder, is_remote
 from thresher.store.writers import Part
 
 KIND = "tokens"
@@ -80,22 +78,21 @@ class TokenizeResult:
     by_folder: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-class TokenizeJob:
-    """The tokenize stage: its runs (:attr:`runs`, a job for the stage runner), then
-    :meth:`finish`, which packs the shards."""
+class TokenizeJob(TokenRunsJob):
+    """The tokenize stage: its shards tokenize the input parts into runs
+    (:class:`TokenRunsJob`); its commit mixes, shuffles and packs them into the shards."""
 
     kind = KIND
 
     def __init__(self, corpus: str | Path, settings: TokenizeSettings) -> None:
-        self.corpus = str(corpus)
         self.options = settings
         tokenizer = load_tokenizer(settings.tokenizer)
         self.vocab_size = vocab_size(tokenizer)
         self.eos_id = resolve_eos(tokenizer, settings.eos, settings.eos_id)
-        self.dtype = token_dtype(self.vocab_size)
-        self.digest = tokenizer_digest(settings.tokenizer)
-        self.runs = TokenRunsJob(
-            self.corpus, str(Path(settings.tokenizer).resolve()), self.digest, self.dtype.str
+        self.token_dtype = token_dtype(self.vocab_size)
+        digest = tokenizer_digest(settings.tokenizer)
+        super().__init__(
+            str(corpus), str(Path(settings.tokenizer).resolve()), digest, self.token_dtype.str
         )
 
     def config(self) -> dict[str, Any]:
@@ -104,7 +101,7 @@ class TokenizeJob:
             "tokenizer_sha256": self.digest,
             "vocab_size": self.vocab_size,
             "eos_id": self.eos_id,
-            "dtype": self.dtype.name,
+            "dtype": self.token_dtype.name,
         }
 
     def settings(self) -> str:
@@ -112,19 +109,33 @@ class TokenizeJob:
         config = {k: v for k, v in self.config().items() if k != "tokenizer"}
         return json.dumps({"kind": KIND, **config}, sort_keys=True)
 
-    def fingerprint(self) -> str:
-        """The run's identity: the one rule of every stage (inputs by content)."""
-        return run_fingerprint(self.settings(), self.runs.files())
+    def commit(
+        self,
+        folder: Any,
+        infos: list[dict[str, Any]],
+        stats: list[StepStats],
+        state: dict[str, dict[str, Any]],
+    ) -> TokenizeResult:
+        """Mix, shuffle and pack the shards' runs into the final shards, in a local scratch
+        folder, then commit them with the manifest."""
+        root = str(folder.slots.url if is_remote(folder.where) else folder.slots.root)
+        runs = [f"{i:05d}/{p['path']}" for i, info in enumerate(infos) for p in info["parts"]]
+        with _scratch(folder.work) as tmp:  # beside the output: the shards move, not copy
+            built = self.pack(root, runs, tmp)
+            result = folder.commit_built(
+                tmp / "shards", [Part(**p) for p in built["parts"]],
+                config=self.config(), inputs=self.inputs, stats=[*stats, built["mix"]],
+                extra={"tokens": built["tokens"]},
+            )  # fmt: skip
+        return _result(result.out_dir, {"tokens": built["tokens"], "parts": built["parts"]},
+                       skipped=False)  # fmt: skip
 
-    def finish(self, stage: str, work: Path) -> dict[str, Any]:
-        """Mix, shuffle and pack the runs in ``stage`` (the runs job's output: a local folder
-        or a bucket's URL) into ``work/shards``; the manifest's parts and ``tokens`` object
-        and the stats."""
-        manifest, steps = _runs_manifest(stage)
-        found = sorted(p["path"] for p in manifest.get("parts", []))
-        table, arrays = flatten_runs(stage, found, work / "flat", self.eos_id, self.dtype)
+    def pack(self, runs: str, found: list[str], work: Path) -> dict[str, Any]:
+        """Mix, shuffle and pack the runs ``found`` under ``runs`` (a folder or a bucket's
+        URL) into ``work/shards``; the parts, the manifest's ``tokens`` and the mix's stats."""
+        table, arrays = flatten_runs(runs, found, work / "flat", self.eos_id, self.token_dtype)
         if len(table) == 0:
-            raise NothingToDoError(self.runs.nothing([]))
+            raise NothingToDoError(self.nothing([]))
         read = table.by_group()
         mix_stats = StepStats("mix")
         mix_stats.seen = len(table)
@@ -134,7 +145,7 @@ class TokenizeJob:
                               self.options.seed)  # fmt: skip
             table = table.take(keep)
             if len(table) == 0:
-                raise NothingToDoError(self.runs.nothing([]))
+                raise NothingToDoError(self.nothing([]))
         mix_stats.kept = len(table)
         if mix_stats.seen > mix_stats.kept:
             mix_stats.drop("mix_share", mix_stats.seen - mix_stats.kept)
@@ -144,16 +155,16 @@ class TokenizeJob:
             numpy_format.write_shard)  # fmt: skip
         shards.mkdir(parents=True, exist_ok=True)
         parts = list(pack(table, arrays, self.options.shard_tokens, write, shards))
-        return {"parts": parts, "tokens": self._tokens(table, read), "stats": [*steps, mix_stats]}
+        return {"parts": parts, "tokens": self._tokens(table, read), "mix": mix_stats}
 
     def _tokens(self, table: DocTable, read: dict[str, dict[str, int]]) -> dict[str, Any]:
         written = table.by_group()
         tokens: dict[str, Any] = {
             "format": self.options.format,
             "dtype": (
-                self.dtype
+                self.token_dtype
                 if self.options.format == "numpy"
-                else megatron.megatron_dtype(self.dtype)
+                else megatron.megatron_dtype(self.token_dtype)
             ).name,  # little-endian
             "eos_id": self.eos_id,
             "vocab_size": self.vocab_size,
@@ -179,6 +190,22 @@ class TokenizeJob:
             }
             tokens["read_by_folder"] = read
         return tokens
+
+
+@contextlib.contextmanager
+def _scratch(work: Path | None) -> Iterator[Path]:
+    """Where the packing happens: in the run's local work folder (on the output's disk), or
+    in a temporary folder for a run that stages in a bucket only."""
+    if work is None:
+        with tempfile.TemporaryDirectory(prefix="thresher-tokenize-") as tmp:
+            yield Path(tmp)
+        return
+    scratch = work / "pack"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _tokenizers_version() -> str:
@@ -221,92 +248,10 @@ def tokenize_corpus(
     ``out`` (a folder or a bucket's URL) and write its manifest, stats and card."""
     from thresher.ship.card import write_card
 
-    job = TokenizeJob(corpus, settings)
-    if is_remote(out):
-        result = _into_bucket(job, str(out), executor, overwrite)
-    else:
-        result = _into_folder(job, Path(out), executor, overwrite)
-    if not result.skipped:
+    result = run_stage(TokenizeJob(corpus, settings), out, executor=executor, overwrite=overwrite)
+    if isinstance(result, TokenizeResult):
         write_card(out)
-    return result
-
-
-def _into_folder(
-    job: TokenizeJob, target: Path, executor: ExecutorConfig | None, overwrite: bool
-) -> TokenizeResult:
-    """The run into a local folder: its runs and the packing in its hidden work folder."""
-    fingerprint = job.fingerprint()
-    with lock_folder(target):
-        prior = prior_run(target, kind=KIND, fingerprint=fingerprint, overwrite=overwrite,
-                          work=WORK, inputs=[job.corpus])  # fmt: skip
-        if prior.done is not None:
-            return _result(target, prior.done, skipped=True)
-        work = target / WORK
-        if not prior.resume:
-            shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "plan.json").write_text(json.dumps({"fingerprint": fingerprint}))
-        try:
-            extra = _runs_then_pack(job, str(work / "runs"), work, executor)
-        except NothingToDoError:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        if prior.replace or (target / MANIFEST).is_file():
-            remove_output(target)
-        for entry in extra["parts"]:
-            os.replace(work / "shards" / entry["path"], target / entry["path"])
-        manifest = _write_manifest(job, target, extra, fingerprint)
-        shutil.rmtree(work, ignore_errors=True)
-        return _result(target, manifest, skipped=False)
-
-
-def _into_bucket(
-    job: TokenizeJob, url: str, executor: ExecutorConfig | None, overwrite: bool
-) -> TokenizeResult:
-    """The run into a bucket: the runs staged there by the stage runner (so they resume,
-    from any machine), packed in a local scratch folder, then published."""
-    fingerprint = job.fingerprint()
-    folder = RemoteFolder(url)
-    with lock_folder(local_copy(folder.url)):
-        folder.recover()
-        done = check_published(folder.manifest(), url=folder.url, kind=KIND,
-                               fingerprint=fingerprint, overwrite=overwrite)  # fmt: skip
-        if done is not None:
-            return _result(Path(url), done, skipped=True)
-        runs = f"{folder.url}/{WORK}/{fingerprint}/runs"
-        scratch = Path(tempfile.mkdtemp(prefix="thresher-tokenize-"))
-        try:
-            extra = _runs_then_pack(job, runs, scratch, executor)
-            manifest = _write_manifest(job, scratch / "shards", extra, fingerprint)
-            folder.publish(scratch / "shards")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        with contextlib.suppress(OSError):  # the runs: work, not output
-            folder.fs.rm(folder.key(WORK), recursive=True)
-        return _result(Path(url), manifest, skipped=False)
-
-
-def _runs_then_pack(
-    job: TokenizeJob, runs: str, work: Path, executor: ExecutorConfig | None
-) -> dict[str, Any]:
-    """The runs by the stage runner into ``runs`` (resumed shard by shard, reused whole when
-    this run made them), then their packing into ``work/shards``."""
-    run_stage(job.runs, runs, executor=executor, overwrite=True)
-    shutil.rmtree(work / "shards", ignore_errors=True)
-    return job.finish(runs, work)
-
-
-def _write_manifest(
-    job: TokenizeJob, target: Path, extra: dict[str, Any], fingerprint: str
-) -> dict[str, Any]:
-    path = write_manifest(
-        target,
-        kind=KIND,
-        config=job.config(),
-        inputs=[job.corpus],
-        parts=[Part(**p) for p in extra["parts"]],
-        stats=extra["stats"],
-        extra={"fingerprint": fingerprint, "tokens": extra["tokens"]},
-    )
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return manifest
+        return result
+    # the folder already held this run: what its manifest says
+    done = RemoteFolder(str(out)).manifest() if is_remote(str(out)) else read_manifest(out)
+    return _result(result.out_dir, done or {}, skipped=True)
