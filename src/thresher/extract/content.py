@@ -229,7 +229,12 @@ def _camel_layout() -> re.Pattern[str]:
 
 
 CAMEL_LAYOUT_RE = _camel_layout()
-_BOILER, _COMMENT, _CONTENT, _LAYOUT = 1, 2, 4, 8
+_BOILER, _COMMENT, _CONTENT, _LAYOUT, _CONSENT = 1, 2, 4, 8, 16
+#: Class/id words of a cookie or consent banner: boilerplate that is never a wrapper of the
+#: content, however much text it holds (see release_wrappers).
+CONSENT_RE = re.compile(_TOKEN_RE.format(words=r"cookies?|consent|gdpr"), re.IGNORECASE)
+#: Roles and ARIA marks of a dialog laid over the page (a consent form, a sign-up box).
+_DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
 
 
 def _classify_token(token: str) -> int:
@@ -254,6 +259,8 @@ def _classify_token(token: str) -> int:
             flags |= _BOILER | _LAYOUT
         if COMMENT_RE.search(clean):
             flags |= _COMMENT
+        if flags & _BOILER and CONSENT_RE.search(clean):
+            flags |= _CONSENT
         if CONTENT_RE.search(clean):
             flags |= _CONTENT
         if len(_TOKEN_CACHE) > 200_000:
@@ -272,7 +279,7 @@ def _classify_names(names: str, include_comments: bool, lenient: bool = False) -
     found = 0
     for token in names.split():
         found |= _classify_token(token)
-    flags = found & _CONTENT
+    flags = found & (_CONTENT | _CONSENT)
     if found & (_LAYOUT if lenient else _BOILER):
         flags |= _BOILER
     elif found & _COMMENT and not include_comments:
@@ -324,6 +331,8 @@ class _Walker:
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
         self.boiler_tags = BOILER_TAGS if base_tags else frozenset()
         self.comment_ids: set[int] = set()
+        #: dialogs and consent banners: boilerplate that is never released as a wrapper
+        self.overlay_ids: set[int] = set()
         self.bonus: dict[int, float] = {}
         self.detect = base_tags
         self.lenient = False
@@ -407,6 +416,11 @@ class _Walker:
             return True
         role = attrs.get("role")
         if role and role.lower() in _ROLES_BOILER:
+            if role.lower() in _DIALOG_ROLES:
+                self.overlay_ids.add(self.counter)
+            return True
+        if attrs.get("aria-modal") == "true":
+            self.overlay_ids.add(self.counter)
             return True
         if tag in _PROP_TAGS:
             prop = attrs.get("itemprop")
@@ -424,6 +438,8 @@ class _Walker:
             return False
         if flags & _COMMENT:
             self.comment_ids.add(self.counter)
+        if flags & _CONSENT:
+            self.overlay_ids.add(self.counter)
         return True
 
     # ------------------------------------------------------------------ walk
@@ -1041,7 +1057,7 @@ def extract_content(
     for b in blocks:
         b.size = len(b.text.encode("utf-8"))
     footers = {e for e, t in walker.tags.items() if t == "footer"}
-    release_wrappers(blocks, walker.comment_ids, footers)
+    release_wrappers(blocks, walker.comment_ids, footers | walker.overlay_ids)
     for b in blocks:
         _score(b)
     totals: dict[int, float] = {}

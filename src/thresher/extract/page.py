@@ -134,7 +134,10 @@ def extract_html(
         deadline.check()
     extractor = None
     if thread_text is not None and ptype is not None:
-        if covers(thread_text[0], content.text) >= THREAD_COVER:
+        # the posts are the content when they hold most of the walk's main text, or when
+        # the walk found next to no prose and the posts hold more text than it
+        found_little = content.prose < FALLBACK_BELOW and len(thread_text[0]) > len(content.text)
+        if found_little or covers(thread_text[0], content.text) >= THREAD_COVER:
             text, md = thread_text
             content = replace(content, text=text, markdown=md, prose=len(text.encode()))
             extractor = "thread"
@@ -143,8 +146,8 @@ def extract_html(
             # own main text is not among them
             posts = []
             ptype = replace(ptype, name=ptype.runner_up, posts=[])
-    if not profile.fallback:
-        fallback_below = 0
+    if not profile.fallback or extractor == "thread":
+        fallback_below = 0  # a short thread is still the page's every post
     if (
         content.prose < fallback_below
         and len(content.text) < FALLBACK_TEXT_MAX
