@@ -83,3 +83,42 @@ def test_thread_kept_when_the_walk_finds_no_prose() -> None:
     assert "round openings under the power supply" in doc.text
     assert "external connection of lighting" in doc.text
     assert len(doc.metadata["posts"]) == 2 and "fallback" not in doc.metadata
+
+
+def _topic(slug: str, title: str, desc: str) -> str:
+    return (
+        f'<div class="topic"><h2><a href="/en/actions/workflows/{slug}">{title}</a></h2>'
+        f"<div><p>{desc}</p></div></div>"
+    )
+
+
+DOCS_INDEX = f"""<html><head><title>Writing workflows</title></head><body>
+<nav class="sidebar"><ul><li><a href="/en/actions">Actions</a></li>
+<li><a href="/en/actions/workflows">Workflows</a></li></ul></nav>
+<main><h1>Writing workflows</h1>
+<p>Workflows automate tasks throughout the software development lifecycle of a project:
+building, testing and shipping code, labelling issues and answering new contributors.</p>
+{_topic("templates", "Using workflow templates", "Templates exist for many languages and tools.")}
+{_topic("triggers", "Choosing when your workflow runs", "Run on a schedule or on events.")}
+{_topic("runners", "Choosing where your workflow runs", "Pick the machines your jobs use.")}
+<p>Many tasks that you complete by hand can be converted to a workflow, and a workflow can
+call other workflows so that common steps are written once and shared by every repository of
+an organisation, with secrets and settings kept in one place.</p>
+</main></body></html>"""
+
+
+def test_documentation_index_keeps_its_linked_topics() -> None:
+    # a docs host: the page's linked section headings are its content
+    doc = extract_html(DOCS_INDEX, "https://docs.example.com/en/actions/workflows")
+    assert doc is not None
+    assert doc.metadata["page_type"] == "documentation"
+    for title in ("Using workflow templates", "Choosing where your workflow runs"):
+        assert title in doc.text
+    assert "Pick the machines your jobs use." in doc.text
+    # on a news site the same linked headings are "read also" teasers and stay out
+    news = extract_html(DOCS_INDEX, "https://www.example.com/en/actions/workflows")
+    assert news is not None
+    assert news.metadata["page_type"] != "documentation" and "fallback" not in news.metadata
+    assert "Using workflow templates" not in news.text
+    # the sidebar stays out either way
+    assert "Actions\n" not in doc.text

@@ -915,10 +915,15 @@ def _lede_before(blocks: list[Block], kept: list[Block]) -> list[Block]:
     return extra + kept if extra else kept
 
 
-def _keep(blocks: list[Block]) -> list[Block]:
+#: Blocks that may be a linked item of a documentation page (see _keep's ``link_items``).
+_LINKED_ITEMS = frozenset({"li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"})
+
+
+def _keep(blocks: list[Block], link_items: bool = False) -> list[Block]:
     """Context rules inside the container: prose stays, link lists and boilerplate go; short
     blocks stay only between prose blocks (headings also right before prose), and never when
-    the next longer block is boilerplate (the heading of a link list)."""
+    the next longer block is boilerplate (the heading of a link list). With ``link_items``,
+    list items and headings made of links stay between the first and the last prose block."""
     n = len(blocks)
     good = [b.weight > 0 and b.size >= 80 for b in blocks]
     bad = [_is_bad(b) for b in blocks]
@@ -926,6 +931,13 @@ def _keep(blocks: list[Block]) -> list[Block]:
     last_good = next((i for i in range(n - 1, -1, -1) if good[i]), None)
     if first_good is None or last_good is None:
         return [b for i, b in enumerate(blocks) if not bad[i]]
+    if link_items:
+        # a documentation page's lists of linked topics and its linked section headings
+        # between its paragraphs are its content (an index of sub-pages), not link lists
+        for i in range(last_good):
+            b = blocks[i]
+            if bad[i] and not b.boiler and not b.counter and b.tag in _LINKED_ITEMS:
+                bad[i] = False
     next_bad = [False] * n
     following_bad = False
     for i in range(n - 1, -1, -1):
@@ -1034,11 +1046,13 @@ def extract_content(
     layout: str | None = None,
     lenient: bool = False,
     drop_repeats: bool = False,
+    link_items: bool = False,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked); with ``links``,
     also the page's (href, anchor text) pairs in page order. Scripts, styles, forms' inputs
     and other non-text elements are skipped on the walk (the tree is not changed). With
-    ``drop_repeats``, blocks that repeat an earlier one's text go."""
+    ``drop_repeats``, blocks that repeat an earlier one's text go; with ``link_items``, linked
+    list items and headings between paragraphs stay (a documentation page's topic lists)."""
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)
@@ -1068,7 +1082,7 @@ def extract_content(
         return Content(text="", markdown="" if markdown else None, links=walker.links or [])
     inside = _Inside(ids, walker.parents)
     chosen = [b for b in blocks if inside(b.ancestors[-1])]
-    kept = _keep(chosen)
+    kept = _keep(chosen, link_items)
     prose = sum(b.size for b in kept if b.weight > 0)
     if layout in ("wide", "main") and prose < WIDE_BELOW:
         # content spread over cards or sections; a page whose best subtree already holds
@@ -1080,8 +1094,10 @@ def extract_content(
         kept = [b for b in chosen if not _is_bad(b) or (b.tag in HEADINGS and not b.boiler)]
     elif prose < RELAX_BELOW:
         # little prose in the container (a product page, a list of short items): its short
-        # blocks are the content, so only marked boilerplate and link lists go
-        kept = [b for b in chosen if not _is_bad(b)]
+        # blocks are the content, so only marked boilerplate and link lists go (but what the
+        # context rules kept stays: a documentation page's linked topics)
+        held = {id(b) for b in kept}
+        kept = [b for b in chosen if id(b) in held or not _is_bad(b)]
     if kept:
         kept = _lede_before(blocks, kept)
     total = sum(b.size for b in blocks if not b.boiler)

@@ -27,9 +27,6 @@ FALLBACK_MAX_CHARS = 2_000_000
 #: A thread's posts are the content when they hold this share of the words of the block
 #: walk's main text (else they are comments under an article, reviews under a product).
 THREAD_COVER = 0.55
-#: A page is cut out by its type's rules only when the type leads "article" by this much
-#: evidence (pagetype.classify); closer calls are extracted as articles.
-PROFILE_MARGIN = 0.35
 #: A product's JSON-LD description is added when the text holds less than this share of
 #: its words.
 DESCRIPTION_COVER = 0.5
@@ -118,7 +115,7 @@ def extract_html(
         if posts:
             thread_text = (text, md)
     # a type barely ahead of "article" is recorded, but the page is cut out as an article
-    sure = ptype is not None and ptype.margin >= PROFILE_MARGIN
+    sure = ptype is not None and ptype.margin >= profile_for(ptype.name).margin
     profile = profile_for(ptype.name if ptype and sure and thread_text is None else "article")
     content = extract_content(
         tree,
@@ -129,6 +126,7 @@ def extract_html(
         layout=profile.region,
         lenient=profile.lenient,
         drop_repeats=profile.drop_repeats,
+        link_items=profile.link_items,
     )
     if deadline is not None:
         deadline.check()

@@ -94,6 +94,15 @@ CARD_MIN_CHARS = 20
 GRID_WITH_PROSE = 0.3
 #: ... or this many long paragraphs outside the grid (an article's "more from" grid).
 GRID_PROSE_OUTSIDE = 1
+#: The first label of a URL's host and the page type it speaks for (docs.example.org).
+_HOST_WORDS: dict[str, tuple[str, float]] = {
+    "docs": ("documentation", 1.5), "doc": ("documentation", 1.2),
+    "developer": ("documentation", 1.2), "developers": ("documentation", 1.2),
+    "devdocs": ("documentation", 1.5), "forum": ("forum", 1.0), "forums": ("forum", 1.0),
+    "community": ("forum", 0.4), "shop": ("collection", 0.4), "store": ("collection", 0.4),
+}  # fmt: skip
+#: A link to edit the page's source ("Edit this page" on a documentation site).
+_EDIT_LINK = 'a[href*="/edit/"]'
 _SEGMENT = re.compile(r"[a-z]+")
 _URL_DATE = re.compile(r"/(?:19|20)\d{2}/[01]?\d/")
 
@@ -282,6 +291,14 @@ def _og_type(tree: LexborHTMLParser) -> tuple[str, float] | None:
     return _OG_TYPES.get(og)
 
 
+def _host_label(url: str | None) -> str:
+    """The first label of the URL's host, lower-cased (``docs`` of docs.example.org)."""
+    if not url or "://" not in url:
+        return ""
+    host = url.split("://", 1)[1].split("/", 1)[0]
+    return host.split(".", 1)[0].lower() if host.count(".") >= 2 else ""
+
+
 def _url_words(url: str | None) -> Counter[str]:
     if not url:
         return Counter()
@@ -329,12 +346,18 @@ def classify(
         hit = _URL_WORDS.get(word)
         if hit:
             ev[hit[0]] += hit[1]
+    host = _host_label(url)
+    if host in _HOST_WORDS:
+        kind, weight = _HOST_WORDS[host]
+        ev[kind] += weight
     if url and _URL_DATE.search(url):
         ev["article"] += 1.0
     pre = len(tree.css("pre"))
     code = len(tree.css("code"))
     if pre or code >= 4:
         ev["documentation"] += min(pre, 6) * 0.5 + min(code, 20) * 0.05
+    if tree.css_first(_EDIT_LINK) is not None:
+        ev["documentation"] += 0.6
     prose, paragraphs = _prose_evidence(tree)
     long = len(paragraphs)
     ev["article"] += prose
