@@ -122,3 +122,22 @@ def test_documentation_index_keeps_its_linked_topics() -> None:
     assert "Using workflow templates" not in news.text
     # the sidebar stays out either way
     assert "Actions\n" not in doc.text
+
+
+def test_section_anchor_named_after_its_heading_is_no_boilerplate() -> None:
+    # a generator's section id is the slug of its heading: "comments" in it means nothing
+    para = (
+        "<p>Your patch will almost certainly get comments from reviewers on ways in which "
+        "it can be improved, in the form of a reply to your email; answer every one.</p>"
+    )
+    page = f"""<html><head><title>Submitting patches</title></head><body><div role="main">
+<section id="write-a-good-description"><h2>Write a good description</h2>{
+        para.replace("Your patch", "A description")
+    }{para.replace("Your patch", "The changelog")}</section>
+<section id="respond-to-review-comments"><h2>Respond to review comments</h2>{para}</section>
+<div id="comments"><p>Log in to leave a comment about this page and what it says.</p></div>
+</div></body></html>"""
+    doc = extract_html(page, "https://example.org/doc/submitting-patches.html")
+    assert doc is not None
+    assert "Your patch will almost certainly get comments" in doc.text
+    assert "Log in to leave a comment" not in doc.text

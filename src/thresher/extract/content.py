@@ -290,6 +290,23 @@ def _classify_names(names: str, include_comments: bool, lenient: bool = False) -
     return flags
 
 
+_SLUG_GAPS = re.compile(r"[\W_]+")
+
+
+def _heading_anchor(node: LexborNode, tag: str, ident: str) -> bool:
+    """Whether an id is the slug of the element's own heading (the anchor a documentation
+    generator or a Markdown renderer gives a section or a heading: ``#respond-to-comments``
+    for "Respond to comments"), possibly after a prefix (``user-content-``)."""
+    head = node if tag in HEADINGS else node.css_first("h1, h2, h3, h4, h5, h6")
+    if head is None:
+        return False
+    slug = _SLUG_GAPS.sub("-", head.text(deep=True).casefold()).strip("-")
+    if not slug or "-" not in slug:
+        return False
+    ident = ident.casefold()
+    return ident == slug or ident.endswith("-" + slug)
+
+
 class _Walker:
     """Turns a DOM into blocks with ancestor ids; one pass, no tree mutation."""
 
@@ -432,6 +449,10 @@ class _Walker:
         if not names:
             return False
         flags = _classify_names(names, self.include_comments, self.lenient)
+        if flags & _BOILER and ident and "-" in ident and _heading_anchor(node, tag, ident):
+            # an id made from the section's own heading ("respond-to-review-comments"): an
+            # anchor, it says nothing about layout
+            flags = _classify_names(cls, self.include_comments, self.lenient) if cls else 0
         if tag in ("body", "html", "main", "article") or not flags & _BOILER:
             if flags & _CONTENT:
                 self.bonus[self.counter] = CONTENT_BONUS
