@@ -141,3 +141,23 @@ def test_section_anchor_named_after_its_heading_is_no_boilerplate() -> None:
     assert doc is not None
     assert "Your patch will almost certainly get comments" in doc.text
     assert "Log in to leave a comment" not in doc.text
+
+
+def test_docs_path_outweighs_long_paragraphs() -> None:
+    # a manual's page under /docs/ reads like prose (long paragraphs, a date) but is
+    # documentation: its linked topic list between paragraphs stays
+    para = (
+        "<p>Data types are the building blocks of every application that stores state in "
+        "the server: each has its own commands, its own memory layout and its own limits, "
+        "and choosing the right one early saves a migration later on in production.</p>"
+    )
+    page = f"""<html><head><title>Data types</title>
+<meta property="article:published_time" content="2024-05-01"></head><body><main>
+<h1>Data types</h1>{para * 4}
+<ul><li><a href="/docs/latest/types/strings/">Strings</a></li>
+<li><a href="/docs/latest/types/lists/">Lists</a></li>
+<li><a href="/docs/latest/types/sets/">Sets</a></li></ul>{para}</main></body></html>"""
+    doc = extract_html(page, "https://example.io/docs/latest/develop/data-types/")
+    assert doc is not None
+    assert doc.metadata["page_type"] == "documentation"
+    assert "Strings\nLists\nSets" in doc.text
