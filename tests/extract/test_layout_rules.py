@@ -161,3 +161,36 @@ def test_docs_path_outweighs_long_paragraphs() -> None:
     assert doc is not None
     assert doc.metadata["page_type"] == "documentation"
     assert "Strings\nLists\nSets" in doc.text
+
+
+INTRO = (
+    "<p>Every week our editors pick the courses that students rated highest, from short "
+    "introductions you can finish in an afternoon to full certificate programmes that take "
+    "a few months, all of them free to start and open to anyone with an internet link.</p>"
+)
+
+
+def _grid(cls: str) -> str:
+    cards = "".join(
+        f'<div class="card"><a href="/course/{i}"><img src="/c{i}.jpg" alt="">'
+        f"<h3>Course number {i} on a useful subject</h3></a><p>Rated by {i + 90} students</p>"
+        "</div>"
+        for i in range(8)
+    )
+    return f'<div class="{cls}">{cards}</div>'
+
+
+def test_one_intro_paragraph_does_not_make_a_grid_teasers() -> None:
+    page = f"<html><body><main><h1>Top courses</h1>{INTRO}{_grid('grid')}</main></body></html>"
+    doc = extract_html(page, "https://example.org/top-courses")
+    assert doc is not None
+    assert doc.metadata["page_type"] == "listing"
+
+
+def test_one_paragraph_beside_a_carousel_is_no_listing() -> None:
+    # a video page: its description, then a slider of "more from the show"
+    page = f"""<html><body><main><h1>Top courses</h1>{INTRO}
+<section class="more">{_grid("row swiper-wrapper")}</section></main></body></html>"""
+    doc = extract_html(page, "https://example.org/video/top-courses")
+    assert doc is not None
+    assert doc.metadata["page_type"] != "listing"

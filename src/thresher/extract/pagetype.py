@@ -93,8 +93,9 @@ _DIGITS = re.compile(r"\d+")
 CARD_MIN_CHARS = 20
 #: A card grid's weight when the page also has three or more long paragraphs.
 GRID_WITH_PROSE = 0.3
-#: ... or this many long paragraphs outside the grid (an article's "more from" grid).
-GRID_PROSE_OUTSIDE = 1
+#: ... or this many long paragraphs outside the grid (an article's "more from" grid; one
+#: beside a carousel).
+GRID_PROSE_OUTSIDE = 2
 #: The first label of a URL's host and the page type it speaks for (docs.example.org).
 _HOST_WORDS: dict[str, tuple[str, float]] = {
     "docs": ("documentation", 1.5), "doc": ("documentation", 1.2),
@@ -105,6 +106,27 @@ _HOST_WORDS: dict[str, tuple[str, float]] = {
 #: A link to edit the page's source ("Edit this page" on a documentation site).
 _EDIT_LINK = 'a[href*="/edit/"]'
 _SEGMENT = re.compile(r"[a-z]+")
+#: class words of a carousel or slider (a strip of teasers, rarely a page's own grid).
+_CAROUSEL = re.compile(
+    r"(?:^|[\s_-])(?:carousel|slider|swiper|slick|owl|glide|splide|flickity|slideshow)"
+    r"(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def _carousel(grid: LexborNode) -> bool:
+    """Whether a grid's element or one of its two parents is named as a carousel."""
+    node: LexborNode | None = grid
+    for _ in range(3):
+        if node is None:
+            return False
+        attrs = node.attributes
+        if _CAROUSEL.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+            return True
+        node = node.parent
+    return False
+
+
 _URL_DATE = re.compile(r"/(?:19|20)\d{2}/[01]?\d/")
 
 
@@ -379,9 +401,10 @@ def classify(
         cards, priced, rich, grid_node = _card_grid(tree)
         if cards >= 4:
             # a grid beside long paragraphs is an article's teasers, not the page
+            # (one long paragraph is enough beside a carousel: a "more from" strip)
+            need = 1 if grid_node is not None and _carousel(grid_node) else GRID_PROSE_OUTSIDE
             beside_prose = long >= 3 or (
-                grid_node is not None
-                and sum(not _inside(p, grid_node) for p in paragraphs) >= GRID_PROSE_OUTSIDE
+                grid_node is not None and sum(not _inside(p, grid_node) for p in paragraphs) >= need
             )
             grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if beside_prose else 1.0)
             if priced >= 0.5 * cards:
