@@ -229,7 +229,12 @@ def _camel_layout() -> re.Pattern[str]:
 
 
 CAMEL_LAYOUT_RE = _camel_layout()
-_BOILER, _COMMENT, _CONTENT, _LAYOUT = 1, 2, 4, 8
+_BOILER, _COMMENT, _CONTENT, _LAYOUT, _CONSENT = 1, 2, 4, 8, 16
+#: Class/id words of a cookie or consent banner: boilerplate that is never a wrapper of the
+#: content, however much text it holds (see release_wrappers).
+CONSENT_RE = re.compile(_TOKEN_RE.format(words=r"cookies?|consent|gdpr"), re.IGNORECASE)
+#: Roles and ARIA marks of a dialog laid over the page (a consent form, a sign-up box).
+_DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
 
 
 def _classify_token(token: str) -> int:
@@ -254,6 +259,8 @@ def _classify_token(token: str) -> int:
             flags |= _BOILER | _LAYOUT
         if COMMENT_RE.search(clean):
             flags |= _COMMENT
+        if flags & _BOILER and CONSENT_RE.search(clean):
+            flags |= _CONSENT
         if CONTENT_RE.search(clean):
             flags |= _CONTENT
         if len(_TOKEN_CACHE) > 200_000:
@@ -272,7 +279,7 @@ def _classify_names(names: str, include_comments: bool, lenient: bool = False) -
     found = 0
     for token in names.split():
         found |= _classify_token(token)
-    flags = found & _CONTENT
+    flags = found & (_CONTENT | _CONSENT)
     if found & (_LAYOUT if lenient else _BOILER):
         flags |= _BOILER
     elif found & _COMMENT and not include_comments:
@@ -281,6 +288,23 @@ def _classify_names(names: str, include_comments: bool, lenient: bool = False) -
         cache.clear()
     cache[names] = flags
     return flags
+
+
+_SLUG_GAPS = re.compile(r"[\W_]+")
+
+
+def _heading_anchor(node: LexborNode, tag: str, ident: str) -> bool:
+    """Whether an id is the slug of the element's own heading (the anchor a documentation
+    generator or a Markdown renderer gives a section or a heading: ``#respond-to-comments``
+    for "Respond to comments"), possibly after a prefix (``user-content-``)."""
+    head = node if tag in HEADINGS else node.css_first("h1, h2, h3, h4, h5, h6")
+    if head is None:
+        return False
+    slug = _SLUG_GAPS.sub("-", head.text(deep=True).casefold()).strip("-")
+    if not slug or "-" not in slug:
+        return False
+    ident = ident.casefold()
+    return ident == slug or ident.endswith("-" + slug)
 
 
 class _Walker:
@@ -324,6 +348,8 @@ class _Walker:
         self.images: list[tuple[tuple[int, ...], dict[str, Any]]] = []
         self.boiler_tags = BOILER_TAGS if base_tags else frozenset()
         self.comment_ids: set[int] = set()
+        #: dialogs and consent banners: boilerplate that is never released as a wrapper
+        self.overlay_ids: set[int] = set()
         self.bonus: dict[int, float] = {}
         self.detect = base_tags
         self.lenient = False
@@ -407,6 +433,11 @@ class _Walker:
             return True
         role = attrs.get("role")
         if role and role.lower() in _ROLES_BOILER:
+            if role.lower() in _DIALOG_ROLES:
+                self.overlay_ids.add(self.counter)
+            return True
+        if attrs.get("aria-modal") == "true":
+            self.overlay_ids.add(self.counter)
             return True
         if tag in _PROP_TAGS:
             prop = attrs.get("itemprop")
@@ -418,12 +449,18 @@ class _Walker:
         if not names:
             return False
         flags = _classify_names(names, self.include_comments, self.lenient)
+        if flags & _BOILER and ident and "-" in ident and _heading_anchor(node, tag, ident):
+            # an id made from the section's own heading ("respond-to-review-comments"): an
+            # anchor, it says nothing about layout
+            flags = _classify_names(cls, self.include_comments, self.lenient) if cls else 0
         if tag in ("body", "html", "main", "article") or not flags & _BOILER:
             if flags & _CONTENT:
                 self.bonus[self.counter] = CONTENT_BONUS
             return False
         if flags & _COMMENT:
             self.comment_ids.add(self.counter)
+        if flags & _CONSENT:
+            self.overlay_ids.add(self.counter)
         return True
 
     # ------------------------------------------------------------------ walk
@@ -899,10 +936,15 @@ def _lede_before(blocks: list[Block], kept: list[Block]) -> list[Block]:
     return extra + kept if extra else kept
 
 
-def _keep(blocks: list[Block]) -> list[Block]:
+#: Blocks that may be a linked item of a documentation page (see _keep's ``link_items``).
+_LINKED_ITEMS = frozenset({"li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"})
+
+
+def _keep(blocks: list[Block], link_items: bool = False) -> list[Block]:
     """Context rules inside the container: prose stays, link lists and boilerplate go; short
     blocks stay only between prose blocks (headings also right before prose), and never when
-    the next longer block is boilerplate (the heading of a link list)."""
+    the next longer block is boilerplate (the heading of a link list). With ``link_items``,
+    list items and headings made of links stay between the first and the last prose block."""
     n = len(blocks)
     good = [b.weight > 0 and b.size >= 80 for b in blocks]
     bad = [_is_bad(b) for b in blocks]
@@ -910,6 +952,13 @@ def _keep(blocks: list[Block]) -> list[Block]:
     last_good = next((i for i in range(n - 1, -1, -1) if good[i]), None)
     if first_good is None or last_good is None:
         return [b for i, b in enumerate(blocks) if not bad[i]]
+    if link_items:
+        # a documentation page's lists of linked topics and its linked section headings
+        # between its paragraphs are its content (an index of sub-pages), not link lists
+        for i in range(last_good):
+            b = blocks[i]
+            if bad[i] and not b.boiler and not b.counter and b.tag in _LINKED_ITEMS:
+                bad[i] = False
     next_bad = [False] * n
     following_bad = False
     for i in range(n - 1, -1, -1):
@@ -1018,11 +1067,13 @@ def extract_content(
     layout: str | None = None,
     lenient: bool = False,
     drop_repeats: bool = False,
+    link_items: bool = False,
 ) -> Content:
     """The main content of a parsed page as text (and Markdown when asked); with ``links``,
     also the page's (href, anchor text) pairs in page order. Scripts, styles, forms' inputs
     and other non-text elements are skipped on the walk (the tree is not changed). With
-    ``drop_repeats``, blocks that repeat an earlier one's text go."""
+    ``drop_repeats``, blocks that repeat an earlier one's text go; with ``link_items``, linked
+    list items and headings between paragraphs stay (a documentation page's topic lists)."""
     body = tree.body
     if body is None:
         return Content(text="", markdown="" if markdown else None)
@@ -1041,7 +1092,7 @@ def extract_content(
     for b in blocks:
         b.size = len(b.text.encode("utf-8"))
     footers = {e for e, t in walker.tags.items() if t == "footer"}
-    release_wrappers(blocks, walker.comment_ids, footers)
+    release_wrappers(blocks, walker.comment_ids, footers | walker.overlay_ids)
     for b in blocks:
         _score(b)
     totals: dict[int, float] = {}
@@ -1052,7 +1103,7 @@ def extract_content(
         return Content(text="", markdown="" if markdown else None, links=walker.links or [])
     inside = _Inside(ids, walker.parents)
     chosen = [b for b in blocks if inside(b.ancestors[-1])]
-    kept = _keep(chosen)
+    kept = _keep(chosen, link_items)
     prose = sum(b.size for b in kept if b.weight > 0)
     if layout in ("wide", "main") and prose < WIDE_BELOW:
         # content spread over cards or sections; a page whose best subtree already holds
@@ -1064,8 +1115,10 @@ def extract_content(
         kept = [b for b in chosen if not _is_bad(b) or (b.tag in HEADINGS and not b.boiler)]
     elif prose < RELAX_BELOW:
         # little prose in the container (a product page, a list of short items): its short
-        # blocks are the content, so only marked boilerplate and link lists go
-        kept = [b for b in chosen if not _is_bad(b)]
+        # blocks are the content, so only marked boilerplate and link lists go (but what the
+        # context rules kept stays: a documentation page's linked topics)
+        held = {id(b) for b in kept}
+        kept = [b for b in chosen if id(b) in held or not _is_bad(b)]
     if kept:
         kept = _lede_before(blocks, kept)
     total = sum(b.size for b in blocks if not b.boiler)

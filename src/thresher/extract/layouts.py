@@ -38,6 +38,10 @@ MAX_DATE_CHARS = 60
 MAX_POSTS = 500
 
 
+#: The lead over "article" a page type needs for its rules to be used (see Profile.margin).
+PROFILE_MARGIN = 0.35
+
+
 @dataclass(slots=True)
 class Profile:
     """How the block walk runs for a page type."""
@@ -54,11 +58,18 @@ class Profile:
     #: blocks repeating an earlier block go (a shop's desktop, tablet and mobile copies of
     #: one panel, a carousel's clones); on articles and docs repeats are mostly meant
     drop_repeats: bool = False
+    #: lists of linked topics and linked headings between paragraphs are content (an index
+    #: of a manual's sub-pages); on articles they are "read also" boxes
+    link_items: bool = False
+    #: the page is cut out by these rules only when its type leads "article" by this much
+    #: evidence (pagetype.classify); closer calls are extracted as articles
+    margin: float = PROFILE_MARGIN
 
 
 PROFILES: dict[str, Profile] = {
     "article": Profile(),
-    "documentation": Profile(),
+    # an article's rules and linked topic lists: safe on a close call
+    "documentation": Profile(link_items=True, margin=0.01),
     "forum": Profile(lenient=True, comments=True),
     "product": Profile(fallback=False, drop_repeats=True),
     "collection": Profile(lenient=True, region="wide", drop_repeats=True),

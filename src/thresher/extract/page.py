@@ -27,9 +27,6 @@ FALLBACK_MAX_CHARS = 2_000_000
 #: A thread's posts are the content when they hold this share of the words of the block
 #: walk's main text (else they are comments under an article, reviews under a product).
 THREAD_COVER = 0.55
-#: A page is cut out by its type's rules only when the type leads "article" by this much
-#: evidence (pagetype.classify); closer calls are extracted as articles.
-PROFILE_MARGIN = 0.35
 #: A product's JSON-LD description is added when the text holds less than this share of
 #: its words.
 DESCRIPTION_COVER = 0.5
@@ -118,7 +115,7 @@ def extract_html(
         if posts:
             thread_text = (text, md)
     # a type barely ahead of "article" is recorded, but the page is cut out as an article
-    sure = ptype is not None and ptype.margin >= PROFILE_MARGIN
+    sure = ptype is not None and ptype.margin >= profile_for(ptype.name).margin
     profile = profile_for(ptype.name if ptype and sure and thread_text is None else "article")
     content = extract_content(
         tree,
@@ -129,12 +126,16 @@ def extract_html(
         layout=profile.region,
         lenient=profile.lenient,
         drop_repeats=profile.drop_repeats,
+        link_items=profile.link_items,
     )
     if deadline is not None:
         deadline.check()
     extractor = None
     if thread_text is not None and ptype is not None:
-        if covers(thread_text[0], content.text) >= THREAD_COVER:
+        # the posts are the content when they hold most of the walk's main text, or when
+        # the walk found next to no prose and the posts hold more text than it
+        found_little = content.prose < FALLBACK_BELOW and len(thread_text[0]) > len(content.text)
+        if found_little or covers(thread_text[0], content.text) >= THREAD_COVER:
             text, md = thread_text
             content = replace(content, text=text, markdown=md, prose=len(text.encode()))
             extractor = "thread"
@@ -143,8 +144,8 @@ def extract_html(
             # own main text is not among them
             posts = []
             ptype = replace(ptype, name=ptype.runner_up, posts=[])
-    if not profile.fallback:
-        fallback_below = 0
+    if not profile.fallback or extractor == "thread":
+        fallback_below = 0  # a short thread is still the page's every post
     if (
         content.prose < fallback_below
         and len(content.text) < FALLBACK_TEXT_MAX

@@ -56,7 +56,8 @@ _URL_WORDS: dict[str, tuple[str, float]] = {
     "item": ("product", 0.4), "p": ("product", 0.2),
     "collections": ("collection", 0.8), "category": ("collection", 0.8),
     "categories": ("collection", 0.8), "shop": ("collection", 0.4), "c": ("collection", 0.2),
-    "docs": ("documentation", 1.2), "doc": ("documentation", 0.8),
+    "docs": ("documentation", 2.5), "doc": ("documentation", 1.5),
+    "latest": ("documentation", 0.6), "stable": ("documentation", 0.6),
     "documentation": ("documentation", 1.5), "api": ("documentation", 0.6),
     "reference": ("documentation", 0.8), "manual": ("documentation", 0.8),
     "guide": ("documentation", 0.3), "wiki": ("documentation", 0.6),
@@ -92,9 +93,40 @@ _DIGITS = re.compile(r"\d+")
 CARD_MIN_CHARS = 20
 #: A card grid's weight when the page also has three or more long paragraphs.
 GRID_WITH_PROSE = 0.3
-#: ... or this many long paragraphs outside the grid (an article's "more from" grid).
-GRID_PROSE_OUTSIDE = 1
+#: ... or this many long paragraphs outside the grid (an article's "more from" grid; one
+#: beside a carousel).
+GRID_PROSE_OUTSIDE = 2
+#: The first label of a URL's host and the page type it speaks for (docs.example.org).
+_HOST_WORDS: dict[str, tuple[str, float]] = {
+    "docs": ("documentation", 1.5), "doc": ("documentation", 1.2),
+    "developer": ("documentation", 1.2), "developers": ("documentation", 1.2),
+    "devdocs": ("documentation", 1.5), "forum": ("forum", 1.0), "forums": ("forum", 1.0),
+    "community": ("forum", 0.4), "shop": ("collection", 0.4), "store": ("collection", 0.4),
+}  # fmt: skip
+#: A link to edit the page's source ("Edit this page" on a documentation site).
+_EDIT_LINK = 'a[href*="/edit/"]'
 _SEGMENT = re.compile(r"[a-z]+")
+#: class words of a carousel or slider (a strip of teasers, rarely a page's own grid).
+_CAROUSEL = re.compile(
+    r"(?:^|[\s_-])(?:carousel|slider|swiper|slick|owl|glide|splide|flickity|slideshow)"
+    r"(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def _carousel(grid: LexborNode) -> bool:
+    """Whether a grid's element or one of its two parents is named as a carousel."""
+    node: LexborNode | None = grid
+    for _ in range(3):
+        if node is None:
+            return False
+        attrs = node.attributes
+        if _CAROUSEL.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+            return True
+        node = node.parent
+    return False
+
+
 _URL_DATE = re.compile(r"/(?:19|20)\d{2}/[01]?\d/")
 
 
@@ -282,6 +314,14 @@ def _og_type(tree: LexborHTMLParser) -> tuple[str, float] | None:
     return _OG_TYPES.get(og)
 
 
+def _host_label(url: str | None) -> str:
+    """The first label of the URL's host, lower-cased (``docs`` of docs.example.org)."""
+    if not url or "://" not in url:
+        return ""
+    host = url.split("://", 1)[1].split("/", 1)[0]
+    return host.split(".", 1)[0].lower() if host.count(".") >= 2 else ""
+
+
 def _url_words(url: str | None) -> Counter[str]:
     if not url:
         return Counter()
@@ -329,12 +369,18 @@ def classify(
         hit = _URL_WORDS.get(word)
         if hit:
             ev[hit[0]] += hit[1]
+    host = _host_label(url)
+    if host in _HOST_WORDS:
+        kind, weight = _HOST_WORDS[host]
+        ev[kind] += weight
     if url and _URL_DATE.search(url):
         ev["article"] += 1.0
     pre = len(tree.css("pre"))
     code = len(tree.css("code"))
     if pre or code >= 4:
         ev["documentation"] += min(pre, 6) * 0.5 + min(code, 20) * 0.05
+    if tree.css_first(_EDIT_LINK) is not None:
+        ev["documentation"] += 0.6
     prose, paragraphs = _prose_evidence(tree)
     long = len(paragraphs)
     ev["article"] += prose
@@ -355,9 +401,10 @@ def classify(
         cards, priced, rich, grid_node = _card_grid(tree)
         if cards >= 4:
             # a grid beside long paragraphs is an article's teasers, not the page
+            # (one long paragraph is enough beside a carousel: a "more from" strip)
+            need = 1 if grid_node is not None and _carousel(grid_node) else GRID_PROSE_OUTSIDE
             beside_prose = long >= 3 or (
-                grid_node is not None
-                and sum(not _inside(p, grid_node) for p in paragraphs) >= GRID_PROSE_OUTSIDE
+                grid_node is not None and sum(not _inside(p, grid_node) for p in paragraphs) >= need
             )
             grid = min(cards, 24) / 8 * (GRID_WITH_PROSE if beside_prose else 1.0)
             if priced >= 0.5 * cards:
