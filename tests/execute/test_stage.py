@@ -153,3 +153,30 @@ def test_large_file_digests_are_remembered_until_the_file_changes(
     os.utime(f, ns=(10**18, 10**18))
     assert file_digest(f) != first and calls  # changed: read again
     assert run_fingerprint("s", [str(f)]) != run_fingerprint("t", [str(f)])
+
+
+def test_final_parts_are_planned_folder_by_folder_in_shard_order() -> None:
+    """Every stage's commit plans its final parts alike: per folder (a folder's name may hold
+    dots: a language code from the data), numbered in shard order, small parts joined, every
+    format of a part together."""
+    from thresher.store.join import plan_finals
+    from thresher.store.writers import Part
+
+    def part(path: str, size: int) -> Part:
+        return Part(path, "0" * 64, 1, size)
+
+    shards = [
+        [part("en/head/part-00000.jsonl.gz", 10), part("en/head/part-00000.parquet", 10),
+         part("x.y/all/part-00000.jsonl.gz", 10), part("x.y/all/part-00000.parquet", 10)],
+        [part("en/head/part-00000.jsonl.gz", 10), part("en/head/part-00000.parquet", 10)],
+        [part("en/head/part-00000.jsonl.gz", 10**9), part("en/head/part-00000.parquet", 10**9)],
+    ]  # fmt: skip
+    finals = plan_finals(shards, ["jsonl.gz", "parquet"], part_bytes=1000)
+    assert [(f.path, [i for i, _ in f.sources]) for f in finals] == [
+        ("en/head/part-00000.jsonl.gz", [0, 1]),
+        ("en/head/part-00000.parquet", [0, 1]),
+        ("en/head/part-00001.jsonl.gz", [2]),
+        ("en/head/part-00001.parquet", [2]),
+        ("x.y/all/part-00000.jsonl.gz", [0]),
+        ("x.y/all/part-00000.parquet", [0]),
+    ]

@@ -91,11 +91,11 @@ def plan_finals(
     for i, parts in enumerate(shards):
         by_stem: dict[str, dict[str, Part]] = {}
         for p in parts:
-            stem, fmt = p.path.split(".", 1)
-            by_stem.setdefault(stem, {})[fmt] = p
-        for stem in sorted(by_stem):
-            folder = stem.rsplit("/", 1)[0] if "/" in stem else ""
-            units.setdefault(folder, []).append((i, by_stem[stem]))
+            folder, _, name = p.path.rpartition("/")  # a folder's name may hold dots
+            stem, fmt = name.split(".", 1)
+            by_stem.setdefault(f"{folder}/{stem}", {})[fmt] = p
+        for key in sorted(by_stem):
+            units.setdefault(key.rsplit("/", 1)[0], []).append((i, by_stem[key]))
     primary = formats[0]
     finals = []
     for folder in sorted(units):
