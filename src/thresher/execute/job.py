@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from thresher.errors import Unfinished
+from thresher.execute.run_folder import ManifestInfo
 from thresher.stats import StepStats
 from thresher.store.identity import run_fingerprint
 from thresher.store.markers import fresh_stage, write_marker
@@ -168,13 +169,8 @@ class Job:
     ) -> Any:
         """Every shard's staged output into place with the manifest (``folder``: the
         :class:`~thresher.execute.run_folder.RunFolder`); the result."""
-        return folder.commit(
-            [[Part(**p) for p in info["parts"]] for info in infos],
-            config=self.config(),
-            inputs=self.inputs,
-            stats=stats,
-            extra=self.extra(),
-        )
+        staged = [[Part(**p) for p in info["parts"]] for info in infos]
+        return folder.commit(staged, ManifestInfo(self.config(), self.inputs, stats, self.extra()))
 
     def config(self) -> Any:
         """The settings the manifest records."""

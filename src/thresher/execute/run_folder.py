@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +34,16 @@ from thresher.store.remote_shards import RemoteRun, RemoteSlots
 from thresher.store.writers import DEFAULT_PART_BYTES, Part
 
 Slots = ShardSlots | RemoteSlots
+
+
+@dataclass
+class ManifestInfo:
+    """What a commit's manifest records beside the parts (and the run's fingerprint)."""
+
+    config: Any
+    inputs: Sequence[str]
+    stats: list[StepStats]
+    extra: dict[str, Any]
 
 
 class RunFolder(Protocol):
@@ -54,16 +65,7 @@ class RunFolder(Protocol):
         """The markers of a round's scans (``work/NAME/NNNNN.done.json``)."""
         ...
 
-    def commit_built(
-        self,
-        built: Path,
-        parts: list[Part],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
+    def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
         """Commit final parts the job built itself in the local folder ``built`` (e.g.
         shuffled across shards), with the manifest and stats."""
         ...
@@ -97,15 +99,7 @@ class RunFolder(Protocol):
         """Drop what the run staged; the folder's earlier output stays."""
         ...
 
-    def commit(
-        self,
-        staged: Sequence[Sequence[Part]],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
+    def commit(self, staged: Sequence[Sequence[Part]], info: ManifestInfo) -> FolderResult:
         """Every shard's staged parts into place (numbered in shard order, small ones
         joined), then the manifest and stats: the commit."""
         ...
@@ -197,33 +191,11 @@ class LocalRun:
     def abort(self) -> None:
         self.folder.abort()
 
-    def commit(
-        self,
-        staged: Sequence[Sequence[Part]],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
-        return self.folder.commit_shards(
-            staged, part_bytes=self.part_bytes, config=config, inputs=inputs, stats=stats,
-            extra=extra,
-        )  # fmt: skip
+    def commit(self, staged: Sequence[Sequence[Part]], info: ManifestInfo) -> FolderResult:
+        return self.folder.commit_shards(staged, part_bytes=self.part_bytes, **vars(info))
 
-    def commit_built(
-        self,
-        built: Path,
-        parts: list[Part],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
-        return self.folder.commit_built(
-            built, parts, config=config, inputs=inputs, stats=stats, extra=extra
-        )
+    def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
+        return self.folder.commit_built(built, parts, **vars(info))
 
 
 class BucketRun:
@@ -283,38 +255,18 @@ class BucketRun:
     def abort(self) -> None:
         self.run.abort()
 
-    def commit(
-        self,
-        staged: Sequence[Sequence[Part]],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
+    def commit(self, staged: Sequence[Sequence[Part]], info: ManifestInfo) -> FolderResult:
         manifest = self.run.commit_shards(
-            staged, kind=self.kind, formats=self.formats, part_bytes=self.part_bytes,
-            config=config, inputs=inputs, stats=stats, extra=extra,
-        )  # fmt: skip
+            staged, kind=self.kind, formats=self.formats, part_bytes=self.part_bytes, **vars(info)
+        )
         parts = [Part(**p) for p in manifest["parts"]]
         return FolderResult(
             self.remote.url, documents=int(manifest["counts"]["documents"]), parts=parts
         )
 
-    def commit_built(
-        self,
-        built: Path,
-        parts: list[Part],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
-        write_manifest(
-            built, kind=self.kind, config=config, inputs=inputs, parts=parts, stats=stats,
-            extra={"fingerprint": self.fingerprint, **extra},
-        )  # fmt: skip
+    def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
+        extra = {"fingerprint": self.fingerprint, **info.extra}
+        write_manifest(built, kind=self.kind, parts=parts, **{**vars(info), "extra": extra})
         manifest = self.remote.publish(built)
         self.run.abort()  # the shards' staging: work, not output
         return FolderResult(
@@ -371,19 +323,8 @@ class MirroredRun(LocalRun):
         """The committed working copy to the bucket (its manifest written last)."""
         self.remote.publish(self.out)
 
-    def commit_built(
-        self,
-        built: Path,
-        parts: list[Part],
-        *,
-        config: Any,
-        inputs: Sequence[str],
-        stats: list[StepStats],
-        extra: dict[str, Any],
-    ) -> FolderResult:
-        result = super().commit_built(
-            built, parts, config=config, inputs=inputs, stats=stats, extra=extra
-        )
+    def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
+        result = super().commit_built(built, parts, info)
         self.publish()
         result.out_dir = self.remote.url
         return result

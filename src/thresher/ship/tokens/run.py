@@ -24,6 +24,7 @@ import numpy as np
 
 from thresher.errors import ConfigError, NothingToDoError
 from thresher.execute.config import ExecutorConfig
+from thresher.execute.run_folder import ManifestInfo
 from thresher.execute.stage import run_stage
 from thresher.ship.tokens import megatron, numpy_format
 from thresher.ship.tokens.job import TokenRunsJob
@@ -122,11 +123,9 @@ class TokenizeJob(TokenRunsJob):
         runs = [f"{i:05d}/{p['path']}" for i, info in enumerate(infos) for p in info["parts"]]
         with _scratch(folder.work) as tmp:  # beside the output: the shards move, not copy
             built = self.pack(root, runs, tmp)
-            result = folder.commit_built(
-                tmp / "shards", [Part(**p) for p in built["parts"]],
-                config=self.config(), inputs=self.inputs, stats=[*stats, built["mix"]],
-                extra={"tokens": built["tokens"]},
-            )  # fmt: skip
+            info = ManifestInfo(self.config(), self.inputs, [*stats, built["mix"]],
+                                {"tokens": built["tokens"]})  # fmt: skip
+            result = folder.commit_built(tmp / "shards", [Part(**p) for p in built["parts"]], info)
         return _result(result.out_dir, {"tokens": built["tokens"], "parts": built["parts"]},
                        skipped=False)  # fmt: skip
 
