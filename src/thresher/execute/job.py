@@ -170,7 +170,10 @@ class Job:
         """Every shard's staged output into place with the manifest (``folder``: the
         :class:`~thresher.execute.run_folder.RunFolder`); the result."""
         staged = [[Part(**p) for p in info["parts"]] for info in infos]
-        return folder.commit(staged, ManifestInfo(self.config(), self.inputs, stats, self.extra()))
+        info = ManifestInfo(self.config(), self.inputs, stats, self.extra())
+        result = folder.commit(staged, info)
+        result.stats = stats
+        return result
 
     def config(self) -> Any:
         """The settings the manifest records."""

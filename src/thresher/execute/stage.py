@@ -144,10 +144,7 @@ def _commit(
     if sum(info["documents"] for info in infos) == 0:
         folder.abort()
         raise NothingToDoError(job.nothing(merged))
-    result = job.commit(folder, infos, merged, state)
-    if getattr(result, "stats", None) == []:
-        result.stats = merged
-    return result
+    return job.commit(folder, infos, merged, state)
 
 
 def _run_shards(
