@@ -104,6 +104,11 @@ class RunFolder(Protocol):
         joined), then the manifest and stats: the commit."""
         ...
 
+    def publish(self) -> Path | str:
+        """After a job committed into the local folder itself (refine's finalise): make it the
+        output (a mirrored bucket run uploads its working copy); where the output is."""
+        ...
+
 
 def published(
     remote: RemoteFolder, kind: str, fingerprint: str, overwrite: bool
@@ -197,6 +202,10 @@ class LocalRun:
     def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
         return self.folder.commit_built(built, parts, **vars(info))
 
+    def publish(self) -> Path | str:
+        """Nothing to upload: the folder is the output."""
+        return self.out
+
 
 class BucketRun:
     """A run into a folder of an object store (``s3://...``)."""
@@ -273,6 +282,10 @@ class BucketRun:
             self.remote.url, documents=int(manifest["counts"]["documents"]), parts=parts
         )
 
+    def publish(self) -> Path | str:
+        """Nothing to upload: every commit of a bucket run publishes."""
+        return self.remote.url
+
 
 class MirroredRun(LocalRun):
     """A run of a job with rounds into a folder of an object store: tasks work against the
@@ -319,14 +332,19 @@ class MirroredRun(LocalRun):
     def push(self) -> None:
         self.shared.push(self.root)
 
-    def publish(self) -> None:
+    def publish(self) -> Path | str:
         """The committed working copy to the bucket (its manifest written last)."""
         self.remote.publish(self.out)
+        return self.remote.url
+
+    def commit(self, staged: Sequence[Sequence[Part]], info: ManifestInfo) -> FolderResult:
+        result = super().commit(staged, info)
+        result.out_dir = self.publish()
+        return result
 
     def commit_built(self, built: Path, parts: list[Part], info: ManifestInfo) -> FolderResult:
         result = super().commit_built(built, parts, info)
-        self.publish()
-        result.out_dir = self.remote.url
+        result.out_dir = self.publish()
         return result
 
 

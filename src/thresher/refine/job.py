@@ -18,7 +18,13 @@ from thresher.refine.finalise import finalise
 from thresher.refine.result import RefineResult
 from thresher.refine.shards import Shard, plan_shards
 from thresher.refine.steps import build_steps
-from thresher.refine.work import WORK, WorkFolder, fingerprint, output_formats
+from thresher.refine.work import (
+    WORK,
+    WorkFolder,
+    fingerprint,
+    output_formats,
+    remove_refine_output,
+)
 from thresher.stats import StepStats
 from thresher.store.config import OutputConfig
 from thresher.store.manifest import MANIFEST
@@ -115,8 +121,6 @@ class RefineJob(Job):
         out: Path = folder.out
         merges = {_step_of(k): v for k, v in state.items() if k.startswith(SCAN)}
         if folder.folder.prior.replace and ((out / MANIFEST).is_file() or not folder.resumed):
-            from thresher.refine.work import remove_refine_output
-
             remove_refine_output(out, keep_work=True)  # another run's corpus, now replaced
         result = finalise(
             out, WorkFolder(out), self.document_files, len(infos), self.refine_config, self.output,
@@ -126,10 +130,7 @@ class RefineJob(Job):
         missing = result.buckets.get("not_bucketed", {}) if self.refine_config.lm_dir else {}
         no_model = [k for k, v in missing.items() if v.get("reason") == "no language model"]
         notes.warn_missing_models(no_model, self.refine_config.lm_dir, self.warned)
-        publish = getattr(folder, "publish", None)
-        if publish is not None:  # a bucket run: the working copy goes up
-            publish()
-            result.out_dir = folder.remote.url
+        result.out_dir = folder.publish()  # a bucket run: the working copy goes up
         return result
 
     def nothing(self, stats: list[StepStats]) -> str:

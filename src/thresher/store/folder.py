@@ -227,7 +227,6 @@ class DocumentsFolder:
         kind: str,
         fingerprint: str,
         formats: Sequence[str] = ("jsonl.gz",),
-        partition: Sequence[str] = (),
         overwrite: bool = False,
         work: str | None = None,
         inputs: Sequence[str | Path] = (),
@@ -239,7 +238,6 @@ class DocumentsFolder:
         self.kind = kind
         self.fingerprint = fingerprint
         self.formats = list(formats)
-        self.partition = tuple(partition)
         self.overwrite = overwrite
         self.work_name = work or f".{kind}-work"
         self.work = self.out / self.work_name
@@ -247,15 +245,13 @@ class DocumentsFolder:
         self.plan: dict[str, Any] = {}
         self.resumed = False
 
-    def open(
-        self, *, resume: bool = False, plan: dict[str, Any] | None = None
-    ) -> FolderResult | None:
+    def open(self, *, resume: bool = False) -> FolderResult | None:
         """The finished result when the folder already holds this run; otherwise prepare the
         work folder and return None.
 
-        ``plan`` is saved in the work folder with the fingerprint (:attr:`plan` holds it);
-        with ``resume``, the work folder of a killed run of the same fingerprint is kept
-        and :attr:`plan` is the one that run saved (:attr:`resumed` is then true)."""
+        The fingerprint is saved as the work folder's plan (:attr:`plan` holds it); with
+        ``resume``, the work folder of a killed run of the same fingerprint is kept and
+        :attr:`plan` is the one that run saved (:attr:`resumed` is then true)."""
         self.prior = prior_run(
             self.out,
             kind=self.kind,
@@ -280,7 +276,7 @@ class DocumentsFolder:
             shutil.rmtree(self.work)  # a killed attempt: its staged parts are incomplete
         try:
             self.work.mkdir(parents=True)
-            self.plan = {"fingerprint": self.fingerprint, **(plan or {})}
+            self.plan = {"fingerprint": self.fingerprint}
             write_json(saved, self.plan)
         except BaseException:
             self.abort()
