@@ -187,18 +187,25 @@ class DataHandler(BaseHTTPRequestHandler):
         with st.lock:
             drops = st.drop_after.get(path)
             cut = drops.pop(0) if drops and status in (200, 206) else None
-        try:
-            if cut is not None:
+        if cut is not None:
+            try:
                 self.wfile.write(body[:cut])
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(body)
-        except OSError:
-            return  # the client went away (a killed run)
+            except OSError:
+                pass
+            return
+        # logged before the body goes out: a client that has read it finds it logged
+        record = (path, header, status)
         with st.lock:
-            st.served.append((path, header, status))
+            st.served.append(record)
+        try:
+            self.wfile.write(body)
+            self.wfile.flush()
+        except OSError:  # the client went away (a killed run): not served whole after all
+            with st.lock:
+                del st.served[len(st.served) - 1 - st.served[::-1].index(record)]
 
 
 @dataclass
