@@ -91,6 +91,11 @@ def register(app: typer.Typer) -> None:
             help="Pages with less prose than this many bytes get trafilatura's choice of "
             "blocks (0 turns the fallback off; default 300).",
         ),
+        block_model: bool | None = typer.Option(
+            None,
+            "--block-model/--no-block-model",
+            help="Let the learned block model reconsider the rules' blocks (default on).",
+        ),
         page_types: str | None = typer.Option(
             None,
             "--page-types",
@@ -168,6 +173,7 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             include_comments=comments or None,
             fallback_below=fallback_below,
+            block_model=block_model,
             page_types=page_types,
         )
         from thresher.execute.config import legacy_keys, load_executor

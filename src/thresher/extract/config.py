@@ -43,6 +43,11 @@ class ExtractConfig(Section):
         description="pages whose own result holds less prose than this many bytes get "
         "trafilatura's choice of blocks (0: never)",
     )
+    block_model: bool = Field(
+        True,
+        description="let the learned block model reconsider the rules' choice of blocks "
+        "(thresher.extract.blockmodel); false: the rules alone",
+    )
     page_types: list[str] | None = Field(
         None,
         description="keep only pages of these types (article, forum, product, collection, "

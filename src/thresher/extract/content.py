@@ -148,6 +148,10 @@ class Content:
     page_blocks: list[Block] = field(default_factory=list)
     #: (href, anchor text) of every link met on the way, when asked for
     links: list[tuple[str, str]] = field(default_factory=list)
+    #: the blocks of the chosen container(s), before the context rules
+    chosen: list[Block] = field(default_factory=list)
+    #: the tag of every block element by its id (see Block.ancestors)
+    tags: dict[int, str] = field(default_factory=dict)
 
 
 #: Link-dense blocks with at least this many links may be prose (see _is_link_prose).
@@ -1017,7 +1021,7 @@ def _wide_root(
     return eid
 
 
-def _first_of_repeats(blocks: list[Block]) -> list[Block]:
+def first_of_repeats(blocks: list[Block]) -> list[Block]:
     """The blocks without repeats of an earlier block's text (a carousel's or a tab's copy
     of the same panel, a mobile and a desktop version of one section): the first stays."""
     seen: set[str] = set()
@@ -1046,7 +1050,7 @@ def render_node(
     walker.flush()
     kept = [b for b in walker.blocks if not b.boiler]
     text = "\n".join(b.text for b in kept)
-    return text, (_join_markdown(kept) if markdown else None)
+    return text, (join_markdown(kept) if markdown else None)
 
 
 def node_text(node: LexborNode) -> str:
@@ -1126,11 +1130,11 @@ def extract_content(
         # tiny page or nothing prose-like: fall back to everything that is not boilerplate
         kept = [b for b in blocks if not _is_bad(b)]
     if drop_repeats:
-        kept = _first_of_repeats(kept)
+        kept = first_of_repeats(kept)
     text = "\n".join(b.text for b in kept)
     md = None
     if markdown:
-        md = _join_markdown(kept)
+        md = join_markdown(kept)
     images = [img for anc, img in walker.images if anc and inside(anc[-1])]
     return Content(
         text=text,
@@ -1141,6 +1145,8 @@ def extract_content(
         prose=prose,
         page_blocks=blocks,
         links=walker.links or [],
+        chosen=chosen,
+        tags=walker.tags,
     )
 
 
@@ -1157,13 +1163,15 @@ def without_title(content: Content, title: str, markdown: bool) -> Content:
         return content
     return Content(
         text="\n".join(b.text for b in kept),
-        markdown=_join_markdown(kept) if markdown else None,
+        markdown=join_markdown(kept) if markdown else None,
         blocks=kept,
         images=content.images,
         root=content.root,
         prose=content.prose,
         page_blocks=content.page_blocks,
         links=content.links,
+        chosen=content.chosen,
+        tags=content.tags,
     )
 
 
@@ -1182,7 +1190,7 @@ def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
         if line in norm or (" " in line and "".join(line.split()) in bare):
             kept.append(b)
     text = "\n".join(b.text for b in kept)
-    md = _join_markdown(kept) if markdown else None
+    md = join_markdown(kept) if markdown else None
     prose = sum(b.size for b in kept if b.weight > 0)
     return Content(
         text=text,
@@ -1193,10 +1201,12 @@ def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
         prose=prose,
         page_blocks=content.page_blocks,
         links=content.links,
+        chosen=content.chosen,
+        tags=content.tags,
     )
 
 
-def _join_markdown(blocks: list[Block]) -> str:
+def join_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     prev_tag = ""
     prev_row = False

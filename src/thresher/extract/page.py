@@ -9,13 +9,14 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
+from thresher.extract.blockmodel import PageFacts, reconsider, shipped_model
 from thresher.extract.budget import Deadline
 from thresher.extract.content import JUNK_TAGS, blocks_in, extract_content, without_title
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
 from thresher.extract.layouts import product_description, profile_for, thread
 from thresher.extract.metadata import extract_metadata, jsonld_objects, resolve_links, safe_join
-from thresher.extract.pagetype import classify
+from thresher.extract.pagetype import PAGE_TYPES, classify
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
@@ -91,12 +92,15 @@ def extract_html(
     fallback_below: int = FALLBACK_BELOW,
     headings: bool = False,
     page_types: bool = True,
+    block_model: bool = True,
 ) -> Document | None:
     """Extract one page; None when the page has no main text. When the page's own result
     holds less than ``fallback_below`` bytes of prose, trafilatura gets a try (see
     :mod:`~thresher.extract.fallback`). With a ``deadline``, raises
     :class:`~thresher.extract.budget.PageTimeout` once it has passed. ``headings``: keep the
-    page's H1-H3 (anywhere on the page, bounded) as ``metadata.headings`` for a model."""
+    page's H1-H3 (anywhere on the page, bounded) as ``metadata.headings`` for a model.
+    ``block_model``: let the learned block model (:mod:`~thresher.extract.blockmodel`)
+    reconsider the rules' blocks (needs ``page_types``)."""
     source_html, enc = decode(html, charset)
     if enc == "utf-8" and isinstance(html, bytes) and not html.startswith(b"\xef\xbb\xbf"):
         tree = _parse(html)  # lexbor reads UTF-8 bytes as they are: no encoding back
@@ -163,6 +167,12 @@ def extract_html(
             if guided.text.strip():
                 content = guided
                 extractor = "trafilatura"
+    model = shipped_model() if block_model else None
+    if model is not None and ptype is not None and extractor != "thread":
+        # a learned second look at every block, given the rules' choice
+        evidence = tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES)
+        facts = PageFacts(ptype.name, evidence, sure, extractor == "trafilatura")
+        content = reconsider(content, facts, markdown, model, profile.drop_repeats)
     if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown

@@ -122,6 +122,7 @@ def process_page(
                 extra=extra,
                 deadline=deadline,
                 fallback_below=config.fallback_below,
+                block_model=config.block_model,
                 headings=config.llm is not None,  # the model sees them (llm/step.py)
             )
     except PageTimeout:

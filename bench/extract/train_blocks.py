@@ -1,0 +1,268 @@
+"""Train thresher's block model (:mod:`thresher.extract.blockmodel`) on WCXB's tuning half.
+
+Usage: python bench/extract/train_blocks.py WCXB_DIR [--out src/thresher/extract/block_model.json]
+       [--cache /tmp/blocks.npz] [--c 1.0] [--threshold 0.5]
+
+Every page is extracted by the rules as ``extract_html`` does; each of its blocks gets the
+features the model reads and a label: main content when its words run, in order, inside the
+page's ground-truth ``main_content`` (three-word shingles for longer blocks, so quotes and
+spacing do not matter). A logistic regression is fitted on the tuning half (pages whose id
+hashes even, see ``wcxb.py``) with each block weighted by its word count, since the benchmark's
+word F1 weighs words. The held-out half only reports: word F1 per page type of the rules'
+blocks and of the model's, the same way ``wcxb.py`` scores pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# this script's folder is on sys.path
+from wcxb import TYPES, half_of, load_evaluate, load_pages
+
+import thresher.extract.page as page_mod
+from thresher.extract.blockmodel import BlockModel, PageFacts, block_features, feature_names
+from thresher.extract.content import Content
+from thresher.extract.layouts import profile_for
+from thresher.extract.pagetype import PAGE_TYPES
+
+_WORD = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+class Capture:
+    """Wraps extract_html's helpers to keep the last Content and the page type."""
+
+    def __init__(self) -> None:
+        self.content: Content | None = None
+        self.ptype: Any = None
+        for name in ("extract_content", "blocks_in", "without_title", "classify"):
+            original = getattr(page_mod, name)
+            setattr(page_mod, name, self._wrap(name, original))
+
+    def _wrap(self, name: str, fn: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            out = fn(*args, **kwargs)
+            if name == "classify":
+                self.ptype = out
+            else:
+                self.content = out
+            return out
+
+        return run
+
+
+def label_blocks(texts: list[str], reference: str) -> tuple[np.ndarray, np.ndarray]:
+    """(label 0/1, word count) per block: 1 when the block's words appear in order in the
+    reference (short blocks) or most of its 3-word shingles do (longer ones)."""
+    ref_tokens = _tokens(reference)
+    joined = " " + " ".join(ref_tokens) + " "
+    shingles = {tuple(ref_tokens[i : i + 3]) for i in range(len(ref_tokens) - 2)}
+    labels = np.zeros(len(texts), dtype=np.float32)
+    words = np.zeros(len(texts), dtype=np.float32)
+    for i, text in enumerate(texts):
+        toks = _tokens(text)
+        words[i] = len(toks)
+        if not toks:
+            continue
+        if len(toks) <= 6:
+            labels[i] = (" " + " ".join(toks) + " ") in joined
+        else:
+            grams = [tuple(toks[j : j + 3]) for j in range(len(toks) - 2)]
+            labels[i] = sum(g in shingles for g in grams) >= 0.5 * len(grams)
+    return labels, words
+
+
+def snippet_labels(texts: list[str], item: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(label, word count) per block from the trafilatura set's snippets: 1 when the block
+    holds a ``with`` snippet, 0 when it holds a ``without`` one, -1 (unknown) otherwise."""
+    labels = np.full(len(texts), -1.0, dtype=np.float32)
+    words = np.zeros(len(texts), dtype=np.float32)
+    flat = [" ".join(t.split()) for t in texts]
+    for i, text in enumerate(flat):
+        words[i] = len(_tokens(text))
+        inside = any(" ".join(s.split()) in text for s in item.get("with") or [])
+        outside = any(" ".join(s.split()) in text for s in item.get("without") or [])
+        if inside != outside:
+            labels[i] = 1.0 if inside else 0.0
+    return labels, words
+
+
+def page_rows(html: bytes, url: str, cap: Capture) -> tuple[np.ndarray, Any, Content] | None:
+    """The rules' extraction of one page and its blocks' features (None for a thread or a
+    page without text: the model does not look at those)."""
+    cap.content, cap.ptype = None, None
+    doc = page_mod.extract_html(html, url or None, block_model=False)
+    content, ptype = cap.content, cap.ptype
+    if doc is None or content is None or ptype is None or doc.metadata.get("posts"):
+        return None
+    blocks = content.page_blocks
+    index = {id(b): i for i, b in enumerate(blocks)}
+    kept = {index[id(b)] for b in content.blocks if id(b) in index}
+    region = {index[id(b)] for b in content.chosen if id(b) in index}
+    facts = PageFacts(  # as extract_html makes them
+        page_type=doc.metadata["page_type"],
+        evidence=tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES),
+        sure=ptype.margin >= profile_for(ptype.name).margin,
+        fallback=doc.metadata.get("fallback") == "trafilatura",
+    )
+    return block_features(blocks, kept, region, content.tags, facts), doc, content
+
+
+def collect(root: Path, trafeval: Path | None) -> dict[str, Any]:
+    """Features, labels and what evaluation needs, for every page the rules cut from blocks:
+    WCXB's pages, then the trafilatura set's (``set`` says which)."""
+    cap = Capture()
+    rows: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    words: list[np.ndarray] = []
+    pages: list[dict[str, Any]] = []
+
+    def add(pid: str, url: str, html: bytes, kind: str, truth: Any) -> None:
+        got = page_rows(html, url, cap)
+        if got is None:
+            return
+        x, doc, content = got
+        texts = [b.text for b in content.page_blocks]
+        if kind == "wcxb":
+            ref = (truth.get("ground_truth") or {}).get("main_content") or ""
+            y, w = label_blocks(texts, ref)
+            page = {"type": _wcxb_type(truth), "ref": ref}
+        else:
+            y, w = snippet_labels(texts, truth)
+            page = {"type": "trafeval", "with": truth.get("with") or [],
+                    "without": truth.get("without") or []}  # fmt: skip
+        page.update(id=pid, set=kind, half=half_of(pid), start=sum(len(r) for r in rows),
+                    texts=texts, kept=sorted(i for i in range(len(texts)) if x[i, 10] > 0.5),
+                    doc=doc.text)  # fmt: skip
+        rows.append(x)
+        labels.append(y)
+        words.append(w)
+        pages.append(page)
+
+    for pid, url, html, gt in load_pages(root, "dev"):
+        add(pid, url, html, "wcxb", gt)
+    if trafeval is not None:
+        from run import load as load_trafeval
+
+        for url, html, item in load_trafeval(trafeval):
+            add(url, url, html, "trafeval", item)
+    return {
+        "x": np.vstack(rows),
+        "y": np.concatenate(labels),
+        "w": np.concatenate(words),
+        "pages": pages,
+    }
+
+
+def _wcxb_type(gt: dict[str, Any]) -> str:
+    primary = ((gt.get("_internal") or {}).get("page_type") or {}).get("primary") or "article"
+    return "collection" if primary == "category" else primary
+
+
+def evaluate(
+    data: dict[str, Any], keep: np.ndarray, evaluate_mod: Any
+) -> dict[str, dict[str, float]]:
+    """Per half: WCXB's word F1 by page type, and the trafilatura set's snippet F1 (column
+    ``trafeval``), of the document as extracted, the rules' blocks and the model's blocks."""
+    scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    snippets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for page in data["pages"]:
+        n = len(page["texts"])
+        mine = keep[page["start"] : page["start"] + n]
+        rules = "\n".join(page["texts"][i] for i in page["kept"])
+        model = "\n".join(t for t, k in zip(page["texts"], mine, strict=True) if k)
+        for name, text in (("doc", page["doc"]), ("rules", rules), ("model", model)):
+            if page["set"] == "wcxb":
+                f1 = evaluate_mod.word_f1(text, page["ref"])[2]
+                for t in ("all", page["type"]):
+                    scores[page["half"], name, t].append(f1)
+            else:
+                counts = snippets[page["half"], name]
+                for s in page["with"]:
+                    counts[0 if s in text else 1] += 1  # true positive / false negative
+                counts[2] += sum(s in text for s in page["without"])  # false positive
+    out: dict[str, dict[str, float]] = {}
+    for (half, name, t), values in scores.items():
+        out.setdefault(f"{half}/{name}", {})[t] = float(np.mean(values))
+    for (half, name), (tp, fn, fp) in snippets.items():
+        out.setdefault(f"{half}/{name}", {})["trafeval"] = 2 * tp / max(2 * tp + fn + fp, 1)
+    return out
+
+
+def train(x: np.ndarray, y: np.ndarray, w: np.ndarray, args: argparse.Namespace) -> BlockModel:
+    """Boosted trees on the labelled blocks (``w``: each block's weight)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    fit = HistGradientBoostingClassifier(
+        max_iter=args.trees, max_depth=args.depth, learning_rate=args.rate,
+        l2_regularization=1.0, random_state=0,
+    )  # fmt: skip
+    fit.fit(x, y, sample_weight=w)
+    model = BlockModel.from_sklearn(fit, args.keep_above, args.add_above)
+    check = model.probability(x[:2000])
+    expected = fit.predict_proba(x[:2000])[:, 1]
+    if not np.allclose(check, expected, atol=1e-6):
+        raise SystemExit("the exported trees do not reproduce scikit-learn's probabilities")
+    return model
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--cache", type=Path)
+    ap.add_argument(
+        "--trafeval", type=Path, help="the unpacked trafilatura-eval.tgz, to learn from too"
+    )
+    ap.add_argument("--trafeval-weight", type=float, default=20.0)
+    ap.add_argument("--trees", type=int, default=200)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--rate", type=float, default=0.05)
+    ap.add_argument("--keep-above", type=float, default=0.5)
+    ap.add_argument("--add-above", type=float, default=0.5)
+    args = ap.parse_args()
+    import pickle
+
+    if args.cache and args.cache.exists():
+        data = pickle.loads(args.cache.read_bytes())
+    else:
+        data = collect(args.root, args.trafeval)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(data))
+    x, y = data["x"], data["y"]
+    weight = np.sqrt(data["w"]) + 0.1  # the benchmark's F1 weighs words
+    train_rows = np.zeros(len(y), dtype=bool)
+    for page in data["pages"]:
+        rows = slice(page["start"], page["start"] + len(page["texts"]))
+        train_rows[rows] = page["half"] == "tune"
+        if page["set"] == "trafeval":
+            weight[rows] *= args.trafeval_weight
+    train_rows &= y >= 0
+    model = train(x[train_rows], y[train_rows], weight[train_rows], args)
+    keep = model.keep(x)
+    ev = load_evaluate(args.root)
+    table = evaluate(data, keep, ev)
+    cols = ["all", *TYPES, "trafeval"]
+    print(f"{'':16}" + "".join(f"{c[:8]:>9}" for c in cols))
+    for key in sorted(table):
+        print(f"{key:16}" + "".join(f"{table[key].get(c, float('nan')):9.3f}" for c in cols))
+    if args.out:
+        import json
+
+        args.out.write_text(json.dumps(model.to_json()) + "\n", encoding="utf-8")
+        print(f"wrote {args.out} ({len(feature_names())} features)")
+
+
+if __name__ == "__main__":
+    main()

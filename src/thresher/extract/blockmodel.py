@@ -1,0 +1,357 @@
+"""A learned second look at every block of a page: keep or drop, given the rules' choice.
+
+The block walk's rules (:mod:`thresher.extract.content`) pick a container and keep prose in
+it. This model reads each block's shape (length, link density, tag, the elements around it),
+its neighbours, the page type's evidence and the rules' own decision, and says whether the
+block is main content. It is a set of gradient-boosted trees over hand-made features,
+trained by ``bench/extract/train_blocks.py`` and shipped as
+JSON weights (no pickle, nothing downloaded).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from thresher.extract.content import CREDIT_RE, Block, Content, first_of_repeats, join_markdown
+
+#: Page types in the order of their feature columns (pagetype.PAGE_TYPES).
+TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service",
+         "other")  # fmt: skip
+_TAG_GROUPS = {
+    "p": 0, "li": 1, "h1": 2, "h2": 2, "h3": 2, "h4": 3, "h5": 3, "h6": 3, "tr": 4, "td": 4,
+    "th": 4, "pre": 5, "blockquote": 6, "dt": 7, "dd": 7,
+}  # fmt: skip
+_N_TAGS = 9  # the groups above and "other" (div, section, body, ...)
+_AROUND = ("article", "main", "header", "footer", "nav", "aside", "form", "table", "section",
+           "li", "figure", "details")  # fmt: skip
+_SENT = re.compile(r"[.!?。！？](?:\s|$)")
+_DIGIT = re.compile(r"\d")
+#: A block's own columns (then come the page's, PAGE_FEATURES).
+BLOCK_FEATURES = (
+    ["log_size", "short", "long", "link_density", "positive", "prose", "boiler", "boiler_tag",
+     "counter", "link_prose", "kept", "in_region", "repeat", "depth", "position", "sentences",
+     "ends_sentence", "digits", "upper_start", "prev_kept", "next_kept", "near_kept",
+     "window_kept", "prev_ld", "next_ld", "prev_prose", "next_prose"]
+    + [f"tag_{i}" for i in range(_N_TAGS)]
+    + [f"in_{t}" for t in _AROUND]
+)  # fmt: skip
+PAGE_FEATURES = (
+    [f"type_{t}" for t in TYPES]
+    + [f"evidence_{t}" for t in TYPES]
+    + ["sure", "kept_share", "log_blocks", "fallback", "log_prose"]
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What the model knows of the page as a whole."""
+
+    page_type: str = "article"
+    evidence: tuple[float, ...] = ()
+    sure: bool = False
+    fallback: bool = False
+
+
+def block_features(
+    blocks: list[Block],
+    kept: set[int],
+    region: set[int],
+    tags: dict[int, str],
+    facts: PageFacts,
+) -> np.ndarray:
+    """One row per block: its own columns, then the page's (``kept``/``region``: indexes of
+    blocks the rules kept / that lie in the chosen container)."""
+    n = len(blocks)
+    rows = np.zeros((n, len(BLOCK_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return _expand(rows, facts, 0.0, 0, 0)
+    size = np.fromiter((b.size for b in blocks), dtype=np.float32, count=n)
+    chars = np.fromiter((max(len(b.text), 1) for b in blocks), dtype=np.float32, count=n)
+    ld = np.fromiter((b.link_chars for b in blocks), dtype=np.float32, count=n) / chars
+    weight = np.fromiter((b.weight for b in blocks), dtype=np.float32, count=n)
+    keep = np.zeros(n, dtype=np.float32)
+    keep[list(kept)] = 1.0
+    reg = np.zeros(n, dtype=np.float32)
+    reg[list(region)] = 1.0
+    prose = ((weight > 0) & (size >= 80)).astype(np.float32)
+    rows[:, 0] = np.log1p(size) / 8.0
+    rows[:, 1] = size < 25
+    rows[:, 2] = size >= 400
+    rows[:, 3] = np.minimum(ld, 1.0)
+    rows[:, 4] = weight > 0
+    rows[:, 5] = prose
+    rows[:, 10] = keep
+    rows[:, 11] = reg
+    seen: set[str] = set()
+    tag_col = 27
+    around_col = tag_col + _N_TAGS
+    for i, b in enumerate(blocks):
+        row = rows[i]
+        row[6] = bool(b.boiler)
+        row[7] = b.boiler_tag
+        row[8] = b.counter
+        row[9] = b.link_prose
+        text = b.text
+        if len(text) >= 20:
+            row[12] = text in seen
+            seen.add(text)
+        row[13] = min(len(b.ancestors), 30) / 30.0
+        row[15] = min(len(_SENT.findall(text)), 5) / 5.0
+        row[16] = text[-1:] in ".!?。！？:"
+        row[17] = len(_DIGIT.findall(text)) / len(text)
+        row[18] = text[:1].isupper()
+        row[tag_col + _TAG_GROUPS.get(b.tag, _N_TAGS - 1)] = 1.0
+        for eid in b.ancestors:
+            t = tags.get(eid)
+            if t is not None and t in _AROUND:
+                row[around_col + _AROUND.index(t)] = 1.0
+    rows[:, 14] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
+    rows[1:, 19] = keep[:-1]
+    rows[:-1, 20] = keep[1:]
+    rows[:, 21] = _distance_to(keep)
+    sums = np.concatenate([[0.0], np.cumsum(keep)])
+    at = np.arange(n)
+    rows[:, 22] = (sums[np.minimum(at + 4, n)] - sums[np.maximum(at - 3, 0)]) / 7.0
+    rows[1:, 23] = rows[:-1, 3]
+    rows[:-1, 24] = rows[1:, 3]
+    rows[1:, 25] = prose[:-1]
+    rows[:-1, 26] = prose[1:]
+    total = float(size.sum()) or 1.0
+    kept_share = float((size * keep).sum()) / total
+    return _expand(rows, facts, kept_share, n, float((size * prose * keep).sum()))
+
+
+def _distance_to(keep: np.ndarray) -> np.ndarray:
+    """For each block, how far (in blocks, capped at 10, scaled to 0..1) the nearest kept
+    block is."""
+    n = len(keep)
+    out = np.full(n, 10.0, dtype=np.float32)
+    last = -100
+    for i in range(n):
+        if keep[i]:
+            last = i
+        out[i] = min(out[i], i - last)
+    last = 10**9
+    for i in range(n - 1, -1, -1):
+        if keep[i]:
+            last = i
+        out[i] = min(out[i], last - i)
+    return np.minimum(out, 10.0) / 10.0
+
+
+def _expand(
+    rows: np.ndarray, facts: PageFacts, kept_share: float, n: int, prose: float
+) -> np.ndarray:
+    page = np.zeros(len(PAGE_FEATURES), dtype=np.float32)
+    t = TYPES.index(facts.page_type) if facts.page_type in TYPES else len(TYPES) - 1
+    page[t] = 1.0
+    ev = facts.evidence
+    if ev:
+        s = sum(ev) or 1.0
+        page[len(TYPES) : 2 * len(TYPES)] = [e / s for e in ev[: len(TYPES)]]
+    k = 2 * len(TYPES)
+    page[k] = facts.sure
+    page[k + 1] = kept_share
+    page[k + 2] = math.log1p(n) / 8.0
+    page[k + 3] = facts.fallback
+    page[k + 4] = math.log1p(prose) / 10.0
+    return np.hstack([rows, np.broadcast_to(page, (rows.shape[0], len(page)))])
+
+
+def feature_names() -> list[str]:
+    """Column names of :func:`block_features`' rows, in order."""
+    return list(BLOCK_FEATURES) + list(PAGE_FEATURES)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockModel:
+    """Gradient-boosted trees over :func:`block_features` (as scikit-learn's
+    ``HistGradientBoostingClassifier`` grows them), evaluated with numpy: every tree's nodes
+    padded to one table, all blocks walked down all trees a level at a time."""
+
+    feature: np.ndarray  # (trees, nodes) int32, -1 at a leaf
+    threshold: np.ndarray  # (trees, nodes) float64: go left when x <= threshold
+    left: np.ndarray  # (trees, nodes) int32
+    right: np.ndarray  # (trees, nodes) int32
+    value: np.ndarray  # (trees, nodes) float64: a leaf's share of the log-odds
+    baseline: float
+    depth: int
+    sizes: tuple[int, ...]  # each tree's own number of nodes
+    #: a block the rules kept stays above this probability; one they dropped needs ``add``
+    keep_above: float = 0.5
+    add_above: float = 0.5
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """P(main content) per row."""
+        x = features.astype(np.float64, copy=False)
+        trees = self.feature.shape[0]
+        rows = x.shape[0]
+        node = np.zeros((trees, rows), dtype=np.int32)
+        t = np.arange(trees)[:, None]
+        r = np.arange(rows)[None, :]
+        for _ in range(self.depth):
+            f = self.feature[t, node]
+            leaf = f < 0
+            go_left = x[r, np.where(leaf, 0, f)] <= self.threshold[t, node]
+            nxt = np.where(go_left, self.left[t, node], self.right[t, node])
+            node = np.where(leaf, node, nxt)
+        raw = self.value[t, node].sum(axis=0) + self.baseline
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    def keep(self, features: np.ndarray) -> np.ndarray:
+        """A boolean per row: main content (the rules' choice is the ``kept`` column)."""
+        p = self.probability(features)
+        kept = features[:, BLOCK_FEATURES.index("kept")] > 0.5
+        return np.where(kept, p > self.keep_above, p > self.add_above)
+
+    @classmethod
+    def from_trees(
+        cls, trees: list[list[tuple[int, float, int, int, float]]], baseline: float,
+        keep_above: float = 0.5, add_above: float = 0.5,
+    ) -> BlockModel:  # fmt: skip
+        """From each tree's nodes as (feature or -1, threshold, left, right, value)."""
+        width = max(len(t) for t in trees)
+        shape = (len(trees), width)
+        feature = np.full(shape, -1, dtype=np.int32)
+        threshold = np.zeros(shape, dtype=np.float64)
+        left = np.zeros(shape, dtype=np.int32)
+        right = np.zeros(shape, dtype=np.int32)
+        value = np.zeros(shape, dtype=np.float64)
+        for i, nodes in enumerate(trees):
+            for j, (f, thr, lo, hi, v) in enumerate(nodes):
+                feature[i, j], threshold[i, j], left[i, j], right[i, j], value[i, j] = (
+                    f,
+                    thr,
+                    lo,
+                    hi,
+                    v,
+                )
+        depth = _depth(trees)
+        sizes = tuple(len(t) for t in trees)
+        return cls(
+            feature, threshold, left, right, value, baseline, depth, sizes, keep_above, add_above
+        )
+
+    @classmethod
+    def from_sklearn(cls, fit: Any, keep_above: float = 0.5, add_above: float = 0.5) -> BlockModel:
+        """From a fitted ``HistGradientBoostingClassifier`` (binary, numeric features)."""
+        trees = [
+            [
+                (
+                    -1 if n["is_leaf"] else int(n["feature_idx"]),
+                    float(n["num_threshold"]),
+                    int(n["left"]),
+                    int(n["right"]),
+                    float(n["value"]),
+                )
+                for n in predictor.nodes
+            ]
+            for (predictor,) in fit._predictors
+        ]
+        baseline = float(np.ravel(fit._baseline_prediction)[0])
+        return cls.from_trees(trees, baseline, keep_above, add_above)
+
+    def to_json(self) -> dict[str, object]:
+        trees = []
+        for i in range(self.feature.shape[0]):
+            cols = zip(self.feature[i], self.threshold[i], self.left[i], self.right[i],
+                       self.value[i], strict=True)  # fmt: skip
+            trees.append(
+                [
+                    [int(f), float(t), int(lo), int(hi), round(float(v), 7)]
+                    for f, t, lo, hi, v in list(cols)[: self.sizes[i]]
+                ]
+            )
+        return {
+            "features": feature_names(),
+            "baseline": self.baseline,
+            "keep_above": self.keep_above,
+            "add_above": self.add_above,
+            "trees": trees,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BlockModel:
+        if data.get("features") != feature_names():
+            raise ValueError("the block model was trained on other features")
+        trees = [[tuple(n) for n in t] for t in data["trees"]]
+        return cls.from_trees(
+            trees, float(data["baseline"]), float(data["keep_above"]), float(data["add_above"])
+        )
+
+
+def _depth(trees: list[list[tuple[int, float, int, int, float]]]) -> int:
+    """The most steps from a root to a leaf in any tree."""
+    deepest = 0
+    for nodes in trees:
+        stack = [(0, 0)]
+        while stack:
+            j, d = stack.pop()
+            f, _, lo, hi, _ = nodes[j]
+            if f < 0:
+                deepest = max(deepest, d)
+            else:
+                stack += [(lo, d + 1), (hi, d + 1)]
+    return deepest
+
+
+@cache
+def shipped_model() -> BlockModel | None:
+    """The model shipped with thresher (None when the package holds none)."""
+    try:
+        text = resources.files("thresher.extract").joinpath("block_model.json").read_text()
+    except (FileNotFoundError, OSError):
+        return None
+    return BlockModel.from_json(json.loads(text))
+
+
+def reconsider(
+    content: Content, facts: PageFacts, markdown: bool, model: BlockModel, drop_repeats: bool
+) -> Content:
+    """The content with the model's choice of blocks (in page order) in place of the rules'.
+    The model never adds what the rules know for sure is not content (visitor counters,
+    picture credits, with ``drop_repeats`` a block's second copy); ``content`` itself comes
+    back when the model keeps nothing (the rules' choice stands)."""
+    blocks = content.page_blocks
+    if not blocks:
+        return content
+    index = {id(b): i for i, b in enumerate(blocks)}
+    kept = {index[id(b)] for b in content.blocks if id(b) in index}
+    region = {index[id(b)] for b in content.chosen if id(b) in index}
+    keep = model.keep(block_features(blocks, kept, region, content.tags, facts))
+    chosen = [
+        b
+        for i, (b, k) in enumerate(zip(blocks, keep, strict=True))
+        if k and (i in kept or not _never_content(b))
+    ]
+    if drop_repeats:
+        chosen = first_of_repeats(chosen)
+    if not chosen:
+        return content
+    if len(chosen) == len(kept) and all(index[id(b)] in kept for b in chosen):
+        return content
+    return Content(
+        text="\n".join(b.text for b in chosen),
+        markdown=join_markdown(chosen) if markdown else None,
+        blocks=chosen,
+        images=content.images,
+        root=content.root,
+        prose=sum(b.size for b in chosen if b.weight > 0),
+        page_blocks=blocks,
+        links=content.links,
+        chosen=content.chosen,
+        tags=content.tags,
+    )
+
+
+def _never_content(block: Block) -> bool:
+    """A visitor counter or a picture credit: the rules' sure calls, not the model's to undo."""
+    return block.counter or (block.size < 150 and CREDIT_RE.search(block.text) is not None)

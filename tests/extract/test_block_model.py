@@ -1,0 +1,120 @@
+"""The learned block model: its tree evaluator, its file, and what it changes on a page."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from thresher.extract import extract_html
+from thresher.extract.blockmodel import (
+    BLOCK_FEATURES,
+    BlockModel,
+    PageFacts,
+    block_features,
+    feature_names,
+    shipped_model,
+)
+from thresher.extract.content import extract_content
+from thresher.extract.page import parse_html
+
+
+def _fitted(seed: int = 0) -> tuple[HistGradientBoostingClassifier, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((3000, len(feature_names()))).astype(np.float32)
+    kept = BLOCK_FEATURES.index("kept")
+    x[:, kept] = rng.random(3000) > 0.5
+    y = ((x[:, 0] + x[:, 3] * x[:, kept] + 0.2 * rng.standard_normal(3000)) > 0.9).astype(int)
+    fit = HistGradientBoostingClassifier(max_iter=30, max_depth=4, random_state=0).fit(x, y)
+    return fit, x
+
+
+def test_the_numpy_trees_give_scikit_learns_probabilities() -> None:
+    fit, x = _fitted()
+    model = BlockModel.from_sklearn(fit)
+    assert np.allclose(model.probability(x), fit.predict_proba(x)[:, 1], atol=1e-6)
+
+
+def test_a_model_survives_its_json_file_and_keeps_its_thresholds() -> None:
+    fit, x = _fitted(1)
+    model = BlockModel.from_sklearn(fit, keep_above=0.3, add_above=0.8)
+    again = BlockModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert np.allclose(again.probability(x), model.probability(x), atol=1e-6)
+    p = model.probability(x)
+    kept = x[:, BLOCK_FEATURES.index("kept")] > 0.5
+    assert (again.keep(x) == np.where(kept, p > 0.3, p > 0.8)).all()
+
+
+def test_a_model_of_other_features_is_refused() -> None:
+    fit, _ = _fitted()
+    data = BlockModel.from_sklearn(fit).to_json()
+    data["features"] = ["something", "else"]
+    with pytest.raises(ValueError, match="other features"):
+        BlockModel.from_json(data)
+
+
+def test_the_shipped_model_reads_todays_features() -> None:
+    model = shipped_model()
+    assert model is not None
+    assert model.depth >= 1 and model.feature.max() < len(feature_names())
+
+
+def test_features_have_one_row_per_block_and_the_rules_choice() -> None:
+    html = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/a'>About</a></nav><article>"
+        + "".join(f"<p>{'A sentence of the article body goes here. ' * 6}</p>" for _ in range(4))
+        + "</article><footer>© 2026 Example</footer></body></html>"
+    )
+    tree, _ = parse_html(html)
+    content = extract_content(tree)
+    blocks = content.page_blocks
+    index = {id(b): i for i, b in enumerate(blocks)}
+    kept = {index[id(b)] for b in content.blocks}
+    rows = block_features(blocks, kept, kept, content.tags, PageFacts("article", (1.0,) * 8))
+    assert rows.shape == (len(blocks), len(feature_names()))
+    assert list(rows[:, BLOCK_FEATURES.index("kept")]) == [
+        float(i in kept) for i in range(len(blocks))
+    ]
+    assert np.isfinite(rows).all()
+    assert block_features([], set(), set(), {}, PageFacts()).shape == (0, len(feature_names()))
+
+
+ARTICLE_IN_WIDGETS = (
+    "<html><head><title>Plants for dark corners</title></head><body>"
+    "<nav class='menu'><a href='/'>Home</a> <a href='/shop'>Shop</a> <a href='/visit'>Visit</a>"
+    "</nav><main><article><h1>Plants for dark corners</h1>"
+    "<p>As the year begins our rooms can seem dark, especially on overcast days, and the light "
+    "that passes through the windows is weaker and shorter than in summer. That is no problem "
+    "for several plants that brighten a drab corner with striking leaves.</p>"
+    "<p>These are old favourites your grandmother may have grown, and they thrive indoors "
+    "through the bleak months. Here are some workhorses for low-light places.</p>"
+    + "".join(
+        f"<div class='ck-widget grid'><div class='ck-widget row'><div class='col'>"
+        f"<h6>Plant number {n}</h6><p>Plant number {n} needs little water and less light; its "
+        f"leaves stay green through the winter, and it can stay in its pot for years before it "
+        f"needs a larger one. Wipe the dust off its leaves now and then with a damp cloth, and "
+        f"let the soil dry between waterings.</p></div></div></div>"
+        for n in range(1, 5)
+    )
+    + "<p>Whichever you choose, water sparingly in winter and feed in spring.</p>"
+    "</article></main><footer>© 2026 The Garden · <a href='/privacy'>Privacy</a></footer>"
+    "</body></html>"
+)
+
+
+def test_the_model_brings_back_prose_the_rules_left_in_layout_named_boxes() -> None:
+    rules = extract_html(ARTICLE_IN_WIDGETS, "https://garden.example/plants", block_model=False)
+    learned = extract_html(ARTICLE_IN_WIDGETS, "https://garden.example/plants")
+    assert rules is not None and learned is not None
+    assert "Plant number 3 needs little water" not in rules.text  # "widget" reads as layout
+    assert "Plant number 3 needs little water" in learned.text
+    assert "Privacy" not in learned.text and "Shop" not in learned.text
+
+
+def test_the_rules_alone_are_one_setting_away(tmp_path: object) -> None:
+    from thresher.extract.config import ExtractConfig
+
+    assert ExtractConfig().block_model is True
+    assert ExtractConfig.model_validate({"block_model": False}).block_model is False
