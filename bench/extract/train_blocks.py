@@ -226,10 +226,10 @@ def main() -> None:
         "--trafeval", type=Path, help="the unpacked trafilatura-eval.tgz, to learn from too"
     )
     ap.add_argument("--trafeval-weight", type=float, default=20.0)
-    ap.add_argument("--trees", type=int, default=200)
-    ap.add_argument("--depth", type=int, default=4)
-    ap.add_argument("--rate", type=float, default=0.05)
-    ap.add_argument("--keep-above", type=float, default=0.5)
+    ap.add_argument("--trees", type=int, default=60)
+    ap.add_argument("--depth", type=int, default=5)
+    ap.add_argument("--rate", type=float, default=0.12)
+    ap.add_argument("--keep-above", type=float, default=0.6)
     ap.add_argument("--add-above", type=float, default=0.5)
     args = ap.parse_args()
     import pickle

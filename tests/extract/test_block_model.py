@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from thresher.cli import main
 from thresher.extract import extract_html
 from thresher.extract.blockmodel import (
     BLOCK_FEATURES,
@@ -17,8 +19,10 @@ from thresher.extract.blockmodel import (
     feature_names,
     shipped_model,
 )
+from thresher.extract.config import ExtractConfig
 from thresher.extract.content import extract_content
 from thresher.extract.page import parse_html
+from thresher.store import read_documents
 
 
 def _fitted(seed: int = 0) -> tuple[HistGradientBoostingClassifier, np.ndarray]:
@@ -92,10 +96,14 @@ ARTICLE_IN_WIDGETS = (
     "through the bleak months. Here are some workhorses for low-light places.</p>"
     + "".join(
         f"<div class='ck-widget grid'><div class='ck-widget row'><div class='col'>"
-        f"<h6>Plant number {n}</h6><p>Plant number {n} needs little water and less light; its "
-        f"leaves stay green through the winter, and it can stay in its pot for years before it "
-        f"needs a larger one. Wipe the dust off its leaves now and then with a damp cloth, and "
-        f"let the soil dry between waterings.</p></div></div></div>"
+        f"<img src='/img/plant-{n}.jpg' alt='Plant number {n}'><h6>Plant number {n}</h6>"
+        f"<p>Plant number {n} needs little water and less light; its leaves stay green through "
+        f"the winter, and it can stay in its pot for years before it needs a larger one. Wipe "
+        f"the dust off its leaves now and then with a damp cloth, and let the soil dry between "
+        f"waterings. It grows slowly in a dim corner but it does grow, and it forgives the odd "
+        f"week of neglect while you are away. Newer kinds have silver or yellow edges on their "
+        f"leaves, which brighten a dark room even more than the plain green ones do.</p>"
+        f"</div></div></div>"
         for n in range(1, 5)
     )
     + "<p>Whichever you choose, water sparingly in winter and feed in spring.</p>"
@@ -113,8 +121,16 @@ def test_the_model_brings_back_prose_the_rules_left_in_layout_named_boxes() -> N
     assert "Privacy" not in learned.text and "Shop" not in learned.text
 
 
-def test_the_rules_alone_are_one_setting_away(tmp_path: object) -> None:
-    from thresher.extract.config import ExtractConfig
-
-    assert ExtractConfig().block_model is True
-    assert ExtractConfig.model_validate({"block_model": False}).block_model is False
+def test_the_cli_runs_the_rules_alone_when_asked(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "plants.html").write_text(ARTICLE_IN_WIDGETS, encoding="utf-8")
+    texts = {}
+    for flag in ("--block-model", "--no-block-model"):
+        out = tmp_path / flag
+        assert main(["extract", str(src), "-o", str(out), flag]) == 0
+        (doc,) = read_documents([out])
+        texts[flag] = doc.text
+    assert "Plant number 3 needs little water" in texts["--block-model"]
+    assert "Plant number 3 needs little water" not in texts["--no-block-model"]
+    assert ExtractConfig().block_model is True  # on unless asked

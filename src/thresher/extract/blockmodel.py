@@ -14,7 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -32,6 +32,7 @@ _TAG_GROUPS = {
 _N_TAGS = 9  # the groups above and "other" (div, section, body, ...)
 _AROUND = ("article", "main", "header", "footer", "nav", "aside", "form", "table", "section",
            "li", "figure", "details")  # fmt: skip
+_AROUND_BIT = {t: 1 << i for i, t in enumerate(_AROUND)}
 _SENT = re.compile(r"[.!?。！？](?:\s|$)")
 _DIGIT = re.compile(r"\d")
 #: A block's own columns (then come the page's, PAGE_FEATURES).
@@ -90,29 +91,43 @@ def block_features(
     rows[:, 5] = prose
     rows[:, 10] = keep
     rows[:, 11] = reg
+    # per-block columns gathered as lists (numpy item assignment is slow)
+    flags = np.array(
+        [(bool(b.boiler), b.boiler_tag, b.counter, b.link_prose) for b in blocks], dtype=np.float32
+    )
+    rows[:, 6:10] = flags
     seen: set[str] = set()
-    tag_col = 27
-    around_col = tag_col + _N_TAGS
-    for i, b in enumerate(blocks):
-        row = rows[i]
-        row[6] = bool(b.boiler)
-        row[7] = b.boiler_tag
-        row[8] = b.counter
-        row[9] = b.link_prose
+    repeat: list[bool] = []
+    text_cols: list[tuple[float, float, bool, float, bool]] = []
+    groups: list[int] = []
+    around: list[int] = []
+    memo: dict[int, int] = {}  # element id -> bits of _AROUND tags on the way down to it
+    for b in blocks:
         text = b.text
         if len(text) >= 20:
-            row[12] = text in seen
+            repeat.append(text in seen)
             seen.add(text)
-        row[13] = min(len(b.ancestors), 30) / 30.0
-        row[15] = min(len(_SENT.findall(text)), 5) / 5.0
-        row[16] = text[-1:] in ".!?。！？:"
-        row[17] = len(_DIGIT.findall(text)) / len(text)
-        row[18] = text[:1].isupper()
-        row[tag_col + _TAG_GROUPS.get(b.tag, _N_TAGS - 1)] = 1.0
-        for eid in b.ancestors:
-            t = tags.get(eid)
-            if t is not None and t in _AROUND:
-                row[around_col + _AROUND.index(t)] = 1.0
+        else:
+            repeat.append(False)
+        text_cols.append(
+            (
+                min(len(b.ancestors), 30) / 30.0,
+                min(len(_SENT.findall(text)), 5) / 5.0,
+                text[-1:] in ".!?。！？:",
+                len(_DIGIT.findall(text)) / len(text),
+                text[:1].isupper(),
+            )
+        )
+        groups.append(_TAG_GROUPS.get(b.tag, _N_TAGS - 1))
+        around.append(_around_bits(b.ancestors, tags, memo))
+    rows[:, 12] = repeat
+    cols = np.array(text_cols, dtype=np.float32)
+    rows[:, 13] = cols[:, 0]
+    rows[:, 15:19] = cols[:, 1:]
+    tag_col = 27
+    rows[np.arange(n), tag_col + np.array(groups)] = 1.0
+    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(_AROUND))
+    rows[:, tag_col + _N_TAGS :] = bits & 1
     rows[:, 14] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
     rows[1:, 19] = keep[:-1]
     rows[:-1, 20] = keep[1:]
@@ -133,18 +148,25 @@ def _distance_to(keep: np.ndarray) -> np.ndarray:
     """For each block, how far (in blocks, capped at 10, scaled to 0..1) the nearest kept
     block is."""
     n = len(keep)
-    out = np.full(n, 10.0, dtype=np.float32)
-    last = -100
-    for i in range(n):
-        if keep[i]:
-            last = i
-        out[i] = min(out[i], i - last)
-    last = 10**9
-    for i in range(n - 1, -1, -1):
-        if keep[i]:
-            last = i
-        out[i] = min(out[i], last - i)
+    at = np.arange(n)
+    before = np.maximum.accumulate(np.where(keep > 0, at, -100))
+    after = np.minimum.accumulate(np.where(keep > 0, at, 10**9)[::-1])[::-1]
+    out = np.minimum(at - before, after - at).astype(np.float32)
     return np.minimum(out, 10.0) / 10.0
+
+
+def _around_bits(ancestors: tuple[int, ...], tags: dict[int, str], memo: dict[int, int]) -> int:
+    """Bit i set when an element of tag ``_AROUND[i]`` holds the block (memoised by element:
+    neighbouring blocks share most of their ancestors)."""
+    j = len(ancestors) - 1
+    while j >= 0 and ancestors[j] not in memo:
+        j -= 1
+    bits = memo[ancestors[j]] if j >= 0 else 0
+    for eid in ancestors[j + 1 :]:
+        bit = _AROUND_BIT.get(tags.get(eid, ""), 0)
+        bits |= bit
+        memo[eid] = bits
+    return bits
 
 
 def _expand(
@@ -171,7 +193,7 @@ def feature_names() -> list[str]:
     return list(BLOCK_FEATURES) + list(PAGE_FEATURES)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BlockModel:
     """Gradient-boosted trees over :func:`block_features` (as scikit-learn's
     ``HistGradientBoostingClassifier`` grows them), evaluated with numpy: every tree's nodes
@@ -190,21 +212,35 @@ class BlockModel:
     add_above: float = 0.5
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        """P(main content) per row."""
-        x = features.astype(np.float64, copy=False)
-        trees = self.feature.shape[0]
-        rows = x.shape[0]
-        node = np.zeros((trees, rows), dtype=np.int32)
-        t = np.arange(trees)[:, None]
-        r = np.arange(rows)[None, :]
+        """P(main content) per row: every (tree, row) pair walks down one level per step
+        through flat node tables in which a leaf leads to itself."""
+        rows = features.shape[0]
+        if rows == 0:
+            return np.zeros(0)
+        flat_feature, flat_threshold, flat_left, flat_right = self._flat
+        x = np.ascontiguousarray(features.T, dtype=np.float64).ravel()
+        trees, width = self.feature.shape
+        node = np.repeat(np.arange(trees, dtype=np.intp) * width, rows)
+        col = np.tile(np.arange(rows, dtype=np.intp), trees)
         for _ in range(self.depth):
-            f = self.feature[t, node]
-            leaf = f < 0
-            go_left = x[r, np.where(leaf, 0, f)] <= self.threshold[t, node]
-            nxt = np.where(go_left, self.left[t, node], self.right[t, node])
-            node = np.where(leaf, node, nxt)
-        raw = self.value[t, node].sum(axis=0) + self.baseline
+            go_left = x[flat_feature[node] * rows + col] <= flat_threshold[node]
+            node = np.where(go_left, flat_left[node], flat_right[node])
+        raw = self.value.ravel()[node].reshape(trees, rows).sum(axis=0) + self.baseline
         return 1.0 / (1.0 + np.exp(-raw))
+
+    @cached_property
+    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(feature, threshold, left, right) over all trees' nodes, indexes absolute."""
+        trees, width = self.feature.shape
+        at = np.arange(trees * width, dtype=np.intp).reshape(trees, width)
+        base = (np.arange(trees, dtype=np.intp) * width)[:, None]
+        leaf = self.feature < 0
+        return (
+            np.where(leaf, 0, self.feature).astype(np.intp).ravel(),
+            np.where(leaf, np.inf, self.threshold).ravel(),
+            np.where(leaf, at, base + self.left).ravel(),
+            np.where(leaf, at, base + self.right).ravel(),
+        )
 
     def keep(self, features: np.ndarray) -> np.ndarray:
         """A boolean per row: main content (the rules' choice is the ``kept`` column)."""
@@ -314,12 +350,19 @@ def shipped_model() -> BlockModel | None:
 
 
 def reconsider(
-    content: Content, facts: PageFacts, markdown: bool, model: BlockModel, drop_repeats: bool
+    content: Content,
+    facts: PageFacts,
+    markdown: bool,
+    model: BlockModel,
+    *,
+    drop_repeats: bool = False,
+    may_drop: bool = True,
 ) -> Content:
     """The content with the model's choice of blocks (in page order) in place of the rules'.
     The model never adds what the rules know for sure is not content (visitor counters,
-    picture credits, with ``drop_repeats`` a block's second copy); ``content`` itself comes
-    back when the model keeps nothing (the rules' choice stands)."""
+    picture credits, with ``drop_repeats`` a block's second copy), and without ``may_drop``
+    only adds (a listing's region, where the rules keep every card by design); ``content``
+    itself comes back when the model keeps nothing (the rules' choice stands)."""
     blocks = content.page_blocks
     if not blocks:
         return content
@@ -327,6 +370,8 @@ def reconsider(
     kept = {index[id(b)] for b in content.blocks if id(b) in index}
     region = {index[id(b)] for b in content.chosen if id(b) in index}
     keep = model.keep(block_features(blocks, kept, region, content.tags, facts))
+    if not may_drop:
+        keep[list(kept)] = True
     chosen = [
         b
         for i, (b, k) in enumerate(zip(blocks, keep, strict=True))

@@ -172,7 +172,14 @@ def extract_html(
         # a learned second look at every block, given the rules' choice
         evidence = tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES)
         facts = PageFacts(ptype.name, evidence, sure, extractor == "trafilatura")
-        content = reconsider(content, facts, markdown, model, profile.drop_repeats)
+        content = reconsider(
+            content,
+            facts,
+            markdown,
+            model,
+            drop_repeats=profile.drop_repeats,
+            may_drop=profile.region is None,
+        )
     if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown
