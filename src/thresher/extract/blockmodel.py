@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from thresher.extract.content import CREDIT_RE, Block, Content, first_of_repeats, join_markdown
+from thresher.extract.content import CREDIT_RE, Block, Content, first_of_repeats
 
 #: Page types in the order of their feature columns (pagetype.PAGE_TYPES).
 TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service",
@@ -383,18 +383,7 @@ def reconsider(
         return content
     if len(chosen) == len(kept) and all(index[id(b)] in kept for b in chosen):
         return content
-    return Content(
-        text="\n".join(b.text for b in chosen),
-        markdown=join_markdown(chosen) if markdown else None,
-        blocks=chosen,
-        images=content.images,
-        root=content.root,
-        prose=sum(b.size for b in chosen if b.weight > 0),
-        page_blocks=blocks,
-        links=content.links,
-        chosen=content.chosen,
-        tags=content.tags,
-    )
+    return content.with_blocks(chosen, markdown)
 
 
 def _never_content(block: Block) -> bool:

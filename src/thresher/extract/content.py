@@ -153,6 +153,22 @@ class Content:
     #: the tag of every block element by its id (see Block.ancestors)
     tags: dict[int, str] = field(default_factory=dict)
 
+    def with_blocks(self, blocks: list[Block], markdown: bool, prose: int | None = None) -> Content:
+        """This page's content made of other blocks (in page order): their text and Markdown;
+        ``prose`` (default: the prose among ``blocks``) as the measure of the choice."""
+        return Content(
+            text="\n".join(b.text for b in blocks),
+            markdown=join_markdown(blocks) if markdown else None,
+            blocks=blocks,
+            images=self.images,
+            root=self.root,
+            prose=sum(b.size for b in blocks if b.weight > 0) if prose is None else prose,
+            page_blocks=self.page_blocks,
+            links=self.links,
+            chosen=self.chosen,
+            tags=self.tags,
+        )
+
 
 #: Link-dense blocks with at least this many links may be prose (see _is_link_prose).
 LINK_PROSE_MIN_LINKS = 3
@@ -1161,18 +1177,7 @@ def without_title(content: Content, title: str, markdown: bool) -> Content:
     ]
     if not kept or len(kept) == len(content.blocks):
         return content
-    return Content(
-        text="\n".join(b.text for b in kept),
-        markdown=join_markdown(kept) if markdown else None,
-        blocks=kept,
-        images=content.images,
-        root=content.root,
-        prose=content.prose,
-        page_blocks=content.page_blocks,
-        links=content.links,
-        chosen=content.chosen,
-        tags=content.tags,
-    )
+    return content.with_blocks(kept, markdown, content.prose)
 
 
 def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
@@ -1189,21 +1194,7 @@ def blocks_in(content: Content, guide: str, markdown: bool) -> Content:
         line = b.text if "\n" not in b.text else b.text.replace("\n", " ")
         if line in norm or (" " in line and "".join(line.split()) in bare):
             kept.append(b)
-    text = "\n".join(b.text for b in kept)
-    md = join_markdown(kept) if markdown else None
-    prose = sum(b.size for b in kept if b.weight > 0)
-    return Content(
-        text=text,
-        markdown=md,
-        blocks=kept,
-        images=content.images,
-        root=content.root,
-        prose=prose,
-        page_blocks=content.page_blocks,
-        links=content.links,
-        chosen=content.chosen,
-        tags=content.tags,
-    )
+    return content.with_blocks(kept, markdown)
 
 
 def join_markdown(blocks: list[Block]) -> str:
