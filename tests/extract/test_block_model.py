@@ -41,6 +41,18 @@ def test_the_numpy_trees_give_scikit_learns_probabilities() -> None:
     assert np.allclose(model.probability(x), fit.predict_proba(x)[:, 1], atol=1e-6)
 
 
+def test_many_blocks_are_scored_in_chunks_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import thresher.extract.blockmodel as blockmodel
+
+    fit, x = _fitted(2)
+    model = BlockModel.from_sklearn(fit)
+    whole = model.probability(x)
+    monkeypatch.setattr(blockmodel, "CHUNK_ROWS", 7)
+    assert np.allclose(model.probability(x), whole)
+
+
 def test_a_model_survives_its_json_file_and_keeps_its_thresholds() -> None:
     fit, x = _fitted(1)
     model = BlockModel.from_sklearn(fit, keep_above=0.3, add_above=0.8)

@@ -51,6 +51,10 @@ PAGE_FEATURES = (
 )  # fmt: skip
 
 
+#: Blocks walked down the trees at once (the index tables hold rows x trees entries).
+CHUNK_ROWS = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class PageFacts:
     """What the model knows of the page as a whole."""
@@ -215,6 +219,11 @@ class BlockModel:
         """P(main content) per row: every (tree, row) pair walks down one level per step
         through flat node tables in which a leaf leads to itself."""
         rows = features.shape[0]
+        if rows > CHUNK_ROWS:  # a page of very many blocks: bounded memory
+            parts = [
+                self.probability(features[i : i + CHUNK_ROWS]) for i in range(0, rows, CHUNK_ROWS)
+            ]
+            return np.concatenate(parts)
         if rows == 0:
             return np.zeros(0)
         flat_feature, flat_threshold, flat_left, flat_right = self._flat
