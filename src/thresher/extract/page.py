@@ -9,14 +9,19 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from thresher.document import Document, stable_id
-from thresher.extract.blockmodel import PageFacts, reconsider, shipped_model
 from thresher.extract.budget import Deadline
-from thresher.extract.content import JUNK_TAGS, blocks_in, extract_content, without_title
+from thresher.extract.content import (
+    JUNK_TAGS,
+    Content,
+    blocks_in,
+    extract_content,
+    without_title,
+)
 from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
-from thresher.extract.layouts import product_description, profile_for, thread
+from thresher.extract.layouts import Profile, product_description, profile_for, thread
 from thresher.extract.metadata import extract_metadata, jsonld_objects, resolve_links, safe_join
-from thresher.extract.pagetype import PAGE_TYPES, classify
+from thresher.extract.pagetype import PAGE_TYPES, PageType, classify
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
@@ -167,19 +172,9 @@ def extract_html(
             if guided.text.strip():
                 content = guided
                 extractor = "trafilatura"
-    model = shipped_model() if block_model else None
-    if model is not None and ptype is not None and extractor != "thread":
-        # a learned second look at every block, given the rules' choice
-        evidence = tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES)
-        facts = PageFacts(ptype.name, evidence, sure, extractor == "trafilatura")
-        content = reconsider(
-            content,
-            facts,
-            markdown,
-            model,
-            drop_repeats=profile.drop_repeats,
-            may_drop=profile.region is None,
-        )
+    if block_model and ptype is not None and extractor != "thread":
+        facts = (ptype, sure, extractor == "trafilatura")
+        content = _second_look(content, facts, profile, markdown)
     if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown
@@ -227,6 +222,29 @@ def extract_html(
         date=date,
         markdown=md,
         metadata=metadata,
+    )
+
+
+def _second_look(
+    content: Content, facts: tuple[PageType, bool, bool], profile: Profile, markdown: bool
+) -> Content:
+    """The learned block model's choice of blocks, given the rules' (``facts``: the page
+    type, whether its rules were used, whether the fallback chose). numpy comes with the
+    model: the modules that only import this one do not load it."""
+    from thresher.extract.blockmodel import PageFacts, reconsider, shipped_model
+
+    model = shipped_model()
+    if model is None:
+        return content
+    ptype, sure, fallback = facts
+    evidence = tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES)
+    return reconsider(
+        content,
+        PageFacts(ptype.name, evidence, sure, fallback),
+        markdown,
+        model,
+        drop_repeats=profile.drop_repeats,
+        may_drop=profile.region is None,
     )
 
 
