@@ -114,7 +114,7 @@ def page_rows(html: bytes, url: str, cap: Capture) -> tuple[np.ndarray, Any, Con
         sure=ptype.margin >= profile_for(ptype.name).margin,
         fallback=doc.metadata.get("fallback") == "trafilatura",
     )
-    return block_features(blocks, kept, region, content.tags, facts), doc, content
+    return block_features(blocks, kept, region, content.tags, facts, content.marks), doc, content
 
 
 def collect(root: Path, trafeval: Path | None) -> dict[str, Any]:

@@ -43,6 +43,7 @@ BLOCK_FEATURES = (
      "window_kept", "prev_ld", "next_ld", "prev_prose", "next_prose"]
     + [f"tag_{i}" for i in range(_N_TAGS)]
     + [f"in_{t}" for t in _AROUND]
+    + ["in_comments", "in_overlay", "in_content_named"]
 )  # fmt: skip
 PAGE_FEATURES = (
     [f"type_{t}" for t in TYPES]
@@ -71,6 +72,7 @@ def block_features(
     region: set[int],
     tags: dict[int, str],
     facts: PageFacts,
+    marks: dict[int, int] | None = None,
 ) -> np.ndarray:
     """One row per block: its own columns, then the page's (``kept``/``region``: indexes of
     blocks the rules kept / that lie in the chosen container)."""
@@ -105,6 +107,7 @@ def block_features(
     text_cols: list[tuple[float, float, bool, float, bool]] = []
     groups: list[int] = []
     around: list[int] = []
+    marks = marks or {}
     memo: dict[int, int] = {}  # element id -> bits of _AROUND tags on the way down to it
     for b in blocks:
         text = b.text
@@ -123,14 +126,14 @@ def block_features(
             )
         )
         groups.append(_TAG_GROUPS.get(b.tag, _N_TAGS - 1))
-        around.append(_around_bits(b.ancestors, tags, memo))
+        around.append(_around_bits(b.ancestors, tags, marks, memo))
     rows[:, 12] = repeat
     cols = np.array(text_cols, dtype=np.float32)
     rows[:, 13] = cols[:, 0]
     rows[:, 15:19] = cols[:, 1:]
     tag_col = 27
     rows[np.arange(n), tag_col + np.array(groups)] = 1.0
-    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(_AROUND))
+    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(_AROUND) + 3)
     rows[:, tag_col + _N_TAGS :] = bits & 1
     rows[:, 14] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
     rows[1:, 19] = keep[:-1]
@@ -159,16 +162,18 @@ def _distance_to(keep: np.ndarray) -> np.ndarray:
     return np.minimum(out, 10.0) / 10.0
 
 
-def _around_bits(ancestors: tuple[int, ...], tags: dict[int, str], memo: dict[int, int]) -> int:
-    """Bit i set when an element of tag ``_AROUND[i]`` holds the block (memoised by element:
+def _around_bits(
+    ancestors: tuple[int, ...], tags: dict[int, str], marks: dict[int, int], memo: dict[int, int]
+) -> int:
+    """Bit i set when an element of tag ``_AROUND[i]`` holds the block, and the walk's
+    marks (content.MARK_*) of the elements holding it above those (memoised by element:
     neighbouring blocks share most of their ancestors)."""
     j = len(ancestors) - 1
     while j >= 0 and ancestors[j] not in memo:
         j -= 1
     bits = memo[ancestors[j]] if j >= 0 else 0
     for eid in ancestors[j + 1 :]:
-        bit = _AROUND_BIT.get(tags.get(eid, ""), 0)
-        bits |= bit
+        bits |= _AROUND_BIT.get(tags.get(eid, ""), 0) | (marks.get(eid, 0) << len(_AROUND))
         memo[eid] = bits
     return bits
 
@@ -378,7 +383,7 @@ def reconsider(
     index = {id(b): i for i, b in enumerate(blocks)}
     kept = {index[id(b)] for b in content.blocks if id(b) in index}
     region = {index[id(b)] for b in content.chosen if id(b) in index}
-    keep = model.keep(block_features(blocks, kept, region, content.tags, facts))
+    keep = model.keep(block_features(blocks, kept, region, content.tags, facts, content.marks))
     if not may_drop:
         keep[list(kept)] = True
     chosen = [

@@ -152,6 +152,8 @@ class Content:
     chosen: list[Block] = field(default_factory=list)
     #: the tag of every block element by its id (see Block.ancestors)
     tags: dict[int, str] = field(default_factory=dict)
+    #: elements the walk marked, by id: MARK_COMMENT, MARK_OVERLAY, MARK_CONTENT bits
+    marks: dict[int, int] = field(default_factory=dict)
 
     def with_blocks(self, blocks: list[Block], markdown: bool, prose: int | None = None) -> Content:
         """This page's content made of other blocks (in page order): their text and Markdown;
@@ -167,6 +169,7 @@ class Content:
             links=self.links,
             chosen=self.chosen,
             tags=self.tags,
+            marks=self.marks,
         )
 
 
@@ -250,6 +253,7 @@ def _camel_layout() -> re.Pattern[str]:
 
 CAMEL_LAYOUT_RE = _camel_layout()
 _BOILER, _COMMENT, _CONTENT, _LAYOUT, _CONSENT = 1, 2, 4, 8, 16
+MARK_COMMENT, MARK_OVERLAY, MARK_CONTENT = 1, 2, 4
 #: Class/id words of a cookie or consent banner: boilerplate that is never a wrapper of the
 #: content, however much text it holds (see release_wrappers).
 CONSENT_RE = re.compile(_TOKEN_RE.format(words=r"cookies?|consent|gdpr"), re.IGNORECASE)
@@ -375,6 +379,16 @@ class _Walker:
         self.lenient = False
         self.inline_end = -1  # len(parts) right after the last inline element
         self.skip: frozenset[int] = frozenset()  # mem_ids of elements left out
+
+    def marks(self) -> dict[int, int]:
+        """Element id -> MARK_* bits: comment sections, dialogs and banners, and elements
+        whose class/id or itemprop names the content."""
+        out: dict[int, int] = dict.fromkeys(self.bonus, MARK_CONTENT)
+        for eid in self.comment_ids:
+            out[eid] = out.get(eid, 0) | MARK_COMMENT
+        for eid in self.overlay_ids:
+            out[eid] = out.get(eid, 0) | MARK_OVERLAY
+        return out
 
     # ------------------------------------------------------------------ blocks
     def flush(self) -> None:
@@ -1163,6 +1177,7 @@ def extract_content(
         links=walker.links or [],
         chosen=chosen,
         tags=walker.tags,
+        marks=walker.marks(),
     )
 
 
