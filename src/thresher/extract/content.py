@@ -61,6 +61,16 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CELL = frozenset({"td", "th"})
+# what the walk does with an element, by tag (one lookup instead of a chain of tests)
+_K_INLINE, _K_BLOCK, _K_JUNK, _K_BR, _K_IMG, _K_CELL = range(6)
+_KINDS: dict[str, int] = {
+    **dict.fromkeys(_CELL, _K_CELL),
+    "img": _K_IMG,
+    "br": _K_BR,
+    "wbr": _K_BR,
+    **dict.fromkeys(BLOCK_TAGS, _K_BLOCK),
+    **dict.fromkeys(_JUNK, _K_JUNK),
+}
 #: Blocks that hold text but are not containers of an article.
 NOT_CONTAINERS = frozenset({"p", "li", "ul", "ol", "tr", "tbody", "blockquote", "dl"})
 _WS = re.compile(r"\s+")
@@ -107,6 +117,10 @@ _PROP_TAGS = frozenset({"div", "section"})
 _CONTENT_PROPS = frozenset({"articlebody", "text", "maincontentofpage", "reviewbody"})
 CONTENT_BONUS = 1.25
 ARTICLE_BONUS = 1.2
+#: Attributes besides class and id that is_boiler reads.
+_MARK_ATTRS = frozenset(
+    {"hidden", "data-noscript", "aria-hidden", "style", "role", "aria-modal", "itemprop"}
+)
 _ROLES_BOILER = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search",
      "dialog", "alert", "toolbar", "tablist"}
@@ -229,11 +243,9 @@ def _cell_bars(raw: str, collapse: bool) -> str:
     return raw.replace(_CELL_SEP, " | ")
 
 
-_NAME_CACHE: dict[tuple[bool, bool], dict[str, int]] = {
-    (c, lenient): {} for c in (False, True) for lenient in (False, True)
-}
 _TOKEN_CACHE: dict[str, int] = {}
 _DIGITS = re.compile(r"\d+")
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 def _camel_layout() -> re.Pattern[str]:
@@ -261,31 +273,58 @@ CONSENT_RE = re.compile(_TOKEN_RE.format(words=r"cookies?|consent|gdpr"), re.IGN
 _DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
 
 
+def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The pattern without IGNORECASE, for lower-cased ASCII text: the same matches, several
+    times faster (None when the pattern spells capitals of its own)."""
+    if not rx.flags & re.IGNORECASE or re.search(r"(?<!\\)[A-Z]", rx.pattern):
+        return None
+    return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+
+
+def _search(rx: re.Pattern[str], twin: re.Pattern[str] | None, text: str, low: str | None) -> bool:
+    """``rx.search(text)``, through its case-sensitive ``twin`` when ``low`` is the text
+    lower-cased (ASCII text only: then both give the same answer)."""
+    if low is not None and twin is not None:
+        return twin.search(low) is not None
+    return rx.search(text) is not None
+
+
+_BOILER_LOW = _ascii_twin(BOILER_RE)
+_LAYOUT_LOW = _ascii_twin(LAYOUT_RE)
+_COMMENT_LOW = _ascii_twin(COMMENT_RE)
+_CONSENT_LOW = _ascii_twin(CONSENT_RE)
+_CONTENT_LOW = _ascii_twin(CONTENT_RE)
+
+
 def _classify_token(token: str) -> int:
     """Flags of one class or id token (cached: the same tokens recur on every page)."""
     flags = _TOKEN_CACHE.get(token)
     if flags is None:
         # digits never decide a match (they are not token boundaries): ids like post-613
         # and post-614 share one entry
-        shape = _DIGITS.sub("0", token)
-        flags = _TOKEN_CACHE.get(shape)
-        if flags is not None:
-            _TOKEN_CACHE[token] = flags
-            return flags
+        if token.isascii() and _ASCII_DIGITS.isdisjoint(token):
+            shape = token  # no digits: its shape is itself, not in the cache either
+        else:
+            shape = _DIGITS.sub("0", token)
+            flags = _TOKEN_CACHE.get(shape)
+            if flags is not None:
+                _TOKEN_CACHE[token] = flags
+                return flags
         clean = _TAXONOMY.sub(" ", token) if "-" in token else token
+        low = clean.lower() if clean.isascii() else None
         flags = 0
-        if BOILER_RE.search(clean):
+        if _search(BOILER_RE, _BOILER_LOW, clean, low):
             flags |= _BOILER
-            if LAYOUT_RE.search(clean):
+            if _search(LAYOUT_RE, _LAYOUT_LOW, clean, low):
                 flags |= _LAYOUT
         elif not clean.islower() and CAMEL_LAYOUT_RE.match(clean):
             # camelCase layout names are words too (SiteFooter, mainNav, footerContent)
             flags |= _BOILER | _LAYOUT
-        if COMMENT_RE.search(clean):
+        if _search(COMMENT_RE, _COMMENT_LOW, clean, low):
             flags |= _COMMENT
-        if flags & _BOILER and CONSENT_RE.search(clean):
+        if flags & _BOILER and _search(CONSENT_RE, _CONSENT_LOW, clean, low):
             flags |= _CONSENT
-        if CONTENT_RE.search(clean):
+        if _search(CONTENT_RE, _CONTENT_LOW, clean, low):
             flags |= _CONTENT
         if len(_TOKEN_CACHE) > 200_000:
             _TOKEN_CACHE.clear()
@@ -293,25 +332,45 @@ def _classify_token(token: str) -> int:
     return flags
 
 
-def _classify_names(names: str, include_comments: bool, lenient: bool = False) -> int:
-    """Flags for a class/id string: boilerplate, comment section, content container. With
-    ``lenient``, only layout words (navigation, footers, ads, ...) mark boilerplate."""
-    cache = _NAME_CACHE[include_comments, lenient]
-    flags = cache.get(names)
-    if flags is not None:
-        return flags
-    found = 0
-    for token in names.split():
-        found |= _classify_token(token)
+def _token_flags(names: str) -> int:
+    """The union of the flags of a class or id string's tokens (cached by the string: the
+    same class strings recur on every element of a kind)."""
+    found = _FOUND_CACHE.get(names)
+    if found is None:
+        found = 0
+        for token in names.split():
+            found |= _classify_token(token)
+        if len(_FOUND_CACHE) > 100_000:
+            _FOUND_CACHE.clear()
+        _FOUND_CACHE[names] = found
+    return found
+
+
+def _judge(found: int, include_comments: bool, lenient: bool) -> int:
+    """Flags of an element from the union of its tokens' flags: boilerplate, comment
+    section, content container. With ``lenient``, only layout words (navigation, footers,
+    ads, ...) mark boilerplate."""
     flags = found & (_CONTENT | _CONSENT)
     if found & (_LAYOUT if lenient else _BOILER):
         flags |= _BOILER
     elif found & _COMMENT and not include_comments:
         flags |= _BOILER | _COMMENT
-    if len(cache) > 100_000:
-        cache.clear()
-    cache[names] = flags
     return flags
+
+
+_FOUND_CACHE: dict[str, int] = {}
+#: _judge's answer for every union of token flags, by (include_comments, lenient)
+_JUDGED: dict[tuple[bool, bool], tuple[int, ...]] = {
+    (c, lenient): tuple(_judge(found, c, lenient) for found in range(32))
+    for c in (False, True)
+    for lenient in (False, True)
+}
+
+
+def _classify_names(names: str, include_comments: bool, lenient: bool = False) -> int:
+    """Flags for a class/id string: boilerplate, comment section, content container. With
+    ``lenient``, only layout words (navigation, footers, ads, ...) mark boilerplate."""
+    return _JUDGED[include_comments, lenient][_token_flags(names)]
 
 
 _SLUG_GAPS = re.compile(r"[\W_]+")
@@ -460,33 +519,37 @@ class _Walker:
         attrs = node.attributes
         if not attrs:
             return False
-        if "hidden" in attrs or "data-noscript" in attrs or attrs.get("aria-hidden") == "true":
-            return True
-        style = attrs.get("style")
-        if style and "none" in style and re.search(r"display\s*:\s*none", style):
-            return True
-        role = attrs.get("role")
-        if role and role.lower() in _ROLES_BOILER:
-            if role.lower() in _DIALOG_ROLES:
+        if not _MARK_ATTRS.isdisjoint(attrs):  # most elements have a class and no more
+            if "hidden" in attrs or "data-noscript" in attrs or attrs.get("aria-hidden") == "true":
+                return True
+            style = attrs.get("style")
+            if style and "none" in style and re.search(r"display\s*:\s*none", style):
+                return True
+            role = attrs.get("role")
+            if role and role.lower() in _ROLES_BOILER:
+                if role.lower() in _DIALOG_ROLES:
+                    self.overlay_ids.add(self.counter)
+                return True
+            if attrs.get("aria-modal") == "true":
                 self.overlay_ids.add(self.counter)
-            return True
-        if attrs.get("aria-modal") == "true":
-            self.overlay_ids.add(self.counter)
-            return True
-        if tag in _PROP_TAGS:
-            prop = attrs.get("itemprop")
-            if prop and prop.lower() in _CONTENT_PROPS:
-                self.bonus[self.counter] = CONTENT_BONUS
+                return True
+            if tag in _PROP_TAGS:
+                prop = attrs.get("itemprop")
+                if prop and prop.lower() in _CONTENT_PROPS:
+                    self.bonus[self.counter] = CONTENT_BONUS
         cls = attrs.get("class")
         ident = attrs.get("id")
-        names = f"{cls} {ident}" if cls and ident else cls or ident
-        if not names:
+        if not cls and not ident:
             return False
-        flags = _classify_names(names, self.include_comments, self.lenient)
+        # the class and the id are looked up apart: ids are often unique (post-613), so
+        # their pair would rarely be met twice
+        judged = _JUDGED[self.include_comments, self.lenient]
+        found = _token_flags(cls) if cls else 0
+        flags = judged[found | _token_flags(ident)] if ident else judged[found]
         if flags & _BOILER and ident and "-" in ident and _heading_anchor(node, tag, ident):
             # an id made from the section's own heading ("respond-to-review-comments"): an
             # anchor, it says nothing about layout
-            flags = _classify_names(cls, self.include_comments, self.lenient) if cls else 0
+            flags = judged[found]
         if tag in ("body", "html", "main", "article") or not flags & _BOILER:
             if flags & _CONTENT:
                 self.bonus[self.counter] = CONTENT_BONUS
@@ -499,7 +562,14 @@ class _Walker:
 
     # ------------------------------------------------------------------ walk
     def walk(self, node: LexborNode) -> None:
+        # the markdown, link, pre and lenient states do not change while one element's
+        # children are walked (nested elements restore them): read them once
         parts = self.parts
+        markdown = self.markdown
+        in_link = self.in_link
+        in_pre = self.in_pre
+        lenient = self.lenient
+        deadline = self.deadline
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
@@ -508,44 +578,48 @@ class _Walker:
                     # whitespace is collapsed per block in flush(), not per text node; a
                     # block's leading whitespace is dropped right away
                     parts.append(t)
-                    if self.markdown:
-                        self.md_parts.append(_md_escape(t) if not self.in_pre else t)
-                    if self.in_link:
+                    if markdown:
+                        self.md_parts.append(_md_escape(t) if not in_pre else t)
+                    if in_link:
                         self.link_chars += len(t.strip())
                 continue
-            if tag is None or tag[0] in "-!_":
-                continue
-            self.ticks += 1
-            if self.deadline is not None and not self.ticks % CHECK_EVERY:
-                self.deadline.check()
-            if tag in _JUNK:
-                continue
-            if tag in BLOCK_TAGS:
+            kind = _KINDS.get(tag)  # type: ignore[arg-type]
+            if kind is None:
+                if tag is None or tag[0] in "-!_":
+                    continue  # comments, doctypes, processing instructions
+                kind = _K_INLINE
+            if deadline is not None:
+                self.ticks += 1
+                if not self.ticks % CHECK_EVERY:
+                    deadline.check()
+            if kind == _K_BLOCK:
                 self._block(child, tag)
                 parts = self.parts
-            elif tag == "br" or tag == "wbr":
-                parts.append(_BR)
-                if self.markdown:
-                    self.md_parts.append(_BR)
-            elif tag == "img":
-                self._image(child)
-            elif tag in _CELL:
-                self._cell(child)
-            else:
-                if self.lenient and parts and self.inline_end == len(parts):
+            elif kind == _K_INLINE:
+                if lenient and parts and self.inline_end == len(parts):
                     # two inline elements side by side (a card's "2026", "1h 54m", "R"):
                     # words apart, as the page's styles show them
                     last = parts[-1]
                     if last and not last[-1].isspace():
                         parts.append(" ")
-                        if self.markdown:
+                        if markdown:
                             self.md_parts.append(" ")
-                if tag == "a" or tag in _INLINE_BOILER or self.markdown:
+                if markdown or tag in _INLINE_SPECIAL:
                     self._inline(child, tag)
                 else:
                     self.walk(child)  # plain inline markup: its text joins the block
                 parts = self.parts
                 self.inline_end = len(parts)
+            elif kind == _K_JUNK:
+                continue
+            elif kind == _K_BR:
+                parts.append(_BR)
+                if markdown:
+                    self.md_parts.append(_BR)
+            elif kind == _K_IMG:
+                self._image(child)
+            else:  # a table cell
+                self._cell(child)
 
     def _block(self, node: LexborNode, tag: str) -> None:
         if self.parts:
@@ -556,32 +630,37 @@ class _Walker:
         eid = self.counter
         self.nodes[eid] = node
         self.tags[eid] = tag
-        if self.stack:
-            self.parents[eid] = self.stack[-1]
-        self.stack.append(eid)
+        stack = self.stack
+        if stack:
+            self.parents[eid] = stack[-1]
+        stack.append(eid)
         boiler = self.is_boiler(node, tag)
-        boiler_tag = tag in self.boiler_tags
+        boiler_tag = False
         if boiler:
             self.boiler.append(eid)
+            boiler_tag = tag in self.boiler_tags
             if boiler_tag:
                 self.in_boiler_tag += 1
         elif tag in ("article", "main") and eid not in self.bonus:
             self.bonus[eid] = ARTICLE_BONUS
         self.block_tag.append(tag)
         md = self.markdown
-        mark = len(self.md_parts)
-        if tag == "pre":
-            self.in_pre += 1
-            if md:
+        special = tag in _BLOCK_SPECIAL  # most blocks are none of pre, ul, ol, tr
+        if md:
+            mark = len(self.md_parts)
+            if tag == "pre":
                 self.md_parts.append("```\n")
-        elif md:
-            self._md_open(tag)
-        if tag in ("ul", "ol"):
-            self.list_stack.append([tag == "ol", 0])
-        if tag == "tr":
-            self.table_row_cells = 0
+            else:
+                self._md_open(tag)
+        if special:
+            if tag == "pre":
+                self.in_pre += 1
+            elif tag == "tr":
+                self.table_row_cells = 0
+            else:
+                self.list_stack.append([tag == "ol", 0])
         self.walk(node)
-        if tag == "pre":
+        if special and tag == "pre":
             if md:
                 self.md_parts.append("\n```")
             self.flush()
@@ -594,14 +673,14 @@ class _Walker:
             if self.md_loose is not None:
                 self.lift_images()
             del self.md_parts[mark:]
-        if tag in ("ul", "ol"):
+        if special and (tag == "ul" or tag == "ol"):
             self.list_stack.pop()
         self.block_tag.pop()
         if boiler:
             self.boiler.pop()
             if boiler_tag:
                 self.in_boiler_tag -= 1
-        self.stack.pop()
+        stack.pop()
 
     def _md_open(self, tag: str) -> None:
         level = HEADINGS.get(tag)
@@ -691,6 +770,10 @@ class _Walker:
 
 
 _INLINE_BOILER = frozenset({"span", "time", "small", "label"})
+#: Blocks with work of their own around the walk of their children.
+_BLOCK_SPECIAL = frozenset({"pre", "ul", "ol", "tr"})
+#: Inline elements with work of their own (links, boilerplate marks) besides their text.
+_INLINE_SPECIAL = _INLINE_BOILER | {"a"}
 _MD_INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`", "kbd": "`"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 
@@ -946,7 +1029,11 @@ def _is_bad(block: Block) -> bool:
         bool(block.boiler)
         or _link_list(block)
         or block.counter
-        or (block.size < 150 and CREDIT_RE.search(block.text) is not None)
+        or (
+            block.size < 150
+            and ("©" in block.text or ":" in block.text)  # what every credit holds
+            and CREDIT_RE.search(block.text) is not None
+        )
     )
 
 

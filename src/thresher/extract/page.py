@@ -62,18 +62,21 @@ def parse_html(html: bytes | str, charset: str | None = None) -> tuple[LexborHTM
     return _parse(text), enc
 
 
+#: ``<noscript`` and ``</noscript`` (either all lower or all upper case) in page bytes.
+_NOSCRIPT_BYTES = re.compile(rb"<(/?)(?:noscript|NOSCRIPT)")
+
+
+def _noscript_div(m: re.Match[bytes]) -> bytes:
+    return b"</div" if m.group(1) else b"<div data-noscript"
+
+
 def _parse(text: str | bytes) -> LexborHTMLParser:
     """Parse a page (bytes must be UTF-8); ``<noscript>`` becomes an element: parsed as raw
     text with scripting on, but as an element (then judged like any other hidden block) it
     can still hold a page's whole content."""
     if isinstance(text, bytes):
-        if b"noscript" in text:
-            text = text.replace(b"<noscript", b"<div data-noscript")
-            text = text.replace(b"</noscript", b"</div")
-        if b"NOSCRIPT" in text:
-            text = text.replace(b"<NOSCRIPT", b"<div data-noscript")
-            text = text.replace(b"</NOSCRIPT", b"</div")
-        return LexborHTMLParser(text)
+        # one pass of a regex: four passes of replace() cost a third of the parse
+        return LexborHTMLParser(_NOSCRIPT_BYTES.sub(_noscript_div, text))
     if "noscript" in text:
         text = text.replace("<noscript", "<div data-noscript").replace("</noscript", "</div")
     if "NOSCRIPT" in text:

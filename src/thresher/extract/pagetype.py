@@ -75,16 +75,18 @@ _POST_NAMES = re.compile(
     r"postbody|post-body|post_body|topic-post|forumpost|thread-post|cmnt)(?:$|[\s_-]|\d)",
     re.IGNORECASE,
 )
-#: Elements that may be posts (a first cut in C; _POST_NAMES decides).
+_POST_TAGS = frozenset({"article", "div", "li", "section", "table", "tr"})
+#: Elements that may be posts (a first cut in C; _POST_NAMES decides): one selector, its
+#: cheap tag test first, so that lexbor reads the attributes of those tags only.
 _POST_CANDIDATES = (
-    ", ".join(
+    f":is({', '.join(sorted(_POST_TAGS))}):is("
+    + ", ".join(
         f"[{attr}*={word} i]"
         for attr in ("class", "id")
         for word in ("post", "message", "comment", "reply", "replies", "answer", "cmnt")
     )
-    + ", [itemtype]"
+    + ", [itemtype])"
 )
-_POST_TAGS = frozenset({"article", "div", "li", "section", "table", "tr"})
 _PRICE = re.compile(r"(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:€|EUR|USD|GBP|zł|kr|Kč|руб|₽|\$))")
 _DATE_HINT = re.compile(r"\b(?:19|20)\d{2}\b|\bago\b|\d{1,2}[:.]\d{2}")
 _DIGITS = re.compile(r"\d+")
@@ -192,7 +194,7 @@ def find_posts(tree: LexborHTMLParser) -> list[LexborNode]:
     seen: set[int] = set()
     for node in tree.css(_POST_CANDIDATES):
         # an element matching several selectors comes once for each
-        if node.tag not in _POST_TAGS or node.mem_id in seen:
+        if node.mem_id in seen:
             continue
         seen.add(node.mem_id)
         attrs = node.attributes
@@ -225,11 +227,18 @@ def _nested(nodes: list[LexborNode]) -> bool:
     return _inside(nodes[1], nodes[0], levels=40)
 
 
+#: Elements that may hold a grid of cards: those with four element children or more
+#: (found in C; most containers have fewer).
+_GRID_PARENTS = ", ".join(
+    f"{tag}:has(> :nth-child(4))" for tag in ("ul", "ol", "div", "section", "tbody")
+)
+
+
 def _card_grid(tree: LexborHTMLParser) -> tuple[int, int, int, LexborNode | None]:
     """The largest run of sibling cards (same signature, each with a link and some text) as
     (cards, cards with a price, cards with a heading or image, the cards' parent)."""
     best: tuple[int, int, int, LexborNode | None] = (0, 0, 0, None)
-    for parent in tree.css("ul, ol, div, section, tbody"):
+    for parent in tree.css(_GRID_PARENTS):
         kids = [k for k in parent.iter(include_text=False) if k.tag and k.tag[0] not in "-_!"]
         if len(kids) < 4 or len(kids) <= best[0]:
             continue
@@ -375,8 +384,9 @@ def classify(
         ev[kind] += weight
     if url and _URL_DATE.search(url):
         ev["article"] += 1.0
-    pre = len(tree.css("pre"))
-    code = len(tree.css("code"))
+    tags = Counter(node.tag for node in tree.css("pre, code, section"))  # one pass
+    pre = tags["pre"]
+    code = tags["code"]
     if pre or code >= 4:
         ev["documentation"] += min(pre, 6) * 0.5 + min(code, 20) * 0.05
     if tree.css_first(_EDIT_LINK) is not None:
@@ -387,7 +397,7 @@ def classify(
     og = _og_type(tree)
     if og is not None:
         ev[og[0]] += og[1]
-    sections = len(tree.css("section"))
+    sections = tags["section"]
     if sections >= 4:
         ev["service"] += min(sections, 12) * 0.15
     if tree.css_first('form [type="submit"], button[type="submit"]') is not None:
