@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -188,6 +189,14 @@ class FakeChat:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the default 5 drops connections of a busy client
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a run that gave up and closed its connections) is no
+        error of the server's: socketserver's traceback on stderr would be read as the
+        tool's own last line."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _schema(payload: dict[str, Any], system: str) -> dict[str, Any]:
