@@ -11,12 +11,14 @@ a shared machine: absolute figures move with its load.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# this script's folder is on sys.path
+from run import load as load_trafeval
+from wcxb import load_pages
 
 import thresher.extract.page as page_mod
 
@@ -39,23 +41,8 @@ STAGES = {
 def load(root: Path) -> list[tuple[str, bytes]]:
     """(url, html bytes) of a WCXB split folder or of the trafilatura evaluation set."""
     if (root / "evaluate.py").exists():
-        out = []
-        for gt in sorted((root / "dev" / "ground-truth").glob("*.json")):
-            html = root / "dev" / "html" / f"{gt.stem}.html.gz"
-            if html.exists():
-                url = json.loads(gt.read_text(encoding="utf-8")).get("url") or ""
-                out.append((url, gzip.decompress(html.read_bytes())))
-        return out
-    tests = root / "tests" if (root / "tests").is_dir() else root
-    data = json.loads((tests / "evaldata.json").read_text(encoding="utf-8"))
-    out = []
-    for url, item in data.items():
-        for sub in ("eval", "cache"):
-            p = tests / sub / item["file"]
-            if p.exists():
-                out.append((url, p.read_bytes()))
-                break
-    return out
+        return [(url, html) for _, url, html, _ in load_pages(root, "dev")]
+    return [(url, html) for url, html, _ in load_trafeval(root)]
 
 
 def instrument(spent: dict[str, float], calls: dict[str, int]) -> None:
