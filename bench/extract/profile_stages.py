@@ -32,6 +32,7 @@ STAGES = {
     "extract_content": "walk and scoring",
     "fallback_extract": "trafilatura fallback",
     "blocks_in": "fallback blocks",
+    "_second_look": "block model",
     "without_title": "title",
     "resolve_links": "links",
     "clean_text": "clean text",
