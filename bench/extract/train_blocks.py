@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ from thresher.extract.blockmodel import (
 )
 from thresher.extract.content import Content
 from thresher.extract.layouts import profile_for
-from thresher.extract.pagetype import PAGE_TYPES
 
 _WORD = re.compile(r"\w+")
 
@@ -118,12 +118,11 @@ def page_rows(html: bytes, url: str, cap: Capture) -> tuple[np.ndarray, Any, Con
     index = {id(b): i for i, b in enumerate(blocks)}
     kept = {index[id(b)] for b in content.blocks if id(b) in index}
     region = {index[id(b)] for b in content.chosen if id(b) in index}
-    facts = PageFacts(  # as extract_html makes them
-        page_type=doc.metadata["page_type"],
-        evidence=tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES),
-        sure=ptype.margin >= profile_for(ptype.name).margin,
-        fallback=doc.metadata.get("fallback") == "trafilatura",
-    )
+    # as extract_html makes them: the type named after a thread was turned down, its rules'
+    # use judged on the type first found
+    named = replace(ptype, name=doc.metadata["page_type"])
+    sure = ptype.margin >= profile_for(ptype.name).margin
+    facts = PageFacts.of(named, sure, doc.metadata.get("fallback") == "trafilatura")
     return block_features(blocks, kept, region, content.tags, facts, content.marks), doc, content
 
 

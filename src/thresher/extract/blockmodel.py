@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from thresher.extract.content import CREDIT_RE, Block, Content, first_of_repeats
+from thresher.extract.pagetype import PAGE_TYPES, PageType
 
-#: Page types in the order of their feature columns (pagetype.PAGE_TYPES).
-TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service",
-         "other")  # fmt: skip
+#: Page types in the order of their feature columns.
+TYPES = PAGE_TYPES
 _TAG_GROUPS = {
     "p": 0, "li": 1, "h1": 2, "h2": 2, "h3": 2, "h4": 3, "h5": 3, "h6": 3, "tr": 4, "td": 4,
     "th": 4, "pre": 5, "blockquote": 6, "dt": 7, "dd": 7,
@@ -64,6 +64,13 @@ class PageFacts:
     evidence: tuple[float, ...] = ()
     sure: bool = False
     fallback: bool = False
+
+    @classmethod
+    def of(cls, ptype: PageType, sure: bool, fallback: bool) -> PageFacts:
+        """The facts of a classified page (``sure``: its type's rules were used;
+        ``fallback``: trafilatura chose the blocks): one rule for extraction and training."""
+        evidence = tuple(ptype.evidence.get(t, 0.0) for t in TYPES)
+        return cls(ptype.name, evidence, sure, fallback)
 
 
 def block_features(

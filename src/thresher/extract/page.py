@@ -21,7 +21,7 @@ from thresher.extract.decode import decode_html, repair_mojibake
 from thresher.extract.fallback import fallback_extract
 from thresher.extract.layouts import Profile, product_description, profile_for, thread
 from thresher.extract.metadata import extract_metadata, jsonld_objects, resolve_links, safe_join
-from thresher.extract.pagetype import PAGE_TYPES, PageType, classify
+from thresher.extract.pagetype import PageType, classify
 
 #: Pages whose own result holds less prose than this (UTF-8 bytes) get a second opinion.
 FALLBACK_BELOW = 300
@@ -239,11 +239,9 @@ def _second_look(
     model = shipped_model()
     if model is None:
         return content
-    ptype, sure, fallback = facts
-    evidence = tuple(ptype.evidence.get(t, 0.0) for t in PAGE_TYPES)
     return reconsider(
         content,
-        PageFacts(ptype.name, evidence, sure, fallback),
+        PageFacts.of(*facts),
         markdown,
         model,
         drop_repeats=profile.drop_repeats,
