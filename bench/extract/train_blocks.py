@@ -42,6 +42,7 @@ from thresher.extract.content import Content
 from thresher.extract.layouts import profile_for
 
 _WORD = re.compile(r"\w+")
+KEPT = BLOCK_FEATURES.index("kept")  # the rules' own decision, a feature column
 
 
 def _tokens(text: str) -> list[str]:
@@ -150,7 +151,7 @@ def collect(root: Path, trafeval: Path | None) -> dict[str, Any]:
             page = {"type": "trafeval", "with": truth.get("with") or [],
                     "without": truth.get("without") or []}  # fmt: skip
         page.update(id=pid, set=kind, half=half_of(pid), start=sum(len(r) for r in rows),
-                    texts=texts, kept=sorted(i for i in range(len(texts)) if x[i, 10] > 0.5),
+                    texts=texts, kept=sorted(i for i in range(len(texts)) if x[i, KEPT] > 0.5),
                     doc=doc.text)  # fmt: skip
         rows.append(x)
         labels.append(y)
@@ -243,7 +244,7 @@ def choose_thresholds(data: dict[str, Any], weight: np.ndarray, args: argparse.N
         folds[k].append(page)
     scores: dict[tuple[float, float], list[tuple[float, float]]] = defaultdict(list)
     ev = load_evaluate(args.root)
-    kept = x[:, BLOCK_FEATURES.index("kept")] > 0.5
+    kept = x[:, KEPT] > 0.5
     for k in (0, 1):
         rows = (fold == 1 - k) & (y >= 0)
         p = train(x[rows], y[rows], weight[rows], args).probability(x)

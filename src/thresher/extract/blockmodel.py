@@ -43,8 +43,10 @@ BLOCK_FEATURES = (
      "window_kept", "prev_ld", "next_ld", "prev_prose", "next_prose"]
     + [f"tag_{i}" for i in range(_N_TAGS)]
     + [f"in_{t}" for t in _AROUND]
-    + ["in_comments", "in_overlay", "in_content_named"]
+    + ["in_comments", "in_overlay", "in_content_named"]  # content.MARK_* bits, in order
 )  # fmt: skip
+#: Each block column's index, by name.
+_COL = {name: i for i, name in enumerate(BLOCK_FEATURES)}
 PAGE_FEATURES = (
     [f"type_{t}" for t in TYPES]
     + [f"evidence_{t}" for t in TYPES]
@@ -96,19 +98,20 @@ def block_features(
     reg = np.zeros(n, dtype=np.float32)
     reg[list(region)] = 1.0
     prose = ((weight > 0) & (size >= 80)).astype(np.float32)
-    rows[:, 0] = np.log1p(size) / 8.0
-    rows[:, 1] = size < 25
-    rows[:, 2] = size >= 400
-    rows[:, 3] = np.minimum(ld, 1.0)
-    rows[:, 4] = weight > 0
-    rows[:, 5] = prose
-    rows[:, 10] = keep
-    rows[:, 11] = reg
+    col = _COL
+    rows[:, col["log_size"]] = np.log1p(size) / 8.0
+    rows[:, col["short"]] = size < 25
+    rows[:, col["long"]] = size >= 400
+    rows[:, col["link_density"]] = np.minimum(ld, 1.0)
+    rows[:, col["positive"]] = weight > 0
+    rows[:, col["prose"]] = prose
+    rows[:, col["kept"]] = keep
+    rows[:, col["in_region"]] = reg
     # per-block columns gathered as lists (numpy item assignment is slow)
     flags = np.array(
         [(bool(b.boiler), b.boiler_tag, b.counter, b.link_prose) for b in blocks], dtype=np.float32
     )
-    rows[:, 6:10] = flags
+    rows[:, col["boiler"] : col["link_prose"] + 1] = flags
     seen: set[str] = set()
     repeat: list[bool] = []
     text_cols: list[tuple[float, float, bool, float, bool]] = []
@@ -134,25 +137,25 @@ def block_features(
         )
         groups.append(_TAG_GROUPS.get(b.tag, _N_TAGS - 1))
         around.append(_around_bits(b.ancestors, tags, marks, memo))
-    rows[:, 12] = repeat
+    rows[:, col["repeat"]] = repeat
     cols = np.array(text_cols, dtype=np.float32)
-    rows[:, 13] = cols[:, 0]
-    rows[:, 15:19] = cols[:, 1:]
-    tag_col = 27
-    rows[np.arange(n), tag_col + np.array(groups)] = 1.0
-    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(_AROUND) + 3)
-    rows[:, tag_col + _N_TAGS :] = bits & 1
-    rows[:, 14] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
-    rows[1:, 19] = keep[:-1]
-    rows[:-1, 20] = keep[1:]
-    rows[:, 21] = _distance_to(keep)
+    rows[:, col["depth"]] = cols[:, 0]
+    rows[:, col["sentences"] : col["upper_start"] + 1] = cols[:, 1:]
+    rows[np.arange(n), col["tag_0"] + np.array(groups)] = 1.0
+    around_col = col[f"in_{_AROUND[0]}"]  # the _AROUND tags, then the marks
+    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(BLOCK_FEATURES) - around_col)
+    rows[:, around_col:] = bits & 1
+    rows[:, col["position"]] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
+    rows[1:, col["prev_kept"]] = keep[:-1]
+    rows[:-1, col["next_kept"]] = keep[1:]
+    rows[:, col["near_kept"]] = _distance_to(keep)
     sums = np.concatenate([[0.0], np.cumsum(keep)])
     at = np.arange(n)
-    rows[:, 22] = (sums[np.minimum(at + 4, n)] - sums[np.maximum(at - 3, 0)]) / 7.0
-    rows[1:, 23] = rows[:-1, 3]
-    rows[:-1, 24] = rows[1:, 3]
-    rows[1:, 25] = prose[:-1]
-    rows[:-1, 26] = prose[1:]
+    rows[:, col["window_kept"]] = (sums[np.minimum(at + 4, n)] - sums[np.maximum(at - 3, 0)]) / 7.0
+    rows[1:, col["prev_ld"]] = rows[:-1, col["link_density"]]
+    rows[:-1, col["next_ld"]] = rows[1:, col["link_density"]]
+    rows[1:, col["prev_prose"]] = prose[:-1]
+    rows[:-1, col["next_prose"]] = prose[1:]
     total = float(size.sum()) or 1.0
     kept_share = float((size * keep).sum()) / total
     return _expand(rows, facts, kept_share, n, float((size * prose * keep).sum()))
@@ -266,7 +269,7 @@ class BlockModel:
     def keep(self, features: np.ndarray) -> np.ndarray:
         """A boolean per row: main content (the rules' choice is the ``kept`` column)."""
         p = self.probability(features)
-        kept = features[:, BLOCK_FEATURES.index("kept")] > 0.5
+        kept = features[:, _COL["kept"]] > 0.5
         return np.where(kept, p > self.keep_above, p > self.add_above)
 
     @classmethod
