@@ -97,6 +97,35 @@ def test_features_have_one_row_per_block_and_the_rules_choice() -> None:
     assert block_features([], set(), set(), {}, PageFacts()).shape == (0, len(feature_names()))
 
 
+def test_context_columns_place_a_block_against_the_rules_choice_and_its_siblings() -> None:
+    html = (
+        "<html><body><div class='top'><p>Menu one</p><p>Menu two</p></div><article>"
+        + "".join(f"<p>{'A sentence of the article body goes here. ' * 6}</p>" for _ in range(3))
+        + "</article><ul class='cards'><li>Blue mug $12.99</li><li>Red Mug Sale Now</li></ul>"
+        "</body></html>"
+    )
+    tree, _ = parse_html(html)
+    content = extract_content(tree)
+    blocks = content.page_blocks
+    index = {id(b): i for i, b in enumerate(blocks)}
+    kept = {index[id(b)] for b in content.blocks}
+    assert kept == {2, 3, 4}
+    rows = block_features(blocks, kept, kept, content.tags, PageFacts("article", (1.0,) * 8))
+
+    def col(name: str) -> list[float]:
+        return [round(float(v), 2) for v in rows[:, BLOCK_FEATURES.index(name)]]
+
+    assert col("before_kept") == [1, 1, 0, 0, 0, 0, 0]
+    assert col("after_kept") == [0, 0, 0, 0, 0, 1, 1]
+    # each paragraph's two siblings in <article> are kept; the menu's sibling is not
+    assert col("parent_kept") == [0, 0, 1, 1, 1, 0, 0]
+    assert col("parent_alone") == [0, 0, 0, 0, 0, 0, 0]
+    # the article's and the lists' parent is the body: kept shares of three of six others
+    assert col("grand_kept")[0] == 0.5
+    assert col("price") == [0, 0, 0, 0, 0, 1, 0]
+    assert col("title_case")[1] == 0.5 and col("title_case")[6] == 1.0
+
+
 ARTICLE_IN_WIDGETS = (
     "<html><head><title>Plants for dark corners</title></head><body>"
     "<nav class='menu'><a href='/'>Home</a> <a href='/shop'>Shop</a> <a href='/visit'>Visit</a>"

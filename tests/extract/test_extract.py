@@ -250,6 +250,15 @@ def test_captions_credits_bios_and_trailing_sections_are_dropped() -> None:
         assert boiler not in doc.text, boiler
 
 
+def test_nothing_after_a_heading_that_follows_the_last_paragraph_stays() -> None:
+    more = "Fishermen say the quay is crowded, but they accept it, as long as the work ends. " * 5
+    html = ARTICLE.format(more=more)
+    for block_model in (False, True):
+        doc = extract_html(html, "http://example.com/h", fallback_below=0, block_model=block_model)
+        assert doc is not None and doc.text.endswith("as long as the work ends."), block_model
+        assert "Lighthouse keepers" not in doc.text
+
+
 def test_lede_outside_the_body_element_is_kept() -> None:
     para = "<p>{}</p>".format(
         "The ferry will run every hour from May, the harbour office said on Monday. " * 3

@@ -35,6 +35,7 @@ _AROUND = ("article", "main", "header", "footer", "nav", "aside", "form", "table
 _AROUND_BIT = {t: 1 << i for i, t in enumerate(_AROUND)}
 _SENT = re.compile(r"[.!?。！？](?:\s|$)")
 _DIGIT = re.compile(r"\d")
+_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d(?:[.,]\d{2})?\s?(?:€|EUR|USD|GBP|zł|kr)\b")
 #: A block's own columns (then come the page's, PAGE_FEATURES).
 BLOCK_FEATURES = (
     ["log_size", "short", "long", "link_density", "positive", "prose", "boiler", "boiler_tag",
@@ -44,6 +45,8 @@ BLOCK_FEATURES = (
     + [f"tag_{i}" for i in range(_N_TAGS)]
     + [f"in_{t}" for t in _AROUND]
     + ["in_comments", "in_overlay", "in_content_named"]  # content.MARK_* bits, in order
+    + ["before_kept", "after_kept", "parent_kept", "parent_alone", "grand_kept", "price",
+       "title_case"]
 )  # fmt: skip
 #: Each block column's index, by name.
 _COL = {name: i for i, name in enumerate(BLOCK_FEATURES)}
@@ -143,8 +146,10 @@ def block_features(
     rows[:, col["sentences"] : col["upper_start"] + 1] = cols[:, 1:]
     rows[np.arange(n), col["tag_0"] + np.array(groups)] = 1.0
     around_col = col[f"in_{_AROUND[0]}"]  # the _AROUND tags, then the marks
-    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(len(BLOCK_FEATURES) - around_col)
-    rows[:, around_col:] = bits & 1
+    marks_end = col["in_content_named"] + 1
+    bits = np.array(around, dtype=np.int64)[:, None] >> np.arange(marks_end - around_col)
+    rows[:, around_col:marks_end] = bits & 1
+    rows[:, col["before_kept"] : col["title_case"] + 1] = _context_columns(blocks, keep)
     rows[:, col["position"]] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
     rows[1:, col["prev_kept"]] = keep[:-1]
     rows[:-1, col["next_kept"]] = keep[1:]
@@ -159,6 +164,40 @@ def block_features(
     total = float(size.sum()) or 1.0
     kept_share = float((size * keep).sum()) / total
     return _expand(rows, facts, kept_share, n, float((size * prose * keep).sum()))
+
+
+def _context_columns(blocks: list[Block], keep: np.ndarray) -> np.ndarray:
+    """Where a block lies against the rules' choice (before its first kept block, after its
+    last) and among its siblings (the kept share of the other blocks of its parent element
+    and of its grandparent; alone in its parent), and two looks at its words (a price;
+    the share of capitalised words, a menu's mark)."""
+    n = len(blocks)
+    out = np.zeros((n, 7), dtype=np.float32)
+    at = np.flatnonzero(keep)
+    if len(at):
+        out[: at[0], 0] = 1.0
+        out[at[-1] + 1 :, 1] = 1.0
+    # a block's own element is its ancestors' last: siblings share the one before
+    parents = [b.ancestors[-2] if len(b.ancestors) > 1 else -1 for b in blocks]
+    grands = [b.ancestors[-3] if len(b.ancestors) > 2 else -1 for b in blocks]
+    for k, ids in ((2, parents), (4, grands)):
+        total: dict[int, int] = {}
+        kept: dict[int, float] = {}
+        for i, e in enumerate(ids):
+            total[e] = total.get(e, 0) + 1
+            kept[e] = kept.get(e, 0.0) + keep[i]
+        others = np.array([total[e] - 1 for e in ids], dtype=np.float32)
+        share = np.array([kept[e] for e in ids], dtype=np.float32) - keep
+        out[:, k] = share / np.maximum(others, 1.0)
+        if k == 2:
+            out[:, 3] = others == 0
+    for i, b in enumerate(blocks):
+        text = b.text
+        out[i, 5] = _PRICE.search(text) is not None if len(text) < 400 else 0.0
+        words = text.split()[:40]
+        if words:
+            out[i, 6] = sum(w[:1].isupper() for w in words) / len(words)
+    return out
 
 
 def _distance_to(keep: np.ndarray) -> np.ndarray:

@@ -1098,6 +1098,7 @@ def _keep(blocks: list[Block], link_items: bool = False) -> list[Block]:
             break
         lead -= 1
     out: list[Block] = []
+    opened = False  # a heading after the last paragraph opened another section
     for i, b in enumerate(blocks):
         if bad[i]:
             continue
@@ -1107,9 +1108,11 @@ def _keep(blocks: list[Block], link_items: bool = False) -> list[Block]:
             continue
         elif lead <= i < last_good:
             out.append(b)
-        elif i > last_good and b.size >= 25 and b.weight > 0 and b.tag not in HEADINGS:
+        elif i > last_good and b.tag in HEADINGS:
+            opened = True
+        elif i > last_good and not opened and b.size >= 25 and b.weight > 0:
             # a short closing line stays; a heading after the last paragraph opens another
-            # section (related links, comments, a newsletter box)
+            # section (related links, comments, a newsletter box): nothing after it stays
             out.append(b)
     return out
 
