@@ -122,7 +122,6 @@ def test_context_columns_place_a_block_against_the_rules_choice_and_its_siblings
     assert col("parent_alone") == [0, 0, 0, 0, 0, 0, 0]
     # the article's and the lists' parent is the body: kept shares of three of six others
     assert col("grand_kept")[0] == 0.5
-    assert col("price") == [0, 0, 0, 0, 0, 1, 0]
     assert col("title_case")[1] == 0.5 and col("title_case")[6] == 1.0
 
 

@@ -35,7 +35,6 @@ _AROUND = ("article", "main", "header", "footer", "nav", "aside", "form", "table
 _AROUND_BIT = {t: 1 << i for i, t in enumerate(_AROUND)}
 _SENT = re.compile(r"[.!?。！？](?:\s|$)")
 _DIGIT = re.compile(r"\d")
-_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d(?:[.,]\d{2})?\s?(?:€|EUR|USD|GBP|zł|kr)\b")
 #: A block's own columns (then come the page's, PAGE_FEATURES).
 BLOCK_FEATURES = (
     ["log_size", "short", "long", "link_density", "positive", "prose", "boiler", "boiler_tag",
@@ -45,8 +44,7 @@ BLOCK_FEATURES = (
     + [f"tag_{i}" for i in range(_N_TAGS)]
     + [f"in_{t}" for t in _AROUND]
     + ["in_comments", "in_overlay", "in_content_named"]  # content.MARK_* bits, in order
-    + ["before_kept", "after_kept", "parent_kept", "parent_alone", "grand_kept", "price",
-       "title_case"]
+    + ["before_kept", "after_kept", "parent_kept", "parent_alone", "grand_kept", "title_case"]
 )  # fmt: skip
 #: Each block column's index, by name.
 _COL = {name: i for i, name in enumerate(BLOCK_FEATURES)}
@@ -168,11 +166,11 @@ def block_features(
 
 def _context_columns(blocks: list[Block], keep: np.ndarray) -> np.ndarray:
     """Where a block lies against the rules' choice (before its first kept block, after its
-    last) and among its siblings (the kept share of the other blocks of its parent element
-    and of its grandparent; alone in its parent), and two looks at its words (a price;
-    the share of capitalised words, a menu's mark)."""
+    last), among its siblings (the kept share of the other blocks under its parent element
+    and under its grandparent; no other block under its parent) and the share of its words
+    that start with a capital (a menu's mark)."""
     n = len(blocks)
-    out = np.zeros((n, 7), dtype=np.float32)
+    out = np.zeros((n, 6), dtype=np.float32)
     at = np.flatnonzero(keep)
     if len(at):
         out[: at[0], 0] = 1.0
@@ -181,22 +179,17 @@ def _context_columns(blocks: list[Block], keep: np.ndarray) -> np.ndarray:
     parents = [b.ancestors[-2] if len(b.ancestors) > 1 else -1 for b in blocks]
     grands = [b.ancestors[-3] if len(b.ancestors) > 2 else -1 for b in blocks]
     for k, ids in ((2, parents), (4, grands)):
-        total: dict[int, int] = {}
-        kept: dict[int, float] = {}
-        for i, e in enumerate(ids):
-            total[e] = total.get(e, 0) + 1
-            kept[e] = kept.get(e, 0.0) + keep[i]
-        others = np.array([total[e] - 1 for e in ids], dtype=np.float32)
-        share = np.array([kept[e] for e in ids], dtype=np.float32) - keep
+        _, group = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
+        others = np.bincount(group)[group] - 1.0
+        share = np.bincount(group, weights=keep)[group] - keep
         out[:, k] = share / np.maximum(others, 1.0)
         if k == 2:
             out[:, 3] = others == 0
+    caps = out[:, 5]
     for i, b in enumerate(blocks):
-        text = b.text
-        out[i, 5] = _PRICE.search(text) is not None if len(text) < 400 else 0.0
-        words = text.split()[:40]
+        words = b.text.split(None, 40)[:40]
         if words:
-            out[i, 6] = sum(w[:1].isupper() for w in words) / len(words)
+            caps[i] = sum(map(str.isupper, "".join([w[0] for w in words]))) / len(words)
     return out
 
 
