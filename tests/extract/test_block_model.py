@@ -19,6 +19,7 @@ from thresher.extract.blockmodel import (
     feature_names,
     shipped_model,
 )
+from thresher.extract.budget import Deadline
 from thresher.extract.config import ExtractConfig
 from thresher.extract.content import extract_content
 from thresher.extract.page import parse_html
@@ -51,6 +52,37 @@ def test_many_blocks_are_scored_in_chunks_with_the_same_result(
     whole = model.probability(x)
     monkeypatch.setattr(blockmodel, "CHUNK_ROWS", 7)
     assert np.allclose(model.probability(x), whole)
+
+
+class _HalfSpent(Deadline):
+    """A page budget with less than half of its time left (and never passed)."""
+
+    def left(self) -> float:
+        return self.seconds / 4
+
+    def check(self) -> None:
+        return None
+
+
+def test_a_page_that_has_used_half_its_time_keeps_the_rules_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import thresher.extract.blockmodel as blockmodel
+
+    calls: list[int] = []
+    real = blockmodel.reconsider
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(blockmodel, "reconsider", counted)
+    html = ARTICLE_IN_WIDGETS
+    rules = extract_html(html, "http://example.com/p", block_model=False)
+    late = extract_html(html, "http://example.com/p", deadline=_HalfSpent(10.0))
+    assert calls == [] and late is not None and rules is not None and late.text == rules.text
+    full = extract_html(html, "http://example.com/p", deadline=Deadline(60.0))
+    assert calls == [1] and full is not None and full.text != rules.text
 
 
 def test_a_model_survives_its_json_file_and_keeps_its_thresholds() -> None:

@@ -175,9 +175,18 @@ def extract_html(
             if guided.text.strip():
                 content = guided
                 extractor = "trafilatura"
-    if block_model and ptype is not None and extractor != "thread":
+    if (
+        block_model
+        and ptype is not None
+        and extractor != "thread"
+        and (deadline is None or deadline.left() > deadline.seconds / 2)
+    ):
+        # (a page that has used half its time keeps the rules' choice: on a page of very
+        # many blocks the model costs about half as much as the walk did)
         facts = (ptype, sure, extractor == "trafilatura")
         content = _second_look(content, facts, profile, markdown)
+        if deadline is not None:
+            deadline.check()
     if meta.get("title") and extractor != "thread":
         content = without_title(content, meta["title"], markdown)
     raw_text, raw_md = content.text, content.markdown
