@@ -38,7 +38,7 @@ from thresher.extract.blockmodel import (
     BLOCK_FEATURES,
     BlockModel,
     PageFacts,
-    block_features,
+    content_features,
     feature_names,
 )
 from thresher.extract.content import Content
@@ -118,17 +118,12 @@ def page_rows(html: bytes, url: str, cap: Capture) -> tuple[np.ndarray, Any, Con
     content, ptype = cap.content, cap.ptype
     if doc is None or content is None or ptype is None or doc.metadata.get("posts"):
         return None
-    blocks = content.page_blocks
-    index = {id(b): i for i, b in enumerate(blocks)}
-    kept = {index[id(b)] for b in content.blocks if id(b) in index}
-    region = {index[id(b)] for b in content.chosen if id(b) in index}
     # as extract_html makes them: the type named after a thread was turned down, its rules'
     # use judged on the type first found
     named = replace(ptype, name=doc.metadata["page_type"])
     sure = ptype.margin >= profile_for(ptype.name).margin
     facts = PageFacts.of(named, sure, doc.metadata.get("fallback") == "trafilatura")
-    x = block_features(blocks, kept, region, content.tags, facts, content.marks)
-    return x, doc, content
+    return content_features(content, facts)[0], doc, content
 
 
 def collect(root: Path, trafeval: Path | None) -> dict[str, Any]:

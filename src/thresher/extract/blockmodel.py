@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from thresher.extract.content import CREDIT_RE, Block, Content, first_of_repeats
+from thresher.extract.content import Block, Content, first_of_repeats, is_credit
 from thresher.extract.pagetype import PAGE_TYPES, PageType
 
 #: Page types in the order of their feature columns.
@@ -405,6 +405,16 @@ def shipped_model() -> BlockModel | None:
     return BlockModel.from_json(json.loads(text))
 
 
+def content_features(content: Content, facts: PageFacts) -> tuple[np.ndarray, set[int]]:
+    """:func:`block_features` of every block of an extraction (``content.page_blocks``), and
+    the indexes of the blocks the rules kept: one reading for extraction and training."""
+    index = {id(b): i for i, b in enumerate(content.page_blocks)}
+    kept = {index[id(b)] for b in content.blocks if id(b) in index}
+    region = {index[id(b)] for b in content.chosen if id(b) in index}
+    rows = block_features(content.page_blocks, kept, region, content.tags, facts, content.marks)
+    return rows, kept
+
+
 def reconsider(
     content: Content,
     facts: PageFacts,
@@ -422,10 +432,8 @@ def reconsider(
     blocks = content.page_blocks
     if not blocks:
         return content
-    index = {id(b): i for i, b in enumerate(blocks)}
-    kept = {index[id(b)] for b in content.blocks if id(b) in index}
-    region = {index[id(b)] for b in content.chosen if id(b) in index}
-    keep = model.keep(block_features(blocks, kept, region, content.tags, facts, content.marks))
+    rows, kept = content_features(content, facts)
+    keep = model.keep(rows)
     if not may_drop:
         keep[list(kept)] = True
     chosen = [
@@ -437,11 +445,11 @@ def reconsider(
         chosen = first_of_repeats(chosen)
     if not chosen:
         return content
-    if len(chosen) == len(kept) and all(index[id(b)] in kept for b in chosen):
+    if {id(b) for b in chosen} == {id(blocks[i]) for i in kept}:
         return content
     return content.with_blocks(chosen, markdown)
 
 
 def _never_content(block: Block) -> bool:
     """A visitor counter or a picture credit: the rules' sure calls, not the model's to undo."""
-    return block.counter or (block.size < 150 and CREDIT_RE.search(block.text) is not None)
+    return block.counter or is_credit(block)

@@ -1023,18 +1023,19 @@ def _link_list(block: Block) -> bool:
     return block.link_chars >= 0.5 * len(block.text) and not block.link_prose
 
 
+def is_credit(block: Block) -> bool:
+    """A short picture credit or copyright line ("Foto: ...", "© 2026 ...")."""
+    text = block.text
+    return (
+        block.size < 150
+        and ("©" in text or ":" in text)  # what every credit holds
+        and CREDIT_RE.search(text) is not None
+    )
+
+
 def _is_bad(block: Block) -> bool:
     """Marked boilerplate, a link list, or a picture credit."""
-    return (
-        bool(block.boiler)
-        or _link_list(block)
-        or block.counter
-        or (
-            block.size < 150
-            and ("©" in block.text or ":" in block.text)  # what every credit holds
-            and CREDIT_RE.search(block.text) is not None
-        )
-    )
+    return bool(block.boiler) or _link_list(block) or block.counter or is_credit(block)
 
 
 def _lede_before(blocks: list[Block], kept: list[Block]) -> list[Block]:

@@ -161,7 +161,7 @@ def extract_html(
     if (
         content.prose < fallback_below
         and len(content.text) < FALLBACK_TEXT_MAX
-        and (deadline is None or deadline.left() > deadline.seconds / 2)
+        and _time_for_more(deadline)
     ):
         # little prose found: trafilatura's choice of blocks, in thresher's own rendering
         # (not on huge pages: trafilatura cannot be cut off by the deadline)
@@ -175,12 +175,7 @@ def extract_html(
             if guided.text.strip():
                 content = guided
                 extractor = "trafilatura"
-    if (
-        block_model
-        and ptype is not None
-        and extractor != "thread"
-        and (deadline is None or deadline.left() > deadline.seconds / 2)
-    ):
+    if block_model and ptype is not None and extractor != "thread" and _time_for_more(deadline):
         # (a page that has used half its time keeps the rules' choice: on a page of very
         # many blocks the model costs about half as much as the walk did)
         facts = (ptype, sure, extractor == "trafilatura")
@@ -235,6 +230,12 @@ def extract_html(
         markdown=md,
         metadata=metadata,
     )
+
+
+def _time_for_more(deadline: Deadline | None) -> bool:
+    """Whether a page may still get a second opinion (the trafilatura fallback, the block
+    model): not once it has spent half its time budget."""
+    return deadline is None or deadline.left() > deadline.seconds / 2
 
 
 def _second_look(
