@@ -178,8 +178,7 @@ def extract_html(
     if block_model and ptype is not None and extractor != "thread" and _time_for_more(deadline):
         # (a page that has used half its time keeps the rules' choice: on a page of very
         # many blocks the model costs about half as much as the walk did)
-        facts = (ptype, sure, extractor == "trafilatura")
-        content = _second_look(content, facts, profile, markdown)
+        content = _second_look(content, ptype, sure, extractor == "trafilatura", profile, markdown)
         if deadline is not None:
             deadline.check()
     if meta.get("title") and extractor != "thread":
@@ -239,11 +238,16 @@ def _time_for_more(deadline: Deadline | None) -> bool:
 
 
 def _second_look(
-    content: Content, facts: tuple[PageType, bool, bool], profile: Profile, markdown: bool
+    content: Content,
+    ptype: PageType,
+    sure: bool,
+    fallback: bool,
+    profile: Profile,
+    markdown: bool,
 ) -> Content:
-    """The learned block model's choice of blocks, given the rules' (``facts``: the page
-    type, whether its rules were used, whether the fallback chose). numpy comes with the
-    model: the modules that only import this one do not load it."""
+    """The learned block model's choice of blocks, given the rules' (``sure``: the page
+    type's rules were used; ``fallback``: trafilatura chose the blocks). numpy comes with
+    the model: the modules that only import this one do not load it."""
     from thresher.extract.blockmodel import PageFacts, reconsider, shipped_model
 
     model = shipped_model()
@@ -251,7 +255,7 @@ def _second_look(
         return content
     return reconsider(
         content,
-        PageFacts.of(*facts),
+        PageFacts.of(ptype, sure, fallback),
         markdown,
         model,
         drop_repeats=profile.drop_repeats,
